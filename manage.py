@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Enlace's command line: ``python3 manage.py run`` and ``python3 manage.py test``.
+
+Only the standard library is used until the project's virtual environment exists: the first
+call creates ``.venv``, installs the pinned dependencies (again only when a lock file
+changes) and re-executes itself inside the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / "bin" / "python"
+LOCK = ROOT / "requirements" / "dev.lock"
+STAMP = VENV / ".enlace-lock-sha256"
+SERVICES = ("inventory", "cooperation", "gateway")
+DEFAULT_PORTS = {"gateway": 8000, "inventory": 8001, "cooperation": 8002}
+
+
+def _in_venv() -> bool:
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def ensure_venv() -> None:
+    """Create the virtual environment and install the pinned lock when it changed."""
+    if sys.version_info < (3, 11):
+        sys.exit("Enlace needs Python 3.11 or newer.")
+    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    if not VENV_PYTHON.exists():
+        print("Creating the virtual environment in .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if not STAMP.exists() or STAMP.read_text().strip() != digest:
+        print("Installing the pinned dependencies (requirements/dev.lock) ...", flush=True)
+        subprocess.run(
+            [
+                str(VENV_PYTHON),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(LOCK),
+            ],
+            check=True,
+        )
+        STAMP.write_text(digest)
+    if not _in_venv():
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__)), *sys.argv[1:]])
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(list(args), cwd=ROOT, env=env or _env())
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def migrate(services: list[str] | None = None) -> None:
+    """Upgrade each service database to its newest migration."""
+    for name in services or SERVICES:
+        _run(sys.executable, "-m", "alembic", "--name", name, "upgrade", "head")
+
+
+def seed() -> None:
+    """Load the demo data (idempotent: running it twice changes nothing)."""
+    _run(sys.executable, "-m", "services.inventory.seed")
+    _run(sys.executable, "-m", "services.cooperation.seed")
+    _run(sys.executable, "-m", "services.gateway.seed")
+
+
+def _port(name: str) -> int:
+    return int(os.environ.get(f"{name.upper()}_PORT", DEFAULT_PORTS[name]))
+
+
+def run() -> None:
+    """Migrate, seed and start the three processes on 127.0.0.1 until Ctrl-C."""
+    (ROOT / "var").mkdir(exist_ok=True)
+    env = _env()
+    for name in ("inventory", "cooperation"):
+        env.setdefault(f"GATEWAY_{name.upper()}_URL", f"http://127.0.0.1:{_port(name)}")
+    env.setdefault(
+        "INVENTORY_JWKS_URL", f"http://127.0.0.1:{_port('gateway')}/.well-known/jwks.json"
+    )
+    env.setdefault(
+        "COOPERATION_JWKS_URL", f"http://127.0.0.1:{_port('gateway')}/.well-known/jwks.json"
+    )
+    os.environ.update(env)
+    migrate()
+    seed()
+    procs: list[subprocess.Popen[bytes]] = []
+    for name in ("inventory", "cooperation", "gateway"):
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"],
+                cwd=ROOT,
+                env=env,
+                start_new_session=True,
+            )
+        )
+    gateway = f"http://127.0.0.1:{_port('gateway')}"
+    time.sleep(1.5)
+    print(
+        "\nEnlace is running:\n"
+        f"  gateway      {gateway}\n"
+        f"  API docs     {gateway}/docs\n"
+        f"  health       {gateway}/health\n"
+        f"  inventory    http://127.0.0.1:{_port('inventory')}  (direct, for debugging)\n"
+        f"  cooperation  http://127.0.0.1:{_port('cooperation')}  (direct, for debugging)\n"
+        "\nTry:\n"
+        f"  curl {gateway}/health\n"
+        f"  curl {gateway}/cooperation/v1/programs\n"
+        "Demo client credentials are printed above (gateway seed).\n"
+        "Press Ctrl-C to stop all three.\n",
+        flush=True,
+    )
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("A process stopped; stopping the others.", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nStopping ...", flush=True)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test(extra: list[str]) -> None:
+    """Lint, type-check, then run the suite on SQLite and (when configured) PostgreSQL."""
+    _run(sys.executable, "-m", "ruff", "check", ".")
+    _run(sys.executable, "-m", "ruff", "format", "--check", ".")
+    _run(sys.executable, "-m", "mypy")
+    env = _env()
+    env.pop("ENLACE_TEST_POSTGRES_URL", None)
+    print("== tests on SQLite ==", flush=True)
+    _run(sys.executable, "-m", "pytest", *extra, env=env)
+    pg = os.environ.get("ENLACE_TEST_POSTGRES_URL")
+    if pg:
+        print("== tests on PostgreSQL ==", flush=True)
+        _run(sys.executable, "-m", "pytest", *extra, env=_env())
+    else:
+        print("ENLACE_TEST_POSTGRES_URL is not set: PostgreSQL run skipped.", flush=True)
+
+
+COMMANDS = {
+    "run": "migrate, load demo data and start gateway + services on 127.0.0.1",
+    "test": "ruff, mypy and the test suite (SQLite, then PostgreSQL if configured)",
+    "migrate": "upgrade the databases (all, or the services named)",
+    "seed": "load the demo data",
+    "bench": "run a benchmark: bench <name> (see bench/README.md)",
+}
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in COMMANDS:
+        print("usage: python3 manage.py <command> [args]\n")
+        for name, text in COMMANDS.items():
+            print(f"  {name:8} {text}")
+        sys.exit(2)
+    ensure_venv()
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        run()
+    elif command == "test":
+        test(rest)
+    elif command == "migrate":
+        migrate(rest or None)
+    elif command == "seed":
+        seed()
+    elif command == "bench":
+        if not rest:
+            sys.exit("usage: python3 manage.py bench <name> [args]")
+        _run(sys.executable, "-m", f"bench.{rest[0]}", *rest[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

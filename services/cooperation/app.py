@@ -1,0 +1,23 @@
+"""The cooperation service: work programs, the activity matrix, donor pull."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.cooperation.programs.router import router as programs_router
+from services.cooperation.settings import CooperationSettings
+from shared.app import build_service_app
+
+
+def create_app(settings: CooperationSettings | None = None) -> FastAPI:
+    """Build the cooperation app (settings from the environment unless given)."""
+    return build_service_app(
+        title="Enlace cooperation",
+        description=(
+            "Environmental cooperation work programs and their activity matrix: goals, "
+            "priority areas, activities, indicators, donor pull and IATI 2.03 exports."
+        ),
+        version="1.0.0",
+        settings=settings or CooperationSettings(),
+        routers=[programs_router],
+    )

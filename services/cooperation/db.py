@@ -1,0 +1,13 @@
+"""The cooperation database's declarative base."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.db import new_metadata
+
+
+class Base(DeclarativeBase):
+    """Base of every cooperation table."""
+
+    metadata = new_metadata()

@@ -1,0 +1,79 @@
+"""Work program and organisation representations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class OrganisationOut(BaseModel):
+    """An organisation taking part in cooperation."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_es: str
+    name_en: str
+    iati_type: str
+    country: str | None
+    iati_ref: str | None
+    updated_at: datetime
+
+
+class GoalOut(BaseModel):
+    """A long-term goal."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    text_en: str
+    text_es: str | None
+
+
+class NumberedText(BaseModel):
+    """An objective or action area."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    text_en: str
+
+
+class PriorityAreaOut(BaseModel):
+    """A priority area with its objectives and action areas."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    title_en: str
+    title_es: str | None
+    objectives: list[NumberedText]
+    action_areas: list[NumberedText]
+
+
+class ProgramSummary(BaseModel):
+    """A work program without its structure."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    title_en: str
+    title_es: str
+    agreement: str
+    agreement_signed_on: date | None
+    agreement_in_force_on: date | None
+    commission: str
+    period_start: date
+    period_end: date
+    version: int
+    updated_at: datetime
+
+
+class ProgramOut(ProgramSummary):
+    """A work program with its goals and priority areas."""
+
+    background_en: str | None
+    benchmarks_en: str | None
+    goals: list[GoalOut]
+    priority_areas: list[PriorityAreaOut]

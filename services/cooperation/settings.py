@@ -1,0 +1,16 @@
+"""Settings of the cooperation service (environment prefix ``COOPERATION_``)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class CooperationSettings(ServiceSettings):
+    """Typed settings; see README.md for every variable."""
+
+    model_config = SettingsConfigDict(env_prefix="COOPERATION_", extra="ignore", frozen=True)
+
+    port: int = 8002
+    database_url: str = "sqlite+aiosqlite:///var/cooperation.db"

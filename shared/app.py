@@ -1,0 +1,67 @@
+"""Assembly common to the inventory and cooperation services."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+
+from shared.db import Database
+from shared.health import health_router
+from shared.logging import configure_logging
+from shared.middleware import RequestContextMiddleware
+from shared.problems import install_problem_handlers
+from shared.settings import ServiceSettings
+
+
+def build_service_app(
+    *,
+    title: str,
+    description: str,
+    version: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+) -> FastAPI:
+    """A FastAPI app with the database lifespan, health, problems and request context."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(
+            settings.database_url, pool_size=settings.db_pool_size, timeout_s=settings.db_timeout_s
+        )
+        try:
+            yield
+        finally:
+            await app.state.db.close()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
+    """Run ``app`` under uvicorn (uvloop + httptools) with JSON logs."""
+    configure_logging(service, settings.log_level)
+    # Objects alive after start-up never need collecting; freezing them shortens GC pauses.
+    gc.collect()
+    gc.freeze()
+    logging.getLogger("enlace").info("starting", extra={"port": settings.port})
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+    )

@@ -1,0 +1,93 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it breaks context vars and streaming)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.context import request_id_var
+from shared.problems import send_problem
+
+access_log = logging.getLogger("enlace.access")
+error_log = logging.getLogger("enlace.errors")
+
+# A caller's request id is reused only if it is short and plain, so it cannot inject
+# anything into logs or headers further down.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def incoming_request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is safe, else a new one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text: str = value.decode("latin-1")
+            if _SAFE_ID.match(text):
+                return text
+            break
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """Assigns the request id, echoes it, and writes one structured access-log line."""
+
+    def __init__(self, app: ASGIApp, *, access_log_enabled: bool = True) -> None:
+        self.app = app
+        self.access_log_enabled = access_log_enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = incoming_request_id(scope)
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        started_response = False
+        raw_id = request_id.encode()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started_response
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                started_response = True
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
+                headers.append((b"x-request-id", raw_id))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # The one place unhandled errors end: logged with their traceback, answered with a
+            # problem that names the request id and nothing of the internals.
+            error_log.exception("unhandled error", extra={"path": scope["path"]})
+            if started_response:
+                raise
+            await send_problem(
+                send_with_id,
+                500,
+                "internal-error",
+                "The server could not complete the request. Quote the request_id if you report it.",
+                instance=scope["path"],
+            )
+        finally:
+            if self.access_log_enabled:
+                state: dict[str, Any] = scope.get("state", {})
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client_id": state.get("client_id"),
+                        "org": state.get("org"),
+                    },
+                )
+            request_id_var.reset(token)

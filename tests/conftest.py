@@ -1,0 +1,196 @@
+"""Test fixtures: real databases (SQLite files, or PostgreSQL when configured), migrated
+with Alembic once per run and emptied after each test; real service apps behind the real
+gateway, in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.cooperation import models as cooperation_models  # noqa: F401
+from services.cooperation.app import create_app as create_cooperation
+from services.cooperation.db import Base as CooperationBase
+from services.cooperation.settings import CooperationSettings
+from services.gateway import models as gateway_models  # noqa: F401
+from services.gateway.app import create_app as create_gateway
+from services.gateway.db import Base as GatewayBase
+from services.gateway.settings import GatewaySettings
+from services.inventory import models as inventory_models  # noqa: F401
+from services.inventory.app import create_app as create_inventory
+from services.inventory.db import Base as InventoryBase
+from services.inventory.settings import InventorySettings
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("inventory", "cooperation", "gateway")
+METADATA: dict[str, MetaData] = {
+    "inventory": InventoryBase.metadata,
+    "cooperation": CooperationBase.metadata,
+    "gateway": GatewayBase.metadata,
+}
+POSTGRES_URL = os.environ.get("ENLACE_TEST_POSTGRES_URL", "").rstrip("/")
+
+
+def on_postgres() -> bool:
+    """True when this run of the suite is the PostgreSQL run."""
+    return bool(POSTGRES_URL)
+
+
+def database_url(name: str, tmp_dir: Path) -> str:
+    """The URL of test database ``name`` (``enlace_test_<name>`` on PostgreSQL)."""
+    if POSTGRES_URL:
+        return f"{POSTGRES_URL}/enlace_test_{name}"
+    return f"sqlite+aiosqlite:///{tmp_dir / f'{name}.db'}"
+
+
+def alembic_config(service: str, url: str) -> Config:
+    """The named environment of the project's alembic.ini, pointed at ``url``."""
+    config = Config(str(ROOT / "alembic.ini"), ini_section=service)
+    config.attributes["url"] = url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+async def _reset_schema(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def fresh_database(url: str) -> None:
+    """Make the database at ``url`` empty (drop everything in it)."""
+    if url.startswith("sqlite"):
+        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
+    else:
+        asyncio.run(_reset_schema(url))
+
+
+def in_thread(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a fresh thread: Alembic's environments call ``asyncio.run``, which
+    cannot nest inside the event loop pytest-asyncio may already be running here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
+
+
+def migrate(service: str, url: str, revision: str = "head") -> None:
+    """``alembic upgrade`` one service database to ``revision``."""
+    in_thread(lambda: command.upgrade(alembic_config(service, url), revision))
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One migrated database per service for the whole run."""
+    tmp_dir = tmp_path_factory.mktemp("db")
+    urls = {name: database_url(name, tmp_dir) for name in SERVICES}
+    for name, url in urls.items():
+        in_thread(lambda url=url: fresh_database(url))  # type: ignore[misc]
+        migrate(name, url)
+    return urls
+
+
+async def _empty_tables(url: str, metadata: MetaData) -> None:
+    engine = create_async_engine(url)
+    tables = list(reversed(metadata.sorted_tables))
+    async with engine.begin() as conn:
+        if url.startswith("postgresql") and tables:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(table.delete())
+    await engine.dispose()
+
+
+@pytest.fixture
+async def clean_databases(database_urls: dict[str, str]) -> AsyncIterator[dict[str, str]]:
+    """The test databases, emptied after the test so no test sees another's data."""
+    yield database_urls
+    for name, url in database_urls.items():
+        await _empty_tables(url, METADATA[name])
+
+
+@pytest.fixture
+def inventory_settings(clean_databases: dict[str, str]) -> InventorySettings:
+    return InventorySettings(database_url=clean_databases["inventory"], access_log=False)
+
+
+@pytest.fixture
+def cooperation_settings(clean_databases: dict[str, str]) -> CooperationSettings:
+    return CooperationSettings(database_url=clean_databases["cooperation"], access_log=False)
+
+
+@pytest.fixture
+def gateway_settings(clean_databases: dict[str, str]) -> GatewaySettings:
+    return GatewaySettings(
+        database_url=clean_databases["gateway"],
+        inventory_url="http://inventory",
+        cooperation_url="http://cooperation",
+        access_log=False,
+    )
+
+
+@pytest.fixture
+async def inventory_app(inventory_settings: InventorySettings) -> AsyncIterator[FastAPI]:
+    app = create_inventory(inventory_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def cooperation_app(cooperation_settings: CooperationSettings) -> AsyncIterator[FastAPI]:
+    app = create_cooperation(cooperation_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def asgi_client(app: FastAPI, base_url: str) -> httpx.AsyncClient:
+    """An httpx client talking to ``app`` in-process, errors answered as a server would."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url=base_url
+    )
+
+
+@pytest.fixture
+async def gateway_app(
+    gateway_settings: GatewaySettings, inventory_app: FastAPI, cooperation_app: FastAPI
+) -> AsyncIterator[FastAPI]:
+    """The real gateway in front of the real services."""
+    transports = {
+        "inventory": httpx.ASGITransport(app=inventory_app, raise_app_exceptions=False),
+        "cooperation": httpx.ASGITransport(app=cooperation_app, raise_app_exceptions=False),
+    }
+    app = create_gateway(gateway_settings, transports=transports)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def gateway(gateway_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(gateway_app, "http://gateway") as client:
+        yield client
+
+
+@pytest.fixture
+async def inventory(inventory_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(inventory_app, "http://inventory") as client:
+        yield client
+
+
+@pytest.fixture
+async def cooperation(cooperation_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(cooperation_app, "http://cooperation") as client:
+        yield client
