@@ -1,0 +1,220 @@
+"""The gateway forwards to the real services and turns backend failures into problems."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+from services.gateway.app import create_app as create_gateway
+from services.gateway.settings import GatewaySettings
+from services.inventory.seed import DEMO, load_demo
+from tests.conftest import asgi_client
+
+PROBLEM = "application/problem+json"
+
+
+async def test_forwards_to_the_service_and_matches_direct_answer(
+    gateway: httpx.AsyncClient, inventory: httpx.AsyncClient, inventory_app: FastAPI
+) -> None:
+    import json
+
+    async with inventory_app.state.db.sessions() as session:
+        await load_demo(session, json.loads(DEMO.read_text()))
+        await session.commit()
+    through = await gateway.get("/inventory/v1/pcb-items?limit=3")
+    direct = await inventory.get("/v1/pcb-items?limit=3")
+    assert through.status_code == 200
+    assert through.json() == direct.json()
+    assert len(through.json()["items"]) == 3
+    assert through.headers["link"] == direct.headers["link"]
+
+
+async def test_relayed_service_problem_is_not_marked_as_gateway(
+    gateway: httpx.AsyncClient,
+) -> None:
+    response = await gateway.get("/cooperation/v1/programs/NOPE")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert "source" not in response.json()
+    assert response.json()["instance"] == "/v1/programs/NOPE"
+
+
+async def test_unknown_gateway_route_is_a_problem(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/nothing/here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inventory/v1/%2e%2e/%2e%2e/cooperation/v1/programs",
+        "/inventory/v1/holders%2F..%2F..%2Fcooperation",
+        "/inventory/v1/holders/%00",
+        "/inventory/" + "a" * 5000,
+    ],
+)
+async def test_unsafe_paths_are_refused_before_forwarding(
+    gateway: httpx.AsyncClient, path: str
+) -> None:
+    response = await gateway.get(path)
+    assert response.status_code in (400, 404)
+    assert response.headers["content-type"] == PROBLEM
+
+
+# -- header handling, checked with a backend that reports what it received ----------------
+
+
+def _echo_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT"])
+    async def echo(request: Request, path: str) -> StreamingResponse:
+        body = await request.body()
+        received = {k: v for k, v in request.headers.items()}
+
+        async def chunks() -> AsyncIterator[bytes]:
+            import json
+
+            yield json.dumps(
+                {
+                    "path": "/" + path,
+                    "query": request.url.query,
+                    "headers": received,
+                    "size": len(body),
+                }
+            ).encode()
+
+        return StreamingResponse(
+            chunks(),
+            media_type="application/json",
+            headers={"Connection": "close, X-Secret-Hop", "X-Secret-Hop": "1", "Keep-Alive": "5"},
+        )
+
+    return app
+
+
+@pytest.fixture
+async def echo_gateway(gateway_settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=_echo_app())
+    app = create_gateway(gateway_settings, transports={"inventory": transport})
+    async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
+        yield client
+
+
+async def test_request_id_is_passed_on_and_hop_by_hop_headers_dropped(
+    echo_gateway: httpx.AsyncClient,
+) -> None:
+    response = await echo_gateway.get(
+        "/inventory/v1/things?b=2&a=1",
+        headers={
+            "X-Request-ID": "trace-42",
+            "Connection": "keep-alive, X-Private",
+            "X-Private": "hop",
+            "TE": "trailers",
+            "Proxy-Authorization": "Basic c2VjcmV0",
+            "Accept": "application/json",
+        },
+    )
+    seen = response.json()
+    assert seen["path"] == "/v1/things"
+    assert seen["query"] == "b=2&a=1"
+    assert seen["headers"]["x-request-id"] == "trace-42"
+    assert seen["headers"]["accept"] == "application/json"
+    for hop in ("x-private", "te", "proxy-authorization"):
+        assert hop not in seen["headers"]
+    assert response.headers["x-request-id"] == "trace-42"
+    assert "x-secret-hop" not in response.headers
+    assert "keep-alive" not in response.headers
+
+
+async def test_request_body_is_streamed_to_the_backend(echo_gateway: httpx.AsyncClient) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(64):
+            yield b"x" * 1024
+
+    response = await echo_gateway.post("/inventory/v1/upload", content=body())
+    assert response.json()["size"] == 64 * 1024
+
+
+# -- backends that are down or slow ---------------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def silent_server() -> AsyncIterator[int]:
+    """A TCP server that accepts connections and never answers."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield int(port)
+    for writer in connections:
+        writer.close()
+    server.close()
+    await server.wait_closed()
+
+
+async def _real_gateway(settings: GatewaySettings, **urls: Any) -> FastAPI:
+    return create_gateway(settings.model_copy(update=urls))
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_backend_down_is_503_with_retry_after(
+    gateway_settings: GatewaySettings, transport: str
+) -> None:
+    app = await _real_gateway(
+        gateway_settings,
+        inventory_url=f"http://127.0.0.1:{_closed_port()}",
+        transport=transport,
+    )
+    async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
+        response = await client.get("/inventory/v1/holders")
+        health = await client.get("/health")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM
+    assert int(response.headers["retry-after"]) > 0
+    assert response.json()["source"] == "gateway"
+    assert health.status_code == 503
+    assert health.json()["components"]["inventory"] == "unreachable"
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_backend_slower_than_timeout_is_504(
+    gateway_settings: GatewaySettings, silent_server: int, transport: str
+) -> None:
+    app = await _real_gateway(
+        gateway_settings,
+        inventory_url=f"http://127.0.0.1:{silent_server}",
+        read_timeout_s=0.3,
+        transport=transport,
+    )
+    async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
+        response = await client.get("/inventory/v1/holders")
+    assert response.status_code == 504
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["retry-after"]
+
+
+async def test_health_reports_each_backend(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "components": {"inventory": "ok", "cooperation": "ok", "gateway_database": "ok"},
+    }

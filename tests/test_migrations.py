@@ -1,0 +1,102 @@
+"""Each service database migrates up and down, and its models agree with its migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import MetaData, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.conftest import (
+    METADATA,
+    POSTGRES_URL,
+    SERVICES,
+    alembic_config,
+    fresh_database,
+    in_thread,
+)
+
+
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> str:
+    """An empty database of its own (so the shared test databases stay migrated)."""
+    url = (
+        f"{POSTGRES_URL}/enlace_test_migrations"
+        if POSTGRES_URL
+        else f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
+    )
+    in_thread(lambda: fresh_database(url))
+    return url
+
+
+def _inspect(url: str, fn: Any) -> Any:
+    async def go() -> Any:
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            result = await conn.run_sync(fn)
+        await engine.dispose()
+        return result
+
+    return in_thread(lambda: asyncio.run(go()))
+
+
+def _diff(service: str, metadata: MetaData) -> Any:
+    def compare(conn: Connection) -> Any:
+        opts = {"compare_type": True, "version_table": f"alembic_version_{service}"}
+        context = MigrationContext.configure(conn, opts=opts)
+        return compare_metadata(context, metadata)
+
+    return compare
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_upgrade_matches_models_and_downgrade_empties(service: str, scratch_url: str) -> None:
+    config = alembic_config(service, scratch_url)
+    in_thread(lambda: command.upgrade(config, "head"))
+
+    tables = set(_inspect(scratch_url, lambda c: inspect(c).get_table_names()))
+    assert set(METADATA[service].tables) <= tables
+    assert f"alembic_version_{service}" in tables
+    assert _inspect(scratch_url, _diff(service, METADATA[service])) == [], (
+        "models and migrations disagree: add a migration (README: adding a migration)"
+    )
+
+    in_thread(lambda: command.downgrade(config, "base"))
+    left = set(_inspect(scratch_url, lambda c: inspect(c).get_table_names()))
+    assert left == {f"alembic_version_{service}"}
+
+
+def test_environments_are_independent() -> None:
+    # Three histories, three version tables: none of the environments shares a revision.
+    from alembic.script import ScriptDirectory
+
+    heads = {}
+    for service in SERVICES:
+        script = ScriptDirectory.from_config(alembic_config(service, "sqlite://"))
+        revisions = {r.revision for r in script.walk_revisions()}
+        heads[service] = revisions
+        assert len(script.get_heads()) == 1, f"{service} has several heads"
+    assert not (heads["inventory"] & heads["cooperation"])
+    assert not (heads["inventory"] & heads["gateway"])
+    assert not (heads["cooperation"] & heads["gateway"])
+
+
+def test_environment_reads_url_from_service_settings(tmp_path: Path) -> None:
+    # Without an explicit URL the environment takes the service's own setting.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'from-env.db'}"
+    config = alembic_config("cooperation", "")
+    config.attributes.pop("url")
+    os.environ["COOPERATION_DATABASE_URL"] = url
+    try:
+        in_thread(lambda: command.upgrade(config, "head"))
+    finally:
+        del os.environ["COOPERATION_DATABASE_URL"]
+    assert (tmp_path / "from-env.db").exists()
