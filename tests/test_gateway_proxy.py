@@ -78,7 +78,7 @@ def _echo_app() -> FastAPI:
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT"])
     async def echo(request: Request, path: str) -> StreamingResponse:
         body = await request.body()
-        received = {k: v for k, v in request.headers.items()}
+        received = dict(request.headers.items())
 
         async def chunks() -> AsyncIterator[bytes]:
             import json
