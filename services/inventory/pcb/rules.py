@@ -1,0 +1,413 @@
+"""PCB classification, compliance flags and status workflow (Stockholm Convention, Annex A
+Part II; DOMAIN.md §1).
+
+Pure functions, no I/O. Thresholds and deadlines arrive as a ``Thresholds`` value so a
+country plan stored in the database can replace the Convention's defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+
+class EquipmentType(StrEnum):
+    TRANSFORMER = "transformer"
+    CAPACITOR = "capacitor"
+    BUSHING = "bushing"
+    SWITCH = "switch"
+    CONTAINER = "container"
+    OTHER = "other"
+
+
+class OperatingStatus(StrEnum):
+    IN_USE = "in_use"
+    STANDBY = "standby"
+    OUT_OF_SERVICE_STORED = "out_of_service_stored"
+    DECONTAMINATED = "decontaminated"
+    SHIPPED_FOR_DISPOSAL = "shipped_for_disposal"
+    ELIMINATED = "eliminated"
+
+
+class PcbClass(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    NON_PCB = "non_pcb"
+    PRESUMED = "presumed"
+    UNKNOWN = "unknown"
+
+
+class AnalysisMethod(StrEnum):
+    SCREENING = "screening"
+    GC = "gc"
+    NAMEPLATE = "nameplate"
+
+
+class ConcentrationKind(StrEnum):
+    MEASURED = "measured"
+    ABOVE = "above"
+    BELOW = "below"
+    UNKNOWN = "unknown"
+
+
+class ComplianceFlag(StrEnum):
+    REMOVE_BY_DEADLINE = "remove_by_deadline"
+    NON_COMPLIANT_USE = "non_compliant_use"
+    ESM_OVERDUE = "esm_overdue"
+    LABEL_MISSING = "label_missing"
+    PROHIBITED_LOCATION = "prohibited_location"
+    NEEDS_GC_CONFIRMATION = "needs_gc_confirmation"
+
+
+# Classes that carry the Convention's obligations (> 50 mg/kg, proven or presumed).
+PCB_CLASSES: Final = frozenset({PcbClass.P1, PcbClass.P2, PcbClass.P3, PcbClass.PRESUMED})
+IN_SERVICE: Final = frozenset({OperatingStatus.IN_USE, OperatingStatus.STANDBY})
+
+
+def _require_decimal(name: str, value: object, *, allow_negative: bool = False) -> Decimal:
+    # Floats would smuggle binary rounding into thresholds and masses; refuse them early.
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise TypeError(f"{name} must be a finite Decimal, got {value!r}")
+    if not allow_negative and value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Concentration limits (mg/kg), volume limits (L) and deadlines.
+
+    Defaults are the Convention's; a country's own plan overrides them as data.
+    """
+
+    p1_mg_per_kg: Decimal = Decimal("100000")
+    p2_mg_per_kg: Decimal = Decimal("500")
+    p3_mg_per_kg: Decimal = Decimal("50")
+    large_volume_l: Decimal = Decimal("5")
+    small_volume_l: Decimal = Decimal("0.05")
+    use_deadline: date = date(2025, 12, 31)
+    esm_deadline: date = date(2028, 12, 31)
+    presumed_before_year: int = 1987
+    presumed_min_volume_l: Decimal = Decimal("5")
+
+    def __post_init__(self) -> None:
+        for name in (
+            "p1_mg_per_kg",
+            "p2_mg_per_kg",
+            "p3_mg_per_kg",
+            "large_volume_l",
+            "small_volume_l",
+            "presumed_min_volume_l",
+        ):
+            _require_decimal(name, getattr(self, name))
+        # classify() walks P1 -> P2 -> P3 and relies on this order.
+        if not self.p3_mg_per_kg < self.p2_mg_per_kg < self.p1_mg_per_kg:
+            raise ValueError("thresholds must satisfy p3 < p2 < p1")
+        if self.small_volume_l > self.large_volume_l:
+            raise ValueError("small_volume_l must not exceed large_volume_l")
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """One analysis of an item's fluid.
+
+    GC and nameplate carry ``value_mg_per_kg``; screening carries its cut-off and whether
+    the result was positive (above the cut-off).
+    """
+
+    method: AnalysisMethod
+    analysed_on: date
+    value_mg_per_kg: Decimal | None = None
+    screening_cutoff_mg_per_kg: Decimal | None = None
+    screening_positive: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.method == AnalysisMethod.SCREENING:
+            if self.value_mg_per_kg is not None:
+                raise ValueError("a screening gives a cut-off answer, not a value")
+            if self.screening_cutoff_mg_per_kg is None or self.screening_positive is None:
+                raise ValueError("a screening needs its cut-off and a positive/negative result")
+            _require_decimal("screening_cutoff_mg_per_kg", self.screening_cutoff_mg_per_kg)
+        else:
+            if self.value_mg_per_kg is None:
+                raise ValueError(f"a {self.method} analysis needs value_mg_per_kg")
+            if self.screening_cutoff_mg_per_kg is not None or self.screening_positive is not None:
+                raise ValueError(f"a {self.method} analysis has no screening cut-off")
+            _require_decimal("value_mg_per_kg", self.value_mg_per_kg)
+
+
+@dataclass(frozen=True, slots=True)
+class Concentration:
+    """An item's effective concentration.
+
+    ``value_mg_per_kg`` is the measured value (kind ``measured``), the screening cut-off
+    (``above``: concentration > value; ``below``: concentration < value) or None
+    (``unknown``). ``source`` is the method it came from.
+    """
+
+    kind: ConcentrationKind
+    value_mg_per_kg: Decimal | None = None
+    source: AnalysisMethod | None = None
+
+
+UNKNOWN_CONCENTRATION: Final = Concentration(ConcentrationKind.UNKNOWN)
+
+
+def _latest(analyses: list[Analysis], method: AnalysisMethod) -> Analysis | None:
+    candidates = [a for a in analyses if a.method == method]
+    if not candidates:
+        return None
+    if method == AnalysisMethod.SCREENING:
+        # Same-day ties: positive beats negative (it is what triggers GC confirmation);
+        # among positives the highest cut-off, among negatives the lowest, is the
+        # tightest bound. The order of the input never matters.
+        def screening_key(a: Analysis) -> tuple[date, bool, Decimal]:
+            cutoff = a.screening_cutoff_mg_per_kg or Decimal(0)
+            return (
+                a.analysed_on,
+                bool(a.screening_positive),
+                cutoff if a.screening_positive else -cutoff,
+            )
+
+        return max(candidates, key=screening_key)
+    # Same-day ties between values: the higher one, erring on the side of caution.
+    return max(candidates, key=lambda a: (a.analysed_on, a.value_mg_per_kg or Decimal(0)))
+
+
+def effective_concentration(analyses: Iterable[Analysis]) -> Concentration:
+    """The concentration to classify an item by.
+
+    Latest GC result if any (it overrides everything, whatever the dates); else the latest
+    nameplate value; else the latest screening as a bound; else unknown.
+
+    Nameplate: a value read from the label (e.g. "< 2 ppm" recorded as 2 mg/kg) is treated
+    as *measured*: it is the manufacturer's declaration of what was filled, more specific
+    than a screening bound and free of screening's false positives, so it also beats a
+    more recent screening. It cannot show contamination after manufacture (top-ups with
+    PCB oil), which is why any GC result overrides it.
+    """
+    items = list(analyses)
+    for method in (AnalysisMethod.GC, AnalysisMethod.NAMEPLATE):
+        found = _latest(items, method)
+        if found is not None:
+            return Concentration(ConcentrationKind.MEASURED, found.value_mg_per_kg, method)
+    screening = _latest(items, AnalysisMethod.SCREENING)
+    if screening is not None:
+        kind = ConcentrationKind.ABOVE if screening.screening_positive else ConcentrationKind.BELOW
+        return Concentration(kind, screening.screening_cutoff_mg_per_kg, AnalysisMethod.SCREENING)
+    return UNKNOWN_CONCENTRATION
+
+
+def _class_for_known(
+    c: Decimal, volume: Decimal | None, t: Thresholds, *, strict: bool
+) -> PcbClass:
+    # ``strict`` True: c is a measured value and must exceed the threshold.
+    # ``strict`` False: c is a screening cut-off the true value is known to exceed, so
+    # reaching the threshold already proves "greater than" it.
+    def over(threshold: Decimal) -> bool:
+        return c > threshold if strict else c >= threshold
+
+    large = volume is not None and volume > t.large_volume_l
+    small = volume is not None and volume > t.small_volume_l
+    if over(t.p1_mg_per_kg) and large:
+        return PcbClass.P1
+    if over(t.p2_mg_per_kg) and large:
+        return PcbClass.P2
+    if over(t.p3_mg_per_kg) and small:
+        return PcbClass.P3
+    return PcbClass.NON_PCB
+
+
+def _presumed_or_unknown(volume: Decimal | None, year: int | None, t: Thresholds) -> PcbClass:
+    if (
+        year is not None
+        and year < t.presumed_before_year
+        and volume is not None
+        and volume > t.presumed_min_volume_l
+    ):
+        return PcbClass.PRESUMED
+    return PcbClass.UNKNOWN
+
+
+def classify(
+    concentration: Concentration,
+    fluid_volume_l: Decimal | None,
+    year_manufactured: int | None,
+    thresholds: Thresholds,
+) -> PcbClass:
+    """Classify an item: P1, P2, P3 or non-PCB when the concentration settles it, else
+    presumed or unknown.
+
+    All comparisons are strict: exactly 50 mg/kg or exactly 5 L is *not* above. A
+    concentration above a threshold whose volume rule fails falls to the next class whose
+    rule holds (e.g. 200 000 mg/kg in 3 L is P3), else non-PCB.
+
+    Screening "above X" proves only concentration > X, so it reaches a class only when
+    X >= that class's threshold; "above X" with X below the P3 threshold settles nothing.
+    "Below X" with X <= the P3 threshold proves non-PCB; with a higher X it settles
+    nothing. Whatever is not settled is treated like an unknown concentration: presumed
+    PCB if manufactured before ``presumed_before_year`` with more than
+    ``presumed_min_volume_l`` of fluid, else unknown.
+
+    A volume of None (not recorded) satisfies no volume rule, so a measured item with no
+    volume comes out non-PCB and is never presumed. Callers should treat a missing
+    volume on a contaminated item as a data-quality problem to chase, not as a clean bill.
+    """
+    value = concentration.value_mg_per_kg
+    kind = concentration.kind
+    if kind == ConcentrationKind.MEASURED and value is not None:
+        return _class_for_known(value, fluid_volume_l, thresholds, strict=True)
+    if kind == ConcentrationKind.ABOVE and value is not None and value >= thresholds.p3_mg_per_kg:
+        return _class_for_known(value, fluid_volume_l, thresholds, strict=False)
+    if kind == ConcentrationKind.BELOW and value is not None and value <= thresholds.p3_mg_per_kg:
+        return PcbClass.NON_PCB
+    return _presumed_or_unknown(fluid_volume_l, year_manufactured, thresholds)
+
+
+@dataclass(frozen=True, slots=True)
+class PcbItemFacts:
+    """What the compliance rules need to know about one item."""
+
+    pcb_class: PcbClass
+    status: OperatingStatus
+    labelled: bool
+    in_food_feed_area: bool
+    concentration: Concentration = field(default=UNKNOWN_CONCENTRATION)
+
+
+def compliance_flags(
+    item: PcbItemFacts, as_of: date, thresholds: Thresholds
+) -> set[ComplianceFlag]:
+    """Flags an item raises on ``as_of`` under the given deadlines.
+
+    - remove_by_deadline / non_compliant_use: a PCB item (P1-P3 or presumed) in use or on
+      standby, on or before / after the use deadline.
+    - esm_overdue: a PCB item not yet eliminated or decontaminated after the ESM deadline.
+    - label_missing: P1/P2 not labelled (not raised once eliminated: nothing left to label).
+    - prohibited_location: a PCB item in a food/feed area and not eliminated.
+    - needs_gc_confirmation: the effective concentration is only a positive screening.
+    """
+    flags: set[ComplianceFlag] = set()
+    is_pcb = item.pcb_class in PCB_CLASSES
+    eliminated = item.status == OperatingStatus.ELIMINATED
+    if is_pcb and item.status in IN_SERVICE:
+        if as_of <= thresholds.use_deadline:
+            flags.add(ComplianceFlag.REMOVE_BY_DEADLINE)
+        else:
+            flags.add(ComplianceFlag.NON_COMPLIANT_USE)
+    managed = {OperatingStatus.ELIMINATED, OperatingStatus.DECONTAMINATED}
+    if is_pcb and item.status not in managed and as_of > thresholds.esm_deadline:
+        flags.add(ComplianceFlag.ESM_OVERDUE)
+    if item.pcb_class in {PcbClass.P1, PcbClass.P2} and not item.labelled and not eliminated:
+        flags.add(ComplianceFlag.LABEL_MISSING)
+    if is_pcb and item.in_food_feed_area and not eliminated:
+        flags.add(ComplianceFlag.PROHIBITED_LOCATION)
+    conc = item.concentration
+    if conc.kind == ConcentrationKind.ABOVE and conc.source == AnalysisMethod.SCREENING:
+        flags.add(ComplianceFlag.NEEDS_GC_CONFIRMATION)
+    return flags
+
+
+_S = OperatingStatus
+ALLOWED_TRANSITIONS: Final[Mapping[OperatingStatus, frozenset[OperatingStatus]]] = MappingProxyType(
+    {
+        _S.IN_USE: frozenset({_S.STANDBY, _S.OUT_OF_SERVICE_STORED}),
+        _S.STANDBY: frozenset({_S.IN_USE, _S.OUT_OF_SERVICE_STORED}),
+        _S.OUT_OF_SERVICE_STORED: frozenset({_S.DECONTAMINATED, _S.SHIPPED_FOR_DISPOSAL}),
+        # Decontaminated equipment may return to service (after a clean GC result).
+        _S.DECONTAMINATED: frozenset({_S.IN_USE, _S.SHIPPED_FOR_DISPOSAL}),
+        _S.SHIPPED_FOR_DISPOSAL: frozenset({_S.ELIMINATED}),
+        _S.ELIMINATED: frozenset(),
+    }
+)
+
+_COUNTRY_CODE: Final = re.compile(r"[A-Z]{2}")
+
+
+class TransitionError(ValueError):
+    """A status change the workflow does not allow, or one lacking its evidence."""
+
+
+@dataclass(frozen=True, slots=True)
+class EliminationEvidence:
+    """Proof that an item was destroyed: where, in which country (ISO 3166-1 alpha-2),
+    when, under which certificate, and how much mass."""
+
+    disposal_facility: str
+    country: str
+    disposed_on: date
+    certificate_ref: str
+    mass_kg: Decimal
+
+
+def evidence_problems(evidence: EliminationEvidence) -> list[str]:
+    """Everything wrong with the evidence, in field order; empty when it is complete."""
+    problems: list[str] = []
+    if not evidence.disposal_facility.strip():
+        problems.append("disposal_facility is blank")
+    if not _COUNTRY_CODE.fullmatch(evidence.country):
+        problems.append(f"country {evidence.country!r} is not an ISO 3166-1 alpha-2 code")
+    if not isinstance(evidence.disposed_on, date):
+        problems.append("disposed_on is not a date")
+    if not evidence.certificate_ref.strip():
+        problems.append("certificate_ref is blank")
+    mass = evidence.mass_kg
+    if not isinstance(mass, Decimal) or not mass.is_finite() or mass <= 0:
+        problems.append(f"mass_kg must be a Decimal greater than 0, got {mass!r}")
+    return problems
+
+
+def check_transition(
+    current: OperatingStatus,
+    new: OperatingStatus,
+    evidence: EliminationEvidence | None = None,
+) -> None:
+    """Raise ``TransitionError`` unless ``current -> new`` is allowed.
+
+    Moving to ``eliminated`` also needs complete ``EliminationEvidence``; evidence given
+    for any other move is ignored.
+    """
+    try:
+        # Statuses read back from the database are plain strings.
+        current, new = OperatingStatus(current), OperatingStatus(new)
+    except ValueError as exc:
+        raise TransitionError(f"unknown status: {exc}") from exc
+    if new == current:
+        raise TransitionError(f"item is already {current}")
+    allowed = ALLOWED_TRANSITIONS[current]
+    if new not in allowed:
+        options = ", ".join(sorted(allowed)) or "none, it is final"
+        raise TransitionError(f"cannot go from {current} to {new} (allowed: {options})")
+    if new == OperatingStatus.ELIMINATED:
+        if evidence is None:
+            raise TransitionError("eliminated requires elimination evidence")
+        problems = evidence_problems(evidence)
+        if problems:
+            raise TransitionError("incomplete elimination evidence: " + "; ".join(problems))
+
+
+# kg/L at ambient temperature. To verify (DOMAIN.md §1: askarels roughly 1.4-1.5, mineral
+# oil about 0.88); the service stores densities per fluid as data and uses these only as
+# defaults for seeding.
+DEFAULT_FLUID_DENSITIES: Final[Mapping[str, Decimal]] = MappingProxyType(
+    {"askarel": Decimal("1.5"), "mineral_oil": Decimal("0.88")}
+)
+
+MASS_QUANTUM_KG: Final = Decimal("0.001")
+
+
+def mass_from_volume(volume_l: Decimal, density_kg_per_l: Decimal) -> Decimal:
+    """Fluid mass in kg from volume (L) and density (kg/L), rounded half-up to the gram
+    (the precision the inventory stores masses at)."""
+    _require_decimal("volume_l", volume_l)
+    _require_decimal("density_kg_per_l", density_kg_per_l)
+    if density_kg_per_l == 0:
+        raise ValueError("density_kg_per_l must be greater than 0")
+    return (volume_l * density_kg_per_l).quantize(MASS_QUANTUM_KG, rounding=ROUND_HALF_UP)
