@@ -1,0 +1,303 @@
+"""Reading one ``iati-activity`` element into the model (used by ``xml.parse_activities``).
+
+Kept apart from the writer so each module stays readable; every reader reports the source
+line of what it cannot read, which the import screen shows to the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from .model import (
+    DESCRIPTION_TYPE_GENERAL,
+    IatiActivity,
+    IatiActivityDate,
+    IatiBaseline,
+    IatiBudget,
+    IatiDocumentLink,
+    IatiIndicator,
+    IatiLocation,
+    IatiOrganisationRef,
+    IatiParticipatingOrg,
+    IatiPeriod,
+    IatiPolicyMarker,
+    IatiRelatedActivity,
+    IatiResult,
+    IatiSector,
+    IatiTag,
+    IatiTransaction,
+)
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_T = TypeVar("_T")
+
+
+class IatiParseError(ValueError):
+    """An IATI document that cannot be read into the model, with the offending line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+def activity_from_element(element: Any) -> IatiActivity:
+    """Read one ``iati-activity`` element into the model.
+
+    Narratives without ``xml:lang`` are in the activity's ``xml:lang`` ("en" when that is
+    missing too); attributes IATI lets publishers omit get IATI's defaults (hierarchy 1,
+    vocabularies 1, budget type 1 and status 1).
+    """
+    language = element.get(XML_LANG) or "en"
+    descriptions: dict[str, str] = {}
+    for description in element.iterchildren("description"):
+        if description.get("type") in (None, DESCRIPTION_TYPE_GENERAL):
+            descriptions.update(_texts(description, language))
+    country = element.find("recipient-country")
+    hierarchy = element.get("hierarchy")
+    children = element.iterchildren
+    return IatiActivity(
+        identifier=_required(element, "iati-identifier").text or "",
+        reporting_org=_org_ref(_required(element, "reporting-org"), language),
+        last_updated=_attr_datetime(element, "last-updated-datetime"),
+        titles=_texts(element.find("title"), language),
+        descriptions=descriptions,
+        participating_orgs=tuple(
+            _participating_org(o, language) for o in children("participating-org")
+        ),
+        status=_attr(_required(element, "activity-status"), "code"),
+        dates=tuple(
+            IatiActivityDate(type=_attr(d, "type"), iso_date=_attr_date(d, "iso-date"))
+            for d in children("activity-date")
+        ),
+        hierarchy=_int(element, hierarchy) if hierarchy is not None else 1,
+        default_currency=element.get("default-currency"),
+        default_language=language,
+        recipient_country=_attr(country, "code") if country is not None else None,
+        locations=tuple(
+            IatiLocation(name=_text(location.find("name"), language), ref=location.get("ref"))
+            for location in children("location")
+        ),
+        sectors=tuple(_sector(s) for s in children("sector")),
+        tags=tuple(_tag(t, language) for t in children("tag")),
+        policy_markers=tuple(_policy_marker(m) for m in children("policy-marker")),
+        budgets=tuple(_read_budget(b) for b in children("budget")),
+        transactions=tuple(_read_transaction(t, language) for t in children("transaction")),
+        document_links=tuple(_read_document_link(d, language) for d in children("document-link")),
+        related_activities=tuple(
+            IatiRelatedActivity(ref=_attr(r, "ref"), type=_attr(r, "type"))
+            for r in children("related-activity")
+        ),
+        results=tuple(_read_result(r, language) for r in children("result")),
+    )
+
+
+def _participating_org(element: Any, language: str) -> IatiParticipatingOrg:
+    return IatiParticipatingOrg(
+        role=_attr(element, "role"),
+        ref=element.get("ref"),
+        name=_text(element, language),
+        type=element.get("type"),
+        activity_id=element.get("activity-id"),
+    )
+
+
+def _sector(element: Any) -> IatiSector:
+    return IatiSector(
+        code=_attr(element, "code"),
+        percentage=_opt_decimal(element, "percentage"),
+        vocabulary=element.get("vocabulary") or "1",
+    )
+
+
+def _tag(element: Any, language: str) -> IatiTag:
+    return IatiTag(
+        code=_attr(element, "code"),
+        text=_text(element, language),
+        vocabulary=_attr(element, "vocabulary"),
+        vocabulary_uri=element.get("vocabulary-uri"),
+    )
+
+
+def _policy_marker(element: Any) -> IatiPolicyMarker:
+    return IatiPolicyMarker(
+        code=_attr(element, "code"),
+        significance=element.get("significance"),
+        vocabulary=element.get("vocabulary") or "1",
+    )
+
+
+def _read_budget(element: Any) -> IatiBudget:
+    value = _required(element, "value")
+    return IatiBudget(
+        period_start=_child_date(element, "period-start"),
+        period_end=_child_date(element, "period-end"),
+        value=_decimal_text(value),
+        value_date=_attr_date(value, "value-date"),
+        currency=value.get("currency"),
+        type=element.get("type") or "1",
+        status=element.get("status") or "1",
+    )
+
+
+def _read_transaction(element: Any, language: str) -> IatiTransaction:
+    value = _required(element, "value")
+    description = element.find("description")
+    provider = element.find("provider-org")
+    receiver = element.find("receiver-org")
+    return IatiTransaction(
+        type=_attr(_required(element, "transaction-type"), "code"),
+        date=_child_date(element, "transaction-date"),
+        value=_decimal_text(value),
+        value_date=_attr_date(value, "value-date"),
+        currency=value.get("currency"),
+        description=_text(description, language) if description is not None else None,
+        provider_org=_org_ref(provider, language) if provider is not None else None,
+        receiver_org=_org_ref(receiver, language) if receiver is not None else None,
+    )
+
+
+def _read_document_link(element: Any, language: str) -> IatiDocumentLink:
+    document_date = element.find("document-date")
+    language_element = element.find("language")
+    return IatiDocumentLink(
+        url=_attr(element, "url"),
+        format=_attr(element, "format"),
+        title=_text(element.find("title"), language),
+        category=_attr(_required(element, "category"), "code"),
+        document_date=(
+            _attr_date(document_date, "iso-date") if document_date is not None else None
+        ),
+        language=language_element.get("code") if language_element is not None else None,
+    )
+
+
+def _read_result(element: Any, language: str) -> IatiResult:
+    description = element.find("description")
+    return IatiResult(
+        type=_attr(element, "type"),
+        title=_text(element.find("title"), language),
+        indicators=tuple(_read_indicator(i, language) for i in element.iterchildren("indicator")),
+        aggregation_status=_opt_bool(element, "aggregation-status"),
+        description=_text(description, language) if description is not None else None,
+    )
+
+
+def _read_indicator(element: Any, language: str) -> IatiIndicator:
+    baseline = element.find("baseline")
+    return IatiIndicator(
+        measure=_attr(element, "measure"),
+        title=_text(element.find("title"), language),
+        ascending=_opt_bool(element, "ascending"),
+        baseline=(
+            IatiBaseline(
+                year=_int(baseline, _attr(baseline, "year")),
+                value=baseline.get("value"),
+                iso_date=_attr_date(baseline, "iso-date") if baseline.get("iso-date") else None,
+            )
+            if baseline is not None
+            else None
+        ),
+        periods=tuple(
+            IatiPeriod(
+                start=_child_date(p, "period-start"),
+                end=_child_date(p, "period-end"),
+                target=_child_attr(p, "target", "value"),
+                actual=_child_attr(p, "actual", "value"),
+            )
+            for p in element.iterchildren("period")
+        ),
+    )
+
+
+def _org_ref(element: Any, language: str) -> IatiOrganisationRef:
+    return IatiOrganisationRef(
+        ref=element.get("ref"), name=_text(element, language), type=element.get("type")
+    )
+
+
+def _texts(element: Any, language: str) -> dict[str, str]:
+    """``{language: text}`` of an element's narratives (no xml:lang = activity's language)."""
+    if element is None:
+        return {}
+    return {
+        narrative.get(XML_LANG) or language: narrative.text or ""
+        for narrative in element.iterchildren("narrative")
+    }
+
+
+def _text(element: Any, language: str) -> str:
+    """The narrative in the activity's language, else the first one, else ``""``."""
+    texts = _texts(element, language)
+    return texts.get(language, next(iter(texts.values()), ""))
+
+
+def _required(parent: Any, tag: str) -> Any:
+    """The first ``tag`` child of ``parent``; its absence is a parse error at ``parent``."""
+    child = parent.find(tag)
+    if child is None:
+        raise IatiParseError(parent.sourceline or 0, f"{parent.tag}: missing <{tag}>")
+    return child
+
+
+def _attr(element: Any, name: str) -> str:
+    value = element.get(name)
+    if value is None:
+        raise IatiParseError(element.sourceline or 0, f"<{element.tag}>: missing @{name}")
+    return str(value)
+
+
+def _child_attr(element: Any, tag: str, name: str) -> str | None:
+    child = element.find(tag)
+    return None if child is None else child.get(name)
+
+
+def _child_date(element: Any, tag: str) -> date:
+    return _attr_date(_required(element, tag), "iso-date")
+
+
+def _attr_date(element: Any, name: str) -> date:
+    return _convert(element, name, _attr(element, name), date.fromisoformat)
+
+
+def _attr_datetime(element: Any, name: str) -> datetime:
+    value = _convert(element, name, _attr(element, name), datetime.fromisoformat)
+    if value.tzinfo is None:
+        raise IatiParseError(element.sourceline or 0, f"@{name}: no timezone in {value}")
+    return value
+
+
+def _opt_decimal(element: Any, name: str) -> Decimal | None:
+    text = element.get(name)
+    return None if text is None else _convert(element, name, text.strip(), Decimal)
+
+
+def _decimal_text(element: Any) -> Decimal:
+    return _convert(element, "text", (element.text or "").strip(), Decimal)
+
+
+def _opt_bool(element: Any, name: str) -> bool | None:
+    text = element.get(name)
+    if text is None:
+        return None
+    if text.strip() in ("true", "1"):
+        return True
+    if text.strip() in ("false", "0"):
+        return False
+    raise IatiParseError(element.sourceline or 0, f"@{name}: not a boolean: {text!r}")
+
+
+def _int(element: Any, text: str) -> int:
+    return _convert(element, "integer", text, int)
+
+
+def _convert(element: Any, what: str, text: str, convert: Callable[[str], _T]) -> _T:
+    try:
+        return convert(text)
+    except (ValueError, InvalidOperation) as exc:
+        raise IatiParseError(
+            element.sourceline or 0, f"<{element.tag}> {what}: cannot read {text!r}"
+        ) from exc
