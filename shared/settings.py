@@ -21,5 +21,20 @@ class ServiceSettings(BaseSettings):
     db_timeout_s: float = Field(default=5.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     access_log: bool = True
-    # Largest request body a service accepts (bytes); bulk imports have their own limit.
+    # Largest request body accepted (bytes).
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Access tokens: who issues them and for which audience (the gateway and the services
+    # must agree), and the clock skew tolerated.
+    token_issuer: str = "urn:enlace:gateway"
+    token_audience: str = "urn:enlace:api"
+    token_leeway_s: int = Field(default=30, ge=0, le=300)
+
+
+class ResourceServiceSettings(ServiceSettings):
+    """Settings of a service that verifies tokens itself (inventory, cooperation)."""
+
+    # Where the public keys come from: the gateway's JWKS URL (cached, refreshed on an
+    # unknown key id at most once per cooldown), or a JWK Set given as JSON.
+    jwks_url: str | None = None
+    jwks_json: str | None = None
+    jwks_cooldown_s: float = Field(default=30.0, ge=1)

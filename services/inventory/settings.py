@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ResourceServiceSettings
 
 
-class InventorySettings(ServiceSettings):
+class InventorySettings(ResourceServiceSettings):
     """Typed settings; see README.md for every variable."""
 
     model_config = SettingsConfigDict(env_prefix="INVENTORY_", extra="ignore", frozen=True)
