@@ -29,3 +29,17 @@ class GatewaySettings(ServiceSettings):
     max_keepalive: int = Field(default=100, ge=1)
     # Seconds a caller should wait before retrying when a backend is unavailable.
     retry_after_s: int = Field(default=5, ge=1)
+    # Signing keys: PEM files in this directory (a mounted secret in production). The newest
+    # signs; every key in it is published at /.well-known/jwks.json.
+    keys_dir: str = "var/keys"
+    token_lifetime_s: int = Field(default=300, ge=30, le=3600)
+    # Requests per minute per client (unless the client has its own), and per IP address on
+    # /oauth/token. With a Redis URL the counters are shared by every gateway process.
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    token_rate_limit_per_minute: int = Field(default=30, ge=1)
+    redis_url: str | None = None
+    # How often each process reloads disabled clients and revoked tokens from the database.
+    revocation_refresh_s: float = Field(default=5.0, gt=0)
+    # Circuit breaker per backend: open after this many consecutive failures, for this long.
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=10.0, gt=0)
