@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -15,7 +16,8 @@ from shared.health import health_router
 from shared.logging import configure_logging
 from shared.middleware import RequestContextMiddleware
 from shared.problems import install_problem_handlers
-from shared.settings import ServiceSettings
+from shared.settings import ResourceServiceSettings, ServiceSettings
+from shared.tokens import JwksClient, KeySource, StaticKeys, TokenVerifier
 
 
 def build_service_app(
@@ -23,19 +25,32 @@ def build_service_app(
     title: str,
     description: str,
     version: str,
-    settings: ServiceSettings,
+    settings: ResourceServiceSettings,
     routers: Sequence[APIRouter],
+    key_source: KeySource | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the database lifespan, health, problems and request context."""
+    """A FastAPI app with the database lifespan, token verification, health, problems and
+    request context. ``key_source`` replaces the configured public keys (tests)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(
             settings.database_url, pool_size=settings.db_pool_size, timeout_s=settings.db_timeout_s
         )
+        keys, closer = key_source, None
+        if keys is None:
+            keys = closer = keys_from_settings(settings)
+        app.state.verifier = TokenVerifier(
+            keys,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            leeway_s=settings.token_leeway_s,
+        )
         try:
             yield
         finally:
+            if isinstance(closer, JwksClient):
+                await closer.aclose()
             await app.state.db.close()
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
@@ -46,6 +61,15 @@ def build_service_app(
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
     return app
+
+
+def keys_from_settings(settings: ResourceServiceSettings) -> KeySource:
+    """Public keys from configured JSON, else from the gateway's JWKS URL."""
+    if settings.jwks_json:
+        return StaticKeys(json.loads(settings.jwks_json))
+    if settings.jwks_url:
+        return JwksClient(settings.jwks_url, cooldown_s=settings.jwks_cooldown_s)
+    raise RuntimeError("set <SERVICE>_JWKS_URL (the gateway's JWKS) or <SERVICE>_JWKS_JSON")
 
 
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:

@@ -79,18 +79,22 @@ async def keyset_page(
     *,
     cursor: str | None,
     limit: int,
+    descending: bool = False,
 ) -> tuple[list[Any], str | None]:
     """One page of ``stmt`` ordered by ``order`` (unique together) after ``cursor``.
 
     The cost of a page does not depend on its depth: the cursor becomes a WHERE on the
-    ordering key, never an OFFSET.
+    ordering key, never an OFFSET. ``descending`` sorts every key column largest first (the
+    cursor then means "before").
     """
     if cursor is not None:
         after = [
             _from_json(c, v) for c, v in zip(order, decode_cursor(cursor, len(order)), strict=True)
         ]
-        stmt = stmt.where(tuple_(*order) > tuple_(*after))
-    rows = list((await session.scalars(stmt.order_by(*order).limit(limit + 1))).all())
+        key, bound = tuple_(*order), tuple_(*after)
+        stmt = stmt.where(key < bound if descending else key > bound)
+    order_by = [c.desc() for c in order] if descending else list(order)
+    rows = list((await session.scalars(stmt.order_by(*order_by).limit(limit + 1))).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

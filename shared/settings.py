@@ -25,8 +25,8 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # Access tokens: who issues them and for which audience (the gateway and the services
     # must agree), and the clock skew tolerated.
-    token_issuer: str = "urn:enlace:gateway"
-    token_audience: str = "urn:enlace:api"
+    token_issuer: str = "urn:enlace:gateway"  # noqa: S105 - an identifier, not a secret
+    token_audience: str = "urn:enlace:api"  # noqa: S105 - an identifier, not a secret
     token_leeway_s: int = Field(default=30, ge=0, le=300)
 
 

@@ -26,11 +26,14 @@ from services.cooperation.settings import CooperationSettings
 from services.gateway import models as gateway_models  # noqa: F401
 from services.gateway.app import create_app as create_gateway
 from services.gateway.db import Base as GatewayBase
+from services.gateway.keys import KeyStore
+from services.gateway.models import Client
 from services.gateway.settings import GatewaySettings
 from services.inventory import models as inventory_models  # noqa: F401
 from services.inventory.app import create_app as create_inventory
 from services.inventory.db import Base as InventoryBase
 from services.inventory.settings import InventorySettings
+from shared.tokens import issue_access_token
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +126,14 @@ async def clean_databases(database_urls: dict[str, str]) -> AsyncIterator[dict[s
         await _empty_tables(url, METADATA[name])
 
 
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The gateway's signing-key directory for the whole run (one key, made once)."""
+    directory = tmp_path_factory.mktemp("keys")
+    KeyStore(directory).ensure()
+    return directory
+
+
 @pytest.fixture
 def inventory_settings(clean_databases: dict[str, str]) -> InventorySettings:
     return InventorySettings(database_url=clean_databases["inventory"], access_log=False)
@@ -134,25 +145,30 @@ def cooperation_settings(clean_databases: dict[str, str]) -> CooperationSettings
 
 
 @pytest.fixture
-def gateway_settings(clean_databases: dict[str, str]) -> GatewaySettings:
+def gateway_settings(clean_databases: dict[str, str], keys_dir: Path) -> GatewaySettings:
     return GatewaySettings(
         database_url=clean_databases["gateway"],
         inventory_url="http://inventory",
         cooperation_url="http://cooperation",
+        keys_dir=str(keys_dir),
         access_log=False,
     )
 
 
 @pytest.fixture
-async def inventory_app(inventory_settings: InventorySettings) -> AsyncIterator[FastAPI]:
-    app = create_inventory(inventory_settings)
+async def inventory_app(
+    inventory_settings: InventorySettings, keys_dir: Path
+) -> AsyncIterator[FastAPI]:
+    app = create_inventory(inventory_settings, key_source=KeyStore(keys_dir))
     async with app.router.lifespan_context(app):
         yield app
 
 
 @pytest.fixture
-async def cooperation_app(cooperation_settings: CooperationSettings) -> AsyncIterator[FastAPI]:
-    app = create_cooperation(cooperation_settings)
+async def cooperation_app(
+    cooperation_settings: CooperationSettings, keys_dir: Path
+) -> AsyncIterator[FastAPI]:
+    app = create_cooperation(cooperation_settings, key_source=KeyStore(keys_dir))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -184,13 +200,103 @@ async def gateway(gateway_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+TEST_SECRET = "test-secret-for-every-test-client-0123456789"
+_hash_cache: dict[str, str] = {}
+
+
+def _secret_hash() -> str:
+    # argon2 is slow on purpose; hash the one test secret once per run.
+    if not _hash_cache:
+        from argon2 import PasswordHasher
+
+        _hash_cache["h"] = PasswordHasher().hash(TEST_SECRET)
+    return _hash_cache["h"]
+
+
+class Tokens:
+    """Registers clients in the gateway database and gets their tokens from /oauth/token."""
+
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.client = client
+
+    async def register(
+        self, client_id: str, org: str, scopes: str, *, rate_limit_per_minute: int | None = None
+    ) -> None:
+        """Add a client whose secret is TEST_SECRET."""
+        async with self.app.state.db.sessions() as session:
+            session.add(
+                Client(
+                    client_id=client_id,
+                    name=client_id,
+                    org_code=org,
+                    scopes=scopes,
+                    secret_hash=_secret_hash(),
+                    rate_limit_per_minute=rate_limit_per_minute,
+                )
+            )
+            await session.commit()
+        await self.app.state.access.load()
+
+    async def get(self, client_id: str, org: str, scopes: str, **kwargs: int | None) -> str:
+        """Register the client if needed and return a token with all of ``scopes``."""
+        if client_id not in self.app.state.access.limits:
+            await self.register(client_id, org, scopes, **kwargs)  # type: ignore[arg-type]
+        response = await self.client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "scope": scopes},
+            auth=(client_id, TEST_SECRET),
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    async def headers(self, client_id: str, org: str, scopes: str) -> dict[str, str]:
+        """An Authorization header for the client."""
+        return {"Authorization": f"Bearer {await self.get(client_id, org, scopes)}"}
+
+
 @pytest.fixture
-async def inventory(inventory_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def tokens(gateway_app: FastAPI, gateway: httpx.AsyncClient) -> Tokens:
+    return Tokens(gateway_app, gateway)
+
+
+def mint(keys_dir: Path, *, scopes: str, org: str = "MINAM", client_id: str = "direct-test") -> str:
+    """A token signed by the gateway's key without going through /oauth/token (for calling a
+    service directly, as a caller that bypasses the gateway with a real token would)."""
+    token, _ = issue_access_token(
+        KeyStore(keys_dir).active(),
+        issuer=GatewaySettings.model_fields["token_issuer"].default,
+        audience=GatewaySettings.model_fields["token_audience"].default,
+        client_id=client_id,
+        org=org,
+        scopes=scopes.split(),
+        lifetime_s=300,
+    )
+    return token
+
+
+ALL_READ = "inventory:read cooperation:read"
+
+
+@pytest.fixture
+def direct_headers(keys_dir: Path) -> dict[str, str]:
+    """Authorization for calling the services directly with every read scope."""
+    return {"Authorization": f"Bearer {mint(keys_dir, scopes=ALL_READ)}"}
+
+
+@pytest.fixture
+async def inventory(
+    inventory_app: FastAPI, direct_headers: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(inventory_app, "http://inventory") as client:
+        client.headers.update(direct_headers)
         yield client
 
 
 @pytest.fixture
-async def cooperation(cooperation_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def cooperation(
+    cooperation_app: FastAPI, direct_headers: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(cooperation_app, "http://cooperation") as client:
+        client.headers.update(direct_headers)
         yield client

@@ -15,20 +15,21 @@ from fastapi.responses import StreamingResponse
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from services.inventory.seed import DEMO, load_demo
-from tests.conftest import asgi_client
+from tests.conftest import Tokens, asgi_client
 
 PROBLEM = "application/problem+json"
 
 
 async def test_forwards_to_the_service_and_matches_direct_answer(
-    gateway: httpx.AsyncClient, inventory: httpx.AsyncClient, inventory_app: FastAPI
+    gateway: httpx.AsyncClient, inventory: httpx.AsyncClient, inventory_app: FastAPI, tokens: Tokens
 ) -> None:
     import json
 
     async with inventory_app.state.db.sessions() as session:
         await load_demo(session, json.loads(DEMO.read_text()))
         await session.commit()
-    through = await gateway.get("/inventory/v1/pcb-items?limit=3")
+    auth = await tokens.headers("minem-test", "MINEM", "inventory:read")
+    through = await gateway.get("/inventory/v1/pcb-items?limit=3", headers=auth)
     direct = await inventory.get("/v1/pcb-items?limit=3")
     assert through.status_code == 200
     assert through.json() == direct.json()
@@ -37,9 +38,10 @@ async def test_forwards_to_the_service_and_matches_direct_answer(
 
 
 async def test_relayed_service_problem_is_not_marked_as_gateway(
-    gateway: httpx.AsyncClient,
+    gateway: httpx.AsyncClient, tokens: Tokens
 ) -> None:
-    response = await gateway.get("/cooperation/v1/programs/NOPE")
+    auth = await tokens.headers("usaid-test", "USAID", "cooperation:read")
+    response = await gateway.get("/cooperation/v1/programs/NOPE", headers=auth)
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
     assert "source" not in response.json()
@@ -106,6 +108,7 @@ async def echo_gateway(gateway_settings: GatewaySettings) -> AsyncIterator[httpx
     transport = httpx.ASGITransport(app=_echo_app())
     app = create_gateway(gateway_settings, transports={"inventory": transport})
     async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
+        client.headers.update(await Tokens(app, client).headers("w", "MINEM", "inventory:write"))
         yield client
 
 
@@ -184,7 +187,8 @@ async def test_backend_down_is_503_with_retry_after(
         transport=transport,
     )
     async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
-        response = await client.get("/inventory/v1/holders")
+        auth = await Tokens(app, client).headers("r", "MINAM", "inventory:read")
+        response = await client.get("/inventory/v1/holders", headers=auth)
         health = await client.get("/health")
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
@@ -205,7 +209,8 @@ async def test_backend_slower_than_timeout_is_504(
         transport=transport,
     )
     async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
-        response = await client.get("/inventory/v1/holders")
+        auth = await Tokens(app, client).headers("r", "MINAM", "inventory:read")
+        response = await client.get("/inventory/v1/holders", headers=auth)
     assert response.status_code == 504
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["retry-after"]

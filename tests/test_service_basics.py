@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 
 from services.cooperation.app import create_app as create_cooperation
 from services.cooperation.settings import CooperationSettings
+from services.gateway.keys import KeyStore
 from services.inventory.app import create_app as create_inventory
 from services.inventory.settings import InventorySettings
 from shared.logging import configure_logging
@@ -25,14 +27,18 @@ async def service(
     request: pytest.FixtureRequest,
     inventory_settings: InventorySettings,
     cooperation_settings: CooperationSettings,
+    keys_dir: Path,
+    direct_headers: dict[str, str],
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """Each service in turn."""
+    """Each service in turn, called directly with a valid token."""
+    keys = KeyStore(keys_dir)
     app = (
-        create_inventory(inventory_settings)
+        create_inventory(inventory_settings, key_source=keys)
         if request.param == "inventory"
-        else create_cooperation(cooperation_settings)
+        else create_cooperation(cooperation_settings, key_source=keys)
     )
     async with app.router.lifespan_context(app), asgi_client(app, "http://svc") as client:
+        client.headers.update(direct_headers)
         yield client
 
 
@@ -49,12 +55,12 @@ async def test_health_live_and_ready(service: httpx.AsyncClient) -> None:
     ("factory", "settings_cls"),
     [(create_inventory, InventorySettings), (create_cooperation, CooperationSettings)],
 )
-async def test_ready_is_503_when_database_unreachable(factory, settings_cls) -> None:  # type: ignore[no-untyped-def]
+async def test_ready_is_503_when_database_unreachable(factory, settings_cls, keys_dir) -> None:  # type: ignore[no-untyped-def]
     # Port 1 on loopback: nothing listens, so every connection is refused.
     settings = settings_cls(
         database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none", db_timeout_s=2
     )
-    app: FastAPI = factory(settings)
+    app: FastAPI = factory(settings, key_source=KeyStore(keys_dir))
     async with app.router.lifespan_context(app), asgi_client(app, "http://svc") as client:
         response = await client.get("/health/ready")
         live = await client.get("/health/live")
@@ -111,9 +117,9 @@ async def test_forged_cursor_is_a_400_problem(inventory: httpx.AsyncClient) -> N
 
 
 async def test_unhandled_exception_is_a_500_problem_without_internals(
-    inventory_settings: InventorySettings,
+    inventory_settings: InventorySettings, keys_dir: Path
 ) -> None:
-    app = create_inventory(inventory_settings)
+    app = create_inventory(inventory_settings, key_source=KeyStore(keys_dir))
 
     @app.get("/boom")
     async def boom() -> None:
@@ -144,14 +150,17 @@ async def test_request_id_is_generated_when_missing_or_unsafe(
 
 
 async def test_one_json_access_log_line_per_request_with_request_id(
-    inventory_settings: InventorySettings, capsys: pytest.CaptureFixture[str]
+    inventory_settings: InventorySettings,
+    capsys: pytest.CaptureFixture[str],
+    keys_dir: Path,
+    direct_headers: dict[str, str],
 ) -> None:
     settings = inventory_settings.model_copy(update={"access_log": True})
-    app = create_inventory(settings)
+    app = create_inventory(settings, key_source=KeyStore(keys_dir))
     configure_logging("inventory")
     try:
         async with app.router.lifespan_context(app), asgi_client(app, "http://svc") as client:
-            await client.get("/v1/holders", headers={"X-Request-ID": "log-me-1"})
+            await client.get("/v1/holders", headers={"X-Request-ID": "log-me-1", **direct_headers})
     finally:
         logging.getLogger().handlers[:] = []
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
@@ -162,3 +171,5 @@ async def test_one_json_access_log_line_per_request_with_request_id(
     assert access[0]["path"] == "/v1/holders"
     assert access[0]["service"] == "inventory"
     assert access[0]["duration_ms"] >= 0
+    assert access[0]["client_id"] == "direct-test"
+    assert access[0]["org"] == "MINAM"

@@ -7,10 +7,14 @@ from fastapi import FastAPI
 from services.cooperation.programs.router import router as programs_router
 from services.cooperation.settings import CooperationSettings
 from shared.app import build_service_app
+from shared.tokens import KeySource
 
 
-def create_app(settings: CooperationSettings | None = None) -> FastAPI:
-    """Build the cooperation app (settings from the environment unless given)."""
+def create_app(
+    settings: CooperationSettings | None = None, *, key_source: KeySource | None = None
+) -> FastAPI:
+    """Build the cooperation app (settings from the environment unless given; ``key_source``
+    replaces the configured token keys)."""
     return build_service_app(
         title="Enlace cooperation",
         description=(
@@ -19,5 +23,6 @@ def create_app(settings: CooperationSettings | None = None) -> FastAPI:
         ),
         version="1.0.0",
         settings=settings or CooperationSettings(),
+        key_source=key_source,
         routers=[programs_router],
     )

@@ -8,14 +8,23 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from services.gateway.access import AccessState
+from services.gateway.admin import router as admin_router
+from services.gateway.audit import AuditLog
 from services.gateway.backends import make_clients
+from services.gateway.breaker import CircuitBreaker
+from services.gateway.edge import EdgeMiddleware
 from services.gateway.health import router as health_router
-from services.gateway.proxy import ProxyMiddleware
+from services.gateway.keys import KeyStore
+from services.gateway.oauth import router as oauth_router
+from services.gateway.proxy import Edge, ProxyMiddleware
+from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
 from shared.db import Database
 from shared.health import health_router as own_health_router
 from shared.middleware import RequestContextMiddleware
 from shared.problems import install_problem_handlers
+from shared.tokens import TokenVerifier
 
 
 def create_app(
@@ -31,16 +40,47 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(
+        db = app.state.db = Database(
             settings.database_url, pool_size=settings.db_pool_size, timeout_s=settings.db_timeout_s
         )
+        keys = app.state.keys = KeyStore(settings.keys_dir)
+        keys.ensure()
+        app.state.verifier = TokenVerifier(
+            keys,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            leeway_s=settings.token_leeway_s,
+        )
+        access = app.state.access = AccessState(db, refresh_s=settings.revocation_refresh_s)
+        await access.start()
+        app.state.revocation_check = access.allows
+        app.state.limiter = RateLimiter(settings.redis_url)
+        audit = app.state.audit = AuditLog(db)
+        await audit.start()
         app.state.clients = make_clients(settings, transports)
+        app.state.edge = Edge(
+            clients=app.state.clients,
+            breakers={
+                name: CircuitBreaker(
+                    failures=settings.breaker_failures, reset_s=settings.breaker_reset_s
+                )
+                for name in app.state.clients
+            },
+            verifier=app.state.verifier,
+            access=access,
+            limiter=app.state.limiter,
+            default_limit=settings.rate_limit_per_minute,
+            retry_after_s=settings.retry_after_s,
+        )
         try:
             yield
         finally:
+            app.state.edge = None
             for client in app.state.clients.values():
                 await client.aclose()
-            await app.state.db.close()
+            await access.stop()
+            await audit.close()
+            await db.close()
 
     app = FastAPI(
         title="Enlace",
@@ -52,11 +92,16 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clients = {}
+    app.state.edge = None
+    app.state.audit = None
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(own_health_router())
+    app.include_router(oauth_router)
+    app.include_router(admin_router)
+    app.add_middleware(ProxyMiddleware, edge=lambda: app.state.edge)
     app.add_middleware(
-        ProxyMiddleware, clients=lambda: app.state.clients, retry_after_s=settings.retry_after_s
+        EdgeMiddleware, max_body_bytes=settings.max_body_bytes, audit=lambda: app.state.audit
     )
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
     return app

@@ -2,19 +2,28 @@
 
 A pure ASGI middleware in front of FastAPI's router: the forwarding hot path skips FastAPI's
 routing and dependency machinery, which costs more per request than the forwarding itself.
+Per request: path check, token verification, revocation, coarse scope check, rate limit,
+circuit breaker, forwarding (one retry for idempotent requests on connection errors), relay.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.gateway.access import AccessState
+from services.gateway.breaker import CircuitBreaker
+from services.gateway.ratelimit import RateLimiter, RateLimitResult
 from shared.context import request_id_var
-from shared.problems import send_problem
+from shared.problems import PROBLEM_BASE, Problem, send_problem
+from shared.security import bearer_challenge, extract_bearer
+from shared.tokens import TokenError, TokenVerifier, VerifiedToken
 
 log = logging.getLogger("enlace.gateway.proxy")
 
@@ -33,8 +42,29 @@ HOP_BY_HOP = frozenset(
         b"host",
     }
 )
+# Identity and forwarding headers a client could forge; services see only verified identity.
+SPOOFABLE = frozenset(
+    {
+        b"x-org",
+        b"x-client-id",
+        b"x-user",
+        b"x-forwarded-for",
+        b"x-forwarded-host",
+        b"x-forwarded-proto",
+        b"x-real-ip",
+        b"forwarded",
+        b"x-request-id",
+    }
+)
+_NOT_RELAYED = frozenset({b"x-request-id", b"date", b"server"})
 MAX_PATH_BYTES = 2048
-# Marks problems the gateway produced itself, as opposed to a service's relayed answer.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Anonymous callers reach only these paths of a service (published data, health).
+PUBLIC_PREFIXES = ("/v1/public/", "/health/")
+# A 5xx body larger than this is not a problem document of ours.
+MAX_ERROR_BODY = 64 * 1024
+_PROBLEM_KEYS = frozenset({"type", "title", "status", "detail", "instance", "request_id", "errors"})
 GATEWAY = "gateway"
 
 
@@ -75,117 +105,288 @@ def _target_path(rest: str) -> str | None:
     """The path on the backend, or None when the path is unsafe to forward."""
     if "\x00" in rest or len(rest) > MAX_PATH_BYTES:
         return None
-    segments = rest.split("/")
-    if any(s in (".", "..") for s in segments):
+    if any(s in (".", "..") for s in rest.split("/")):
         return None
     return rest or "/"
+
+
+def scope_allows(service: str, method: str, scopes: frozenset[str]) -> bool:
+    """The gateway's coarse check: some scope of the service, a writing one for writes.
+
+    Services check each route's exact scopes again (a review route needs inventory:review).
+    """
+    if method in READ_METHODS:
+        return any(s.startswith(service + ":") for s in scopes)
+    return bool({f"{service}:write", f"{service}:review"} & scopes)
+
+
+def is_clean_problem(content_type: str, body: bytes) -> bool:
+    """True for a problem document of ours that names nothing internal."""
+    if not content_type.startswith("application/problem+json") or len(body) > MAX_ERROR_BODY:
+        return False
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return (
+        isinstance(data, dict)
+        and set(data) <= _PROBLEM_KEYS
+        and str(data.get("type", "")).startswith(PROBLEM_BASE)
+        and "Traceback" not in body.decode("utf-8", "replace")
+    )
+
+
+@dataclass
+class Edge:
+    """What the proxy needs from the gateway app, created by its lifespan."""
+
+    clients: Mapping[str, httpx.AsyncClient]
+    breakers: Mapping[str, CircuitBreaker]
+    verifier: TokenVerifier
+    access: AccessState
+    limiter: RateLimiter
+    default_limit: int
+    retry_after_s: int
+
+
+class Refused(Exception):
+    """A request the gateway answers itself."""
+
+    def __init__(self, problem: Problem, outcome: str) -> None:
+        super().__init__(problem.slug)
+        self.problem = problem
+        self.outcome = outcome
 
 
 class ProxyMiddleware:
     """Forwards requests whose first path segment names a backend; passes on the rest."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        clients: Callable[[], Mapping[str, httpx.AsyncClient]],
-        retry_after_s: int,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, edge: Any) -> None:
         self.app = app
-        self.clients = clients
-        self.retry_after = str(retry_after_s)
+        # A callable, because the edge is built by the app's lifespan after this middleware.
+        self.edge = edge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        name, _, rest = path[1:].partition("/")
-        client = self.clients().get(name)
-        if client is None:
+        name, _, rest = scope["path"][1:].partition("/")
+        edge: Edge | None = self.edge()
+        if edge is None or name not in edge.clients:
             await self.app(scope, receive, send)
             return
-        await self.forward(name, client, "/" + rest, scope, receive, send)
+        state = scope.setdefault("state", {})
+        rate: RateLimitResult | None = None
+        try:
+            target = self._check_path("/" + rest, scope)
+            principal = await self._authenticate(edge, name, target, scope)
+            key = f"client:{principal.client_id}" if principal else f"ip:{_ip(scope)}"
+            limit = (
+                edge.access.limits.get(principal.client_id) if principal else None
+            ) or edge.default_limit
+            rate = await edge.limiter.hit(key, limit)
+            if not rate.allowed:
+                raise Refused(
+                    Problem(
+                        429,
+                        "too-many-requests",
+                        "Rate limit reached; retry later.",
+                        headers=rate.headers(),
+                    ),
+                    "rate_limited",
+                )
+            wait = edge.breakers[name].before_request()
+            if wait is not None:
+                raise Refused(
+                    Problem(
+                        503,
+                        "backend-unavailable",
+                        f"The {name} service is failing; requests are paused.",
+                        headers={"Retry-After": str(wait)},
+                    ),
+                    "circuit_open",
+                )
+        except Refused as refused:
+            state["outcome"] = refused.outcome
+            p = refused.problem
+            await send_problem(
+                send,
+                p.status,
+                p.slug,
+                p.detail or p.title,
+                instance=scope["path"],
+                headers=p.headers,
+                source=GATEWAY,
+            )
+            return
+        await self._forward(edge, name, target, scope, receive, send, rate)
 
-    async def forward(
-        self,
-        name: str,
-        client: httpx.AsyncClient,
-        rest: str,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        """Send the request to backend ``name`` and stream its answer back."""
-        instance = scope["path"]
+    def _check_path(self, rest: str, scope: Scope) -> str:
         raw_path: bytes = scope.get("raw_path") or b""
         target = _target_path(rest)
         # Encoded slashes or NULs would let a path mean one thing here and another behind.
         if target is None or b"%2f" in raw_path.lower() or b"%00" in raw_path:
-            await send_problem(
-                send,
-                400,
-                "invalid-path",
-                "The path is not valid.",
-                instance=instance,
-                source=GATEWAY,
+            raise Refused(Problem(400, "invalid-path", "The path is not valid."), "invalid_path")
+        return target
+
+    async def _authenticate(
+        self, edge: Edge, name: str, target: str, scope: Scope
+    ) -> VerifiedToken | None:
+        state = scope["state"]
+        try:
+            token = extract_bearer(scope["headers"], scope.get("query_string", b""))
+        except Problem as problem:
+            raise Refused(problem, "invalid_request") from None
+        method = scope["method"]
+        if token is None:
+            if method in READ_METHODS and target.startswith(PUBLIC_PREFIXES):
+                return None
+            raise Refused(
+                Problem(
+                    401,
+                    "unauthorized",
+                    "This resource needs a bearer token.",
+                    headers={"WWW-Authenticate": bearer_challenge()},
+                ),
+                "missing_token",
             )
-            return
-        headers = forwardable(scope["headers"])
-        headers = [(k, v) for k, v in headers if k != b"x-request-id"]
+        try:
+            principal = await edge.verifier.verify(token)
+        except TokenError as exc:
+            raise Refused(_invalid_token(exc.description), "invalid_token") from None
+        state.update(client_id=principal.client_id, org=principal.org)
+        if not edge.access.allows(principal):
+            raise Refused(_invalid_token("The token has been revoked."), "revoked")
+        if not scope_allows(name, method, principal.scopes):
+            needed = f"{name}:read" if method in READ_METHODS else f"{name}:write"
+            raise Refused(
+                Problem(
+                    403,
+                    "insufficient-scope",
+                    f"This request needs the scope {needed}.",
+                    headers={
+                        "WWW-Authenticate": bearer_challenge("insufficient_scope", scope=needed)
+                    },
+                ),
+                "insufficient_scope",
+            )
+        return principal
+
+    async def _forward(
+        self,
+        edge: Edge,
+        name: str,
+        target: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        rate: RateLimitResult | None,
+    ) -> None:
+        client = edge.clients[name]
+        breaker = edge.breakers[name]
+        instance = scope["path"]
+        headers = [(k, v) for k, v in forwardable(scope["headers"]) if k.lower() not in SPOOFABLE]
         headers.append((b"x-request-id", (request_id_var.get() or "").encode()))
+        headers.append((b"x-forwarded-for", _ip(scope).encode()))
         query: bytes = scope.get("query_string", b"")
         url = target + ("?" + query.decode("latin-1") if query else "")
-        content: Any = _body(receive) if _has_body(scope) else None
-        request = client.build_request(scope["method"], url, headers=headers, content=content)
-        try:
-            response = await client.send(request, stream=True)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            log.warning("backend unavailable", extra={"backend": name, "error": type(exc).__name__})
+        method: str = scope["method"]
+        has_body = _has_body(scope)
+        retry_after = {"Retry-After": str(edge.retry_after_s)}
+        attempts = 2 if method in IDEMPOTENT and not has_body else 1
+        response: httpx.Response | None = None
+        failure: tuple[int, str, str, dict[str, str]] | None = None
+        for attempt in range(attempts):
+            content: Any = _body(receive) if has_body else None
+            request = client.build_request(method, url, headers=headers, content=content)
+            try:
+                response = await client.send(request, stream=True)
+                break
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                if scope["state"].get("body_too_large"):
+                    raise
+                log.warning(
+                    "backend unavailable",
+                    extra={"backend": name, "error": type(exc).__name__, "attempt": attempt},
+                )
+                failure = (
+                    503,
+                    "backend-unavailable",
+                    f"The {name} service is unavailable. Try again later.",
+                    retry_after,
+                )
+            except httpx.TimeoutException:
+                log.warning("backend timeout", extra={"backend": name})
+                failure = (
+                    504,
+                    "backend-timeout",
+                    f"The {name} service did not answer in time.",
+                    retry_after,
+                )
+                break
+            except Exception as exc:
+                if scope["state"].get("body_too_large"):
+                    raise
+                log.warning("backend error", extra={"backend": name, "error": type(exc).__name__})
+                failure = (502, "bad-gateway", f"The {name} service gave no valid answer.", {})
+                break
+        if response is None:
+            assert failure is not None
+            breaker.record_failure()
+            status, slug, detail, extra = failure
+            scope["state"]["outcome"] = slug
             await send_problem(
-                send,
-                503,
-                "backend-unavailable",
-                f"The {name} service is unavailable. Try again later.",
-                instance=instance,
-                headers={"Retry-After": self.retry_after},
-                source=GATEWAY,
+                send, status, slug, detail, instance=instance, headers=extra, source=GATEWAY
             )
             return
-        except httpx.TimeoutException:
-            log.warning("backend timeout", extra={"backend": name})
-            await send_problem(
-                send,
-                504,
-                "backend-timeout",
-                f"The {name} service did not answer in time.",
-                instance=instance,
-                headers={"Retry-After": self.retry_after},
-                source=GATEWAY,
-            )
-            return
-        except httpx.HTTPError as exc:
-            log.warning("backend error", extra={"backend": name, "error": type(exc).__name__})
-            await send_problem(
-                send,
-                502,
-                "bad-gateway",
-                f"The {name} service failed.",
-                instance=instance,
-                source=GATEWAY,
-            )
-            return
-        await self.relay(response, send)
+        breaker.record_success()
+        await self._relay(name, response, send, instance, rate)
 
-    async def relay(self, response: httpx.Response, send: Send) -> None:
-        """Stream ``response`` to the caller."""
+    async def _relay(
+        self,
+        name: str,
+        response: httpx.Response,
+        send: Send,
+        instance: str,
+        rate: RateLimitResult | None,
+    ) -> None:
+        """Stream ``response`` to the caller; a 5xx that is not a clean problem becomes 502."""
+        extra = (
+            [(k.lower().encode(), v.encode()) for k, v in rate.headers().items()] if rate else []
+        )
         try:
             raw_headers = [
                 (k.lower(), v)
                 for k, v in forwardable(list(response.headers.raw))
-                # Our own server sets Date and the request id; never relay the backend's.
-                if k.lower() not in (b"x-request-id", b"date", b"server")
-            ]
+                if k.lower() not in _NOT_RELAYED
+            ] + extra
+            if response.status_code >= 500:
+                body = await _read_limited(response)
+                if body is None or not is_clean_problem(
+                    response.headers.get("content-type", ""), body
+                ):
+                    log.warning(
+                        "sanitized backend error",
+                        extra={"backend": name, "status": response.status_code},
+                    )
+                    await send_problem(
+                        send,
+                        502,
+                        "bad-gateway",
+                        f"The {name} service failed.",
+                        instance=instance,
+                        source=GATEWAY,
+                    )
+                    return
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": response.status_code,
+                        "headers": raw_headers,
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
             await send(
                 {
                     "type": "http.response.start",
@@ -198,6 +399,31 @@ class ProxyMiddleware:
             await send({"type": "http.response.body", "body": b""})
         except httpx.HTTPError:
             # Headers are already out: the caller sees a truncated body and a closed connection.
-            log.warning("backend stream broke", extra={"status": response.status_code})
+            log.warning(
+                "backend stream broke", extra={"backend": name, "status": response.status_code}
+            )
         finally:
             await response.aclose()
+
+
+async def _read_limited(response: httpx.Response) -> bytes | None:
+    body = b""
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > MAX_ERROR_BODY:
+            return None
+    return body
+
+
+def _ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _invalid_token(description: str) -> Problem:
+    return Problem(
+        401,
+        "invalid-token",
+        description,
+        headers={"WWW-Authenticate": bearer_challenge("invalid_token", description)},
+    )

@@ -11,8 +11,11 @@ from services.cooperation.programs.schemas import OrganisationOut, ProgramOut, P
 from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page, next_link
 from shared.problems import Problem
+from shared.security import require_scopes
 
-router = APIRouter(prefix="/v1", tags=["work programs"])
+router = APIRouter(
+    prefix="/v1", dependencies=[require_scopes("cooperation:read")], tags=["work programs"]
+)
 
 
 @router.get("/programs", summary="List work programs", response_model=Page[ProgramSummary])

@@ -10,8 +10,11 @@ from services.inventory.pcb.schemas import PcbItemOut
 from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page, next_link
 from shared.problems import Problem
+from shared.security import require_scopes
 
-router = APIRouter(prefix="/v1", tags=["PCB equipment"])
+router = APIRouter(
+    prefix="/v1", dependencies=[require_scopes("inventory:read")], tags=["PCB equipment"]
+)
 
 
 @router.get("/pcb-items", summary="List PCB items", response_model=Page[PcbItemOut])

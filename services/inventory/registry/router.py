@@ -12,8 +12,11 @@ from services.inventory.registry.schemas import HolderOut, SiteOut
 from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page, next_link
 from shared.problems import Problem
+from shared.security import require_scopes
 
-router = APIRouter(prefix="/v1", tags=["holders and sites"])
+router = APIRouter(
+    prefix="/v1", dependencies=[require_scopes("inventory:read")], tags=["holders and sites"]
+)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such record"}}
 

@@ -1,0 +1,55 @@
+"""A circuit breaker per backend: stop sending requests to a service that keeps failing."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+
+class CircuitBreaker:
+    """Closed until ``failures`` consecutive failures; then open for ``reset_s`` seconds
+    (requests refused at once); then half-open: one probe request at a time decides whether
+    it closes again or stays open for another period."""
+
+    def __init__(
+        self, *, failures: int, reset_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.threshold = failures
+        self.reset_s = reset_s
+        self.clock = clock
+        self.failures = 0
+        self.opened_at: float | None = None
+        self.probing = False
+
+    @property
+    def state(self) -> str:
+        """``closed``, ``open`` or ``half_open``."""
+        if self.opened_at is None:
+            return "closed"
+        return "open" if self.clock() - self.opened_at < self.reset_s else "half_open"
+
+    def before_request(self) -> int | None:
+        """None when a request may go; else the seconds to wait (for Retry-After)."""
+        state = self.state
+        if state == "closed":
+            return None
+        if state == "half_open" and not self.probing:
+            self.probing = True
+            return None
+        assert self.opened_at is not None
+        remaining = self.reset_s - (self.clock() - self.opened_at)
+        return max(math.ceil(remaining), 1)
+
+    def record_success(self) -> None:
+        """A request got an answer: close."""
+        self.failures = 0
+        self.opened_at = None
+        self.probing = False
+
+    def record_failure(self) -> None:
+        """A request failed (connection error or timeout): count, maybe open."""
+        self.failures += 1
+        if self.probing or self.failures >= self.threshold:
+            self.opened_at = self.clock()
+        self.probing = False

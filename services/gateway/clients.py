@@ -1,0 +1,121 @@
+"""API clients: registration, secrets, authentication, disabling and revocation."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.models import Client, RevokedToken
+from shared.db import utcnow
+from shared.security import SCOPES
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile): slow on purpose.
+_hasher = PasswordHasher()
+# Compared against when the client id is unknown, so both paths take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(32))
+
+
+class ClientError(ValueError):
+    """A client cannot be created or changed as asked."""
+
+
+def new_secret() -> str:
+    """A high-entropy client secret (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def _check_scopes(scopes: list[str]) -> str:
+    unknown = set(scopes) - SCOPES.keys()
+    if unknown or not scopes:
+        raise ClientError(f"unknown or missing scopes: {' '.join(sorted(unknown)) or '(none)'}")
+    return " ".join(sorted(set(scopes)))
+
+
+async def create_client(
+    session: AsyncSession,
+    *,
+    client_id: str,
+    name: str,
+    org_code: str,
+    scopes: list[str],
+    rate_limit_per_minute: int | None = None,
+) -> tuple[Client, str]:
+    """Register a client; returns it and its secret (shown this once, stored hashed)."""
+    if await session.scalar(select(Client.id).where(Client.client_id == client_id)):
+        raise ClientError(f"client {client_id} exists")
+    secret = new_secret()
+    client = Client(
+        client_id=client_id,
+        name=name,
+        org_code=org_code,
+        scopes=_check_scopes(scopes),
+        secret_hash=await anyio.to_thread.run_sync(_hasher.hash, secret),
+        rate_limit_per_minute=rate_limit_per_minute,
+    )
+    session.add(client)
+    await session.flush()
+    return client, secret
+
+
+async def get_client(session: AsyncSession, client_id: str) -> Client | None:
+    """The client registered as ``client_id``."""
+    return await session.scalar(select(Client).where(Client.client_id == client_id))
+
+
+async def list_clients(session: AsyncSession) -> list[Client]:
+    """Every client, by client id."""
+    return list(await session.scalars(select(Client).order_by(Client.client_id)))
+
+
+def _verify(hash_: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(hash_, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def authenticate(session: AsyncSession, client_id: str, secret: str) -> Client | None:
+    """The enabled client with this id and secret, else None (same cost either way)."""
+    client = await get_client(session, client_id)
+    hash_ = client.secret_hash if client is not None else _DUMMY_HASH
+    ok = await anyio.to_thread.run_sync(_verify, hash_, secret)
+    if client is None or not ok or client.disabled:
+        return None
+    return client
+
+
+async def set_disabled(session: AsyncSession, client: Client, disabled: bool) -> None:
+    """Disable (every token of the client is refused from now on) or re-enable a client."""
+    client.disabled = disabled
+    await session.flush()
+
+
+async def rotate_secret(session: AsyncSession, client: Client) -> str:
+    """Give ``client`` a new secret (the old one stops working at once)."""
+    secret = new_secret()
+    client.secret_hash = await anyio.to_thread.run_sync(_hasher.hash, secret)
+    client.secret_rotated_at = utcnow()
+    await session.flush()
+    return secret
+
+
+async def revoke_token(
+    session: AsyncSession, *, jti: str, client_id: str, expires_at: int, reason: str | None
+) -> None:
+    """Refuse the token ``jti`` until it expires."""
+    if await session.get(RevokedToken, jti) is None:
+        session.add(
+            RevokedToken(
+                jti=jti,
+                client_id=client_id,
+                expires_at=datetime.fromtimestamp(expires_at, UTC),
+                reason=reason,
+            )
+        )
+        await session.flush()

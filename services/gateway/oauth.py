@@ -1,0 +1,155 @@
+"""``POST /oauth/token`` (client credentials, RFC 6749 4.4) and the public JWKS."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.gateway.clients import authenticate
+from services.gateway.keys import KeyStore
+from services.gateway.ratelimit import RateLimiter
+from services.gateway.settings import GatewaySettings
+from shared.db import SessionDep
+from shared.tokens import issue_access_token
+
+router = APIRouter(tags=["tokens"])
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class TokenResponse(BaseModel):
+    """A successful token response (RFC 6749 5.1)."""
+
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+    scope: str
+
+
+class TokenErrorBody(BaseModel):
+    """An error response (RFC 6749 5.2)."""
+
+    error: str
+    error_description: str
+
+
+def _oauth_error(status: int, error: str, description: str, **headers: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={**NO_STORE, **headers},
+    )
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | bool | None:
+    """Client id and secret from HTTP Basic; None without it; False when malformed."""
+    values = request.headers.getlist("authorization")
+    if not values:
+        return None
+    scheme, _, encoded = values[0].partition(" ")
+    if len(values) > 1 or scheme.lower() != "basic":
+        return False
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        return False
+    # RFC 6749 2.3.1: both parts are form-urlencoded before Basic encoding.
+    return unquote(client_id), unquote(secret)
+
+
+@router.post(
+    "/oauth/token",
+    summary="Get an access token",
+    description=(
+        "OAuth2 client-credentials grant (RFC 6749 4.4). Authenticate with HTTP Basic "
+        "(client id and secret) or with the `client_id` and `client_secret` form fields. "
+        "`scope` is optional: without it the token carries every scope the client may have; "
+        "asking for a scope the client was never granted is `invalid_scope`. The token is a "
+        "JWT (RFC 9068, `typ: at+jwt`) valid for a few minutes; there is no refresh token."
+    ),
+    response_model=TokenResponse,
+    responses={
+        400: {
+            "model": TokenErrorBody,
+            "description": "invalid_request, invalid_scope, unsupported_grant_type",
+        },
+        401: {"model": TokenErrorBody, "description": "invalid_client"},
+        429: {"description": "Too many token requests from this address"},
+    },
+)
+async def token(
+    request: Request,
+    session: SessionDep,
+    grant_type: Annotated[str, Form(max_length=100)] = "",
+    scope: Annotated[str | None, Form(max_length=1000)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+) -> Any:
+    """Issue a short-lived access token to an authenticated client."""
+    settings: GatewaySettings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.limiter
+    ip = request.client.host if request.client else "unknown"
+    limit = await limiter.hit(f"token-ip:{ip}", settings.token_rate_limit_per_minute)
+    if not limit.allowed:
+        request.scope["state"]["outcome"] = "rate_limited"
+        response = _oauth_error(429, "slow_down", "Too many token requests; retry later.")
+        response.headers.update(limit.headers())
+        return response
+
+    basic = _basic_credentials(request)
+    if basic is False or (basic and (client_id or client_secret)):
+        return _oauth_error(400, "invalid_request", "Send client credentials one way only.")
+    if grant_type != "client_credentials":
+        return _oauth_error(
+            400, "unsupported_grant_type", "Only the client_credentials grant is supported."
+        )
+    cid, secret = basic if isinstance(basic, tuple) else (client_id, client_secret)
+    client = await authenticate(session, cid, secret) if cid and secret else None
+    if client is None:
+        request.scope["state"]["outcome"] = "invalid_client"
+        extra = {"WWW-Authenticate": 'Basic realm="enlace"'} if basic else {}
+        return _oauth_error(401, "invalid_client", "Client authentication failed.", **extra)
+    request.scope["state"].update(client_id=client.client_id, org=client.org_code)
+
+    allowed = client.scopes.split()
+    requested = scope.split() if scope else allowed
+    if not requested or set(requested) - set(allowed):
+        return _oauth_error(
+            400, "invalid_scope", "The requested scope is not granted to this client."
+        )
+
+    keys: KeyStore = request.app.state.keys
+    access_token, claims = issue_access_token(
+        keys.active(),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        client_id=client.client_id,
+        org=client.org_code,
+        scopes=sorted(set(requested)),
+        lifetime_s=settings.token_lifetime_s,
+    )
+    body = TokenResponse(
+        access_token=access_token, expires_in=settings.token_lifetime_s, scope=claims["scope"]
+    )
+    return JSONResponse(body.model_dump(), headers=NO_STORE)
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Public signing keys",
+    description="The JWK Set that verifies Enlace access tokens. Keys rotate with overlap: "
+    "cache it, and fetch it again when a token names an unknown `kid`.",
+)
+async def jwks(request: Request) -> JSONResponse:
+    """The current public keys."""
+    keys: KeyStore = request.app.state.keys
+    return JSONResponse(keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
