@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -87,6 +88,16 @@ def _port(name: str) -> int:
     return int(os.environ.get(f"{name.upper()}_PORT", DEFAULT_PORTS[name]))
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def run() -> None:
     """Migrate, seed and start the three processes on 127.0.0.1 until Ctrl-C."""
     (ROOT / "var").mkdir(exist_ok=True)
@@ -100,8 +111,18 @@ def run() -> None:
         "COOPERATION_JWKS_URL", f"http://127.0.0.1:{_port('gateway')}/.well-known/jwks.json"
     )
     os.environ.update(env)
+    busy = [name for name in DEFAULT_PORTS if not _port_free(_port(name))]
+    if busy:
+        sys.exit(
+            "Port(s) in use: "
+            + ", ".join(f"{name} {_port(name)}" for name in busy)
+            + ". Stop what uses them or set GATEWAY_PORT / INVENTORY_PORT / COOPERATION_PORT."
+        )
     migrate()
     seed()
+    # A plain kill (SIGTERM, SIGHUP) stops the three processes as Ctrl-C does.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
     procs: list[subprocess.Popen[bytes]] = []
     for name in ("inventory", "cooperation", "gateway"):
         procs.append(
@@ -121,10 +142,13 @@ def run() -> None:
         f"  health       {gateway}/health\n"
         f"  inventory    http://127.0.0.1:{_port('inventory')}  (direct, for debugging)\n"
         f"  cooperation  http://127.0.0.1:{_port('cooperation')}  (direct, for debugging)\n"
-        "\nTry:\n"
+        "\nTry (demo client credentials are listed above, and kept in var/demo-credentials.json):\n"
         f"  curl {gateway}/health\n"
-        f"  curl {gateway}/cooperation/v1/programs\n"
-        "Demo client credentials are printed above (gateway seed).\n"
+        "  TOKEN=$(curl -s -u usaid-partner:<secret> -d grant_type=client_credentials "
+        f"{gateway}/oauth/token | python3 -c "
+        "'import sys,json;print(json.load(sys.stdin)[\"access_token\"])')\n"
+        f'  curl -H "Authorization: Bearer $TOKEN" {gateway}/cooperation/v1/programs\n'
+        f"  or open {gateway}/docs, Authorize with a client id and secret, and try it out.\n"
         "Press Ctrl-C to stop all three.\n",
         flush=True,
     )

@@ -1,4 +1,87 @@
-"""``python -m services.gateway.seed``: demo clients (added with token authentication)."""
+"""``python -m services.gateway.seed``: demo clients, one per role, for a local run.
+
+Secrets are shown once, so the demo credentials are kept in ``var/demo-credentials.json``
+(mode 0600, never committed) and printed again on later runs. Idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+from services.gateway import clients
+from services.gateway.keys import KeyStore
+from services.gateway.settings import GatewaySettings
+from shared.db import Database
+
+CREDENTIALS = Path("var") / "demo-credentials.json"
+
+DEMO_CLIENTS = [
+    (
+        "minam-reviewer",
+        "MINAM national focal point (demo)",
+        "MINAM",
+        "inventory:read inventory:review cooperation:read cooperation:write",
+    ),
+    (
+        "minem-submitter",
+        "MINEM DGAAE PCB system (demo)",
+        "MINEM",
+        "inventory:read inventory:write cooperation:read cooperation:write",
+    ),
+    (
+        "oefa-inspector",
+        "OEFA inspection system (demo)",
+        "OEFA",
+        "inventory:read cooperation:read cooperation:write",
+    ),
+    ("usaid-partner", "USAID activity sync (demo)", "USAID", "cooperation:read"),
+    ("enlace-admin", "Enlace administrator (demo)", "MINAM", "admin"),
+]
+
+
+def _load() -> dict[str, str]:
+    if CREDENTIALS.exists():
+        data: dict[str, str] = json.loads(CREDENTIALS.read_text())
+        return data
+    return {}
+
+
+def _save(credentials: dict[str, str]) -> None:
+    CREDENTIALS.parent.mkdir(exist_ok=True)
+    fd = os.open(CREDENTIALS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(credentials, handle, indent=2)
+
+
+async def main() -> None:
+    """Create missing demo clients (and a signing key) and print every demo credential."""
+    settings = GatewaySettings()
+    KeyStore(settings.keys_dir).ensure()
+    credentials = _load()
+    db = Database(settings.database_url)
+    try:
+        async with db.sessions() as session:
+            for client_id, name, org, scopes in DEMO_CLIENTS:
+                existing = await clients.get_client(session, client_id)
+                if existing is None:
+                    _, secret = await clients.create_client(
+                        session, client_id=client_id, name=name, org_code=org, scopes=scopes.split()
+                    )
+                    credentials[client_id] = secret
+                elif client_id not in credentials:
+                    # The secret was lost (var/ cleaned): give the demo client a new one.
+                    credentials[client_id] = await clients.rotate_secret(session, existing)
+            await session.commit()
+    finally:
+        await db.close()
+    _save(credentials)
+    print("gateway: demo clients (client_id / client_secret, scopes):")
+    for client_id, _, org, scopes in DEMO_CLIENTS:
+        print(f"  {client_id:16} {credentials[client_id]}  [{org}: {scopes}]")
+
 
 if __name__ == "__main__":
-    print("gateway: no demo clients yet (token authentication is not enabled).")
+    asyncio.run(main())
