@@ -17,6 +17,8 @@ from services.gateway.edge import EdgeMiddleware
 from services.gateway.health import router as health_router
 from services.gateway.keys import KeyStore
 from services.gateway.oauth import router as oauth_router
+from services.gateway.openapi import MergedDocument
+from services.gateway.openapi import router as docs_router
 from services.gateway.proxy import Edge, ProxyMiddleware
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
@@ -85,20 +87,29 @@ def create_app(
     app = FastAPI(
         title="Enlace",
         description=(
-            "Gateway of Enlace, the data-exchange layer for environmental cooperation in Peru."
+            "Enlace, the data-exchange layer for environmental cooperation in Peru. Get a token "
+            "with the OAuth2 client-credentials grant at `POST /oauth/token` and send it as "
+            "`Authorization: Bearer <token>`. Inventory routes are under `/inventory`, "
+            "cooperation routes under `/cooperation`. Errors are RFC 9457 problem documents."
         ),
         version="1.0.0",
         lifespan=lifespan,
+        # Served by services.gateway.openapi: one document merged with the services'.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clients = {}
     app.state.edge = None
     app.state.audit = None
+    app.state.openapi = MergedDocument()
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(own_health_router())
     app.include_router(oauth_router)
     app.include_router(admin_router)
+    app.include_router(docs_router)
     app.add_middleware(ProxyMiddleware, edge=lambda: app.state.edge)
     app.add_middleware(
         EdgeMiddleware, max_body_bytes=settings.max_body_bytes, audit=lambda: app.state.audit
