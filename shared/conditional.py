@@ -1,0 +1,53 @@
+"""Conditional requests: ETags on reads (304), If-Match on writes (428/412), RFC 9110 13."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from fastapi import Request
+
+from shared.problems import Problem
+
+
+def etag(*parts: object) -> str:
+    """A strong ETag for a representation identified by ``parts`` (e.g. id and version)."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
+
+
+def not_modified(request: Request, current: str) -> bool:
+    """True when the caller's If-None-Match already names ``current`` (answer 304)."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = _tags(header)
+    return "*" in tags or current in tags
+
+
+def require_if_match(request: Request, current: str) -> None:
+    """Refuse a write without If-Match (428) or with a stale one (412): no lost updates."""
+    header = request.headers.get("if-match")
+    if not header:
+        raise Problem(
+            428,
+            "precondition-required",
+            "Send If-Match with the ETag you last read, so that no update is lost.",
+        )
+    tags = _tags(header)
+    if "*" not in tags and current not in tags:
+        raise Problem(
+            412,
+            "precondition-failed",
+            "The record changed since you read it; read it again and retry.",
+            headers={"ETag": current},
+        )
+
+
+def combined_etag(parts: Iterable[object]) -> str:
+    """An ETag for a collection page (changes whenever any member changes)."""
+    return etag(*parts)

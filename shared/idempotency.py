@@ -1,0 +1,102 @@
+"""``Idempotency-Key`` on creating POSTs and imports: a retry with the same key and body gets
+the first answer again; the same key with another body is a 422.
+
+Each service owns its table (``IdempotencyMixin`` gives the columns); this module holds the
+logic only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import String, Text, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import UTCDateTime, utcnow
+from shared.problems import Problem
+
+MAX_KEY = 200
+
+
+class IdempotencyMixin:
+    """Columns of a service's ``idempotency_keys`` table."""
+
+    # Keys are scoped to the caller: two clients may use the same key independently.
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_KEY), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    response_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The request's Idempotency-Key (400 when it is unusable)."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not key or len(key) > MAX_KEY or not key.isprintable():
+        raise Problem(
+            400,
+            "invalid-idempotency-key",
+            f"Idempotency-Key must be 1-{MAX_KEY} printable characters.",
+        )
+    return key
+
+
+def body_digest(body: bytes) -> str:
+    """SHA-256 of a request body."""
+    return hashlib.sha256(body).hexdigest()
+
+
+async def replay(
+    session: AsyncSession, model: type[Any], *, client_id: str, key: str, request_sha256: str
+) -> JSONResponse | None:
+    """The stored answer for this key, or None when the key is new.
+
+    The same key with a different body is a client error (422), never a silent overwrite.
+    """
+    record = await session.scalar(
+        select(model).where(model.client_id == client_id, model.key == key)
+    )
+    if record is None:
+        return None
+    if record.request_sha256 != request_sha256:
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "This Idempotency-Key was used with a different request body.",
+        )
+    return JSONResponse(
+        json.loads(record.response_json),
+        status_code=record.status,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+async def remember(
+    session: AsyncSession,
+    model: type[Any],
+    *,
+    client_id: str,
+    key: str,
+    request_sha256: str,
+    status: int,
+    body: Any,
+) -> None:
+    """Store the answer given for this key (in the same transaction as the change)."""
+    session.add(
+        model(
+            client_id=client_id,
+            key=key,
+            request_sha256=request_sha256,
+            status=status,
+            response_json=json.dumps(body, default=str),
+        )
+    )
