@@ -1,0 +1,95 @@
+"""The gateway's command line: clients, keys, audit chain, demo clients."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.gateway import cli, seed
+from services.gateway.keys import KeyStore
+from tests.conftest import in_thread
+
+
+@pytest.fixture
+def gateway_env(
+    clean_databases: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The CLI pointed at the test gateway database and a key directory of its own."""
+    keys = tmp_path / "keys"
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", clean_databases["gateway"])
+    monkeypatch.setenv("GATEWAY_KEYS_DIR", str(keys))
+    monkeypatch.chdir(tmp_path)  # the demo seed writes var/demo-credentials.json here
+    return keys
+
+
+def run(*argv: str) -> int:
+    return in_thread(lambda: cli.main(list(argv)))
+
+
+def test_create_list_disable_and_rotate_clients(
+    gateway_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("clients", "create", "oefa-sys", "--org", "OEFA", "--scopes", "inventory:read") == 0
+    created = json.loads(capsys.readouterr().out)
+    assert created["client_id"] == "oefa-sys"
+    assert len(created["client_secret"]) >= 40
+
+    assert run("clients", "create", "oefa-sys", "--org", "OEFA", "--scopes", "inventory:read") == 1
+    assert run("clients", "create", "x-sys", "--org", "OEFA", "--scopes", "root") == 1
+    capsys.readouterr()
+
+    assert run("clients", "disable", "oefa-sys") == 0
+    assert run("clients", "list") == 0
+    listing = capsys.readouterr().out
+    assert "oefa-sys\tOEFA\tdisabled\tinventory:read" in listing
+    assert created["client_secret"] not in listing
+
+    assert run("clients", "rotate-secret", "oefa-sys") == 0
+    rotated = json.loads(capsys.readouterr().out)
+    assert rotated["client_secret"] != created["client_secret"]
+    assert run("clients", "disable", "nobody") == 1
+
+
+def test_key_rotation_and_pruning(gateway_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("keys", "rotate") == 0
+    assert run("keys", "rotate") == 0
+    store = KeyStore(gateway_env)
+    store.reload(force=True)
+    kids = [k["kid"] for k in store.jwks()["keys"]]
+    assert len(kids) == 3  # the first key made by `ensure`, then two rotations
+    assert store.active().kid == max(kids)
+    # Nothing is old enough to prune: every key may still have live tokens.
+    assert run("keys", "prune") == 0
+    assert "removed 0" in capsys.readouterr().out
+    # Keys replaced longer ago than a token lives are removed, the newest never.
+    removed = store.prune(token_lifetime_s=-3600, leeway_s=0)
+    assert removed == sorted(kids)[:-1]  # all but the newest
+    assert [k["kid"] for k in store.jwks()["keys"]] == [max(kids)]
+
+
+def test_audit_verify_on_an_empty_log(
+    gateway_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run("audit", "verify")
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["checked"] == 0
+
+
+def test_demo_clients_are_created_once_and_printed(
+    gateway_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    in_thread(lambda: asyncio.run(seed.main()))
+    first = capsys.readouterr().out
+    in_thread(lambda: asyncio.run(seed.main()))
+    second = capsys.readouterr().out
+    assert first == second  # same clients, same secrets: nothing duplicated or reset
+    for client_id, *_ in seed.DEMO_CLIENTS:
+        assert client_id in first
+    credentials = Path("var/demo-credentials.json")
+    assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+    assert set(json.loads(credentials.read_text())) == {c[0] for c in seed.DEMO_CLIENTS}
