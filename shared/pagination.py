@@ -63,12 +63,34 @@ def _to_json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+_INT64 = 2**63
+
+
 def _from_json(column: InstrumentedAttribute[Any], value: Any) -> Any:
-    if isinstance(column.type, UTCDateTime) and isinstance(value, str):
+    """The cursor value typed as ``column``; a forged cursor is a 400, never a database error."""
+    bad = Problem(400, "invalid-cursor", "The cursor is not one this API issued.")
+    if isinstance(column.type, UTCDateTime):
+        if not isinstance(value, str):
+            raise bad
         try:
-            return datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise Problem(400, "invalid-cursor", "The cursor is not one this API issued.") from None
+            raise bad from None
+        if parsed.tzinfo is None:
+            raise bad
+        return parsed
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        python_type = object
+    if python_type is int:
+        if not isinstance(value, int) or isinstance(value, bool) or not -_INT64 <= value < _INT64:
+            raise bad
+    elif python_type is str:
+        if not isinstance(value, str) or len(value) > 1000:
+            raise bad
+    elif python_type is not object and not isinstance(value, python_type):
+        raise bad
     return value
 
 

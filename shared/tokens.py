@@ -32,7 +32,8 @@ log = logging.getLogger("enlace.tokens")
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - the RFC 9068 media type, not a secret
 # Asymmetric algorithms only, each bound to the key type it needs (no key confusion).
 ALLOWED_ALGS: dict[str, str] = {"RS256": "RSA", "ES256": "EC"}
-_KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# fullmatch, not match: "$" would also match before a trailing newline.
+_KID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Headers that point at keys elsewhere: never followed, and a token carrying them is refused.
 _FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
 _REQUIRED = ("exp", "iat", "aud", "iss", "sub", "jti")
@@ -76,22 +77,33 @@ class KeySource(Protocol):
 
 def public_key_from_jwk(data: Mapping[str, Any]) -> PublicKey:
     """Parse one published JWK; raises ValueError when it is not a usable public key."""
+    if not isinstance(data, Mapping):
+        raise ValueError("JWK that is not an object")
     kid, alg, kty = data.get("kid"), data.get("alg"), data.get("kty")
-    if not isinstance(kid, str) or not _KID.match(kid):
+    if not isinstance(kid, str) or not _KID.fullmatch(kid):
         raise ValueError("JWK without a valid kid")
-    if alg not in ALLOWED_ALGS or ALLOWED_ALGS[alg] != kty:
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGS or ALLOWED_ALGS[alg] != kty:
         raise ValueError(f"JWK {kid}: algorithm and key type not allowed")
     if "d" in data:
         raise ValueError(f"JWK {kid}: private key material in a public key set")
-    return PublicKey(
-        kid=kid, alg=str(alg), key=jwk.construct(dict(data), algorithm=alg), jwk=dict(data)
-    )
+    try:
+        key = jwk.construct(dict(data), algorithm=alg)
+    except (JOSEError, ValueError, TypeError, KeyError, AttributeError):
+        # Malformed members make python-jose raise almost anything.
+        raise ValueError(f"JWK {kid}: not a valid {kty} public key") from None
+    return PublicKey(kid=kid, alg=alg, key=key, jwk=dict(data))
 
 
 def keys_from_jwks(jwks: Mapping[str, Any]) -> dict[str, PublicKey]:
-    """The usable keys of a JWK Set, by kid; unusable entries are skipped and logged."""
+    """The usable keys of a JWK Set, by kid; unusable entries are skipped and logged.
+
+    Raises ValueError when ``jwks`` is not a JWK Set at all (so a JwksClient keeps its keys).
+    """
+    entries = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    if not isinstance(entries, list):
+        raise ValueError("not a JWK Set")
     keys: dict[str, PublicKey] = {}
-    for entry in jwks.get("keys", []):
+    for entry in entries:
         try:
             key = public_key_from_jwk(entry)
         except (ValueError, JOSEError) as exc:
@@ -150,7 +162,10 @@ class JwksClient:
         try:
             response = await self._client.get(self.url)
             response.raise_for_status()
-            self._keys = keys_from_jwks(response.json())
+            keys = keys_from_jwks(response.json())
+            if not keys:
+                raise ValueError("no usable key in the JWK Set")
+            self._keys = keys
         except (httpx.HTTPError, ValueError) as exc:
             # Keep the keys we had: a gateway hiccup must not reject every token.
             log.warning("JWKS refresh failed: %s", type(exc).__name__)
@@ -214,7 +229,7 @@ class TokenVerifier:
         if _FORBIDDEN_HEADERS & header.keys():
             raise TokenError("The token names keys outside this issuer.")
         kid = header.get("kid")
-        if not isinstance(kid, str) or not _KID.match(kid):
+        if not isinstance(kid, str) or not _KID.fullmatch(kid):
             raise TokenError("The token does not name a known key.")
         key = await self.keys.get(kid)
         if key is None or key.alg != alg:

@@ -81,6 +81,7 @@ def create_app(
             for client in app.state.clients.values():
                 await client.aclose()
             await access.stop()
+            await app.state.limiter.aclose()
             await audit.close()
             await db.close()
 

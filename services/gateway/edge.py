@@ -52,6 +52,7 @@ class EdgeMiddleware:
         digest = hashlib.sha256() if method in WRITE_METHODS else None
         body_complete = False
         received = 0
+        replaced = False
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, response_started
@@ -59,6 +60,19 @@ class EdgeMiddleware:
                 status = message["status"]
                 response_started = True
             await send(message)
+
+        async def send_checked(message: Message) -> None:
+            # FastAPI turns any error while reading a body into its own 400, so BodyTooLarge
+            # may never reach us: whatever the app answers to an oversized body becomes a 413.
+            nonlocal replaced
+            if replaced:
+                return
+            if state.get("body_too_large") and not response_started:
+                replaced = True
+                state["outcome"] = "body_too_large"
+                await self._refuse(send_wrapper, scope, self.max_body_bytes + 1)
+                return
+            await send_wrapper(message)
 
         async def receive_limited() -> Message:
             nonlocal received, body_complete
@@ -81,9 +95,11 @@ class EdgeMiddleware:
                 state["outcome"] = "body_too_large" if length > 0 else "invalid_request"
                 await self._refuse(send_wrapper, scope, length)
             else:
-                await self.app(scope, receive_limited, send_wrapper)
+                await self.app(scope, receive_limited, send_checked)
         except BodyTooLarge:
             state["outcome"] = "body_too_large"
+            if replaced:
+                return
             if response_started:
                 raise
             await self._refuse(send_wrapper, scope, self.max_body_bytes + 1)

@@ -108,6 +108,8 @@ async def token(
     basic = _basic_credentials(request)
     if basic is False or (basic and (client_id or client_secret)):
         return _oauth_error(400, "invalid_request", "Send client credentials one way only.")
+    if not grant_type:
+        return _oauth_error(400, "invalid_request", "grant_type is required.")
     if grant_type != "client_credentials":
         return _oauth_error(
             400, "unsupported_grant_type", "Only the client_credentials grant is supported."

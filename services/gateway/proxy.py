@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -58,6 +59,10 @@ SPOOFABLE = frozenset(
 )
 _NOT_RELAYED = frozenset({b"x-request-id", b"date", b"server"})
 MAX_PATH_BYTES = 2048
+# The checked (decoded) path is percent-encoded again for the backend, so that it decodes to
+# exactly what was checked here: an encoded "?" or "#" stays in the path, nothing is decoded
+# twice. These characters need no encoding in a path (RFC 3986 pchar).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Anonymous callers reach only these paths of a service (published data, health).
@@ -104,6 +109,9 @@ async def _body(receive: Receive) -> AsyncIterator[bytes]:
 def _target_path(rest: str) -> str | None:
     """The path on the backend, or None when the path is unsafe to forward."""
     if "\x00" in rest or len(rest) > MAX_PATH_BYTES:
+        return None
+    # "//x" would be read as an authority by the HTTP client: "/inventory//v1/a" reached "/a".
+    if rest.startswith("//"):
         return None
     if any(s in (".", "..") for s in rest.split("/")):
         return None
@@ -289,7 +297,7 @@ class ProxyMiddleware:
         headers.append((b"x-request-id", (request_id_var.get() or "").encode()))
         headers.append((b"x-forwarded-for", _ip(scope).encode()))
         query: bytes = scope.get("query_string", b"")
-        url = target + ("?" + query.decode("latin-1") if query else "")
+        url = quote(target, safe=_PATH_SAFE) + ("?" + query.decode("latin-1") if query else "")
         method: str = scope["method"]
         has_body = _has_body(scope)
         retry_after = {"Retry-After": str(edge.retry_after_s)}

@@ -49,6 +49,13 @@ class RateLimiter:
         self.limiter = FixedWindowRateLimiter(self.storage)
         self._items: dict[int, RateLimitItemPerMinute] = {}
 
+    async def aclose(self) -> None:
+        """Close the connections to Redis, if any (the app's lifespan should call this)."""
+        if isinstance(self.storage, RedisStorage):
+            client = getattr(self.storage.bridge, "storage", None)
+            if client is not None:
+                await client.aclose()
+
     async def hit(self, key: str, per_minute: int) -> RateLimitResult:
         """Count one request for ``key`` and say whether it is within ``per_minute``."""
         item = self._items.get(per_minute)
