@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
 
 from services.inventory.pcb.models import PcbItem
@@ -38,7 +40,9 @@ async def list_pcb_items(
     summary="Get a PCB item",
     responses={404: {"description": "No such item"}},
 )
-async def get_pcb_item(item_id: int, session: SessionDep) -> PcbItemOut:
+async def get_pcb_item(
+    item_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep
+) -> PcbItemOut:
     """One PCB item by id."""
     item = await session.get(PcbItem, item_id)
     if item is None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
 
 from services.inventory.registry.models import Holder, Site
@@ -38,7 +38,9 @@ async def list_holders(
 
 
 @router.get("/holders/{holder_id}", summary="Get a holder", responses=NOT_FOUND)
-async def get_holder(holder_id: int, session: SessionDep) -> HolderOut:
+async def get_holder(
+    holder_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep
+) -> HolderOut:
     """One holder by id."""
     holder = await session.get(Holder, holder_id)
     if holder is None:
