@@ -249,7 +249,13 @@ class AuditLog:
         if self._task is not None:
             await self._task
             self._task = None
-        await self.flush()
+        # A transient failure (a locked SQLite file, a PostgreSQL failover) must not lose the
+        # last records at shutdown: try a few times before giving up loudly.
+        for attempt in range(5):
+            await self.flush()
+            if not self._queue:
+                break
+            await asyncio.sleep(0.1 * 2**attempt)
         if self._queue:
             logger.error("audit log closed with %d records unwritten", len(self._queue))
 
