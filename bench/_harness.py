@@ -54,7 +54,20 @@ def free_port() -> int:
 
 def http_get(url: str, headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
     """One GET without proxies: (status, body); HTTP errors are returned, not raised."""
-    request = urllib.request.Request(url, headers=dict(headers or {}))  # noqa: S310 (http only)
+    return http_request(url, headers=headers)
+
+
+def http_request(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    data: bytes | None = None,
+) -> tuple[int, bytes]:
+    """One request without proxies: (status, body); HTTP errors are returned, not raised."""
+    request = urllib.request.Request(  # noqa: S310 (http only)
+        url, data=data, headers=dict(headers or {}), method=method
+    )
     try:
         with _opener.open(request, timeout=10) as response:
             return int(response.status), bytes(response.read())
@@ -109,6 +122,31 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
+def descendants(pid: int) -> list[int]:
+    """Child processes of ``pid``, recursively (e.g. nginx's workers under its master)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        kids = [int(c) for c in children]
+        found += kids
+        todo += kids
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and of its live descendants (0 for those that vanished)."""
+    total = 0.0
+    for each in (pid, *descendants(pid)):
+        with contextlib.suppress(OSError, ValueError):
+            total += cpu_seconds(each)
+    return total
+
+
 def cpu_busy_seconds(cpu: int) -> float:
     """Time CPU ``cpu`` has spent on anything but idling so far, from /proc/stat."""
     for line in Path("/proc/stat").read_text().splitlines():
@@ -134,8 +172,8 @@ class Server:
         return self.process.pid
 
     def cpu_seconds(self) -> float:
-        """CPU time used so far."""
-        return cpu_seconds(self.pid)
+        """CPU time used so far, by the process and its child processes (nginx workers)."""
+        return tree_cpu_seconds(self.pid)
 
     def log_tail(self, lines: int = 5, chars: int = 3000) -> str:
         """The end of the server's output, for error messages (JSON tracebacks are long)."""
@@ -178,13 +216,15 @@ class Stack:
         env.update(extra or {})
         return env
 
-    def run(self, *args: str, env: Mapping[str, str] | None = None) -> None:
-        """Run ``python args...`` from the repo root; raise with its output if it fails."""
+    def run(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        """Run ``python args...`` from the repo root: its stdout; raise with its output if it
+        fails."""
         result = subprocess.run(
             [sys.executable, *args], cwd=ROOT, env=self.env(env), capture_output=True, text=True
         )
         if result.returncode:
             raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout
 
     def database(self, service: str, *, seed: str | None = None) -> str:
         """A new database for ``service``, migrated (and seeded by module ``seed``): its URL."""
@@ -212,11 +252,32 @@ class Stack:
         timeout_s: float = 30.0,
     ) -> Server:
         """Start ``python -m module`` pinned to the server CPU; return once it answers."""
+        return self.start_process(
+            name,
+            [sys.executable, "-m", module],
+            env=env,
+            port=port,
+            ready_path=ready_path,
+            timeout_s=timeout_s,
+        )
+
+    def start_process(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        port: int,
+        env: Mapping[str, str] | None = None,
+        ready_path: str = "/health/live",
+        timeout_s: float = 30.0,
+    ) -> Server:
+        """Start any server (``argv``, e.g. nginx) pinned to the server CPU, in the foreground;
+        return once ``ready_path`` on ``port`` answers 200. Stopped by :meth:`close`."""
         log_path = self.tmp / f"{name}.log"
         with log_path.open("wb") as log:
             # Own session: a Ctrl-C in the terminal reaches only us, and we stop it in order.
             process = subprocess.Popen(
-                self.pinning.wrap("server", [sys.executable, "-m", module]),
+                self.pinning.wrap("server", argv),
                 cwd=ROOT,
                 env=self.env(env),
                 stdin=subprocess.DEVNULL,

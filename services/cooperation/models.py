@@ -1,5 +1,25 @@
 """Every cooperation model, imported so the metadata is complete (Alembic, tests)."""
 
+from services.cooperation.activities.models import (
+    Activity,
+    ActivityActionArea,
+    ActivityChange,
+    ActivityHistory,
+    ActivityPriorityArea,
+    Budget,
+    DocumentLink,
+    IdempotencyKey,
+    Indicator,
+    IndicatorPeriod,
+    Location,
+    Participant,
+    PolicyMarker,
+    ProgressUpdate,
+    Result,
+    Sector,
+    SyncClock,
+    Transaction,
+)
 from services.cooperation.programs.models import (
     ActionArea,
     Goal,
@@ -9,4 +29,29 @@ from services.cooperation.programs.models import (
     WorkProgram,
 )
 
-__all__ = ["ActionArea", "Goal", "Objective", "Organisation", "PriorityArea", "WorkProgram"]
+__all__ = [
+    "ActionArea",
+    "Activity",
+    "ActivityActionArea",
+    "ActivityChange",
+    "ActivityHistory",
+    "ActivityPriorityArea",
+    "Budget",
+    "DocumentLink",
+    "Goal",
+    "IdempotencyKey",
+    "Indicator",
+    "IndicatorPeriod",
+    "Location",
+    "Objective",
+    "Organisation",
+    "Participant",
+    "PolicyMarker",
+    "PriorityArea",
+    "ProgressUpdate",
+    "Result",
+    "Sector",
+    "SyncClock",
+    "Transaction",
+    "WorkProgram",
+]

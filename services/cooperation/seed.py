@@ -1,7 +1,9 @@
-"""``python -m services.cooperation.seed``: organisations and the 2015-2018 work program.
+"""``python -m services.cooperation.seed``: organisations, the 2015-2018 work program and
+the demo activities of its matrix.
 
-Idempotent: organisations are matched by code and the program by its code; what exists is
-left as it is.
+Idempotent: organisations are matched by code, the program by its code and activities by
+identifier; what exists is left as it is (texts added to the program model later are filled
+in where they are still empty).
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
+from services.cooperation.activities.models import Activity
+from services.cooperation.activities.normalize import normalize
+from services.cooperation.activities.schemas import ActivityFields
+from services.cooperation.activities.service import empty_state, invalid, new_activity, validate
+from services.cooperation.activities.state import load_refs
+from services.cooperation.activities.sync import SEED_ACTOR, Pending, diff, record
 from services.cooperation.programs.models import (
     ActionArea,
     Goal,
@@ -23,6 +32,7 @@ from services.cooperation.programs.models import (
     PriorityArea,
     WorkProgram,
 )
+from services.cooperation.programs.schemas import PROGRAM_TEXTS
 from services.cooperation.settings import CooperationSettings
 from shared.db import Database
 
@@ -46,9 +56,24 @@ async def load_organisations(session: AsyncSession, rows: list[dict[str, Any]]) 
     return len(new)
 
 
+async def _organisation_id(session: AsyncSession, code: str | None) -> int | None:
+    if code is None:
+        return None
+    found: int | None = await session.scalar(
+        select(Organisation.id).where(Organisation.code == code)
+    )
+    return found
+
+
 async def load_program(session: AsyncSession, data: dict[str, Any]) -> bool:
     """Add the work program with its structure unless it exists; True when added."""
-    if await session.scalar(select(WorkProgram.id).where(WorkProgram.code == data["code"])):
+    existing = await session.scalar(
+        select(WorkProgram)
+        .where(WorkProgram.code == data["code"])
+        .options(selectinload(WorkProgram.priority_areas))
+    )
+    if existing is not None:
+        await _fill_in(session, existing, data)
         return False
     program = WorkProgram(
         code=data["code"],
@@ -60,8 +85,8 @@ async def load_program(session: AsyncSession, data: dict[str, Any]) -> bool:
         commission=data["commission"],
         period_start=date.fromisoformat(data["period_start"]),
         period_end=date.fromisoformat(data["period_end"]),
-        background_en=data.get("background_en"),
-        benchmarks_en=data.get("benchmarks_en"),
+        reporting_org_id=await _organisation_id(session, data.get("reporting_org")),
+        **{name: data.get(name) for name in PROGRAM_TEXTS},
     )
     session.add(program)
     await session.flush()
@@ -80,6 +105,7 @@ async def load_program(session: AsyncSession, data: dict[str, Any]) -> bool:
             code=area["code"],
             title_en=area["title_en"],
             title_es=area.get("title_es"),
+            objectives_en=area.get("objectives_en"),
         )
         session.add(priority_area)
         await session.flush()
@@ -94,6 +120,93 @@ async def load_program(session: AsyncSession, data: dict[str, Any]) -> bool:
     return True
 
 
+async def _fill_in(session: AsyncSession, program: WorkProgram, data: dict[str, Any]) -> None:
+    """Texts the model gained after a database was seeded: filled in where still empty."""
+    for name in PROGRAM_TEXTS:
+        if getattr(program, name) is None and data.get(name):
+            setattr(program, name, data[name])
+    if program.reporting_org_id is None:
+        program.reporting_org_id = await _organisation_id(session, data.get("reporting_org"))
+    texts = {a["code"]: a.get("objectives_en") for a in data["priority_areas"]}
+    for area in program.priority_areas:
+        if area.objectives_en is None:
+            area.objectives_en = texts.get(area.code)
+
+
+def demo_body(a: dict[str, Any]) -> dict[str, Any]:
+    """A demo activity (data/demo_activities.json) as an API body."""
+    return {
+        "title_en": a["title_en"],
+        "title_es": a.get("title_es"),
+        "description_en": a.get("description_en"),
+        "description_es": a.get("description_es"),
+        "status": a["status"],
+        "visibility": a["visibility"],
+        "planned_start": a.get("planned_start"),
+        "planned_end": a.get("planned_end"),
+        "actual_start": a.get("actual_start"),
+        "actual_end": a.get("actual_end"),
+        "default_currency": "USD",
+        "participants": [{"org": p["org"], "role": p["role"]} for p in a["participants"]],
+        "priority_areas": a["priority_areas"],
+        "action_areas": [f"{c}.{n}" for c, n in a["action_areas"]],
+        "sectors": a["sectors"],
+        "policy_markers": a["policy_markers"],
+        "locations": a["locations"],
+        "budgets": a["budgets"],
+        "transactions": [
+            {k: v for k, v in t.items() if k not in ("provider_org", "receiver_org")}
+            | {
+                "provider_org": {"org": t["provider_org"]},
+                "receiver_org": {"org": t["receiver_org"]},
+            }
+            for t in a["transactions"]
+        ],
+        "results": [
+            {
+                "type": r["type"],
+                "title": r["title_en"],
+                "indicators": [
+                    {
+                        "measure": i["measure"],
+                        "title": i["title_en"],
+                        "ascending": i.get("ascending"),
+                        "baseline": i.get("baseline"),
+                        "periods": i["periods"],
+                    }
+                    for i in r["indicators"]
+                ],
+            }
+            for r in a["results"]
+        ],
+    }
+
+
+async def load_demo_activities(session: AsyncSession, data: dict[str, Any]) -> int:
+    """Add the demo activities that are missing, published; return how many were added."""
+    refs = await load_refs(session)
+    existing = set(await session.scalars(select(Activity.identifier)))
+    pending: list[Pending] = []
+    for item in data["activities"]:
+        lead = refs.orgs[item["lead_org"]]
+        identifier = f"{lead.iati_ref}-{item['own_id']}"
+        if identifier in existing:
+            continue
+        body = ActivityFields.model_validate(
+            demo_body(item) | {"identifier": identifier, "program": data["work_program"]}
+        )
+        fragment, errors = normalize(body, refs)
+        state = empty_state() | fragment | {"reporting_org": lead.code, "lead_org": lead.code}
+        errors = errors or validate(state, refs)
+        if errors:
+            raise invalid(errors)
+        activity = new_activity(state, refs, published=True)
+        session.add(activity)
+        pending.append(Pending(activity, "seed", diff(None, state), None))
+    await record(session, SEED_ACTOR, pending)
+    return len(pending)
+
+
 def _read(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
@@ -106,10 +219,15 @@ async def main() -> None:
             orgs = await load_organisations(session, _read("organisations.json"))
             program = await load_program(session, _read("work_program_2015_2018.json"))
             await session.commit()
+            activities = await load_demo_activities(session, _read("demo_activities.json"))
+            await session.commit()
     finally:
         await db.close()
     state = "added" if program else "already there"
-    print(f"cooperation: {orgs} organisations added; work program {state}")
+    print(
+        f"cooperation: {orgs} organisations added; work program {state}; "
+        f"{activities} demo activities added"
+    )
 
 
 if __name__ == "__main__":

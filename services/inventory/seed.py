@@ -1,13 +1,15 @@
-"""``python -m services.inventory.seed``: load the demo holders, sites and PCB items.
+"""``python -m services.inventory.seed``: load the demo inventory.
 
-Idempotent: records are matched by natural key (RUC; holder + site name; holder +
-manufacturer + serial number) and only missing ones are added.
+Idempotent: records are matched by natural key (RUC; holder + site name; organisation +
+year + section for submissions; submission + holder + manufacturer + serial number for
+items; item + method + date + sample for analyses) and only missing ones are added.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.pcb.models import PcbItem
+from services.inventory.cycles.models import Submission, SubmissionEvent
+from services.inventory.pcb.classes import load_densities, load_thresholds
+from services.inventory.pcb.fluids import fluid_kind_from_trade_name
+from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
+from services.inventory.pcb.service import recompute_concentration
 from services.inventory.registry.models import Holder, Site
+from services.inventory.releases.models import EmissionFactor, MercuryEstimate, UpopsEstimate
+from services.inventory.releases.schemas import FactorIn, MercuryEstimateIn, UpopsEstimateIn
+from services.inventory.releases.service import create_factor, create_mercury, create_upops
+from services.inventory.reports import cells
 from services.inventory.settings import InventorySettings
 from shared.db import Database
+from shared.tokens import VerifiedToken
 
 DEMO = Path(__file__).parent / "data" / "demo.json"
+SEED_CLIENT = "demo-seed"
 _DECIMALS = (
     "power_kva",
     "voltage_kv",
@@ -28,11 +40,66 @@ _DECIMALS = (
     "fluid_mass_kg",
     "dry_mass_kg",
     "total_mass_kg",
+    "value_mg_per_kg",
+    "screening_cutoff_mg_per_kg",
 )
+WORKFLOW = ("draft", "submitted", "under_review", "validated")
 
 
-async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
-    """Add the demo records that are missing; return how many were added."""
+def _typed(fields: dict[str, Any]) -> dict[str, Any]:
+    out = dict(fields)
+    for key in _DECIMALS:
+        if out.get(key) is not None:
+            out[key] = Decimal(out[key])
+    for key in ("status_since", "analysed_on"):
+        if out.get(key) is not None:
+            out[key] = date.fromisoformat(out[key])
+    return out
+
+
+async def _submission(session: AsyncSession, spec: dict[str, Any]) -> Submission:
+    """The demo submission, created with its workflow history up to ``spec['status']``."""
+    found = await session.scalar(
+        select(Submission).where(
+            Submission.org_code == spec["org_code"],
+            Submission.year == spec["year"],
+            Submission.section == spec["section"],
+            Submission.revision == 1,
+        )
+    )
+    if found is not None:
+        return found
+    submission = Submission(
+        org_code=spec["org_code"],
+        year=spec["year"],
+        section=spec["section"],
+        status="draft",
+        created_by=SEED_CLIENT,
+    )
+    session.add(submission)
+    await session.flush()
+    previous = None
+    for status in WORKFLOW[: WORKFLOW.index(spec["status"]) + 1]:
+        submission.status = status
+        actor = spec["org_code"] if status in ("draft", "submitted") else "MINAM"
+        session.add(
+            SubmissionEvent(
+                submission_id=submission.id,
+                from_status=previous,
+                to_status=status,
+                client_id=SEED_CLIENT,
+                org_code=actor,
+                comment="demo data",
+            )
+        )
+        previous = status
+    await session.flush()
+    return submission
+
+
+async def _registry(
+    session: AsyncSession, data: dict[str, Any]
+) -> tuple[int, dict[str, Holder], dict[tuple[str, str], Site]]:
     added = 0
     holders: dict[str, Holder] = {}
     for h in data["holders"]:
@@ -46,47 +113,148 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
     sites: dict[tuple[str, str], Site] = {}
     for s in data["sites"]:
         holder = holders[s["holder_ruc"]]
-        fields = {k: v for k, v in s.items() if k != "holder_ruc"}
         site = await session.scalar(
             select(Site).where(Site.holder_id == holder.id, Site.name == s["name"])
         )
         if site is None:
-            site = Site(
-                holder_id=holder.id,
-                **{
-                    **fields,
-                    "latitude": Decimal(s["latitude"]),
-                    "longitude": Decimal(s["longitude"]),
-                },
-            )
+            fields = {k: v for k, v in s.items() if k != "holder_ruc"}
+            fields["latitude"] = Decimal(s["latitude"])
+            fields["longitude"] = Decimal(s["longitude"])
+            site = Site(holder_id=holder.id, **fields)
             session.add(site)
             added += 1
         sites[(s["holder_ruc"], s["name"])] = site
     await session.flush()
-    for item in data["pcb_items"]:
-        holder = holders[item["holder_ruc"]]
+    return added, holders, sites
+
+
+async def _analyses(session: AsyncSession, item: PcbItem, specs: list[dict[str, Any]]) -> None:
+    changed = False
+    for spec in specs:
+        fields = _typed(spec)
         exists = await session.scalar(
-            select(PcbItem.id).where(
-                PcbItem.holder_id == holder.id,
-                PcbItem.manufacturer == item["manufacturer"],
-                PcbItem.serial_number == item["serial_number"],
+            select(PcbAnalysis.id).where(
+                PcbAnalysis.item_id == item.id,
+                PcbAnalysis.method == fields["method"],
+                PcbAnalysis.analysed_on == fields["analysed_on"],
+                PcbAnalysis.sample_ref == fields.get("sample_ref", ""),
             )
         )
-        if exists is not None:
-            continue
-        fields = {k: v for k, v in item.items() if k not in ("holder_ruc", "site")}
-        for key in _DECIMALS:
-            if key in fields:
-                fields[key] = Decimal(fields[key])
-        session.add(
-            PcbItem(
+        if exists is None:
+            session.add(PcbAnalysis(item_id=item.id, created_by=SEED_CLIENT, **fields))
+            changed = True
+    if changed:
+        await session.flush()
+        await recompute_concentration(session, item)
+
+
+SEED_PRINCIPAL = VerifiedToken(
+    client_id=SEED_CLIENT, org="MINAM", scopes=frozenset(), jti="demo-seed", exp=0
+)
+
+
+async def _factors(session: AsyncSession, specs: list[dict[str, Any]]) -> int:
+    added = 0
+    for spec in specs:
+        data = FactorIn.model_validate(spec)
+        exists = await session.scalar(
+            select(EmissionFactor.id).where(
+                EmissionFactor.category == data.category,
+                EmissionFactor.class_no == data.class_no,
+                EmissionFactor.pollutant == data.pollutant.value,
+                EmissionFactor.vector == data.vector.value,
+                EmissionFactor.teq_scheme == data.teq_scheme.value,
+                EmissionFactor.toolkit_edition == data.toolkit_edition,
+            )
+        )
+        if exists is None:
+            await create_factor(session, SEED_PRINCIPAL, data)
+            added += 1
+    return added
+
+
+async def _estimates(session: AsyncSession, data: dict[str, Any]) -> int:
+    """The demo UP-POPs and mercury estimates, matched by submission and description."""
+    added = 0
+    upops = await _submission(session, data["upops_submission"])
+    for spec in data["upops_estimates"]:
+        if not await _has_estimate(session, UpopsEstimate, upops.id, spec["description"]):
+            await create_upops(session, SEED_PRINCIPAL, upops, UpopsEstimateIn.model_validate(spec))
+            added += 1
+    mercury = await _submission(session, data["mercury_submission"])
+    for spec in data["mercury_estimates"]:
+        if not await _has_estimate(session, MercuryEstimate, mercury.id, spec["description"]):
+            estimate = MercuryEstimateIn.model_validate(spec)
+            await create_mercury(session, SEED_PRINCIPAL, mercury, estimate)
+            added += 1
+    return added
+
+
+async def _has_estimate(
+    session: AsyncSession, model: Any, submission_id: int, description: str
+) -> bool:
+    found = await session.scalar(
+        select(model.id).where(
+            model.submission_id == submission_id, model.description == description
+        )
+    )
+    return found is not None
+
+
+async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
+    """Add the demo records that are missing; return how many holders, sites and PCB
+    items were added (submissions, analyses, the factor catalogue and the release
+    estimates come with them)."""
+    added, holders, sites = await _registry(session, data)
+    submission = await _submission(session, data["pcb_submission"])
+    for spec in data["pcb_items"]:
+        holder = holders[spec["holder_ruc"]]
+        item = await session.scalar(
+            select(PcbItem).where(
+                PcbItem.submission_id == submission.id,
+                PcbItem.holder_id == holder.id,
+                PcbItem.manufacturer == spec["manufacturer"],
+                PcbItem.serial_number == spec["serial_number"],
+            )
+        )
+        if item is None:
+            fields = _typed(
+                {k: v for k, v in spec.items() if k not in ("holder_ruc", "site", "analyses")}
+            )
+            site = sites[(spec["holder_ruc"], spec["site"])]
+            item = PcbItem(
                 holder_id=holder.id,
-                site_id=sites[(item["holder_ruc"], item["site"])].id,
+                site_id=site.id,
                 org_code=holder.org_code,
+                submission_id=submission.id,
+                department_code=site.ubigeo[:2],
+                fluid_kind=fluid_kind_from_trade_name(fields.get("fluid_trade_name")),
+                conc_kind="unknown",
                 **fields,
             )
-        )
-        added += 1
+            session.add(item)
+            await session.flush()
+            session.add(
+                PcbStatusEvent(
+                    item_id=item.id,
+                    from_status=None,
+                    to_status=item.status,
+                    changed_on=item.status_since,
+                    client_id=SEED_CLIENT,
+                    org_code=holder.org_code,
+                    comment="initial status",
+                )
+            )
+            added += 1
+        await _analyses(session, item, spec.get("analyses", []))
+    await session.flush()
+    if submission.status == "validated":
+        thresholds, _ = await load_thresholds(session)
+        await cells.refresh(session, [submission.id], thresholds, await load_densities(session))
+    if "emission_factors" in data:
+        await _factors(session, data["emission_factors"])
+        await session.flush()
+        await _estimates(session, data)
     return added
 
 
@@ -99,7 +267,7 @@ async def main() -> None:
             await session.commit()
     finally:
         await db.close()
-    print(f"inventory: demo data loaded ({added} records added)")
+    print(f"inventory: demo data loaded ({added} holders, sites and items added)")
 
 
 if __name__ == "__main__":

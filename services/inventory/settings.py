@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ResourceServiceSettings
@@ -14,3 +15,6 @@ class InventorySettings(ResourceServiceSettings):
 
     port: int = 8001
     database_url: str = "sqlite+aiosqlite:///var/inventory.db"
+    # Largest import file accepted (bytes); spooled to disk beyond 1 MB. Through the gateway
+    # its own body limit (GATEWAY_MAX_BODY_BYTES) applies first.
+    import_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)

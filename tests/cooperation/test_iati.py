@@ -312,6 +312,18 @@ def test_entities_are_not_expanded_on_import() -> None:
     assert "root:" not in activity.titles.get("en", "")
 
 
+def test_a_doctype_is_refused_by_the_schema_check() -> None:
+    """Entity declarations start XML bombs and file reads; IATI never needs them (and the
+    schema validator fails internally on unresolved entity references)."""
+    xml = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n'
+        + document(minimal()).split(b"\n", 1)[1].replace(b"Minimal activity", b"&e;")
+    )
+    assert schema_errors(xml) == [
+        SchemaError(1, "DOCTYPE declarations (and entities) are not allowed")
+    ]
+
+
 # --- ruleset ------------------------------------------------------------------------------
 
 

@@ -46,10 +46,17 @@ def schema_errors(xml_bytes: bytes) -> list[SchemaError]:
         # from the thread-wide log.
         entries = [SchemaError(e.line or 0, str(e.message)) for e in parser.error_log]
         return entries or [SchemaError(exc.lineno or 0, str(exc.msg))]
+    docinfo = document.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
+        # IATI needs no DTD; entity declarations are how XML bombs and file reads start.
+        return [SchemaError(1, "DOCTYPE declarations (and entities) are not allowed")]
     with _VALIDATION_LOCK:
         schema = _activities_schema()
-        if schema.validate(document):
-            return []
+        try:
+            if schema.validate(document):
+                return []
+        except etree.XMLSchemaValidateError as exc:
+            return [SchemaError(0, f"the document cannot be validated: {exc}")]
         return [SchemaError(e.line or 0, str(e.message)) for e in schema.error_log]
 
 

@@ -40,8 +40,16 @@ class WorkProgram(VersionedMixin, Base):
     commission: Mapped[str] = mapped_column(String(300))
     period_start: Mapped[date]
     period_end: Mapped[date]
+    preamble_en: Mapped[str | None] = mapped_column(Text)
     background_en: Mapped[str | None] = mapped_column(Text)
+    goals_intro_en: Mapped[str | None] = mapped_column(Text)
+    activities_en: Mapped[str | None] = mapped_column(Text)
     benchmarks_en: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(500))
+    # Who publishes the program as the parent IATI activity (the national focal point).
+    reporting_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+
+    reporting_org: Mapped[Organisation | None] = relationship(lazy="raise")
 
     goals: Mapped[list[Goal]] = relationship(
         back_populates="program", lazy="raise", order_by="Goal.code"
@@ -77,6 +85,7 @@ class PriorityArea(Base):
     code: Mapped[str] = mapped_column(String(4))
     title_en: Mapped[str] = mapped_column(Text)
     title_es: Mapped[str | None] = mapped_column(Text)
+    objectives_en: Mapped[str | None] = mapped_column(Text)
 
     program: Mapped[WorkProgram] = relationship(back_populates="priority_areas", lazy="raise")
     objectives: Mapped[list[Objective]] = relationship(
@@ -113,3 +122,5 @@ class ActionArea(Base):
     )
     number: Mapped[int]
     text_en: Mapped[str] = mapped_column(Text)
+
+    priority_area: Mapped[PriorityArea] = relationship(lazy="raise", viewonly=True)

@@ -6,8 +6,16 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from services.cooperation.activities.queries import check_cursor
 from services.cooperation.programs.models import Organisation, PriorityArea, WorkProgram
-from services.cooperation.programs.schemas import OrganisationOut, ProgramOut, ProgramSummary
+from services.cooperation.programs.schemas import (
+    PROGRAM_TEXTS,
+    GoalOut,
+    OrganisationOut,
+    PriorityAreaOut,
+    ProgramOut,
+    ProgramSummary,
+)
 from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page, next_link
 from shared.problems import Problem
@@ -27,6 +35,7 @@ async def list_programs(
     cursor: CursorQuery = None,
 ) -> Page[ProgramSummary]:
     """Cooperation work programs, in id order."""
+    check_cursor(cursor, [WorkProgram.id])
     rows, next_cursor = await keyset_page(
         session, select(WorkProgram), [WorkProgram.id], cursor=cursor, limit=limit
     )
@@ -50,11 +59,23 @@ async def get_program(code: str, session: SessionDep) -> ProgramOut:
             selectinload(WorkProgram.goals),
             selectinload(WorkProgram.priority_areas).selectinload(PriorityArea.objectives),
             selectinload(WorkProgram.priority_areas).selectinload(PriorityArea.action_areas),
+            selectinload(WorkProgram.reporting_org),
         )
     )
     if program is None:
         raise Problem(404, "not-found", "No work program with that code.")
-    return ProgramOut.model_validate(program)
+    reporter = program.reporting_org
+    identifier = None
+    if reporter is not None and reporter.iati_ref:
+        identifier = f"{reporter.iati_ref}-{program.code}"
+    return ProgramOut(
+        **ProgramSummary.model_validate(program).model_dump(),
+        **{name: getattr(program, name) for name in PROGRAM_TEXTS},
+        goals=[GoalOut.model_validate(g) for g in program.goals],
+        priority_areas=[PriorityAreaOut.model_validate(a) for a in program.priority_areas],
+        reporting_org=reporter.code if reporter else None,
+        iati_identifier=identifier,
+    )
 
 
 @router.get("/organisations", summary="List organisations", response_model=Page[OrganisationOut])
@@ -66,6 +87,7 @@ async def list_organisations(
     cursor: CursorQuery = None,
 ) -> Page[OrganisationOut]:
     """Agencies and partners, in id order."""
+    check_cursor(cursor, [Organisation.id])
     rows, next_cursor = await keyset_page(
         session, select(Organisation), [Organisation.id], cursor=cursor, limit=limit
     )

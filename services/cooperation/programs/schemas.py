@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class OrganisationOut(BaseModel):
@@ -48,6 +48,7 @@ class PriorityAreaOut(BaseModel):
     code: str
     title_en: str
     title_es: str | None
+    objectives_en: str | None
     objectives: list[NumberedText]
     action_areas: list[NumberedText]
 
@@ -70,10 +71,28 @@ class ProgramSummary(BaseModel):
     updated_at: datetime
 
 
-class ProgramOut(ProgramSummary):
-    """A work program with its goals and priority areas."""
+PROGRAM_TEXTS = (
+    "preamble_en",
+    "background_en",
+    "goals_intro_en",
+    "activities_en",
+    "benchmarks_en",
+    "source",
+)
 
+
+class ProgramOut(ProgramSummary):
+    """A work program with its goals and priority areas, and its text in full."""
+
+    preamble_en: str | None
     background_en: str | None
+    goals_intro_en: str | None
+    activities_en: str | None
     benchmarks_en: str | None
+    source: str | None
+    reporting_org: str | None = Field(
+        description="Organisation that publishes the program as the parent IATI activity."
+    )
+    iati_identifier: str | None
     goals: list[GoalOut]
     priority_areas: list[PriorityAreaOut]

@@ -1,50 +1,506 @@
-"""Routes for PCB equipment items."""
+"""Routes for PCB equipment: items, analyses, status history, thresholds."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import Select, select
 
-from services.inventory.pcb.models import PcbItem
-from services.inventory.pcb.schemas import PcbItemOut
-from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page, next_link
-from shared.problems import Problem
-from shared.security import require_scopes
+from services.inventory.access import (
+    editable_submission,
+    submission_visible,
+)
+from services.inventory.cycles.models import Submission
+from services.inventory.cycles.rules import Section
+from services.inventory.cycles.service import counts_nationally, current_ids
+from services.inventory.history import record_change, snapshot
+from services.inventory.pcb import service
+from services.inventory.pcb.classes import (
+    flag_sql,
+    item_class_sql,
+    load_densities,
+    load_thresholds,
+    thresholds_of,
+    thresholds_row,
+)
+from services.inventory.pcb.models import FluidDensity, PcbAnalysis, PcbItem, PcbStatusEvent
+from services.inventory.pcb.rules import (
+    DEFAULT_FLUID_DENSITIES,
+    ComplianceFlag,
+    OperatingStatus,
+    PcbClass,
+    Thresholds,
+)
+from services.inventory.pcb.schemas import (
+    AnalysisIn,
+    AnalysisOut,
+    FluidDensityOut,
+    PcbItemIn,
+    PcbItemOut,
+    PcbItemPatch,
+    StatusEventIn,
+    StatusEventOut,
+    ThresholdsIn,
+    ThresholdsOut,
+)
+from services.inventory.reports import cells
+from services.inventory.routing import (
+    CREATE,
+    READ_ONE,
+    UPDATE,
+    Department,
+    IdPath,
+    OrgQuery,
+    UpdatedSince,
+    YearQuery,
+    commit_and_respond,
+    idempotent_create,
+    list_page,
+    read_response,
+    responses,
+)
+from shared.conditional import etag, require_if_match
+from shared.db import SessionDep, utcnow
+from shared.exports import csv_stream, wants_csv
+from shared.pagination import CursorQuery, LimitQuery, Page
+from shared.security import Principal, require_scopes
 
-router = APIRouter(
-    prefix="/v1", dependencies=[require_scopes("inventory:read")], tags=["PCB equipment"]
+router = APIRouter(prefix="/v1", tags=["PCB equipment"])
+READ = require_scopes("inventory:read")
+WRITE = require_scopes("inventory:write")
+REVIEW = require_scopes("inventory:review")
+
+AsOf = Annotated[
+    date | None,
+    Query(description="Date the compliance flags refer to (default: today, UTC)."),
+]
+OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+CSV_COLUMNS = (
+    "id",
+    "submission_id",
+    "org_code",
+    "holder_id",
+    "site_id",
+    "department_code",
+    "equipment_type",
+    "manufacturer",
+    "serial_number",
+    "country_of_origin",
+    "year_manufactured",
+    "power_kva",
+    "voltage_kv",
+    "fluid_trade_name",
+    "fluid_kind",
+    "fluid_volume_l",
+    "fluid_mass_kg",
+    "dry_mass_kg",
+    "total_mass_kg",
+    "labelled",
+    "leaking",
+    "in_populated_area",
+    "in_food_feed_area",
+    "status",
+    "status_since",
+    "concentration_kind",
+    "concentration_mg_per_kg",
+    "concentration_source",
+    "pcb_class",
+    "compliance_flags",
+    "as_of",
+    "version",
+    "updated_at",
 )
 
 
-@router.get("/pcb-items", summary="List PCB items", response_model=Page[PcbItemOut])
-async def list_pcb_items(
+def item_etag(item: PcbItem, thresholds_version: int, as_of: date) -> str:
+    """Class and flags are part of the representation: the ETag changes with the
+    thresholds and the date they refer to, not only with the item."""
+    return etag("pcb-item", item.id, item.version, thresholds_version, as_of)
+
+
+def _csv_row(out: PcbItemOut) -> list[Any]:
+    data = out.model_dump(mode="json")
+    conc = data.pop("effective_concentration")
+    data["concentration_kind"] = conc["kind"]
+    data["concentration_mg_per_kg"] = conc["value_mg_per_kg"]
+    data["concentration_source"] = conc["source"]
+    data["compliance_flags"] = ";".join(data["compliance_flags"])
+    return [data[c] for c in CSV_COLUMNS]
+
+
+async def _csv_rows(
+    session: SessionDep, stmt: Select[PcbItem], thresholds: Thresholds, as_of: date
+) -> AsyncIterator[Sequence[Any]]:
+    result = await session.stream_scalars(
+        stmt.order_by(PcbItem.id).execution_options(yield_per=1000)
+    )
+    async for item in result:
+        yield _csv_row(service.item_out(item, thresholds, as_of))
+
+
+@router.get(
+    "/pcb-items",
+    summary="List PCB items",
+    description="Items the caller may see (its organisation's, validated ones, and for "
+    "reviewers submitted ones), each with its class and compliance flags computed from "
+    "the current thresholds. Filters combine; `current=true` keeps the data that counts "
+    "nationally. `format=csv` (or `Accept: text/csv`) streams every matching item.",
+    response_model=Page[PcbItemOut],
+    responses={200: {"content": {"text/csv": {}}, "description": "A page, or a CSV"}},
+)
+async def list_items(
     request: Request,
     response: Response,
     session: SessionDep,
+    principal: Principal = READ,
+    submission_id: OptionalId = None,
+    org: OrgQuery = None,
+    year: YearQuery = None,
+    current: bool | None = None,
+    holder_id: OptionalId = None,
+    site_id: OptionalId = None,
+    department: Department = None,
+    pcb_class: PcbClass | None = None,
+    status: OperatingStatus | None = None,
+    flag: ComplianceFlag | None = None,
+    as_of: AsOf = None,
+    format: Literal["json", "csv"] | None = None,
+    updated_since: UpdatedSince = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> Page[PcbItemOut]:
-    """PCB equipment items in id order, one page at a time."""
-    rows, next_cursor = await keyset_page(
-        session, select(PcbItem), [PcbItem.id], cursor=cursor, limit=limit
+) -> Page[PcbItemOut] | Response:
+    """PCB items, one page at a time (or all of them as CSV)."""
+    thresholds, _ = await load_thresholds(session)
+    as_of = as_of or utcnow().date()
+    stmt = (
+        select(PcbItem)
+        .join(Submission, Submission.id == PcbItem.submission_id)
+        .where(submission_visible(principal))
     )
-    response.headers.update(next_link(request.url, next_cursor))
-    return Page(items=[PcbItemOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    filters: list[tuple[Any, object]] = [
+        (PcbItem.submission_id, submission_id),
+        (PcbItem.org_code, org),
+        (Submission.year, year),
+        (PcbItem.holder_id, holder_id),
+        (PcbItem.site_id, site_id),
+        (PcbItem.department_code, department),
+        (PcbItem.status, status.value if status else None),
+    ]
+    for column, value in filters:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if current is not None:
+        stmt = stmt.where(counts_nationally() if current else ~counts_nationally())
+    cls = item_class_sql(thresholds)
+    if pcb_class is not None:
+        stmt = stmt.where(cls == pcb_class.value)
+    if flag is not None:
+        stmt = stmt.where(flag_sql(flag, thresholds, as_of, cls))
+    if wants_csv(request.headers.get("accept"), format):
+        return StreamingResponse(
+            csv_stream(CSV_COLUMNS, _csv_rows(session, stmt, thresholds, as_of)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="pcb-items.csv"'},
+        )
+    rows, next_cursor = await list_page(
+        request,
+        response,
+        session,
+        stmt,
+        PcbItem,
+        updated_since=updated_since,
+        cursor=cursor,
+        limit=limit,
+    )
+    items = [service.item_out(r, thresholds, as_of) for r in rows]
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/submissions/{submission_id}/pcb-items",
+    summary="Add a PCB item",
+    description="To the caller's own PCB submission while it is a draft (or returned). "
+    "`eliminated` needs the disposal evidence. Accepts `Idempotency-Key`.",
+    status_code=201,
+    response_model=PcbItemOut,
+    responses=CREATE,
+)
+async def create_item(
+    request: Request,
+    submission_id: IdPath,
+    session: SessionDep,
+    body: PcbItemIn,
+    principal: Principal = WRITE,
+) -> JSONResponse:
+    """Add an item."""
+
+    async def create() -> tuple[PcbItemOut, str]:
+        submission = await editable_submission(
+            session, principal, submission_id, section=Section.PCB
+        )
+        item = await service.create_item(session, principal, submission, body)
+        thresholds, version = await load_thresholds(session)
+        today = utcnow().date()
+        return service.item_out(item, thresholds, today), item_etag(item, version, today)
+
+    return await idempotent_create(request, session, principal, create)
 
 
 @router.get(
     "/pcb-items/{item_id}",
     summary="Get a PCB item",
-    responses={404: {"description": "No such item"}},
+    response_model=PcbItemOut,
+    responses=READ_ONE,
 )
-async def get_pcb_item(
-    item_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep
-) -> PcbItemOut:
-    """One PCB item by id."""
-    item = await session.get(PcbItem, item_id)
-    if item is None:
-        raise Problem(404, "not-found", f"No PCB item {item_id}.")
-    return PcbItemOut.model_validate(item)
+async def get_item(
+    request: Request,
+    item_id: IdPath,
+    session: SessionDep,
+    principal: Principal = READ,
+    as_of: AsOf = None,
+) -> Response:
+    """One item with its class and flags (ETag; If-None-Match gives 304)."""
+    item, _ = await service.visible_item(session, principal, item_id)
+    thresholds, version = await load_thresholds(session)
+    as_of = as_of or utcnow().date()
+    return read_response(
+        request, service.item_out(item, thresholds, as_of), item_etag(item, version, as_of)
+    )
+
+
+async def _editable(
+    request: Request, session: SessionDep, principal: Principal, item_id: int
+) -> tuple[PcbItem, Submission, Thresholds, int]:
+    item, submission = await service.editable_item(session, principal, item_id)
+    thresholds, version = await load_thresholds(session)
+    require_if_match(request, item_etag(item, version, utcnow().date()))
+    return item, submission, thresholds, version
+
+
+async def _item_answer(
+    session: SessionDep, item: PcbItem, thresholds: Thresholds, version: int, status: int = 200
+) -> JSONResponse:
+    today = utcnow().date()
+    return await commit_and_respond(
+        session,
+        service.item_out(item, thresholds, today),
+        tag=item_etag(item, version, today),
+        status=status,
+    )
+
+
+@router.patch(
+    "/pcb-items/{item_id}",
+    summary="Change a PCB item",
+    description="Only in the caller's editable submission; needs `If-Match`. The status "
+    "changes through status events.",
+    response_model=PcbItemOut,
+    responses=UPDATE,
+)
+async def patch_item(
+    request: Request,
+    item_id: IdPath,
+    session: SessionDep,
+    body: PcbItemPatch,
+    principal: Principal = WRITE,
+) -> JSONResponse:
+    """Change an item."""
+    item, submission, thresholds, version = await _editable(request, session, principal, item_id)
+    await service.update_item(session, principal, item, submission, body)
+    return await _item_answer(session, item, thresholds, version)
+
+
+@router.delete(
+    "/pcb-items/{item_id}",
+    summary="Remove a PCB item",
+    description="Only from the caller's editable submission; needs `If-Match`.",
+    status_code=204,
+    responses=UPDATE,
+)
+async def delete_item(
+    request: Request, item_id: IdPath, session: SessionDep, principal: Principal = WRITE
+) -> Response:
+    """Remove an item recorded by mistake."""
+    item, _, _, _ = await _editable(request, session, principal, item_id)
+    await service.delete_item(session, principal, item)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/pcb-items/{item_id}/analyses",
+    summary="Analyses of an item",
+    response_model=list[AnalysisOut],
+    responses=READ_ONE,
+)
+async def list_analyses(
+    item_id: IdPath, session: SessionDep, principal: Principal = READ
+) -> list[AnalysisOut]:
+    """Every analysis of the item, oldest first."""
+    await service.visible_item(session, principal, item_id)
+    rows = await session.scalars(
+        select(PcbAnalysis)
+        .where(PcbAnalysis.item_id == item_id)
+        .order_by(PcbAnalysis.analysed_on, PcbAnalysis.id)
+    )
+    return [AnalysisOut.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/pcb-items/{item_id}/analyses",
+    summary="Record an analysis",
+    description="Screening (cut-off and result), GC or nameplate value. The item's "
+    "effective concentration and class are recomputed at once: a GC result overrides "
+    "screening. Needs `If-Match` of the item (its class may change).",
+    status_code=201,
+    response_model=PcbItemOut,
+    responses=UPDATE,
+)
+async def create_analysis(
+    request: Request,
+    item_id: IdPath,
+    session: SessionDep,
+    body: AnalysisIn,
+    principal: Principal = WRITE,
+) -> JSONResponse:
+    """Add an analysis; answers with the reclassified item."""
+    item, _, thresholds, version = await _editable(request, session, principal, item_id)
+    await service.add_analysis(session, principal, item, body)
+    return await _item_answer(session, item, thresholds, version, status=201)
+
+
+@router.delete(
+    "/pcb-items/{item_id}/analyses/{analysis_id}",
+    summary="Remove an analysis",
+    description="Only in the caller's editable submission; needs `If-Match` of the item.",
+    response_model=PcbItemOut,
+    responses=UPDATE,
+)
+async def delete_analysis(
+    request: Request,
+    item_id: IdPath,
+    analysis_id: IdPath,
+    session: SessionDep,
+    principal: Principal = WRITE,
+) -> JSONResponse:
+    """Remove an analysis; answers with the reclassified item."""
+    item, _, thresholds, version = await _editable(request, session, principal, item_id)
+    await service.delete_analysis(session, principal, item, analysis_id)
+    return await _item_answer(session, item, thresholds, version)
+
+
+@router.get(
+    "/pcb-items/{item_id}/status-events",
+    summary="Status history of an item",
+    response_model=list[StatusEventOut],
+    responses=READ_ONE,
+)
+async def list_status_events(
+    item_id: IdPath, session: SessionDep, principal: Principal = READ
+) -> list[StatusEventOut]:
+    """Every status change, oldest first (append-only)."""
+    await service.visible_item(session, principal, item_id)
+    rows = await session.scalars(
+        select(PcbStatusEvent).where(PcbStatusEvent.item_id == item_id).order_by(PcbStatusEvent.id)
+    )
+    return [StatusEventOut.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/pcb-items/{item_id}/status-events",
+    summary="Record a status change",
+    description="Only the workflow's moves (in use <-> stand-by -> out of service and "
+    "stored -> decontaminated or shipped for disposal -> eliminated); `eliminated` needs "
+    "the disposal evidence. Needs `If-Match` of the item.",
+    status_code=201,
+    response_model=PcbItemOut,
+    responses=UPDATE,
+)
+async def create_status_event(
+    request: Request,
+    item_id: IdPath,
+    session: SessionDep,
+    body: StatusEventIn,
+    principal: Principal = WRITE,
+) -> JSONResponse:
+    """Append a status change; answers with the item."""
+    item, _, thresholds, version = await _editable(request, session, principal, item_id)
+    await service.add_status_event(session, principal, item, body)
+    return await _item_answer(session, item, thresholds, version, status=201)
+
+
+@router.get(
+    "/pcb-thresholds",
+    summary="PCB thresholds and deadlines",
+    description="Concentration and volume limits and the use (2025) and ESM (2028) "
+    "deadlines every class and flag is computed with.",
+    response_model=ThresholdsOut,
+    responses=responses(304),
+)
+async def get_thresholds(
+    request: Request, session: SessionDep, principal: Principal = READ
+) -> Response:
+    """The thresholds in force."""
+    row = await thresholds_row(session)
+    return read_response(
+        request, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version)
+    )
+
+
+@router.put(
+    "/pcb-thresholds",
+    summary="Replace the PCB thresholds",
+    description="Reviewers only (e.g. to apply a national plan). Every class and flag, "
+    "including national figures, follows at once. Needs `If-Match`.",
+    response_model=ThresholdsOut,
+    responses=UPDATE,
+)
+async def put_thresholds(
+    request: Request, session: SessionDep, body: ThresholdsIn, principal: Principal = REVIEW
+) -> JSONResponse:
+    """Replace the thresholds."""
+    row = await thresholds_row(session)
+    require_if_match(request, etag("pcb-thresholds", row.version))
+    before = snapshot(row)
+    if row.version == 0:
+        session.add(row)
+    for name, value in body.model_dump().items():
+        setattr(row, name, value)
+    await session.flush()
+    # Keep the reports' counts of validated data on the new basis, in this transaction.
+    current = list(await session.scalars(current_ids(Section.PCB)))
+    await cells.refresh(session, current, thresholds_of(row), await load_densities(session))
+    record_change(
+        session,
+        principal,
+        entity="pcb_thresholds",
+        entity_id=row.id,
+        action="update",
+        before=before,
+        after=snapshot(row),
+    )
+    return await commit_and_respond(
+        session, ThresholdsOut.model_validate(row), tag=etag("pcb-thresholds", row.version)
+    )
+
+
+@router.get(
+    "/fluid-densities",
+    summary="Fluid densities",
+    description="Densities (kg/L) used to estimate fluid masses from volumes, with their "
+    "provenance (to verify).",
+    response_model=list[FluidDensityOut],
+)
+async def list_densities(session: SessionDep, principal: Principal = READ) -> list[FluidDensityOut]:
+    """Every fluid density."""
+    rows = list(await session.scalars(select(FluidDensity).order_by(FluidDensity.fluid_kind)))
+    if not rows:
+        return [
+            FluidDensityOut(fluid_kind=k, density_kg_per_l=d, provenance="default, to verify")
+            for k, d in sorted(DEFAULT_FLUID_DENSITIES.items())
+        ]
+    return [FluidDensityOut.model_validate(r) for r in rows]

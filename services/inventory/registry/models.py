@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.inventory.db import Base
@@ -34,6 +34,8 @@ class Site(VersionedMixin, Base):
     """A place where a holder keeps equipment."""
 
     __tablename__ = "sites"
+    # The natural key of a site (imports match sites by it).
+    __table_args__ = (UniqueConstraint("holder_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"), index=True)

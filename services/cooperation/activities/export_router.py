@@ -1,0 +1,88 @@
+"""Export routes: the IATI 2.03 XML document (authenticated and public) and the CSV form of
+the activity lists. Both stream; both answer 304 to a matching If-None-Match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cooperation.activities.exports import (
+    anything_to_export,
+    audience_key,
+    export_etag,
+    iati_document,
+)
+from services.cooperation.activities.queries import ActivityFilters, FiltersDep, visibility
+from services.cooperation.activities.router import READ_ERRORS, Reader
+from services.cooperation.activities.sync import public_clause
+from shared.conditional import not_modified
+from shared.db import SessionDep
+from shared.problems import Problem
+
+router = APIRouter(prefix="/v1", tags=["exports"])
+XML = "application/xml"
+XML_RESPONSES: dict[int | str, dict[str, Any]] = READ_ERRORS | {
+    200: {"content": {XML: {}}, "description": "IATI 2.03 activities document"},
+    304: {"description": "Not modified"},
+    404: {
+        "description": "Nothing matches the filters",
+        "content": {"application/problem+json": {}},
+    },
+}
+
+
+async def xml_response(
+    request: Request,
+    session: AsyncSession,
+    seen: ColumnElement[bool],
+    filters: ActivityFilters,
+    audience: str,
+) -> Response:
+    tag = await export_etag(session, "iati", audience, filters)
+    if not_modified(request, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    if not await anything_to_export(session, seen, filters):
+        # The schema needs at least one activity: an empty document would not validate.
+        raise Problem(404, "not-found", "No program or activity matches; nothing to export.")
+    return StreamingResponse(
+        iati_document(request.app.state.db, seen, filters),
+        media_type=XML,
+        headers={"ETag": tag, "Content-Disposition": 'attachment; filename="iati-activities.xml"'},
+    )
+
+
+@router.get(
+    "/iati/activities.xml",
+    summary="IATI 2.03 export",
+    description="The activities you may see (filters as for `/v1/activities`) as one IATI "
+    "2.03 activities document: each work program as the parent activity (hierarchy 1) "
+    "listing its children, each activity a child (hierarchy 2). Valid against the official "
+    "schema; streamed, so any size works.",
+    response_class=StreamingResponse,
+    responses=XML_RESPONSES,
+)
+async def export_iati(
+    request: Request, session: SessionDep, principal: Reader, filters: FiltersDep
+) -> Response:
+    """IATI XML of the activities the caller may see."""
+    seen = await visibility(session, principal, public_only=False)
+    return await xml_response(request, session, seen, filters, audience_key(principal, False))
+
+
+@router.get(
+    "/public/iati/activities.xml",
+    summary="Public IATI 2.03 export",
+    description="Published public activities as IATI 2.03 XML (as `/v1/iati/activities.xml`). "
+    "No token needed.",
+    response_class=StreamingResponse,
+    responses=XML_RESPONSES,
+)
+async def export_public_iati(
+    request: Request, session: SessionDep, filters: FiltersDep
+) -> Response:
+    """IATI XML of the published public activities."""
+    return await xml_response(request, session, public_clause(), filters, "public")

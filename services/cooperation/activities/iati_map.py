@@ -1,0 +1,223 @@
+"""Activities and programs as IATI 2.03, and IATI activities back into API input.
+
+Conventions (DOMAIN.md section 5): the identifier is the reporting organisation's ref, "-",
+the publisher's own id; the work program is the parent (hierarchy 1, reported by its
+national focal point) and each activity a child (hierarchy 2) linked to it by
+``related-activity`` type 1; priority areas and action areas are ``tag``s of vocabulary 99
+(``PA-A``, ``PA-A-AA1``), the program's goals ``GOAL-A``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from services.cooperation.activities.state import ProgramRefs, Refs, State
+from services.cooperation.iati import (
+    IatiActivity,
+    IatiActivityDate,
+    IatiBaseline,
+    IatiBudget,
+    IatiDocumentLink,
+    IatiIndicator,
+    IatiLocation,
+    IatiOrganisationRef,
+    IatiParticipatingOrg,
+    IatiPeriod,
+    IatiPolicyMarker,
+    IatiRelatedActivity,
+    IatiResult,
+    IatiSector,
+    IatiTag,
+    IatiTransaction,
+)
+from services.cooperation.programs.models import Organisation
+
+DATE_TYPES = (
+    ("1", "planned_start"),
+    ("2", "actual_start"),
+    ("3", "planned_end"),
+    ("4", "actual_end"),
+)
+PARENT, CHILD = "1", "2"
+AREA_TAG = re.compile(r"^PA-([A-Z]{1,4})$")
+ACTION_TAG = re.compile(r"^PA-([A-Z]{1,4})-AA([0-9]{1,3})$")
+
+
+def org_ref(org: Organisation) -> IatiOrganisationRef:
+    return IatiOrganisationRef(ref=org.iati_ref, name=org.name_en, type=org.iati_type)
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _texts(en: str | None, es: str | None) -> dict[str, str]:
+    return {k: v for k, v in (("en", en), ("es", es)) if v}
+
+
+def _party(value: dict[str, Any] | None) -> IatiOrganisationRef | None:
+    if value is None:
+        return None
+    return IatiOrganisationRef(ref=value["ref"], name=value["name"] or "", type=value["type"])
+
+
+def _tags(state: State, program: ProgramRefs | None) -> tuple[IatiTag, ...]:
+    if program is None:
+        return ()
+    tags = [IatiTag(f"PA-{c}", program.areas[c].title_en) for c in state["priority_areas"]]
+    for code in state["action_areas"]:
+        area, number = code.split(".")
+        action = program.action_areas[code]
+        tags.append(IatiTag(f"PA-{area}-AA{number}", action.text_en))
+    return tuple(tags)
+
+
+def _results(state: State) -> tuple[IatiResult, ...]:
+    return tuple(
+        IatiResult(
+            type=r["type"],
+            title=r["title"],
+            description=r["description"],
+            aggregation_status=r["aggregation_status"],
+            indicators=tuple(
+                IatiIndicator(
+                    measure=i["measure"],
+                    title=i["title"],
+                    ascending=i["ascending"],
+                    baseline=None
+                    if i["baseline"] is None
+                    else IatiBaseline(
+                        year=i["baseline"]["year"],
+                        value=i["baseline"]["value"],
+                        iso_date=_day(i["baseline"]["iso_date"]),
+                    ),
+                    periods=tuple(
+                        IatiPeriod(
+                            start=date.fromisoformat(p["start"]),
+                            end=date.fromisoformat(p["end"]),
+                            target=p["target"],
+                            actual=p["actual"],
+                        )
+                        for p in i["periods"]
+                    ),
+                )
+                for i in r["indicators"]
+            ),
+        )
+        for r in state["results"]
+    )
+
+
+def activity_iati(state: State, refs: Refs, last_updated: datetime) -> IatiActivity:
+    """The activity (in state form) as an IATI activity, child of its program."""
+    reporter = refs.orgs[state["reporting_org"]]
+    program = refs.programs.get(state["program"])
+    parent = program.identifier if program else None
+    return IatiActivity(
+        identifier=state["identifier"],
+        reporting_org=org_ref(reporter),
+        last_updated=last_updated,
+        titles=_texts(state["title_en"], state["title_es"]),
+        descriptions=_texts(state["description_en"], state["description_es"]),
+        participating_orgs=tuple(
+            IatiParticipatingOrg(str(p["role"]), p["ref"], p["name"] or "", p["type"])
+            for p in state["participants"]
+        ),
+        status=str(state["status"]),
+        dates=tuple(
+            IatiActivityDate(code, date.fromisoformat(state[key]))
+            for code, key in DATE_TYPES
+            if state[key]
+        ),
+        hierarchy=2,
+        default_currency=state["default_currency"],
+        locations=tuple(IatiLocation(x["name"], x["department"]) for x in state["locations"]),
+        sectors=tuple(
+            IatiSector(
+                s["code"],
+                None if s["percentage"] is None else Decimal(s["percentage"]),
+                s["vocabulary"],
+            )
+            for s in state["sectors"]
+        ),
+        tags=_tags(state, program),
+        policy_markers=tuple(
+            IatiPolicyMarker(m["code"], m["significance"], m["vocabulary"])
+            for m in state["policy_markers"]
+        ),
+        budgets=tuple(
+            IatiBudget(
+                date.fromisoformat(b["period_start"]),
+                date.fromisoformat(b["period_end"]),
+                Decimal(b["value"]),
+                date.fromisoformat(b["value_date"]),
+                currency=b["currency"],
+                type=b["type"],
+                status=b["status"],
+            )
+            for b in state["budgets"]
+        ),
+        transactions=tuple(
+            IatiTransaction(
+                t["type"],
+                date.fromisoformat(t["date"]),
+                Decimal(t["value"]),
+                date.fromisoformat(t["value_date"]),
+                currency=t["currency"],
+                description=t["description"],
+                provider_org=_party(t["provider_org"]),
+                receiver_org=_party(t["receiver_org"]),
+            )
+            for t in state["transactions"]
+        ),
+        document_links=tuple(
+            IatiDocumentLink(
+                d["url"],
+                d["format"],
+                d["title"],
+                d["category"],
+                document_date=_day(d["document_date"]),
+                language=d["language"],
+            )
+            for d in state["document_links"]
+        ),
+        related_activities=(IatiRelatedActivity(parent, PARENT),) if parent else (),
+        results=_results(state),
+    )
+
+
+def program_status(program: ProgramRefs, today: date) -> str:
+    """ActivityStatus of a program from its period: 1 before, 2 during, 4 after."""
+    if today < program.program.period_start:
+        return "1"
+    return "2" if today <= program.program.period_end else "4"
+
+
+def program_iati(
+    program: ProgramRefs, refs: Refs, last_updated: datetime, today: date
+) -> IatiActivity | None:
+    """The program as the parent activity (without its children's links, which a streamed
+    export appends itself); None when it has no reporting organisation with a ref."""
+    p = program.program
+    reporter = next((o for o in refs.orgs.values() if o.id == p.reporting_org_id), None)
+    if program.identifier is None or reporter is None:
+        return None
+    goals = [IatiTag(f"GOAL-{g.code}", g.text_en) for g in p.goals]
+    areas = [IatiTag(f"PA-{code}", area.title_en) for code, area in sorted(program.areas.items())]
+    return IatiActivity(
+        identifier=program.identifier,
+        reporting_org=org_ref(reporter),
+        last_updated=last_updated,
+        hierarchy=1,
+        titles=_texts(p.title_en, p.title_es),
+        descriptions=_texts(p.preamble_en or p.title_en, None),
+        participating_orgs=(
+            IatiParticipatingOrg("2", reporter.iati_ref, reporter.name_en, reporter.iati_type),
+        ),
+        status=program_status(program, today),
+        dates=(IatiActivityDate("1", p.period_start), IatiActivityDate("3", p.period_end)),
+        tags=(*goals, *areas),
+    )

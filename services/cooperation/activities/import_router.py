@@ -1,0 +1,176 @@
+"""Import routes: an IATI 2.03 activities file, or the matrix as CSV/XLSX. Activities are
+created or updated by identifier (idempotent) for the caller's organisation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.cooperation.activities.iati_import import read_iati
+from services.cooperation.activities.imports import ImportReport, Mode, Row, import_rows
+from services.cooperation.activities.models import IdempotencyKey
+from services.cooperation.activities.router import PROBLEM, WRITE_ERRORS, Writer
+from services.cooperation.activities.state import load_refs
+from services.cooperation.activities.sync import Actor
+from services.cooperation.activities.table_import import XLSX, csv_records, read_table, xlsx_records
+from shared.db import SessionDep
+from shared.idempotency import body_digest, idempotency_key, remember, replay
+from shared.problems import Problem
+from shared.security import Principal
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"])
+ModeQuery = Annotated[
+    Mode, Query(description="`all`: nothing is written if a row is rejected; `partial`.")
+]
+VisibilityQuery = Annotated[
+    Literal["public", "partners", "participants"],
+    Query(description="Visibility of activities the import creates (kept on updates)."),
+]
+ProgramQuery = Annotated[
+    str | None,
+    Query(max_length=60, description="Program of activities without a parent link."),
+]
+RESPONSES: dict[int | str, dict[str, Any]] = WRITE_ERRORS | {
+    413: {"description": "File too large", **PROBLEM},
+    415: {"description": "Not a supported file type", **PROBLEM},
+    422: {"description": "Invalid file, or rows rejected (mode=all): see errors", **PROBLEM},
+}
+IMPORT_NOTE = (
+    " Activities are matched by identifier: new ones are created (published, reported and "
+    "led by your organisation), yours are updated, a row equal to what is stored changes "
+    "nothing. Others' activities are rejected. The report lists every rejected row with its "
+    "row (or line) number, field and reason. Idempotency-Key supported."
+)
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused (413) as soon as it passes the configured limit."""
+    limit: int = request.app.state.settings.max_body_bytes
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, "payload-too-large", f"The file is larger than {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def run_import(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    data: bytes,
+    read: Any,
+    *,
+    mode: Mode,
+    visibility: str,
+    action: str,
+) -> ImportReport | JSONResponse:
+    """Shared by both imports: idempotency key, rows, apply, commit (history action
+    ``import-<action>``)."""
+    key = idempotency_key(request)
+    ids = {"client_id": principal.client_id, "key": key or "", "request_sha256": ""}
+    if key is not None:
+        ids["request_sha256"] = body_digest(data + str(request.query_params).encode())
+        replayed = await replay(session, IdempotencyKey, **ids)
+        if replayed is not None:
+            return replayed
+    refs = await load_refs(session)
+    rows, ignored = read(refs)
+    actor = Actor.of(principal)
+    report = await import_rows(
+        session, actor, refs, rows, mode=mode, new_visibility=visibility, action=f"import-{action}"
+    )
+    report.ignored_columns = ignored
+    if key is not None:
+        body = report.model_dump(mode="json")
+        await remember(session, IdempotencyKey, **ids, status=200, body=body)
+    await session.commit()
+    return report
+
+
+@router.post(
+    "/iati",
+    summary="Import an IATI 2.03 activities file",
+    description="The file (Content-Type application/xml) is validated against the official "
+    "schema first: if it is not valid, nothing is imported and the errors are reported by "
+    "line. A work program in the file (as in our own exports) is skipped." + IMPORT_NOTE,
+    response_model=ImportReport,
+    responses=RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def import_iati(
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+    mode: ModeQuery = "all",
+    program: ProgramQuery = None,
+    visibility: VisibilityQuery = "participants",
+) -> ImportReport | JSONResponse:
+    """Create or update activities from an IATI file."""
+    if media_type(request) not in ("application/xml", "text/xml"):
+        raise Problem(415, "unsupported-media-type", "Send the file as application/xml.")
+    data = await read_body(request)
+
+    def read(refs: Any) -> tuple[list[Row], list[str]]:
+        if program is not None and program not in refs.programs:
+            raise Problem(422, "validation-error", "No work program with that code.")
+        return read_iati(data, refs, program), []
+
+    return await run_import(
+        request, session, principal, data, read, mode=mode, visibility=visibility, action="iati"
+    )
+
+
+@router.post(
+    "/matrix",
+    summary="Import the matrix (CSV or XLSX)",
+    description="One row per activity, with the columns of the CSV export (text/csv, UTF-8, "
+    "or an XLSX workbook, first sheet). A column present replaces that field (an empty cell "
+    "clears it), a column absent leaves it; the export's computed columns are ignored and "
+    "named in the report; lists are `;`-separated (`EPA:1;OEFA:4`, `41010:60;41081:40`)."
+    + IMPORT_NOTE,
+    response_model=ImportReport,
+    responses=RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def import_matrix(
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+    mode: ModeQuery = "all",
+    visibility: VisibilityQuery = "participants",
+) -> ImportReport | JSONResponse:
+    """Create or update activities from a spreadsheet of the matrix."""
+    kind = media_type(request)
+    if kind not in ("text/csv", XLSX):
+        raise Problem(415, "unsupported-media-type", f"Send text/csv or {XLSX}.")
+    data = await read_body(request)
+
+    def read(refs: Any) -> tuple[list[Row], list[str]]:
+        records = csv_records(data) if kind == "text/csv" else xlsx_records(data)
+        return read_table(records, refs)
+
+    return await run_import(
+        request, session, principal, data, read, mode=mode, visibility=visibility, action="matrix"
+    )

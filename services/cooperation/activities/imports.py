@@ -1,0 +1,213 @@
+"""Bulk imports: rows (IATI activities or matrix spreadsheet rows, already turned into API
+bodies) created or updated by identifier, with a report of every rejected row.
+
+Idempotent: a row equal to what is stored changes nothing (no new version, no change-feed
+entry). All-or-nothing by default: one rejected row and nothing is written; ``partial``
+mode writes the valid rows. The rows to update are locked (in id order) before anything is
+written and the whole import is recorded at once, so it takes the commit clock once, last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cooperation.activities.exports import participant_cell
+from services.cooperation.activities.models import Activity
+from services.cooperation.activities.normalize import Error, normalize
+from services.cooperation.activities.schemas import ActivityFields
+from services.cooperation.activities.service import (
+    empty_state,
+    new_activity,
+    record_or_conflict,
+    reporting_org,
+    update_from_state,
+    validate,
+)
+from services.cooperation.activities.state import FULL_LOAD, Refs, state_of
+from services.cooperation.activities.sync import Actor, Pending, diff
+from shared.problems import Problem
+
+Mode = Literal["all", "partial"]
+MAX_ROWS = 20_000
+CHUNK = 500
+
+
+@dataclass
+class Row:
+    """One activity of an import: where it is in the file, and its body (or why not)."""
+
+    where: int
+    identifier: str | None
+    body: dict[str, Any] | None
+    errors: list[Error] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Cells as a spreadsheet export wrote them: left alone when they still read the same
+    # (participants known only by name or ref cannot be written back losslessly).
+    exported: dict[str, str] = field(default_factory=dict)
+
+
+class RowError(BaseModel):
+    """A rejected row: its line (XML) or row (spreadsheet, header = 1) and what is wrong."""
+
+    row: int
+    identifier: str | None
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class RowNote(BaseModel):
+    row: int
+    identifier: str | None
+    note: str
+
+
+class ImportReport(BaseModel):
+    """What an import did. ``rejected`` lists every problem of every rejected row."""
+
+    mode: Mode
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected_rows: int = 0
+    rejected: list[RowError] = Field(default_factory=list)
+    notes: list[RowNote] = Field(default_factory=list)
+    ignored_columns: list[str] = Field(default_factory=list)
+
+
+def _pydantic_errors(exc: ValidationError) -> list[Error]:
+    return [
+        {"loc": ["body", *[str(p) for p in e["loc"]]], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors()
+    ]
+
+
+async def _existing(session: AsyncSession, identifiers: Sequence[str]) -> dict[str, Activity]:
+    """The stored activities among ``identifiers``: locked (id order), then fully loaded."""
+    found: dict[str, Activity] = {}
+    for start in range(0, len(identifiers), CHUNK):
+        chunk = identifiers[start : start + CHUNK]
+        lock = select(Activity.id).where(Activity.identifier.in_(chunk)).order_by(Activity.id)
+        ids = list(await session.scalars(lock.with_for_update()))
+        if ids:
+            load = select(Activity).where(Activity.id.in_(ids)).options(*FULL_LOAD)
+            found |= {a.identifier: a for a in await session.scalars(load)}
+    return found
+
+
+async def import_rows(
+    session: AsyncSession,
+    actor: Actor,
+    refs: Refs,
+    rows: list[Row],
+    *,
+    mode: Mode,
+    new_visibility: str,
+    action: str,
+) -> ImportReport:
+    """Create or update each row's activity; raise a 422 (with the report) when ``mode`` is
+    ``all`` and any row is rejected."""
+    org = reporting_org(refs, actor)
+    report = ImportReport(mode=mode)
+    if len(rows) > MAX_ROWS:
+        raise Problem(413, "too-many-rows", f"At most {MAX_ROWS} activities per import.")
+    seen: dict[str, int] = {}
+    for row in rows:
+        if row.identifier is not None and row.identifier in seen:
+            msg = f"also on row {seen[row.identifier]}"
+            row.errors.append(_err("identifier", msg, "duplicate"))
+        elif row.identifier is not None:
+            seen[row.identifier] = row.where
+    existing = await _existing(session, sorted(seen))
+    pending: list[Pending] = []
+    for row in rows:
+        for warning in row.warnings:
+            report.notes.append(RowNote(row=row.where, identifier=row.identifier, note=warning))
+        if not row.errors and row.body is not None:
+            target = _Target(org.code, new_visibility, action, existing, pending)
+            await _one(session, actor, refs, row, target, report)
+        if row.errors:
+            report.rejected_rows += 1
+            report.rejected += [
+                RowError(row=row.where, identifier=row.identifier, **e) for e in row.errors
+            ]
+    if report.rejected_rows and mode == "all":
+        raise Problem(
+            422,
+            "import-rejected",
+            f"{report.rejected_rows} row(s) rejected; nothing was imported (use mode=partial "
+            "to import the valid rows).",
+            title="Import rejected",
+            errors=[e.model_dump() for e in report.rejected],
+            report=report.model_dump(mode="json"),
+        )
+    await record_or_conflict(session, actor, pending)
+    return report
+
+
+def _err(field_name: str, msg: str, type_: str = "value_error") -> Error:
+    return {"loc": ["body", field_name], "msg": msg, "type": type_}
+
+
+@dataclass
+class _Target:
+    """Where the rows of one import go."""
+
+    org: str
+    new_visibility: str
+    action: str
+    existing: dict[str, Activity]
+    pending: list[Pending]
+
+
+async def _one(
+    session: AsyncSession, actor: Actor, refs: Refs, row: Row, target: _Target, report: ImportReport
+) -> None:
+    """Validate one row and stage its change (nothing is written for a rejected row)."""
+    assert row.body is not None
+    org, action, pending = target.org, target.action, target.pending
+    stored = target.existing.get(row.identifier or "")
+    if stored is not None and "participants" in row.exported:
+        current = ";".join(participant_cell(p) for p in state_of(stored)["participants"])
+        if row.exported["participants"] == current:
+            row.body.pop("participants", None)
+    try:
+        body = ActivityFields.model_validate(row.body)
+    except ValidationError as exc:
+        row.errors += _pydantic_errors(exc)
+        return
+    fragment, errors = normalize(body, refs)
+    if errors:
+        row.errors += errors
+        return
+    activity = target.existing.get(fragment["identifier"])
+    if activity is not None:
+        if activity.lead_org.code != org:
+            row.errors.append(_err("identifier", "led by another organisation", "not_the_lead"))
+            return
+        try:
+            changed = await update_from_state(
+                session, actor, activity, fragment, refs, action=action, pending=pending
+            )
+        except Problem as problem:
+            row.errors += problem.extensions.get("errors", [])
+            return
+        report.updated += changed
+        report.unchanged += not changed
+        return
+    state = empty_state() | {"visibility": target.new_visibility} | fragment
+    state |= {"reporting_org": org, "lead_org": org}
+    errors = validate(state, refs)
+    if errors:
+        row.errors += errors
+        return
+    activity = new_activity(state, refs, published=True)
+    session.add(activity)
+    pending.append(Pending(activity, action, diff(None, state), None))
+    report.created += 1

@@ -1,0 +1,371 @@
+"""Activities of the matrix with their IATI parts, and the records that make donor sync safe
+(the change feed, the history, the commit clock)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from services.cooperation.db import Base, Hundredths
+from services.cooperation.programs.models import (
+    ActionArea,
+    Organisation,
+    PriorityArea,
+    WorkProgram,
+)
+from shared.db import UTCDateTime, VersionedMixin
+from shared.idempotency import IdempotencyMixin
+
+VISIBILITIES = ("public", "partners", "participants")
+
+
+def _children(order_by: str) -> Any:
+    # Children live and die with their activity; the database cascades the deletes.
+    return relationship(
+        lazy="raise", order_by=order_by, cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Activity(VersionedMixin, Base):
+    """One activity of the matrix; its IATI identifier never changes once published.
+
+    ``updated_at`` is IATI's ``last-updated-datetime``: it is set, with ``version``, by the
+    commit clock (``activities/sync.py``) whenever the activity or any of its parts changes.
+    """
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint("status BETWEEN 1 AND 6", name="status"),
+        CheckConstraint("visibility IN ('public', 'partners', 'participants')", name="visibility"),
+        # Donor pull: every collection is read in (updated_at, id) order.
+        Index("ix_activities_updated_at_id", "updated_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(150), unique=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("work_programs.id"), index=True)
+    reporting_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    lead_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    title_en: Mapped[str] = mapped_column(String(500))
+    title_es: Mapped[str | None] = mapped_column(String(500))
+    description_en: Mapped[str | None] = mapped_column(Text)
+    description_es: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(SmallInteger, index=True)
+    planned_start: Mapped[date | None]
+    planned_end: Mapped[date | None]
+    actual_start: Mapped[date | None]
+    actual_end: Mapped[date | None]
+    default_currency: Mapped[str | None] = mapped_column(String(3))
+    visibility: Mapped[str] = mapped_column(String(12))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    program: Mapped[WorkProgram] = relationship(lazy="raise")
+    reporting_org: Mapped[Organisation] = relationship(
+        foreign_keys=[reporting_org_id], lazy="raise"
+    )
+    lead_org: Mapped[Organisation] = relationship(foreign_keys=[lead_org_id], lazy="raise")
+    participants: Mapped[list[Participant]] = _children("Participant.id")
+    priority_areas: Mapped[list[PriorityArea]] = relationship(
+        secondary="activity_priority_areas", lazy="raise", order_by="PriorityArea.code"
+    )
+    action_areas: Mapped[list[ActionArea]] = relationship(
+        secondary="activity_action_areas", lazy="raise", order_by="ActionArea.id"
+    )
+    sectors: Mapped[list[Sector]] = _children("Sector.id")
+    policy_markers: Mapped[list[PolicyMarker]] = _children("PolicyMarker.id")
+    locations: Mapped[list[Location]] = _children("Location.id")
+    budgets: Mapped[list[Budget]] = _children("Budget.id")
+    transactions: Mapped[list[Transaction]] = _children("Transaction.id")
+    document_links: Mapped[list[DocumentLink]] = _children("DocumentLink.id")
+    results: Mapped[list[Result]] = _children("Result.id")
+    progress_updates: Mapped[list[ProgressUpdate]] = _children("ProgressUpdate.id")
+
+
+class ActivityPriorityArea(Base):
+    """An activity placed in a priority area of its program."""
+
+    __tablename__ = "activity_priority_areas"
+    __table_args__ = (Index("ix_activity_priority_areas_area", "priority_area_id", "activity_id"),)
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    priority_area_id: Mapped[int] = mapped_column(
+        ForeignKey("priority_areas.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ActivityActionArea(Base):
+    """An activity placed in an action area of its program."""
+
+    __tablename__ = "activity_action_areas"
+    __table_args__ = (Index("ix_activity_action_areas_area", "action_area_id", "activity_id"),)
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    action_area_id: Mapped[int] = mapped_column(
+        ForeignKey("action_areas.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Participant(Base):
+    """A participating organisation with its IATI role (1 funding, 2 accountable,
+    3 extending, 4 implementing). A registered organisation is linked; another one (from an
+    IATI import) keeps the ref, name and type it came with."""
+
+    __tablename__ = "activity_participants"
+    __table_args__ = (
+        CheckConstraint("role BETWEEN 1 AND 4", name="role"),
+        Index("ix_activity_participants_org", "organisation_id", "activity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[int] = mapped_column(SmallInteger)
+    ref: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(300))
+    org_type: Mapped[str | None] = mapped_column(String(3))
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="raise")
+
+
+class Sector(Base):
+    """A sector (DAC 5-digit, vocabulary 1, unless said otherwise) with its percentage."""
+
+    __tablename__ = "activity_sectors"
+    __table_args__ = (Index("ix_activity_sectors_code", "code", "activity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    vocabulary: Mapped[str] = mapped_column(String(3))
+    code: Mapped[str] = mapped_column(String(20))
+    percentage: Mapped[Decimal | None] = mapped_column(Hundredths)
+
+
+class PolicyMarker(Base):
+    """A policy marker (OECD DAC vocabulary 1) with its significance (0-4)."""
+
+    __tablename__ = "activity_policy_markers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    vocabulary: Mapped[str] = mapped_column(String(3))
+    code: Mapped[str] = mapped_column(String(10))
+    significance: Mapped[str | None] = mapped_column(String(2))
+
+
+class Location(Base):
+    """A Peruvian department where the activity takes place (INEI code, 2 digits)."""
+
+    __tablename__ = "activity_locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    department: Mapped[str] = mapped_column(String(2))
+
+
+class Budget(Base):
+    """A budget: type 1 original / 2 revised, status 1 indicative / 2 committed."""
+
+    __tablename__ = "activity_budgets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(2))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    value: Mapped[Decimal] = mapped_column(Hundredths)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    value_date: Mapped[date]
+
+
+class Transaction(Base):
+    """A transaction (2 commitment, 3 disbursement, 4 expenditure, 11 incoming commitment,
+    12 pledge ...); provider and receiver as IATI names them."""
+
+    __tablename__ = "activity_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(2))
+    date: Mapped[dt.date]
+    value: Mapped[Decimal] = mapped_column(Hundredths)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    value_date: Mapped[dt.date]
+    description: Mapped[str | None] = mapped_column(Text)
+    provider_ref: Mapped[str | None] = mapped_column(String(100))
+    provider_name: Mapped[str | None] = mapped_column(String(300))
+    provider_type: Mapped[str | None] = mapped_column(String(3))
+    receiver_ref: Mapped[str | None] = mapped_column(String(100))
+    receiver_name: Mapped[str | None] = mapped_column(String(300))
+    receiver_type: Mapped[str | None] = mapped_column(String(3))
+
+
+class DocumentLink(Base):
+    """A document (progress report, evaluation ...) with its IATI category (A01-A12, B01-B18)."""
+
+    __tablename__ = "activity_document_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    format: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(3))
+    document_date: Mapped[date | None]
+    language: Mapped[str | None] = mapped_column(String(2))
+
+
+class Result(Base):
+    """A result (1 output, 2 outcome, 3 impact, 9 other) with its indicators."""
+
+    __tablename__ = "activity_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    aggregation_status: Mapped[bool | None]
+
+    indicators: Mapped[list[Indicator]] = _children("Indicator.id")
+
+
+class Indicator(Base):
+    """An indicator (measure 1 unit ... 5 qualitative) with a baseline and periods."""
+
+    __tablename__ = "result_indicators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(
+        ForeignKey("activity_results.id", ondelete="CASCADE"), index=True
+    )
+    measure: Mapped[str] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(String(500))
+    ascending: Mapped[bool | None]
+    baseline_year: Mapped[int | None]
+    baseline_value: Mapped[str | None] = mapped_column(String(100))
+    baseline_date: Mapped[date | None]
+
+    periods: Mapped[list[IndicatorPeriod]] = _children("IndicatorPeriod.id")
+
+
+class IndicatorPeriod(Base):
+    """A period of an indicator with its target and, once reported, its actual."""
+
+    __tablename__ = "indicator_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(
+        ForeignKey("result_indicators.id", ondelete="CASCADE"), index=True
+    )
+    start: Mapped[date]
+    end: Mapped[date]
+    target: Mapped[str | None] = mapped_column(String(100))
+    actual: Mapped[str | None] = mapped_column(String(100))
+
+
+class ProgressUpdate(Base):
+    """A dated narrative of progress written by a participating organisation."""
+
+    __tablename__ = "activity_progress_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    reported_on: Mapped[date]
+    text_en: Mapped[str | None] = mapped_column(Text)
+    text_es: Mapped[str | None] = mapped_column(Text)
+    author_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    author_org: Mapped[Organisation] = relationship(lazy="raise")
+
+
+class ActivityChange(Base):
+    """One entry of the change feed, appended in the transaction that made the change.
+
+    ``seq`` comes from the commit clock, so entries become visible in ``seq`` order. The
+    audiences say who could see the activity before and after (``public``, ``partners`` or
+    ``,ORG,ORG,`` for participants only; null when it did not exist), which is what turns
+    an entry into an upsert, a deletion or a visibility withdrawal for a given reader.
+    """
+
+    __tablename__ = "activity_changes"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    activity_id: Mapped[int] = mapped_column(index=True)
+    identifier: Mapped[str] = mapped_column(String(150))
+    program_id: Mapped[int] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audience_before: Mapped[str | None] = mapped_column(Text)
+    audience_after: Mapped[str | None] = mapped_column(Text)
+
+
+class ActivityHistory(Base):
+    """Who changed an activity, when, and what (before/after per field). Kept after the
+    activity is deleted, so it has no foreign key."""
+
+    __tablename__ = "activity_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(index=True)
+    identifier: Mapped[str] = mapped_column(String(150))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int | None]
+    client_id: Mapped[str] = mapped_column(String(64))
+    org: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(30))
+    changes_json: Mapped[str] = mapped_column(Text)
+
+
+class SyncClock(Base):
+    """One row: the last change-feed sequence number and the last activity timestamp handed
+    out. Writers update it at the end of their transaction, which orders commits (see
+    ``activities/sync.py``)."""
+
+    __tablename__ = "sync_clock"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    stamp: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(IdempotencyMixin, Base):
+    """Answers given to creating POSTs and imports, by client and Idempotency-Key."""
+
+    __tablename__ = "idempotency_keys"

@@ -1,0 +1,269 @@
+"""Reading activities: filters, visibility, keyset pages in (updated_at, id) order, the
+change feed and the history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Query
+from sqlalchemy import ColumnElement, exists, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cooperation.activities.models import (
+    Activity,
+    ActivityChange,
+    ActivityHistory,
+    ActivityPriorityArea,
+    Participant,
+    Sector,
+)
+from services.cooperation.activities.schemas import (
+    ChangeOut,
+    ChangePage,
+    HistoryEntryOut,
+    HistoryPage,
+)
+from services.cooperation.activities.state import FULL_LOAD, load_refs
+from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, Exported, load_states
+from services.cooperation.activities.sync import audience_clause, public_clause, visible_clause
+from services.cooperation.programs.models import Organisation, PriorityArea, WorkProgram
+from shared.db import UTCDateTime
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import Problem
+from shared.security import Principal
+
+ORDER = (Activity.updated_at, Activity.id)
+INT32 = 2**31
+
+IdentifierPath = Annotated[
+    str,
+    Path(
+        min_length=3,
+        max_length=150,
+        pattern=r"^[^\s/&|?#%\\]+$",
+        description="The activity's IATI identifier.",
+        examples=["PE-ENLACE-EPA-OEFA-ENF-01"],
+    ),
+]
+
+
+@dataclass(frozen=True)
+class ActivityFilters:
+    """Allow-listed filters of every activity collection (plain query parameters)."""
+
+    program: str | None = None
+    priority_area: str | None = None
+    status: int | None = None
+    organisation: str | None = None
+    sector: str | None = None
+    updated_since: datetime | None = None
+
+
+def activity_filters(
+    program: Annotated[str | None, Query(max_length=60, description="Work program code.")] = None,
+    priority_area: Annotated[
+        str | None, Query(pattern=r"^[A-Z]{1,4}$", description="Priority area code, e.g. A.")
+    ] = None,
+    status: Annotated[int | None, Query(ge=1, le=6, description="IATI activity status.")] = None,
+    organisation: Annotated[
+        str | None,
+        Query(max_length=40, description="Code of an organisation taking part (any role)."),
+    ] = None,
+    sector: Annotated[
+        str | None, Query(pattern=r"^[0-9A-Za-z]{1,10}$", description="Sector code (DAC 5).")
+    ] = None,
+    updated_since: Annotated[
+        datetime | None,
+        Query(description="Only activities updated at or after this time (with an offset)."),
+    ] = None,
+) -> ActivityFilters:
+    if updated_since is not None and updated_since.tzinfo is None:
+        raise Problem(400, "invalid-datetime", "updated_since needs a UTC offset, e.g. Z.")
+    return ActivityFilters(program, priority_area, status, organisation, sector, updated_since)
+
+
+FiltersDep = Annotated[ActivityFilters, Depends(activity_filters)]
+
+
+def filter_clauses(f: ActivityFilters) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of ``f`` (codes compared in SQL, never interpolated)."""
+    clauses: list[ColumnElement[bool]] = []
+    if f.program is not None:
+        clauses.append(
+            Activity.program_id.in_(select(WorkProgram.id).where(WorkProgram.code == f.program))
+        )
+    if f.priority_area is not None:
+        clauses.append(
+            exists()
+            .where(ActivityPriorityArea.activity_id == Activity.id)
+            .where(ActivityPriorityArea.priority_area_id == PriorityArea.id)
+            .where(PriorityArea.code == f.priority_area)
+        )
+    if f.status is not None:
+        clauses.append(Activity.status == f.status)
+    if f.organisation is not None:
+        clauses.append(
+            exists()
+            .where(Participant.activity_id == Activity.id)
+            .where(Participant.organisation_id == Organisation.id)
+            .where(Organisation.code == f.organisation)
+        )
+    if f.sector is not None:
+        clauses.append(
+            exists().where(Sector.activity_id == Activity.id).where(Sector.code == f.sector)
+        )
+    if f.updated_since is not None:
+        clauses.append(Activity.updated_at >= f.updated_since)
+    return clauses
+
+
+async def org_id(session: AsyncSession, principal: Principal | None) -> int | None:
+    """The caller's registered organisation (None: anonymous or not registered)."""
+    if principal is None or not principal.org:
+        return None
+    found: int | None = await session.scalar(
+        select(Organisation.id).where(Organisation.code == principal.org)
+    )
+    return found
+
+
+async def visibility(
+    session: AsyncSession, principal: Principal | None, *, public_only: bool
+) -> ColumnElement[bool]:
+    """What the caller may read: the public views get published public activities only."""
+    if public_only:
+        return public_clause()
+    return visible_clause(principal, await org_id(session, principal))
+
+
+def activities_stmt(seen: ColumnElement[bool], filters: ActivityFilters) -> Any:
+    """The activity rows (``ACTIVITY_COLUMNS``) ``seen`` and ``filters`` select."""
+    return select(*ACTIVITY_COLUMNS).where(seen, *filter_clauses(filters))
+
+
+def _cursor_value_ok(column: Any, value: Any) -> bool:
+    if isinstance(column.type, UTCDateTime):
+        if not isinstance(value, str):
+            return False
+        try:
+            return datetime.fromisoformat(value).tzinfo is not None
+        except ValueError:
+            return False
+    return isinstance(value, int) and not isinstance(value, bool) and -INT32 <= value < INT32
+
+
+def check_cursor(cursor: str | None, order: Sequence[Any]) -> None:
+    """400 unless ``cursor`` holds values of the types of ``order``: a forged cursor must
+    never reach the database as, say, a string compared with an integer column."""
+    if cursor is None:
+        return
+    values = decode_cursor(cursor, len(order))
+    if not all(_cursor_value_ok(c, v) for c, v in zip(order, values, strict=True)):
+        raise Problem(400, "invalid-cursor", "The cursor is not one this API issued.")
+
+
+async def activity_page(
+    session: AsyncSession,
+    seen: ColumnElement[bool],
+    filters: ActivityFilters,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Exported], str | None, str | None]:
+    """A page in (updated_at, id) order: activities, next cursor, resume cursor.
+
+    The cursor becomes a WHERE on (updated_at, id), never an OFFSET, so a page costs the
+    same at any depth. The resume cursor names the last row returned (or echoes ``cursor``
+    on an empty page): rows updated later always sort after it, so a client that keeps it
+    misses nothing. Rows, not ORM objects: a page is read like a small export.
+    """
+    check_cursor(cursor, ORDER)
+    stmt = activities_stmt(seen, filters)
+    if cursor is not None:
+        stamp, last_id = decode_cursor(cursor, 2)
+        stmt = stmt.where(tuple_(*ORDER) > tuple_(datetime.fromisoformat(stamp), last_id))
+    rows = list(await session.execute(stmt.order_by(*ORDER).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    refs = await load_refs(session)
+    items = await load_states(session, rows, refs, with_ids=True)
+    resume = encode_cursor([rows[-1].updated_at.isoformat(), rows[-1].id]) if rows else cursor
+    return items, resume if more else None, resume
+
+
+async def visible_activity(
+    session: AsyncSession, identifier: str, seen: ColumnElement[bool]
+) -> Activity | None:
+    return await session.scalar(
+        select(Activity).where(Activity.identifier == identifier, seen).options(*FULL_LOAD)
+    )
+
+
+# --- change feed --------------------------------------------------------------------------
+
+
+async def change_page(
+    session: AsyncSession, principal: Principal | None, *, after: int, limit: int
+) -> ChangePage:
+    """The caller's change feed after ``after``.
+
+    An entry is an upsert when the caller can see the activity after the change, a delete
+    or a withdrawal when it could before but not after, and left out otherwise. The newest
+    ``seq`` is read first and the page is bounded by it: every smaller seq is committed
+    (see ``sync``), so when the page is not full the caller can jump to it safely.
+    """
+    newest = await session.scalar(select(func.max(ActivityChange.seq))) or 0
+    after_seen = audience_clause(ActivityChange.audience_after, principal)
+    before_seen = audience_clause(ActivityChange.audience_before, principal)
+    stmt = (
+        select(ActivityChange, after_seen.label("seen_after"))
+        .where(ActivityChange.seq > after, ActivityChange.seq <= newest)
+        .where(after_seen | before_seen)
+        .order_by(ActivityChange.seq)
+        .limit(limit + 1)
+    )
+    rows = list((await session.execute(stmt)).all())
+    full = len(rows) > limit
+    rows = rows[:limit]
+    items = []
+    for change, seen_after in rows:
+        kind = "upsert" if seen_after else ("delete" if change.kind == "delete" else "withdrawn")
+        items.append(
+            ChangeOut(seq=change.seq, identifier=change.identifier, kind=kind, at=change.at)
+        )
+    next_after = rows[-1][0].seq if full else max(newest, after)
+    return ChangePage(items=items, next_after=next_after)
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+async def history_page(
+    session: AsyncSession, activity_id: int, *, cursor: str | None, limit: int
+) -> HistoryPage:
+    """The history of one activity, oldest first."""
+    stmt = select(ActivityHistory).where(ActivityHistory.activity_id == activity_id)
+    if cursor is not None:
+        check_cursor(cursor, [ActivityHistory.id])
+        stmt = stmt.where(ActivityHistory.id > decode_cursor(cursor, 1)[0])
+    rows = list(await session.scalars(stmt.order_by(ActivityHistory.id).limit(limit + 1)))
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return HistoryPage(
+        items=[
+            HistoryEntryOut(
+                id=h.id,
+                at=h.at,
+                version=h.version,
+                client_id=h.client_id,
+                org=h.org,
+                action=h.action,
+                changes=json.loads(h.changes_json),
+            )
+            for h in rows[:limit]
+        ],
+        next_cursor=next_cursor,
+    )

@@ -1,0 +1,501 @@
+"""Writing activities: plain functions (session first), each ending with ``sync.record``.
+
+A write turns its input into state form, compares it with the stored state (nothing is
+written, stamped or recorded when nothing changes), checks the whole result against the
+program and the IATI ruleset, applies only the changed fields to the rows, and records the
+change (clock, change feed, history) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cooperation.activities.iati_map import activity_iati
+from services.cooperation.activities.models import (
+    Activity,
+    Budget,
+    DocumentLink,
+    Indicator,
+    IndicatorPeriod,
+    Location,
+    Participant,
+    PolicyMarker,
+    ProgressUpdate,
+    Result,
+    Sector,
+    Transaction,
+)
+from services.cooperation.activities.normalize import (
+    Checker,
+    Error,
+    check_state,
+    error,
+    normalize,
+    transaction,
+)
+from services.cooperation.activities.schemas import (
+    NOT_NULL_LISTS,
+    ActivityCreate,
+    ActivityFields,
+    ActualIn,
+    ProgressUpdateIn,
+    SpendingIn,
+)
+from services.cooperation.activities.state import (
+    FULL_LOAD,
+    Refs,
+    State,
+    day,
+    participant_codes,
+    state_of,
+)
+from services.cooperation.activities.sync import Actor, Pending, audience, diff, record
+from services.cooperation.programs.models import Organisation
+from shared.db import utcnow
+from shared.problems import Problem
+
+WRITABLE = tuple(ActivityFields.model_fields)
+_SCALARS = (
+    "identifier",
+    "title_en",
+    "title_es",
+    "description_en",
+    "description_es",
+    "status",
+    "visibility",
+    "default_currency",
+)
+_DATES = ("planned_start", "planned_end", "actual_start", "actual_end")
+
+
+def invalid(errors: list[Error]) -> Problem:
+    """The 422 for domain rule violations (same shape as request validation)."""
+    return Problem(
+        422,
+        "validation-error",
+        "One or more fields are invalid; see errors.",
+        title="Request is not valid",
+        errors=errors,
+    )
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def empty_state() -> State:
+    """Defaults of every state field."""
+    state: State = dict.fromkeys(WRITABLE)
+    state.update({name: [] for name in NOT_NULL_LISTS})
+    state.update(
+        visibility="participants",
+        reporting_org=None,
+        lead_org=None,
+        published=False,
+        progress_updates=[],
+    )
+    return state
+
+
+def validate(state: State, refs: Refs) -> list[Error]:
+    """Whole-activity rules (see ``normalize.check_state``), plus what IATI requires."""
+    errors: list[Error] = []
+    if not (state["description_en"] or state["description_es"]):
+        errors.append(error(("description_en",), "a description (en or es) is required"))
+    if not (state["planned_start"] or state["actual_start"]):
+        errors.append(error(("planned_start",), "a planned or actual start date is required"))
+    if errors:
+        return errors
+    return check_state(state, refs, today(), lambda s: activity_iati(s, refs, utcnow()))
+
+
+def reporting_org(refs: Refs, actor: Actor) -> Organisation:
+    """The caller's organisation, which must be registered with an IATI ref to publish."""
+    org = refs.orgs.get(actor.org or "")
+    if org is None or not org.iati_ref:
+        raise Problem(
+            403,
+            "organisation-not-registered",
+            "Your organisation is not registered with an IATI organisation ref.",
+        )
+    return org
+
+
+async def load_activity(
+    session: AsyncSession, identifier: str, *, for_update: bool = False
+) -> Activity | None:
+    """An activity with every part loaded; ``for_update`` locks its row first (writes)."""
+    if for_update:
+        found = await session.scalar(
+            select(Activity.id).where(Activity.identifier == identifier).with_for_update()
+        )
+        if found is None:
+            return None
+    return await session.scalar(
+        select(Activity).where(Activity.identifier == identifier).options(*FULL_LOAD)
+    )
+
+
+def apply(activity: Activity, name: str, value: Any, refs: Refs) -> None:
+    """Set one field of ``activity`` from its state-form value."""
+    if name in _SCALARS:
+        setattr(activity, name, value)
+    elif name in _DATES:
+        setattr(activity, name, date.fromisoformat(value) if value else None)
+    elif name == "program":
+        activity.program = refs.programs[value].program
+    elif name in _CHILDREN:
+        _CHILDREN[name](activity, value, refs)
+    else:  # pragma: no cover - WRITABLE and the setters are kept in step by the tests
+        raise KeyError(name)
+
+
+def _program(activity: Activity, refs: Refs) -> Any:
+    return refs.programs[activity.program.code]
+
+
+def _set_participants(activity: Activity, value: list[dict[str, Any]], refs: Refs) -> None:
+    activity.participants = [
+        Participant(
+            organisation=refs.orgs[p["org"]] if p["org"] else None,
+            role=p["role"],
+            ref=None if p["org"] else p["ref"],
+            name=None if p["org"] else p["name"],
+            org_type=None if p["org"] else p["type"],
+        )
+        for p in value
+    ]
+
+
+def _set_areas(activity: Activity, value: list[str], refs: Refs) -> None:
+    activity.priority_areas = [_program(activity, refs).areas[c] for c in value]
+
+
+def _set_action_areas(activity: Activity, value: list[str], refs: Refs) -> None:
+    activity.action_areas = [_program(activity, refs).action_areas[c] for c in value]
+
+
+def _party_columns(prefix: str, party: dict[str, Any] | None) -> dict[str, Any]:
+    party = party or {}
+    return {f"{prefix}_{k}": party.get(k) for k in ("ref", "name", "type")}
+
+
+def transaction_row(t: dict[str, Any]) -> Transaction:
+    return Transaction(
+        type=t["type"],
+        date=date.fromisoformat(t["date"]),
+        value=Decimal(t["value"]),
+        currency=t["currency"],
+        value_date=date.fromisoformat(t["value_date"]),
+        description=t["description"],
+        **_party_columns("provider", t["provider_org"]),
+        **_party_columns("receiver", t["receiver_org"]),
+    )
+
+
+def _set_results(activity: Activity, value: list[dict[str, Any]], refs: Refs) -> None:
+    activity.results = [
+        Result(
+            type=r["type"],
+            title=r["title"],
+            description=r["description"],
+            aggregation_status=r["aggregation_status"],
+            indicators=[
+                Indicator(
+                    measure=i["measure"],
+                    title=i["title"],
+                    ascending=i["ascending"],
+                    baseline_year=(i["baseline"] or {}).get("year"),
+                    baseline_value=(i["baseline"] or {}).get("value"),
+                    baseline_date=_date((i["baseline"] or {}).get("iso_date")),
+                    periods=[
+                        IndicatorPeriod(
+                            start=date.fromisoformat(p["start"]),
+                            end=date.fromisoformat(p["end"]),
+                            target=p["target"],
+                            actual=p["actual"],
+                        )
+                        for p in i["periods"]
+                    ],
+                )
+                for i in r["indicators"]
+            ],
+        )
+        for r in value
+    ]
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+_CHILDREN: dict[str, Any] = {
+    "participants": _set_participants,
+    "priority_areas": _set_areas,
+    "action_areas": _set_action_areas,
+    "sectors": lambda a, v, r: setattr(
+        a,
+        "sectors",
+        [
+            Sector(vocabulary=s["vocabulary"], code=s["code"], percentage=_dec(s["percentage"]))
+            for s in v
+        ],
+    ),
+    "policy_markers": lambda a, v, r: setattr(a, "policy_markers", [PolicyMarker(**m) for m in v]),
+    "locations": lambda a, v, r: setattr(
+        a, "locations", [Location(department=x["department"]) for x in v]
+    ),
+    "budgets": lambda a, v, r: setattr(
+        a,
+        "budgets",
+        [
+            Budget(
+                type=b["type"],
+                status=b["status"],
+                period_start=date.fromisoformat(b["period_start"]),
+                period_end=date.fromisoformat(b["period_end"]),
+                value=Decimal(b["value"]),
+                currency=b["currency"],
+                value_date=date.fromisoformat(b["value_date"]),
+            )
+            for b in v
+        ],
+    ),
+    "transactions": lambda a, v, r: setattr(a, "transactions", [transaction_row(t) for t in v]),
+    "document_links": lambda a, v, r: setattr(
+        a,
+        "document_links",
+        [
+            DocumentLink(
+                url=d["url"],
+                format=d["format"],
+                title=d["title"],
+                category=d["category"],
+                document_date=_date(d["document_date"]),
+                language=d["language"],
+            )
+            for d in v
+        ],
+    ),
+    "results": _set_results,
+}
+
+
+def new_activity(state: State, refs: Refs, *, published: bool) -> Activity:
+    """An unsaved activity holding ``state`` (reporting and lead organisation included)."""
+    reporter = refs.orgs[state["reporting_org"]]
+    activity = Activity(
+        reporting_org=reporter,
+        lead_org=refs.orgs[state["lead_org"]],
+        program=refs.programs[state["program"]].program,
+        published_at=utcnow() if published else None,
+        progress_updates=[],
+    )
+    for name in WRITABLE:
+        if name != "program":
+            apply(activity, name, state[name], refs)
+    return activity
+
+
+async def _identifier_free(session: AsyncSession, identifier: str) -> bool:
+    found = await session.scalar(select(Activity.id).where(Activity.identifier == identifier))
+    return found is None
+
+
+async def record_or_conflict(session: AsyncSession, actor: Actor, pending: list[Pending]) -> None:
+    try:
+        await record(session, actor, pending)
+    except IntegrityError:
+        # Two writers raced for one identifier: the loser is told, not given a 500.
+        raise Problem(409, "conflict", "An activity with this identifier exists.") from None
+
+
+async def create_activity(
+    session: AsyncSession, actor: Actor, body: ActivityCreate, refs: Refs
+) -> Activity:
+    """A new, unpublished activity reported and led by the caller's organisation."""
+    org = reporting_org(refs, actor)
+    fragment, errors = normalize(body, refs)
+    if errors:
+        raise invalid(errors)
+    state = empty_state() | fragment | {"reporting_org": org.code, "lead_org": org.code}
+    errors = validate(state, refs)
+    if errors:
+        raise invalid(errors)
+    if not await _identifier_free(session, state["identifier"]):
+        raise Problem(409, "conflict", "An activity with this identifier exists.")
+    activity = new_activity(state, refs, published=False)
+    session.add(activity)
+    pending = Pending(activity, "create", diff(None, state), None)
+    await record_or_conflict(session, actor, [pending])
+    return activity
+
+
+async def update_activity(
+    session: AsyncSession, actor: Actor, activity: Activity, body: ActivityFields, refs: Refs
+) -> bool:
+    """Apply the fields sent; False when they change nothing (then nothing is written)."""
+    fragment, errors = normalize(body, refs)
+    if errors:
+        raise invalid(errors)
+    return await update_from_state(session, actor, activity, fragment, refs, action="update")
+
+
+async def update_from_state(
+    session: AsyncSession,
+    actor: Actor,
+    activity: Activity,
+    fragment: State,
+    refs: Refs,
+    *,
+    action: str,
+    pending: list[Pending] | None = None,
+) -> bool:
+    """Apply a state fragment (from a body or an import) to a loaded, locked activity.
+
+    With ``pending`` the change is added to it for the caller to record (imports record
+    all their changes at once); otherwise it is recorded here.
+    """
+    current = state_of(activity)
+    errors: list[Error] = []
+    new_id: str = fragment.get("identifier") or current["identifier"]
+    if new_id != current["identifier"]:
+        if current["published"]:
+            msg = "the identifier cannot change once published"
+            errors.append(error(("identifier",), msg, "read_only"))
+        elif not await _identifier_free(session, new_id):
+            raise Problem(409, "conflict", "An activity with this identifier exists.")
+    merged = current | fragment
+    errors = errors or validate(merged, refs)
+    if errors:
+        raise invalid(errors)
+    changes = diff(current, merged, keys=list(fragment))
+    if not changes:
+        return False
+    before = audience(activity)
+    if "program" in changes:
+        apply(activity, "program", merged["program"], refs)
+        # The areas are rows of the program: re-link them even when their codes stay.
+        for name in ("priority_areas", "action_areas"):
+            changes.setdefault(name, {"before": current[name], "after": merged[name]})
+    for name in changes:
+        if name != "program":
+            apply(activity, name, merged[name], refs)
+    renamed = current["identifier"] if "identifier" in changes else None
+    change = Pending(activity, action, changes, before, renamed_from=renamed)
+    if pending is not None:
+        pending.append(change)
+    else:
+        await record_or_conflict(session, actor, [change])
+    return True
+
+
+async def publish_activity(session: AsyncSession, actor: Actor, activity: Activity) -> bool:
+    """Publish: from now on the identifier is fixed and the visibility applies."""
+    if activity.published_at is not None:
+        return False
+    before = audience(activity)
+    activity.published_at = utcnow()
+    changes = {"published": {"before": False, "after": True}}
+    await record(session, actor, [Pending(activity, "publish", changes, before)])
+    return True
+
+
+async def delete_activity(session: AsyncSession, actor: Actor, activity: Activity) -> None:
+    """Delete; readers of the change feed get a tombstone."""
+    current = state_of(activity)
+    before = audience(activity)
+    await session.delete(activity)
+    changes = diff(current, dict.fromkeys(current))
+    await record(session, actor, [Pending(activity, "delete", changes, before, deleted=True)])
+
+
+def participant_org(refs: Refs, actor: Actor, activity: Activity) -> Organisation:
+    """The caller's organisation if it takes part in the activity, else 403."""
+    if actor.org not in participant_codes(activity):
+        raise Problem(
+            403,
+            "not-a-participant",
+            "Only organisations taking part in the activity may do this.",
+        )
+    return refs.orgs[actor.org]
+
+
+async def add_progress_update(
+    session: AsyncSession, actor: Actor, activity: Activity, body: ProgressUpdateIn, refs: Refs
+) -> ProgressUpdate:
+    """A participating organisation reports progress."""
+    author = participant_org(refs, actor, activity)
+    if body.reported_on > today():
+        raise invalid([error(("reported_on",), "is in the future", "date_in_future")])
+    update = ProgressUpdate(
+        reported_on=body.reported_on,
+        text_en=body.text_en,
+        text_es=body.text_es,
+        author_org=author,
+        created_at=utcnow(),
+    )
+    activity.progress_updates.append(update)
+    item = {
+        "reported_on": day(body.reported_on),
+        "text_en": body.text_en,
+        "text_es": body.text_es,
+        "author_org": author.code,
+    }
+    changes = {"progress_updates": {"before": None, "after": item}}
+    pending = Pending(activity, "progress-update", changes, audience(activity))
+    await record(session, actor, [pending])
+    return update
+
+
+async def set_actual(
+    session: AsyncSession,
+    actor: Actor,
+    activity: Activity,
+    period_id: int,
+    body: ActualIn,
+    refs: Refs,
+) -> bool:
+    """A participating organisation reports the actual value of an indicator period."""
+    participant_org(refs, actor, activity)
+    periods = (p for r in activity.results for i in r.indicators for p in i.periods)
+    period = next((p for p in periods if p.id == period_id), None)
+    if period is None:
+        raise Problem(404, "not-found", "The activity has no indicator period with that id.")
+    if body.actual is not None and period.start > today():
+        raise invalid([error(("actual",), "the period has not started yet", "date_in_future")])
+    if period.actual == body.actual:
+        return False
+    key = f"indicator_period:{period_id}:actual"
+    changes = {key: {"before": period.actual, "after": body.actual}}
+    period.actual = body.actual
+    await record(session, actor, [Pending(activity, "actual", changes, audience(activity))])
+    return True
+
+
+async def add_spending(
+    session: AsyncSession, actor: Actor, activity: Activity, body: SpendingIn, refs: Refs
+) -> None:
+    """A participating organisation reports money actually disbursed or spent."""
+    participant_org(refs, actor, activity)
+    check = Checker()
+    item = transaction(body, refs, check, ("transaction",))
+    errors = check.errors
+    current = state_of(activity)
+    merged = current | {"transactions": [*current["transactions"], item]}
+    errors = errors or validate(merged, refs)
+    if errors:
+        raise invalid(errors)
+    activity.transactions.append(transaction_row(item))
+    changes = {"transactions": {"before": None, "after": item}}
+    await record(session, actor, [Pending(activity, "spending", changes, audience(activity))])

@@ -1,0 +1,322 @@
+"""An activity as plain data: the one shape that writes are compared in (history diffs, "did
+anything change?"), that IATI and CSV exports are made from, and that imports are read into.
+
+``state_of`` reads it from the ORM; ``activity_out`` is the API representation (the state
+plus ids, timestamps and derived values). Decimals are text with two places and dates ISO
+text, so two states compare equal exactly when the stored data is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from services.cooperation.activities.codes import DEPARTMENTS
+from services.cooperation.activities.models import (
+    Activity,
+    Indicator,
+    Participant,
+    ProgressUpdate,
+    Result,
+    Transaction,
+)
+from services.cooperation.activities.schemas import ActivityOut
+from services.cooperation.iati import IatiBudget, IatiTransaction, funding_status
+from services.cooperation.programs.models import (
+    ActionArea,
+    Organisation,
+    PriorityArea,
+    WorkProgram,
+)
+
+State = dict[str, Any]
+CENT = Decimal("0.01")
+
+# Loads everything an activity's state needs, children per batch (no lazy loads: every
+# relationship is lazy="raise").
+FULL_LOAD = (
+    joinedload(Activity.program),
+    joinedload(Activity.reporting_org),
+    joinedload(Activity.lead_org),
+    selectinload(Activity.participants).joinedload(Participant.organisation),
+    selectinload(Activity.priority_areas),
+    selectinload(Activity.action_areas).joinedload(ActionArea.priority_area),
+    selectinload(Activity.sectors),
+    selectinload(Activity.policy_markers),
+    selectinload(Activity.locations),
+    selectinload(Activity.budgets),
+    selectinload(Activity.transactions),
+    selectinload(Activity.document_links),
+    selectinload(Activity.results).selectinload(Result.indicators).selectinload(Indicator.periods),
+    selectinload(Activity.progress_updates).joinedload(ProgressUpdate.author_org),
+)
+
+
+def money(value: Decimal | None) -> str | None:
+    """Two-place decimal text (``"60000.00"``): how amounts and percentages compare."""
+    return None if value is None else str(Decimal(value).quantize(CENT))
+
+
+def day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def action_area_code(area: ActionArea) -> str:
+    return f"{area.priority_area.code}.{area.number}"
+
+
+def _participant(p: Participant) -> dict[str, Any]:
+    org = p.organisation
+    if org is not None:
+        return {
+            "org": org.code,
+            "ref": org.iati_ref,
+            "name": org.name_en,
+            "type": org.iati_type,
+            "role": p.role,
+        }
+    return {"org": None, "ref": p.ref, "name": p.name, "type": p.org_type, "role": p.role}
+
+
+def _party(ref: str | None, name: str | None, type_: str | None) -> dict[str, Any] | None:
+    if ref is None and name is None and type_ is None:
+        return None
+    return {"ref": ref, "name": name, "type": type_}
+
+
+def _transaction(t: Transaction) -> dict[str, Any]:
+    return {
+        "type": t.type,
+        "date": day(t.date),
+        "value": money(t.value),
+        "currency": t.currency,
+        "value_date": day(t.value_date),
+        "description": t.description,
+        "provider_org": _party(t.provider_ref, t.provider_name, t.provider_type),
+        "receiver_org": _party(t.receiver_ref, t.receiver_name, t.receiver_type),
+    }
+
+
+def _indicator(i: Indicator) -> dict[str, Any]:
+    baseline = None
+    if i.baseline_year is not None:
+        baseline = {
+            "year": i.baseline_year,
+            "value": i.baseline_value,
+            "iso_date": day(i.baseline_date),
+        }
+    return {
+        "measure": i.measure,
+        "title": i.title,
+        "ascending": i.ascending,
+        "baseline": baseline,
+        "periods": [
+            {"start": day(p.start), "end": day(p.end), "target": p.target, "actual": p.actual}
+            for p in i.periods
+        ],
+    }
+
+
+def state_of(a: Activity) -> State:
+    """The activity as plain data (every relationship must be loaded: ``FULL_LOAD``)."""
+    return {
+        "identifier": a.identifier,
+        "program": a.program.code,
+        "reporting_org": a.reporting_org.code,
+        "lead_org": a.lead_org.code,
+        "published": a.published_at is not None,
+        "title_en": a.title_en,
+        "title_es": a.title_es,
+        "description_en": a.description_en,
+        "description_es": a.description_es,
+        "status": a.status,
+        "visibility": a.visibility,
+        "planned_start": day(a.planned_start),
+        "planned_end": day(a.planned_end),
+        "actual_start": day(a.actual_start),
+        "actual_end": day(a.actual_end),
+        "default_currency": a.default_currency,
+        "participants": [_participant(p) for p in a.participants],
+        "priority_areas": sorted(p.code for p in a.priority_areas),
+        "action_areas": sorted(action_area_code(x) for x in a.action_areas),
+        "sectors": [
+            {"vocabulary": s.vocabulary, "code": s.code, "percentage": money(s.percentage)}
+            for s in a.sectors
+        ],
+        "policy_markers": [
+            {"vocabulary": m.vocabulary, "code": m.code, "significance": m.significance}
+            for m in a.policy_markers
+        ],
+        "locations": [location(x.department) for x in a.locations],
+        "budgets": [
+            {
+                "type": b.type,
+                "status": b.status,
+                "period_start": day(b.period_start),
+                "period_end": day(b.period_end),
+                "value": money(b.value),
+                "currency": b.currency,
+                "value_date": day(b.value_date),
+            }
+            for b in a.budgets
+        ],
+        "transactions": [_transaction(t) for t in a.transactions],
+        "document_links": [
+            {
+                "url": d.url,
+                "format": d.format,
+                "title": d.title,
+                "category": d.category,
+                "document_date": day(d.document_date),
+                "language": d.language,
+            }
+            for d in a.document_links
+        ],
+        "results": [
+            {
+                "type": r.type,
+                "title": r.title,
+                "description": r.description,
+                "aggregation_status": r.aggregation_status,
+                "indicators": [_indicator(i) for i in r.indicators],
+            }
+            for r in a.results
+        ],
+        "progress_updates": [
+            {
+                "reported_on": day(u.reported_on),
+                "text_en": u.text_en,
+                "text_es": u.text_es,
+                "author_org": u.author_org.code,
+            }
+            for u in a.progress_updates
+        ],
+    }
+
+
+def location(department: str) -> dict[str, str]:
+    return {"department": department, "name": DEPARTMENTS.get(department, department)}
+
+
+def derived_funding_status(state: State) -> str | None:
+    """IATI has no funding status: derived from budgets and transactions (None when they
+    mix currencies, which cannot be added up)."""
+    budgets = [
+        IatiBudget(
+            date.fromisoformat(b["period_start"]),
+            date.fromisoformat(b["period_end"]),
+            Decimal(b["value"]),
+            date.fromisoformat(b["value_date"]),
+            currency=b["currency"],
+            type=b["type"],
+            status=b["status"],
+        )
+        for b in state["budgets"]
+    ]
+    transactions = [
+        IatiTransaction(
+            t["type"],
+            date.fromisoformat(t["date"]),
+            Decimal(t["value"]),
+            date.fromisoformat(t["value_date"]),
+            currency=t["currency"],
+        )
+        for t in state["transactions"]
+    ]
+    try:
+        return funding_status(budgets, transactions, default_currency=state["default_currency"])
+    except ValueError:
+        return None
+
+
+def activity_out(a: Activity) -> ActivityOut:
+    """The API representation: the state with ids, timestamps and the funding status."""
+    state = state_of(a)
+    for item, row in zip(state["transactions"], a.transactions, strict=True):
+        item["id"] = row.id
+    for result, r in zip(state["results"], a.results, strict=True):
+        result["id"] = r.id
+        for indicator, i in zip(result["indicators"], r.indicators, strict=True):
+            indicator["id"] = i.id
+            for period, p in zip(indicator["periods"], i.periods, strict=True):
+                period["id"] = p.id
+    for update, u in zip(state["progress_updates"], a.progress_updates, strict=True):
+        update["id"] = u.id
+        update["created_at"] = u.created_at
+    return ActivityOut.model_validate(
+        state
+        | {
+            "funding_status": derived_funding_status(state),
+            "published_at": a.published_at,
+            "version": a.version,
+            "created_at": a.created_at,
+            "updated_at": a.updated_at,
+        }
+    )
+
+
+def participant_codes(a: Activity) -> set[str]:
+    """Codes of the registered organisations taking part."""
+    return {p.organisation.code for p in a.participants if p.organisation is not None}
+
+
+@dataclass
+class ProgramRefs:
+    """A program's identifiers and structure, by code."""
+
+    program: WorkProgram
+    identifier: str | None
+    areas: dict[str, PriorityArea] = field(default_factory=dict)
+    action_areas: dict[str, ActionArea] = field(default_factory=dict)
+
+
+@dataclass
+class Refs:
+    """What states refer to by code: organisations and programs (small tables, loaded once
+    per request or export)."""
+
+    orgs: dict[str, Organisation]
+    orgs_by_ref: dict[str, Organisation]
+    programs: dict[str, ProgramRefs]
+
+    def program_identifier(self, code: str) -> str | None:
+        refs = self.programs.get(code)
+        return refs.identifier if refs else None
+
+
+async def load_refs(session: AsyncSession) -> Refs:
+    """Every organisation and every program with its priority and action areas."""
+    orgs = list(await session.scalars(select(Organisation)))
+    by_id = {o.id: o for o in orgs}
+    programs = await session.scalars(
+        select(WorkProgram).options(
+            selectinload(WorkProgram.goals),
+            selectinload(WorkProgram.priority_areas).selectinload(PriorityArea.action_areas),
+        )
+    )
+    refs: dict[str, ProgramRefs] = {}
+    for program in programs:
+        reporter = by_id.get(program.reporting_org_id) if program.reporting_org_id else None
+        identifier = None
+        if reporter is not None and reporter.iati_ref:
+            identifier = f"{reporter.iati_ref}-{program.code}"
+        entry = ProgramRefs(program, identifier)
+        for area in program.priority_areas:
+            entry.areas[area.code] = area
+            for action in area.action_areas:
+                # Loaded from its area: say so, so that reading it back needs no query.
+                set_committed_value(action, "priority_area", area)
+                entry.action_areas[f"{area.code}.{action.number}"] = action
+        refs[program.code] = entry
+    return Refs(
+        orgs={o.code: o for o in orgs},
+        orgs_by_ref={o.iati_ref: o for o in orgs if o.iati_ref},
+        programs=refs,
+    )

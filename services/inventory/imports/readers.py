@@ -1,0 +1,332 @@
+"""Streamed readers for import files: CSV, XLSX, JSON (an array of objects) and JSON Lines.
+
+Each yields ``(row_number, {column: value})`` one row at a time from a spooled upload, so
+memory does not grow with the file. Row numbers are what a person sees: the spreadsheet row
+(the header is row 1) for CSV and XLSX, the element (1-based) for JSON, the line for JSON
+Lines. A file that cannot be read at all raises ``UnreadableFile``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import csv
+import io
+import json
+import threading
+import zipfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from decimal import Decimal
+from enum import StrEnum
+from typing import IO, Any
+
+# A single JSON element larger than this is refused rather than buffered.
+MAX_JSON_ELEMENT = 1 << 20
+# An XLSX whose XML expands beyond this is refused (a zip bomb would exhaust the disk).
+MAX_XLSX_EXPANDED = 512 << 20
+CHUNK = 64 << 10
+
+Row = tuple[int, dict[str, Any]]
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    JSON = "json"
+    JSONL = "jsonl"
+
+
+CONTENT_TYPES = {
+    "text/csv": FileFormat.CSV,
+    "application/csv": FileFormat.CSV,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": FileFormat.XLSX,
+    "application/json": FileFormat.JSON,
+    "application/x-ndjson": FileFormat.JSONL,
+    "application/jsonl": FileFormat.JSONL,
+    "application/json-seq": FileFormat.JSONL,
+}
+EXTENSIONS = {
+    ".csv": FileFormat.CSV,
+    ".xlsx": FileFormat.XLSX,
+    ".json": FileFormat.JSON,
+    ".jsonl": FileFormat.JSONL,
+    ".ndjson": FileFormat.JSONL,
+}
+
+
+class UnreadableFile(ValueError):
+    """The file as a whole cannot be read (wrong format, encoding, structure)."""
+
+    def __init__(self, reason: str, row: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.row = row
+
+
+def detect_format(content_type: str | None, filename: str | None) -> FileFormat | None:
+    """The format a content type or a file name says, if any."""
+    if content_type:
+        found = CONTENT_TYPES.get(content_type.split(";")[0].strip().lower())
+        if found is not None:
+            return found
+    if filename:
+        for extension, fmt in EXTENSIONS.items():
+            if filename.lower().endswith(extension):
+                return fmt
+    return None
+
+
+def _header(names: list[Any]) -> list[str]:
+    header = [str(n).strip() if n is not None else "" for n in names]
+    while header and header[-1] == "":
+        header.pop()  # trailing empty cells of a spreadsheet
+    if not header:
+        raise UnreadableFile("the file has no header row", row=1)
+    if "" in header:
+        raise UnreadableFile(f"column {header.index('') + 1} of the header is empty", row=1)
+    duplicates = sorted({n for n in header if header.count(n) > 1})
+    if duplicates:
+        raise UnreadableFile(f"duplicate columns: {', '.join(duplicates)}", row=1)
+    return header
+
+
+def read_csv(file: IO[bytes], encoding: str = "utf-8") -> Iterator[Row]:
+    """Rows of a CSV file (comma or semicolon separated, detected from the header)."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UnreadableFile(f"unknown encoding {encoding!r}") from None
+    text = io.TextIOWrapper(
+        file, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline=""
+    )
+    row_number = 1
+    try:
+        first = text.readline()
+        if not first:
+            raise UnreadableFile("the file is empty", row=1)
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        header = _header(next(csv.reader([first], delimiter=delimiter)))
+        reader = csv.reader(text, delimiter=delimiter)
+        for values in reader:
+            row_number = reader.line_num + 1
+            if not any(v.strip() for v in values):
+                continue  # blank lines
+            if len(values) > len(header):
+                extra = values[len(header) :]
+                if any(v.strip() for v in extra):
+                    yield row_number, {"__extra__": len(values)}
+                    continue
+            yield row_number, dict(zip(header, values, strict=False))
+    except UnicodeDecodeError:
+        raise UnreadableFile(
+            f"the file is not valid {encoding} (give the encoding, e.g. ?encoding=cp1252)",
+            row=row_number + 1,
+        ) from None
+    except csv.Error as exc:
+        raise UnreadableFile(f"not a readable CSV: {exc}", row=row_number + 1) from None
+    finally:
+        text.detach()
+
+
+def read_xlsx(file: IO[bytes]) -> Iterator[Row]:
+    """Rows of the first sheet of an XLSX workbook (read-only, streamed)."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise UnreadableFile("not an XLSX file") from None
+    if expanded > MAX_XLSX_EXPANDED:
+        raise UnreadableFile("the workbook expands to more than 512 MB")
+    file.seek(0)
+    from openpyxl import load_workbook  # imported here: a slow import used only for XLSX
+
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for malformed workbooks
+        raise UnreadableFile("not a readable XLSX workbook") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = _header(list(next(rows, ())))
+        for number, values in enumerate(rows, start=2):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            cells = list(values)
+            if len(cells) > len(header) and any(v is not None for v in cells[len(header) :]):
+                yield number, {"__extra__": len(cells)}
+                continue
+            yield number, dict(zip(header, cells, strict=False))
+    except UnreadableFile:
+        raise
+    except Exception:
+        raise UnreadableFile("not a readable XLSX workbook") from None
+    finally:
+        workbook.close()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _element(value: Any, number: int) -> Row:
+    if not isinstance(value, dict):
+        return number, {"__not_object__": type(value).__name__}
+    return number, value
+
+
+def read_json_lines(file: IO[bytes]) -> Iterator[Row]:
+    """Rows of a JSON Lines file: one object per line."""
+    for number, raw in enumerate(file, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            value = _DECODER.decode(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise UnreadableFile("the file is not valid UTF-8", row=number) from None
+        except (ValueError, RecursionError) as exc:
+            yield number, {"__invalid_json__": str(exc)[:200]}
+            continue
+        yield _element(value, number)
+
+
+def read_json_array(file: IO[bytes]) -> Iterator[Row]:
+    """Elements of a JSON array of objects, decoded one at a time from a sliding buffer."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    buffer = ""
+    position = 0
+    started = False
+    number = 0
+    eof = False
+
+    def more() -> bool:
+        nonlocal buffer, position, eof
+        if eof:
+            return False
+        chunk = file.read(CHUNK)
+        try:
+            text = decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError:
+            raise UnreadableFile("the file is not valid UTF-8", row=number + 1) from None
+        buffer = buffer[position:] + text
+        position = 0
+        eof = not chunk
+        return True
+
+    def skip_space() -> bool:
+        nonlocal position
+        while True:
+            while position < len(buffer) and buffer[position] in " \t\r\n":
+                position += 1
+            if position < len(buffer):
+                return True
+            if not more():
+                return False
+
+    if not skip_space() or buffer[position] != "[":
+        raise UnreadableFile("a JSON import is an array of objects (or use JSON Lines)")
+    position += 1
+    started = True
+    while started:
+        if not skip_space():
+            raise UnreadableFile("the JSON array is not closed", row=number + 1)
+        if buffer[position] == "]":
+            position += 1
+            break
+        if number and buffer[position] == ",":
+            position += 1
+            if not skip_space():
+                raise UnreadableFile("the JSON array is not closed", row=number + 1)
+        elif number:
+            raise UnreadableFile("elements must be separated by commas", row=number + 1)
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(buffer, position)
+                break
+            except RecursionError:
+                raise UnreadableFile("JSON nested too deeply", row=number + 1) from None
+            except ValueError as exc:
+                if len(buffer) - position > MAX_JSON_ELEMENT:
+                    raise UnreadableFile(
+                        "a JSON element is larger than 1 MB", row=number + 1
+                    ) from None
+                if not more():
+                    raise UnreadableFile(
+                        f"invalid JSON: {exc.args[0][:120]}", row=number + 1
+                    ) from None
+        number += 1
+        position = end
+        yield _element(value, number)
+    if skip_space():
+        raise UnreadableFile("unexpected content after the JSON array", row=number + 1)
+
+
+def read_rows(file: IO[bytes], fmt: FileFormat, *, encoding: str = "utf-8") -> Iterator[Row]:
+    """The rows of an upload in ``fmt``."""
+    if fmt == FileFormat.CSV:
+        return read_csv(file, encoding)
+    if fmt == FileFormat.XLSX:
+        return read_xlsx(file)
+    if fmt == FileFormat.JSON:
+        return read_json_array(file)
+    return read_json_lines(file)
+
+
+_DONE = object()
+
+
+async def parsed_batches(
+    file: IO[bytes],
+    fmt: FileFormat,
+    parse: Callable[[int, dict[str, Any]], Any],
+    *,
+    encoding: str = "utf-8",
+    batch: int = 1000,
+    ahead: int = 4,
+) -> AsyncIterator[list[Any]]:
+    """Rows read and parsed by a worker thread, ``batch`` at a time, at most ``ahead``
+    batches in advance: parsing the next rows overlaps with writing the previous ones
+    (the event loop waits on the database meanwhile), and memory stays bounded."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(item: Any) -> None:
+        asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+
+    def produce() -> None:
+        try:
+            chunk: list[Any] = []
+            for number, raw in read_rows(file, fmt, encoding=encoding):
+                if stop.is_set():
+                    return
+                chunk.append(parse(number, raw))
+                if len(chunk) >= batch:
+                    put(chunk)
+                    chunk = []
+            if chunk:
+                put(chunk)
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            if not stop.is_set():
+                put(exc)
+
+    worker = loop.run_in_executor(None, produce)
+    try:
+        while True:
+            item = await queue.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while not worker.done():
+            # Unblock a producer waiting for room, then let it see ``stop``.
+            while not queue.empty():
+                queue.get_nowait()
+            await asyncio.sleep(0.01)

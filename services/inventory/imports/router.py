@@ -1,0 +1,238 @@
+"""Bulk import of holders, sites, PCB items and analyses into a PCB submission."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from typing import IO, Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
+
+from services.inventory.access import editable_submission
+from services.inventory.cycles.rules import Section
+from services.inventory.history import IdempotencyKey, record_change
+from services.inventory.imports.readers import (
+    FileFormat,
+    UnreadableFile,
+    detect_format,
+    parsed_batches,
+)
+from services.inventory.imports.rows import COLUMNS, parse_row
+from services.inventory.imports.writer import Counts, Importer
+from services.inventory.routing import IdPath, responses
+from shared.db import SessionDep
+from shared.idempotency import idempotency_key, remember, replay
+from shared.problems import Problem
+from shared.security import Principal, require_scopes
+
+router = APIRouter(prefix="/v1", tags=["PCB equipment"])
+WRITE = require_scopes("inventory:write")
+SPOOL_IN_MEMORY = 1 << 20
+
+
+class ImportError_(BaseModel):
+    """One problem of one row."""
+
+    row: int = Field(description="Spreadsheet row (header = 1), JSON element or line number.")
+    column: str | None
+    reason: str
+
+
+class ImportReport(BaseModel):
+    """What an import did, and every rejected row."""
+
+    submission_id: int
+    mode: Literal["all", "partial"]
+    format: FileFormat
+    rows_total: int
+    rows_imported: int
+    rows_rejected: int
+    holders_created: int
+    holders_updated: int
+    sites_created: int
+    sites_updated: int
+    items_created: int
+    items_updated: int
+    analyses_recorded: int
+    status_changes: int
+    errors: list[ImportError_]
+    errors_truncated: bool = Field(
+        description="More than 10,000 problems: the rest are counted only."
+    )
+
+
+async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str, str | None, str | None]:
+    """The upload in a temporary file (memory up to 1 MB, then disk): file, SHA-256,
+    content type and file name. Multipart uploads take the ``file`` field."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        try:
+            form = await request.form(max_files=1, max_fields=5)
+        except Exception:  # malformed multipart bodies raise several kinds
+            raise Problem(400, "invalid-upload", "The multipart body cannot be read.") from None
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Problem(422, "validation-error", "Send the file in the form field `file`.")
+        if upload.size is not None and upload.size > limit:
+            raise Problem(413, "payload-too-large", f"The file is larger than {limit} bytes.")
+        digest = hashlib.sha256()
+        while chunk := await upload.read(1 << 16):
+            digest.update(chunk)
+        await upload.seek(0)
+        return upload.file, digest.hexdigest(), upload.content_type, upload.filename
+    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    digest, size = hashlib.sha256(), 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            spooled.close()
+            raise Problem(413, "payload-too-large", f"The file is larger than {limit} bytes.")
+        digest.update(chunk)
+        spooled.write(chunk)
+    spooled.seek(0)
+    return spooled, digest.hexdigest(), content_type or None, None
+
+
+def _report(
+    importer: Importer, submission_id: int, mode: Literal["all", "partial"], fmt: FileFormat
+) -> ImportReport:
+    counts: Counts = importer.counts
+    return ImportReport(
+        submission_id=submission_id,
+        mode=mode,
+        format=fmt,
+        **vars(counts),
+        errors=[ImportError_(**e) for e in importer.errors],
+        errors_truncated=importer.errors_truncated,
+    )
+
+
+COLUMN_LIST = ", ".join(f"`{c}`" for c in COLUMNS)
+
+
+@router.post(
+    "/submissions/{submission_id}/imports",
+    summary="Import holders, sites, PCB items and analyses",
+    description=(
+        "One row per item (repeat the item's row to add more analyses), as CSV (UTF-8, or "
+        "`?encoding=cp1252`; comma or semicolon), XLSX (first sheet, header in row 1), a JSON "
+        "array of objects (elements up to 1 MB) or JSON Lines; raw body with its Content-Type, "
+        "or multipart field `file`. Streamed: the upload is spooled to disk and read row by "
+        "row. Columns: " + COLUMN_LIST + ". Required: `holder_ruc`, `site_name`, "
+        "`equipment_type`, `manufacturer`, `serial_number`; a new holder also needs "
+        "`holder_name`, `holder_sector`, `holder_is_public`, a new site `site_address`, "
+        "`site_ubigeo`, `site_type`; `eliminated` needs the disposal columns. "
+        "Natural keys: holder by RUC, site by holder and name, item by holder, manufacturer "
+        "and serial number, analysis by item, method, date and sample: importing a file again "
+        "updates, never duplicates. `mode=all` (default) imports nothing if any row is "
+        "rejected (422 with every problem); `mode=partial` imports the valid rows and reports "
+        "the others. Accepts `Idempotency-Key`."
+    ),
+    response_model=ImportReport,
+    responses=responses(400, 403, 404, 409, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+        }
+    },
+)
+async def import_file(
+    request: Request,
+    submission_id: IdPath,
+    session: SessionDep,
+    principal: Principal = WRITE,
+    mode: Literal["all", "partial"] = "all",
+    format: Annotated[FileFormat | None, Query(description="Overrides the Content-Type.")] = None,
+    encoding: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{1,20}$")] = "utf-8",
+) -> JSONResponse:
+    """Import a file into the caller's editable PCB submission."""
+    submission = await editable_submission(session, principal, submission_id, section=Section.PCB)
+    key = idempotency_key(request)
+    limit: int = request.app.state.settings.import_max_bytes
+    file, sha256, content_type, filename = await _spool(request, limit)
+    try:
+        fmt = format or detect_format(content_type, filename)
+        if fmt is None:
+            raise Problem(
+                415,
+                "unsupported-media-type",
+                "Send CSV, XLSX, JSON or JSON Lines (by Content-Type, file name or ?format=).",
+            )
+        digest = hashlib.sha256(f"{sha256}|{mode}|{fmt}|{encoding}".encode()).hexdigest()
+        if key:
+            first = await replay(
+                session,
+                IdempotencyKey,
+                client_id=principal.client_id,
+                key=key,
+                request_sha256=digest,
+            )
+            if first is not None:
+                return first
+        importer = Importer(session, principal, submission)
+        try:
+            async for rows in parsed_batches(file, fmt, parse_row, encoding=encoding):
+                for row in rows:
+                    await importer.add(row)
+            await importer.flush()
+        except UnreadableFile as exc:
+            await session.rollback()
+            raise Problem(
+                422,
+                "unreadable-file",
+                f"The {fmt} file cannot be read: {exc.reason}.",
+                errors=[{"row": exc.row, "column": None, "reason": exc.reason}],
+            ) from None
+        report = _report(importer, submission.id, mode, fmt)
+        if mode == "all" and report.rows_rejected:
+            await session.rollback()
+            body: dict[str, Any] = report.model_dump(mode="json", exclude={"errors"})
+            raise Problem(
+                422,
+                "import-rejected",
+                f"{report.rows_rejected} of {report.rows_total} rows were rejected; nothing was "
+                "imported (fix them, or use ?mode=partial).",
+                errors=[e.model_dump() for e in report.errors],
+                **{k: v for k, v in body.items() if k not in ("format", "mode")},
+            )
+        content = report.model_dump(mode="json")
+        record_change(
+            session,
+            principal,
+            entity="import",
+            entity_id=submission.id,
+            action="import",
+            after={k: v for k, v in content.items() if k != "errors"},
+        )
+        if key:
+            await remember(
+                session,
+                IdempotencyKey,
+                client_id=principal.client_id,
+                key=key,
+                request_sha256=digest,
+                status=200,
+                body=content,
+            )
+        await session.commit()
+        return JSONResponse(content)
+    finally:
+        file.close()

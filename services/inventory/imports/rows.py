@@ -1,0 +1,386 @@
+"""One import row: its columns, how each is read and checked, and the typed values.
+
+Plain converter functions rather than a pydantic model: they name the column of every
+problem, accept what spreadsheets produce (numbers as floats, booleans as "sí"/"x",
+dates as datetimes) and cost a few microseconds a row.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from services.inventory.pcb.fluids import fluid_kind_from_trade_name
+from services.inventory.pcb.rules import (
+    Analysis,
+    AnalysisMethod,
+    EliminationEvidence,
+    EquipmentType,
+    OperatingStatus,
+    evidence_problems,
+)
+from services.inventory.registry.rules import coordinates_in_peru, ruc_is_valid, ubigeo_is_valid
+from services.inventory.vocabulary import FluidKind, Sector, SiteType
+
+
+class CellError(ValueError):
+    """What is wrong with one cell."""
+
+
+Converter = Callable[[Any], Any]
+_TRUE = {"true", "1", "yes", "y", "si", "sí", "s", "x", "verdadero"}
+_FALSE = {"false", "0", "no", "n", "falso"}
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(max_length: int) -> Converter:
+    def convert(value: Any) -> str:
+        out = str(value).strip()
+        if len(out) > max_length:
+            raise CellError(f"longer than {max_length} characters")
+        return out
+
+    return convert
+
+
+def decimal(
+    places: int, max_digits: int, *, positive: bool = False, upper: Decimal | None = None
+) -> Converter:
+    quantum = Decimal(1).scaleb(-places)
+    limit = Decimal(10) ** (max_digits - places)
+
+    def convert(value: Any) -> Decimal:
+        if isinstance(value, bool):
+            raise CellError("not a number")
+        try:
+            number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+        except InvalidOperation:
+            raise CellError("not a number") from None
+        if not number.is_finite():
+            raise CellError("not a finite number")
+        if number < 0 or (positive and number == 0):
+            raise CellError("must be greater than 0" if positive else "must not be negative")
+        if number >= limit or (upper is not None and number > upper):
+            raise CellError(f"must be below {upper if upper is not None else limit}")
+        rounded = number.quantize(quantum)
+        if rounded != number:
+            raise CellError(f"more than {places} decimals")
+        return rounded
+
+    return convert
+
+
+_COORDINATE = decimal(6, 9)
+
+
+def coordinate(value: Any) -> Decimal:
+    """Degrees (WGS84), at most 6 decimals; the sign is the hemisphere."""
+    token = str(value).strip() if not isinstance(value, float | int | Decimal) else str(value)
+    if token.startswith("-"):
+        result: Decimal = -_COORDINATE(token[1:])
+        return result
+    return Decimal(_COORDINATE(token))
+
+
+def integer(low: int, high: int) -> Converter:
+    def convert(value: Any) -> int:
+        if isinstance(value, bool):
+            raise CellError("not a whole number")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise CellError("not a whole number") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise CellError("not a whole number")
+        if not low <= number <= high:
+            raise CellError(f"must be between {low} and {high}")
+        return int(number)
+
+    return convert
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    token = str(value).strip().casefold()
+    if token in _TRUE:
+        return True
+    if token in _FALSE:
+        return False
+    raise CellError("not true/false (also: sí/no, 1/0, x)")
+
+
+def day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise CellError("not a date (YYYY-MM-DD)") from None
+
+
+def past_day(value: Any) -> date:
+    found = day(value)
+    if found > date.today():
+        raise CellError("in the future")
+    return found
+
+
+def code(choices: type[Any]) -> Converter:
+    allowed = {c.value for c in choices}
+
+    def convert(value: Any) -> str:
+        token = str(value).strip()
+        if token not in allowed:
+            raise CellError(f"not one of: {', '.join(sorted(allowed))}")
+        return token
+
+    return convert
+
+
+@lru_cache(maxsize=65536)
+def _valid_ruc(token: str) -> bool:
+    # Files repeat a holder's RUC on every row of its equipment.
+    return ruc_is_valid(token)
+
+
+def _digits(value: Any) -> str:
+    """A code as text; spreadsheets and JSON may give it as a number (150101, 1.5e4)."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float | Decimal) and math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return str(value).strip()
+
+
+def ruc(value: Any) -> str:
+    token = _digits(value)
+    if not _valid_ruc(token):
+        raise CellError("not a valid RUC (11 digits, prefix 10/15/17/20, check digit)")
+    return token
+
+
+@lru_cache(maxsize=65536)
+def _valid_ubigeo(token: str) -> bool:
+    return ubigeo_is_valid(token)
+
+
+def ubigeo(value: Any) -> str:
+    token = _digits(value)
+    if not isinstance(value, str) and token.isdigit():
+        token = token.zfill(6)  # 70106 as a number is UBIGEO 070106
+    if not _valid_ubigeo(token):
+        raise CellError("not a valid UBIGEO (6 digits, department 01-25)")
+    return token
+
+
+def country(value: Any) -> str:
+    token = str(value).strip().upper()
+    if not _COUNTRY.fullmatch(token):
+        raise CellError("not an ISO 3166-1 alpha-2 code")
+    return token
+
+
+Q3 = decimal(3, 12)
+COLUMNS: dict[str, Converter] = {
+    "holder_ruc": ruc,
+    "holder_name": text(300),
+    "holder_sector": code(Sector),
+    "holder_is_public": boolean,
+    "holder_contact_name": text(200),
+    "holder_contact_email": text(254),
+    "holder_contact_phone": text(40),
+    "site_name": text(300),
+    "site_address": text(500),
+    "site_ubigeo": ubigeo,
+    "site_latitude": coordinate,
+    "site_longitude": coordinate,
+    "site_type": code(SiteType),
+    "equipment_type": code(EquipmentType),
+    "manufacturer": text(200),
+    "serial_number": text(100),
+    "country_of_origin": country,
+    "year_manufactured": integer(1900, 2100),
+    "power_kva": decimal(2, 12),
+    "voltage_kv": decimal(2, 10),
+    "fluid_trade_name": text(100),
+    "fluid_kind": code(FluidKind),
+    "fluid_volume_l": Q3,
+    "fluid_mass_kg": Q3,
+    "dry_mass_kg": Q3,
+    "total_mass_kg": Q3,
+    "labelled": boolean,
+    "leaking": boolean,
+    "in_populated_area": boolean,
+    "in_food_feed_area": boolean,
+    "status": code(OperatingStatus),
+    "status_since": past_day,
+    "disposal_facility": text(200),
+    "disposal_country": country,
+    "disposed_on": past_day,
+    "certificate_ref": text(100),
+    "disposed_mass_kg": decimal(3, 12, positive=True),
+    "analysis_method": code(AnalysisMethod),
+    "analysis_date": past_day,
+    "analysis_sample_ref": text(100),
+    "analysis_value_mg_per_kg": decimal(3, 14, upper=Decimal(1_000_000)),
+    "analysis_cutoff_mg_per_kg": decimal(3, 14, upper=Decimal(1_000_000)),
+    "analysis_positive": boolean,
+    "analysis_technique": text(100),
+    "analysis_laboratory": text(200),
+    "analysis_report_ref": text(100),
+}
+REQUIRED = ("holder_ruc", "site_name", "equipment_type", "manufacturer", "serial_number")
+_ANALYSIS = (
+    "analysis_method",
+    "analysis_date",
+    "analysis_value_mg_per_kg",
+    "analysis_cutoff_mg_per_kg",
+    "analysis_positive",
+)
+_EVIDENCE = (
+    "disposal_facility",
+    "disposal_country",
+    "disposed_on",
+    "certificate_ref",
+    "disposed_mass_kg",
+)
+
+
+@dataclass
+class ImportRow:
+    """A row that passed every check that needs no database."""
+
+    number: int
+    values: dict[str, Any]
+    analysis: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def item_key(self) -> tuple[str, str, str]:
+        return (
+            self.values["holder_ruc"],
+            self.values["manufacturer"],
+            self.values["serial_number"],
+        )
+
+
+def parse_row(number: int, raw: dict[str, Any]) -> ImportRow:
+    """Check and convert one row; its ``errors`` list every (column, reason) found."""
+    row = ImportRow(number, {})
+    if "__extra__" in raw:
+        row.errors.append(("", f"{raw['__extra__']} cells: more than the header has"))
+        return row
+    if "__not_object__" in raw:
+        row.errors.append(("", f"a JSON object is expected, not {raw['__not_object__']}"))
+        return row
+    if "__invalid_json__" in raw:
+        row.errors.append(("", f"invalid JSON: {raw['__invalid_json__']}"))
+        return row
+    values, errors = row.values, row.errors
+    for column, value in raw.items():
+        converter = COLUMNS.get(column) if isinstance(column, str) else None
+        if converter is None:
+            errors.append((str(column)[:100], "unknown column"))
+            continue
+        if value is None or (type(value) is str and not value.strip()):
+            continue
+        try:
+            values[column] = converter(value)
+        except CellError as exc:
+            errors.append((column, str(exc)))
+        except (ValueError, ArithmeticError, TypeError):
+            # Whatever a file holds (NaN, 1e999, nested lists): a rejected cell, never a 500.
+            errors.append((column, "not a valid value"))
+    for column in REQUIRED:
+        if column not in row.values and not any(c == column for c, _ in row.errors):
+            row.errors.append((column, "required"))
+    _check_place(row)
+    _check_status(row)
+    _check_analysis(row)
+    if row.values.get("fluid_kind") is None and row.values.get("fluid_trade_name"):
+        derived = fluid_kind_from_trade_name(row.values["fluid_trade_name"])
+        if derived is not None:
+            row.values["fluid_kind"] = derived.value
+    return row
+
+
+def _check_place(row: ImportRow) -> None:
+    lat, lon = row.values.get("site_latitude"), row.values.get("site_longitude")
+    if (lat is None) != (lon is None):
+        row.errors.append(
+            (
+                "site_latitude" if lat is None else "site_longitude",
+                "give both coordinates or neither",
+            )
+        )
+    elif lat is not None and lon is not None and not coordinates_in_peru(lat, lon):
+        row.errors.append(("site_latitude", "coordinates are outside Peru (WGS84)"))
+
+
+def _check_status(row: ImportRow) -> None:
+    given = [c for c in _EVIDENCE if c in row.values]
+    if row.values.get("status") == OperatingStatus.ELIMINATED.value:
+        missing = [c for c in _EVIDENCE if c not in row.values]
+        for column in missing:
+            row.errors.append((column, "required to record eliminated"))
+        if not missing:
+            evidence = EliminationEvidence(
+                disposal_facility=row.values["disposal_facility"],
+                country=row.values["disposal_country"],
+                disposed_on=row.values["disposed_on"],
+                certificate_ref=row.values["certificate_ref"],
+                mass_kg=row.values["disposed_mass_kg"],
+            )
+            for problem in evidence_problems(evidence):
+                row.errors.append(("disposal_facility", problem))
+            row.evidence = {c: row.values[c] for c in _EVIDENCE}
+    elif given:
+        row.errors.append((given[0], "disposal evidence goes with status eliminated only"))
+
+
+def _check_analysis(row: ImportRow) -> None:
+    given = [c for c in _ANALYSIS if c in row.values]
+    if not given:
+        return
+    method, on = row.values.get("analysis_method"), row.values.get("analysis_date")
+    if method is None or on is None:
+        row.errors.append(
+            ("analysis_method" if method is None else "analysis_date", "required for an analysis")
+        )
+        return
+    try:
+        Analysis(
+            method=AnalysisMethod(method),
+            analysed_on=on,
+            value_mg_per_kg=row.values.get("analysis_value_mg_per_kg"),
+            screening_cutoff_mg_per_kg=row.values.get("analysis_cutoff_mg_per_kg"),
+            screening_positive=row.values.get("analysis_positive"),
+        )
+    except (TypeError, ValueError) as exc:
+        row.errors.append(("analysis_method", str(exc)))
+        return
+    row.analysis = {
+        "method": method,
+        "analysed_on": on,
+        "sample_ref": row.values.get("analysis_sample_ref", ""),
+        "value_mg_per_kg": row.values.get("analysis_value_mg_per_kg"),
+        "screening_cutoff_mg_per_kg": row.values.get("analysis_cutoff_mg_per_kg"),
+        "screening_positive": row.values.get("analysis_positive"),
+        "technique": row.values.get("analysis_technique"),
+        "laboratory": row.values.get("analysis_laboratory"),
+        "report_ref": row.values.get("analysis_report_ref"),
+    }

@@ -1,0 +1,228 @@
+"""Class and compliance flags of stored PCB items, from the thresholds row.
+
+Two forms of the same rules: in Python for one item (``rules.classify`` and
+``rules.compliance_flags``), and as SQL expressions for filters and reports, so national
+figures are computed by the database without loading items. Tests check that both agree
+on every boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, false, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Numeric
+
+from services.inventory.pcb.models import FluidDensity, PcbItem, PcbThresholds
+from services.inventory.pcb.rules import (
+    DEFAULT_FLUID_DENSITIES,
+    PCB_CLASSES,
+    AnalysisMethod,
+    ComplianceFlag,
+    Concentration,
+    ConcentrationKind,
+    OperatingStatus,
+    PcbClass,
+    PcbItemFacts,
+    Thresholds,
+    classify,
+    compliance_flags,
+)
+
+THRESHOLDS_ID = 1
+_PCB = sorted(c.value for c in PCB_CLASSES)
+_IN_SERVICE = (OperatingStatus.IN_USE.value, OperatingStatus.STANDBY.value)
+_MANAGED = (OperatingStatus.ELIMINATED.value, OperatingStatus.DECONTAMINATED.value)
+_ELIMINATED = OperatingStatus.ELIMINATED.value
+
+
+def thresholds_of(row: PcbThresholds) -> Thresholds:
+    """The rules' value object for a thresholds row."""
+    return Thresholds(
+        p1_mg_per_kg=row.p1_mg_per_kg,
+        p2_mg_per_kg=row.p2_mg_per_kg,
+        p3_mg_per_kg=row.p3_mg_per_kg,
+        large_volume_l=row.large_volume_l,
+        small_volume_l=row.small_volume_l,
+        use_deadline=row.use_deadline,
+        esm_deadline=row.esm_deadline,
+        presumed_before_year=row.presumed_before_year,
+        presumed_min_volume_l=row.presumed_min_volume_l,
+    )
+
+
+CONVENTION_PROVENANCE = (
+    "Stockholm Convention, Annex A Part II: > 10 % / > 0.05 % with > 5 L, > 0.005 % with "
+    "> 0.05 L; use eliminated by 2025, ESM no later than 2028 (taken as 31 December). "
+    "Presumed PCB: manufactured before 1987 with more than 5 L of fluid (a common inventory "
+    "rule, to verify against the national plan)."
+)
+
+
+def convention_thresholds_row() -> PcbThresholds:
+    """An unsaved row with the Convention's values (version 0: never stored)."""
+    t = Thresholds()
+    milli = Decimal("0.001")  # the columns' scale, as a stored row reads back
+    return PcbThresholds(
+        id=THRESHOLDS_ID,
+        p1_mg_per_kg=t.p1_mg_per_kg.quantize(milli),
+        p2_mg_per_kg=t.p2_mg_per_kg.quantize(milli),
+        p3_mg_per_kg=t.p3_mg_per_kg.quantize(milli),
+        large_volume_l=t.large_volume_l.quantize(milli),
+        small_volume_l=t.small_volume_l.quantize(milli),
+        use_deadline=t.use_deadline,
+        esm_deadline=t.esm_deadline,
+        presumed_before_year=t.presumed_before_year,
+        presumed_min_volume_l=t.presumed_min_volume_l.quantize(milli),
+        provenance=CONVENTION_PROVENANCE,
+        version=0,
+    )
+
+
+async def thresholds_row(session: AsyncSession) -> PcbThresholds:
+    """The thresholds row (seeded by the migration); the Convention's values, unsaved, if
+    the row is missing."""
+    row = await session.get(PcbThresholds, THRESHOLDS_ID)
+    return row if row is not None else convention_thresholds_row()
+
+
+async def load_thresholds(session: AsyncSession) -> tuple[Thresholds, int]:
+    """The current thresholds and their version (part of computed representations' ETags)."""
+    row = await thresholds_row(session)
+    return thresholds_of(row), row.version
+
+
+async def load_densities(session: AsyncSession) -> dict[str, Decimal]:
+    """Fluid densities (kg/L) by fluid kind (the rules' defaults when none are stored)."""
+    rows = await session.execute(select(FluidDensity.fluid_kind, FluidDensity.density_kg_per_l))
+    stored = {str(kind): Decimal(density) for kind, density in rows.all()}
+    return stored or dict(DEFAULT_FLUID_DENSITIES)
+
+
+# -- one item, in Python ------------------------------------------------------------------
+
+
+def concentration_of(item: PcbItem) -> Concentration:
+    """The stored effective concentration of an item."""
+    kind = ConcentrationKind(item.conc_kind)
+    source = AnalysisMethod(item.conc_source) if item.conc_source else None
+    return Concentration(kind, item.conc_value_mg_per_kg, source)
+
+
+def item_class(item: PcbItem, thresholds: Thresholds) -> PcbClass:
+    """An item's class under ``thresholds``."""
+    return classify(concentration_of(item), item.fluid_volume_l, item.year_manufactured, thresholds)
+
+
+def item_flags(item: PcbItem, thresholds: Thresholds, as_of: date) -> list[ComplianceFlag]:
+    """An item's compliance flags on ``as_of``, sorted."""
+    facts = PcbItemFacts(
+        pcb_class=item_class(item, thresholds),
+        status=OperatingStatus(item.status),
+        labelled=item.labelled,
+        in_food_feed_area=item.in_food_feed_area,
+        concentration=concentration_of(item),
+    )
+    return sorted(compliance_flags(facts, as_of, thresholds))
+
+
+# -- as SQL ------------------------------------------------------------------------------
+
+
+def _num(value: Decimal) -> ColumnElement[Decimal]:
+    return literal(value, Numeric(18, 6))
+
+
+def class_sql(
+    t: Thresholds,
+    *,
+    kind: Any,
+    value: Any,
+    volume: Any,
+    year: Any,
+) -> ColumnElement[str]:
+    """``rules.classify`` as a SQL CASE over the given column expressions.
+
+    Comparisons with NULL are never true in SQL, which is exactly the rules' "a missing
+    volume or year satisfies no rule". The branches are ordered so the common case (a
+    measured non-PCB item) is settled by two comparisons.
+    """
+    p1, p2, p3 = _num(t.p1_mg_per_kg), _num(t.p2_mg_per_kg), _num(t.p3_mg_per_kg)
+    large = volume > _num(t.large_volume_l)
+    small = volume > _num(t.small_volume_l)
+    measured = case(
+        (value <= p3, PcbClass.NON_PCB.value),
+        (and_(large, value > p1), PcbClass.P1.value),
+        (and_(large, value > p2), PcbClass.P2.value),
+        (small, PcbClass.P3.value),
+        else_=PcbClass.NON_PCB.value,
+    )
+    # Screening "above X" proves only "> X": reaching a threshold already proves it.
+    above = case(
+        (and_(large, value >= p1), PcbClass.P1.value),
+        (and_(large, value >= p2), PcbClass.P2.value),
+        (small, PcbClass.P3.value),
+        else_=PcbClass.NON_PCB.value,
+    )
+    presumed = and_(year < t.presumed_before_year, volume > _num(t.presumed_min_volume_l))
+    return case(
+        (and_(kind == ConcentrationKind.MEASURED.value, value.is_not(None)), measured),
+        (and_(kind == ConcentrationKind.ABOVE.value, value >= p3), above),
+        (and_(kind == ConcentrationKind.BELOW.value, value <= p3), PcbClass.NON_PCB.value),
+        (presumed, PcbClass.PRESUMED.value),
+        else_=PcbClass.UNKNOWN.value,
+    )
+
+
+def item_class_sql(t: Thresholds) -> ColumnElement[str]:
+    """The class of a ``PcbItem`` row."""
+    return class_sql(
+        t,
+        kind=PcbItem.conc_kind,
+        value=PcbItem.conc_value_mg_per_kg,
+        volume=PcbItem.fluid_volume_l,
+        year=PcbItem.year_manufactured,
+    )
+
+
+def flag_sql(
+    flag: ComplianceFlag, t: Thresholds, as_of: date, cls: ColumnElement[str]
+) -> ColumnElement[bool]:
+    """``rules.compliance_flags`` for one flag as a SQL condition on a ``PcbItem`` row."""
+    is_pcb = cls.in_(_PCB)
+    status = PcbItem.status
+    if flag == ComplianceFlag.REMOVE_BY_DEADLINE:
+        return and_(is_pcb, status.in_(_IN_SERVICE)) if as_of <= t.use_deadline else false()
+    if flag == ComplianceFlag.NON_COMPLIANT_USE:
+        return and_(is_pcb, status.in_(_IN_SERVICE)) if as_of > t.use_deadline else false()
+    if flag == ComplianceFlag.ESM_OVERDUE:
+        return and_(is_pcb, status.not_in(_MANAGED)) if as_of > t.esm_deadline else false()
+    if flag == ComplianceFlag.LABEL_MISSING:
+        return and_(
+            cls.in_((PcbClass.P1.value, PcbClass.P2.value)),
+            PcbItem.labelled.is_(False),
+            status != _ELIMINATED,
+        )
+    if flag == ComplianceFlag.PROHIBITED_LOCATION:
+        return and_(is_pcb, PcbItem.in_food_feed_area.is_(True), status != _ELIMINATED)
+    return and_(
+        PcbItem.conc_kind == ConcentrationKind.ABOVE.value,
+        PcbItem.conc_source == AnalysisMethod.SCREENING.value,
+    )
+
+
+def fluid_mass_sql(densities: dict[str, Decimal]) -> Any:
+    """The item's fluid mass (kg): as recorded, else volume x the fluid's density."""
+    if not densities:
+        return PcbItem.fluid_mass_kg
+    density = case(
+        *((PcbItem.fluid_kind == kind, _num(d)) for kind, d in sorted(densities.items())),
+        else_=None,
+    )
+    return case(
+        (PcbItem.fluid_mass_kg.is_not(None), PcbItem.fluid_mass_kg),
+        else_=PcbItem.fluid_volume_l * density,
+    )

@@ -1,0 +1,425 @@
+"""PCB items, their analyses and status history: plain functions, session first."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Table, and_, delete, insert, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.inventory.access import check_editable, check_owner, submission_visible
+from services.inventory.cycles.models import Submission
+from services.inventory.history import record_change, snapshot
+from services.inventory.pcb.classes import concentration_of, item_class, item_flags
+from services.inventory.pcb.fluids import fluid_kind_from_trade_name
+from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
+from services.inventory.pcb.rules import (
+    Analysis,
+    AnalysisMethod,
+    EliminationEvidence,
+    OperatingStatus,
+    Thresholds,
+    TransitionError,
+    check_transition,
+    effective_concentration,
+    evidence_problems,
+)
+from services.inventory.pcb.schemas import (
+    AnalysisIn,
+    EffectiveConcentration,
+    EliminationIn,
+    PcbItemIn,
+    PcbItemOut,
+    PcbItemPatch,
+    StatusEventIn,
+)
+from services.inventory.registry.models import Holder, Site
+from shared.db import UTCDateTime, utcnow
+from shared.problems import Problem
+from shared.security import Principal
+
+
+def field_error(field: str, message: str, *, status: int = 422) -> Problem:
+    """A validation problem naming one body field."""
+    return Problem(
+        status,
+        "validation-error",
+        message,
+        errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
+    )
+
+
+def item_out(item: PcbItem, thresholds: Thresholds, as_of: date) -> PcbItemOut:
+    """The API view of an item, with class and flags computed now."""
+    conc = concentration_of(item)
+    fields = {name: getattr(item, name) for name in PcbItemOut.model_fields if hasattr(item, name)}
+    return PcbItemOut(
+        **fields,
+        effective_concentration=EffectiveConcentration(
+            kind=conc.kind, value_mg_per_kg=conc.value_mg_per_kg, source=conc.source
+        ),
+        pcb_class=item_class(item, thresholds),
+        compliance_flags=item_flags(item, thresholds, as_of),
+        as_of=as_of,
+    )
+
+
+async def visible_item(
+    session: AsyncSession, principal: Principal, item_id: int
+) -> tuple[PcbItem, Submission]:
+    """The item and its submission if the caller may see them, else 404."""
+    row = (
+        await session.execute(
+            select(PcbItem, Submission)
+            .join(Submission, Submission.id == PcbItem.submission_id)
+            .where(PcbItem.id == item_id, submission_visible(principal))
+        )
+    ).first()
+    if row is None:
+        raise Problem(404, "not-found", f"No PCB item {item_id}.")
+    return row[0], row[1]
+
+
+async def editable_item(
+    session: AsyncSession, principal: Principal, item_id: int
+) -> tuple[PcbItem, Submission]:
+    """The item if the caller's organisation may change it now (404/403/409 otherwise)."""
+    item, submission = await visible_item(session, principal, item_id)
+    check_owner(principal, submission.org_code, f"PCB item {item_id}")
+    check_editable(submission)
+    return item, submission
+
+
+async def _holder_and_site(
+    session: AsyncSession, submission: Submission, holder_id: int, site_id: int
+) -> tuple[Holder, Site]:
+    holder = await session.get(Holder, holder_id)
+    if holder is None or holder.org_code != submission.org_code:
+        raise field_error("holder_id", f"No holder {holder_id} of {submission.org_code}.")
+    site = await session.get(Site, site_id)
+    if site is None or site.holder_id != holder.id:
+        raise field_error("site_id", f"No site {site_id} of holder {holder_id}.")
+    return holder, site
+
+
+async def _check_unique(
+    session: AsyncSession, item: PcbItem, *, exclude_id: int | None = None
+) -> None:
+    query = select(PcbItem.id).where(
+        PcbItem.submission_id == item.submission_id,
+        PcbItem.holder_id == item.holder_id,
+        PcbItem.manufacturer == item.manufacturer,
+        PcbItem.serial_number == item.serial_number,
+    )
+    if exclude_id is not None:
+        query = query.where(PcbItem.id != exclude_id)
+    existing = await session.scalar(query)
+    if existing is not None:
+        raise Problem(
+            409,
+            "duplicate",
+            f"Item {existing} of this submission already has this holder, manufacturer "
+            "and serial number.",
+            existing_id=existing,
+        )
+
+
+def _evidence(data: EliminationIn | None) -> EliminationEvidence | None:
+    if data is None:
+        return None
+    return EliminationEvidence(
+        disposal_facility=data.disposal_facility,
+        country=data.country,
+        disposed_on=data.disposed_on,
+        certificate_ref=data.certificate_ref,
+        mass_kg=data.mass_kg,
+    )
+
+
+def _evidence_columns(data: EliminationIn | None) -> dict[str, Any]:
+    if data is None:
+        return {}
+    return {
+        "disposal_facility": data.disposal_facility,
+        "disposal_country": data.country,
+        "disposed_on": data.disposed_on,
+        "certificate_ref": data.certificate_ref,
+        "disposed_mass_kg": data.mass_kg,
+    }
+
+
+async def create_item(
+    session: AsyncSession, principal: Principal, submission: Submission, data: PcbItemIn
+) -> PcbItem:
+    """Add an item to an editable PCB submission, with its first status event."""
+    _, site = await _holder_and_site(session, submission, data.holder_id, data.site_id)
+    if data.status == OperatingStatus.ELIMINATED:
+        evidence = _evidence(data.elimination)
+        problems = ["elimination evidence is missing"] if evidence is None else []
+        problems += evidence_problems(evidence) if evidence is not None else []
+        if problems:
+            raise field_error("elimination", "; ".join(problems))
+    fields = data.model_dump(exclude={"elimination"})
+    if fields["fluid_kind"] is None:
+        fields["fluid_kind"] = fluid_kind_from_trade_name(data.fluid_trade_name)
+    item = PcbItem(
+        **fields,
+        submission_id=submission.id,
+        org_code=submission.org_code,
+        department_code=site.ubigeo[:2],
+        conc_kind="unknown",
+    )
+    await _check_unique(session, item)
+    session.add(item)
+    await session.flush()
+    session.add(
+        PcbStatusEvent(
+            item_id=item.id,
+            from_status=None,
+            to_status=item.status,
+            changed_on=data.status_since,
+            client_id=principal.client_id,
+            org_code=principal.org,
+            comment="initial status",
+            **_evidence_columns(data.elimination if item.status == "eliminated" else None),
+        )
+    )
+    record_change(
+        session,
+        principal,
+        entity="pcb_item",
+        entity_id=item.id,
+        action="create",
+        after=snapshot(item),
+    )
+    return item
+
+
+async def update_item(
+    session: AsyncSession,
+    principal: Principal,
+    item: PcbItem,
+    submission: Submission,
+    patch: PcbItemPatch,
+) -> None:
+    """Apply a partial update to an editable item."""
+    before = snapshot(item)
+    changes = patch.model_dump(exclude_unset=True)
+    if "site_id" in changes:
+        _, site = await _holder_and_site(session, submission, item.holder_id, changes["site_id"])
+        item.department_code = site.ubigeo[:2]
+    if "fluid_trade_name" in changes and "fluid_kind" not in changes:
+        derived = fluid_kind_from_trade_name(changes["fluid_trade_name"])
+        if derived is not None:
+            changes["fluid_kind"] = derived
+    for name, value in changes.items():
+        setattr(item, name, value)
+    if {"manufacturer", "serial_number"} & changes.keys():
+        await _check_unique(session, item, exclude_id=item.id)
+    await session.flush()
+    record_change(
+        session,
+        principal,
+        entity="pcb_item",
+        entity_id=item.id,
+        action="update",
+        before=before,
+        after=snapshot(item),
+    )
+
+
+async def delete_item(session: AsyncSession, principal: Principal, item: PcbItem) -> None:
+    """Remove an item (and its analyses and history) from an editable submission."""
+    before = snapshot(item)
+    await session.execute(delete(PcbAnalysis).where(PcbAnalysis.item_id == item.id))
+    await session.execute(delete(PcbStatusEvent).where(PcbStatusEvent.item_id == item.id))
+    await session.delete(item)
+    await session.flush()
+    record_change(
+        session,
+        principal,
+        entity="pcb_item",
+        entity_id=before["id"],
+        action="delete",
+        before=before,
+    )
+
+
+def _analysis(row: PcbAnalysis) -> Analysis:
+    return Analysis(
+        method=AnalysisMethod(row.method),
+        analysed_on=row.analysed_on,
+        value_mg_per_kg=row.value_mg_per_kg,
+        screening_cutoff_mg_per_kg=row.screening_cutoff_mg_per_kg,
+        screening_positive=row.screening_positive,
+    )
+
+
+async def recompute_concentration(session: AsyncSession, item: PcbItem) -> None:
+    """Rewrite the item's effective concentration from all of its analyses (call in the
+    transaction that changed them, so it is never stale)."""
+    rows = await session.scalars(select(PcbAnalysis).where(PcbAnalysis.item_id == item.id))
+    conc = effective_concentration(_analysis(r) for r in rows)
+    item.conc_kind = conc.kind.value
+    item.conc_value_mg_per_kg = conc.value_mg_per_kg
+    item.conc_source = conc.source.value if conc.source else None
+    # Bumps the version even when the value is the same: the item's evidence changed.
+    item.updated_at = utcnow()
+
+
+async def add_analysis(
+    session: AsyncSession, principal: Principal, item: PcbItem, data: AnalysisIn
+) -> PcbAnalysis:
+    """Record an analysis and reclassify the item."""
+    if data.analysed_on > utcnow().date():
+        raise field_error("analysed_on", "An analysis cannot be dated in the future.")
+    try:
+        Analysis(
+            method=data.method,
+            analysed_on=data.analysed_on,
+            value_mg_per_kg=data.value_mg_per_kg,
+            screening_cutoff_mg_per_kg=data.screening_cutoff_mg_per_kg,
+            screening_positive=data.screening_positive,
+        )
+    except (TypeError, ValueError) as exc:
+        raise field_error("method", str(exc)) from None
+    duplicate = await session.scalar(
+        select(PcbAnalysis.id).where(
+            PcbAnalysis.item_id == item.id,
+            PcbAnalysis.method == data.method.value,
+            PcbAnalysis.analysed_on == data.analysed_on,
+            PcbAnalysis.sample_ref == data.sample_ref,
+        )
+    )
+    if duplicate is not None:
+        raise Problem(
+            409,
+            "duplicate",
+            f"Analysis {duplicate} has the same method, date and sample_ref; "
+            "give another sample_ref for a second analysis that day.",
+            existing_id=duplicate,
+        )
+    analysis = PcbAnalysis(item_id=item.id, created_by=principal.client_id, **data.model_dump())
+    session.add(analysis)
+    await session.flush()
+    await recompute_concentration(session, item)
+    await session.flush()
+    record_change(
+        session,
+        principal,
+        entity="pcb_analysis",
+        entity_id=analysis.id,
+        action="create",
+        after=snapshot(analysis),
+    )
+    return analysis
+
+
+async def delete_analysis(
+    session: AsyncSession, principal: Principal, item: PcbItem, analysis_id: int
+) -> None:
+    """Remove an analysis recorded by mistake and reclassify the item."""
+    analysis = await session.get(PcbAnalysis, analysis_id)
+    if analysis is None or analysis.item_id != item.id:
+        raise Problem(404, "not-found", f"No analysis {analysis_id} of item {item.id}.")
+    before = snapshot(analysis)
+    await session.delete(analysis)
+    await session.flush()
+    await recompute_concentration(session, item)
+    await session.flush()
+    record_change(
+        session,
+        principal,
+        entity="pcb_analysis",
+        entity_id=analysis_id,
+        action="delete",
+        before=before,
+    )
+
+
+async def add_status_event(
+    session: AsyncSession, principal: Principal, item: PcbItem, data: StatusEventIn
+) -> PcbStatusEvent:
+    """Append a status change (allowed moves only; ``eliminated`` with evidence)."""
+    if data.changed_on > utcnow().date():
+        raise field_error("changed_on", "A status change cannot be dated in the future.")
+    evidence = _evidence(data.elimination)
+    try:
+        check_transition(OperatingStatus(item.status), data.to_status, evidence)
+    except TransitionError as exc:
+        message = str(exc)
+        if "evidence" in message:
+            raise field_error("elimination", message) from None
+        raise Problem(409, "invalid-transition", message) from None
+    eliminated = data.to_status == OperatingStatus.ELIMINATED
+    event = PcbStatusEvent(
+        item_id=item.id,
+        from_status=item.status,
+        to_status=data.to_status.value,
+        changed_on=data.changed_on,
+        client_id=principal.client_id,
+        org_code=principal.org,
+        comment=data.comment,
+        **_evidence_columns(data.elimination if eliminated else None),
+    )
+    session.add(event)
+    item.status = data.to_status.value
+    item.status_since = data.changed_on
+    await session.flush()
+    record_change(
+        session,
+        principal,
+        entity="pcb_item",
+        entity_id=item.id,
+        action="status",
+        after={"status": item.status, "status_since": str(item.status_since)},
+    )
+    return event
+
+
+_ITEM_COPY = [
+    c.key
+    for c in PcbItem.__table__.columns
+    if c.key not in {"id", "submission_id", "created_at", "updated_at", "version"}
+]
+_ANALYSIS_COPY = [c.key for c in PcbAnalysis.__table__.columns if c.key not in {"id", "item_id"}]
+_EVENT_COPY = [c.key for c in PcbStatusEvent.__table__.columns if c.key not in {"id", "item_id"}]
+
+
+async def copy_items(session: AsyncSession, *, from_id: int, to_id: int) -> int:
+    """Copy every item of one submission (with analyses and history) into another, in
+    SQL (a correction of a large inventory must not load it into memory)."""
+    now = utcnow()
+    items_table = cast(Table, PcbItem.__table__)
+    old = items_table.alias("old")
+    items = select(
+        *(old.c[k] for k in _ITEM_COPY),
+        literal(to_id).label("submission_id"),
+        # Copies are new records: new timestamps, first version.
+        literal(now, UTCDateTime()).label("created_at"),
+        literal(now, UTCDateTime()).label("updated_at"),
+        literal(1).label("version"),
+    ).where(old.c.submission_id == from_id)
+    names = [*_ITEM_COPY, "submission_id", "created_at", "updated_at", "version"]
+    result = cast(
+        CursorResult[Any], await session.execute(insert(items_table).from_select(names, items))
+    )
+    new = items_table.alias("new")
+    same_item = and_(
+        new.c.submission_id == to_id,
+        new.c.holder_id == old.c.holder_id,
+        new.c.manufacturer == old.c.manufacturer,
+        new.c.serial_number == old.c.serial_number,
+    )
+    for model, columns in ((PcbAnalysis, _ANALYSIS_COPY), (PcbStatusEvent, _EVENT_COPY)):
+        table = cast(Table, model.__table__)
+        rows = (
+            select(new.c.id, *(table.c[k] for k in columns))
+            .select_from(table)
+            .join(old, old.c.id == table.c.item_id)
+            .join(new, same_item)
+            .where(old.c.submission_id == from_id)
+        )
+        await session.execute(insert(table).from_select(["item_id", *columns], rows))
+    return int(result.rowcount or 0)

@@ -1,0 +1,173 @@
+"""Inventory API fixtures: callers of each role, through the real gateway with real tokens,
+and a small client that builds holders, sites, submissions and items."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from services.inventory.registry.rules import ruc_check_digit
+from tests.conftest import Tokens
+
+BASE = "/inventory/v1"
+PROBLEM = "application/problem+json"
+
+# client id, organisation, scopes
+MINEM = ("minem-test", "MINEM", "inventory:read inventory:write")
+PRODUCE = ("produce-test", "PRODUCE", "inventory:read inventory:write")
+MINAM = ("minam-test", "MINAM", "inventory:read inventory:review")
+OEFA = ("oefa-test", "OEFA", "inventory:read")
+
+_serials = itertools.count(1)
+
+
+def ruc(n: int, prefix: str = "20") -> str:
+    """A valid RUC (right check digit) built from ``n``."""
+    first_ten = f"{prefix}{n:08d}"
+    return first_ten + str(ruc_check_digit(first_ten))
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
+    """An RFC 9457 problem with this status (and slug)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM, response.headers
+    if slug is not None:
+        assert response.json()["type"].endswith("/" + slug), response.json()
+
+
+@dataclass
+class Caller:
+    """One client talking to the inventory through the gateway."""
+
+    gateway: httpx.AsyncClient
+    headers: dict[str, str]
+    org: str
+    etags: dict[str, str] = field(default_factory=dict)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        headers = self.headers | kwargs.pop("headers", {})
+        response = await self.gateway.get(BASE + path, headers=headers, **kwargs)
+        if response.status_code == 200 and "etag" in response.headers:
+            self.etags[path] = response.headers["etag"]
+        return response
+
+    async def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        headers = self.headers | kwargs.pop("headers", {})
+        return await self.gateway.post(BASE + path, json=json, headers=headers, **kwargs)
+
+    async def write(
+        self, method: str, path: str, json: Any = None, *, etag_of: str | None = None
+    ) -> httpx.Response:
+        """A write with If-Match from a fresh GET of ``etag_of`` (default ``path``)."""
+        current = await self.get(etag_of or path)
+        # A record the caller cannot read: try anyway, as a client guessing ids would.
+        tag = current.headers["etag"] if current.status_code == 200 else "*"
+        headers = self.headers | {"If-Match": tag}
+        return await self.gateway.request(method, BASE + path, json=json, headers=headers)
+
+    async def ok(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
+        """A write that must succeed; its JSON body."""
+        response = await self.write(method, path, json, **kwargs)
+        assert response.status_code in (200, 201, 204), response.text
+        return response.json() if response.content else None
+
+    # -- builders --------------------------------------------------------------------------
+
+    async def holder(self, n: int | None = None, **fields: Any) -> dict[str, Any]:
+        body = {
+            "ruc": ruc(n if n is not None else next(_serials) + 1000),
+            "name": "Holder " + str(n),
+            "sector": "electricity_distribution",
+            "is_public": False,
+        } | fields
+        response = await self.post("/holders", body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    async def site(self, holder_id: int, **fields: Any) -> dict[str, Any]:
+        body = {
+            "holder_id": holder_id,
+            "name": f"Site {next(_serials)}",
+            "address": "Av. Demo 1",
+            "ubigeo": "150112",
+            "latitude": "-12.05",
+            "longitude": "-77.04",
+            "site_type": "urban",
+        } | fields
+        response = await self.post("/sites", body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    async def submission(self, year: int = 2024, section: str = "pcb") -> dict[str, Any]:
+        response = await self.post("/submissions", {"year": year, "section": section})
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    async def item(self, submission_id: int, holder_id: int, site_id: int, **fields: Any) -> Any:
+        body = {
+            "holder_id": holder_id,
+            "site_id": site_id,
+            "equipment_type": "transformer",
+            "manufacturer": "ACME",
+            "serial_number": f"SN-{next(_serials)}",
+            "year_manufactured": 1980,
+            "fluid_volume_l": "300",
+            "total_mass_kg": "1200",
+        } | fields
+        response = await self.post(f"/submissions/{submission_id}/pcb-items", body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def analysis(self, item_id: int, **fields: Any) -> Any:
+        return await self.ok(
+            "POST", f"/pcb-items/{item_id}/analyses", fields, etag_of=f"/pcb-items/{item_id}"
+        )
+
+    async def move(self, submission_id: int, action: str, comment: str | None = None) -> Any:
+        return await self.write(
+            "POST",
+            f"/submissions/{submission_id}/{action}",
+            {"comment": comment} if comment is not None else {},
+            etag_of=f"/submissions/{submission_id}",
+        )
+
+
+@pytest.fixture
+async def minem(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
+    """MINEM's system: prepares and submits the electricity sector's PCB inventory."""
+    return Caller(gateway, await tokens.headers(*MINEM), "MINEM")
+
+
+@pytest.fixture
+async def produce(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
+    """Another organisation that writes its own inventory."""
+    return Caller(gateway, await tokens.headers(*PRODUCE), "PRODUCE")
+
+
+@pytest.fixture
+async def minam(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
+    """MINAM, the national focal point: reviews and validates."""
+    return Caller(gateway, await tokens.headers(*MINAM), "MINAM")
+
+
+@pytest.fixture
+async def oefa(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
+    """A reader without ownership: sees validated data only."""
+    return Caller(gateway, await tokens.headers(*OEFA), "OEFA")
+
+
+@pytest.fixture
+async def anonymous(gateway: httpx.AsyncClient) -> Caller:
+    """No token at all."""
+    return Caller(gateway, {}, "")
+
+
+async def validate(owner: Caller, reviewer: Caller, submission_id: int) -> None:
+    """Take a submission through submit, review and validation."""
+    for caller, action in ((owner, "submit"), (reviewer, "start-review"), (reviewer, "validate")):
+        response = await caller.move(submission_id, action)
+        assert response.status_code == 200, response.text

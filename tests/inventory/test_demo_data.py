@@ -1,0 +1,44 @@
+"""The demo inventory: a validated MINEM PCB submission with analyses, the DOMAIN.md
+factor catalogue, UP-POPs and mercury estimates; loading twice adds nothing."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from services.inventory.releases.models import EmissionFactor, MercuryEstimate, UpopsEstimate
+from services.inventory.seed import DEMO, load_demo
+from tests.inventory.conftest import Caller
+
+
+async def test_demo_shows_a_validated_inventory(inventory_app: FastAPI, anonymous: Caller) -> None:
+    data = json.loads(DEMO.read_text(encoding="utf-8"))
+    async with inventory_app.state.db.sessions() as session:
+        await load_demo(session, data)
+        await session.commit()
+        await load_demo(session, data)
+        await session.commit()
+        counts = [
+            await session.scalar(select(func.count()).select_from(m))
+            for m in (EmissionFactor, UpopsEstimate, MercuryEstimate)
+        ]
+    assert counts == [
+        len(data["emission_factors"]),
+        len(data["upops_estimates"]),
+        len(data["mercury_estimates"]),
+    ]
+    summary = (await anonymous.get("/public/national-summary", params={"year": 2024})).json()
+    pcb = summary["pcb"]
+    assert pcb["items"] == len(data["pcb_items"])
+    assert pcb["by_class"]["P1"]["items"] == 3  # Westinghouse, GE capacitor, drum (GC)
+    assert pcb["by_class"]["non_pcb"]["items"] == 1  # ABB, negative screening
+    assert pcb["flags"]["needs_gc_confirmation"] == 1  # Mitsubishi, positive screening only
+    air = summary["upops"]["by_source_group"]["6"]["air"]
+    assert Decimal(air["release_g_teq_per_year"]) == Decimal("0.4")  # 10 000 t x 40 µg/t
+    assert summary["upops"]["by_source_group"]["6"]["water"]["status"] == "not_determined"
+    assert "asgm" in summary["mercury"]["by_category"]
+    catalogue = [f for f in data["emission_factors"] if f["category"] == "1c"]
+    assert all("verify" in f["note"] and f["provenance"] for f in catalogue)

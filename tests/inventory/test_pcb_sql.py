@@ -1,0 +1,158 @@
+"""The SQL form of the PCB rules (filters and national figures) agrees with the Python
+rules on every boundary: exactly 50, 500 and 100 000 mg/kg, exactly 5 L and 0.05 L,
+missing values, screening bounds, and the deadlines."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import date
+from decimal import Decimal
+
+from fastapi import FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Numeric, String, create_engine, literal, select
+from sqlalchemy.types import Integer
+
+from services.inventory.cycles.models import Submission
+from services.inventory.pcb.classes import (
+    class_sql,
+    flag_sql,
+    item_class,
+    item_class_sql,
+    item_flags,
+)
+from services.inventory.pcb.models import PcbItem
+from services.inventory.pcb.rules import (
+    AnalysisMethod,
+    ComplianceFlag,
+    Concentration,
+    ConcentrationKind,
+    OperatingStatus,
+    Thresholds,
+    classify,
+)
+from services.inventory.registry.models import Holder, Site
+
+T = Thresholds()
+D = Decimal
+VALUES = [
+    None,
+    "0",
+    "2",
+    "49.999",
+    "50",
+    "50.001",
+    "499.999",
+    "500",
+    "500.001",
+    "99999.999",
+    "100000",
+    "100000.001",
+    "999999",
+]
+VOLUMES = [None, "0", "0.05", "0.051", "4.999", "5", "5.001", "850"]
+YEARS = [None, 1986, 1987]
+KINDS = [k.value for k in ConcentrationKind]
+
+
+async def test_sql_class_and_flags_agree_with_the_rules(inventory_app: FastAPI) -> None:
+    rng = random.Random(20250203)
+    async with inventory_app.state.db.sessions() as session:
+        holder = Holder(ruc="20100326796", name="H", sector="other", is_public=False, org_code="X")
+        session.add(holder)
+        await session.flush()
+        site = Site(holder_id=holder.id, name="S", address="A", ubigeo="150101", site_type="urban")
+        submission = Submission(
+            org_code="X", year=2024, section="pcb", status="draft", created_by="t"
+        )
+        session.add_all([site, submission])
+        await session.flush()
+        n = 0
+        for kind, value, volume, year in itertools.product(KINDS, VALUES, VOLUMES, YEARS):
+            if (kind == "unknown") != (value is None):
+                continue
+            n += 1
+            source = {"measured": rng.choice(["gc", "nameplate"]), "unknown": None}.get(
+                kind, "screening"
+            )
+            session.add(
+                PcbItem(
+                    submission_id=submission.id,
+                    holder_id=holder.id,
+                    site_id=site.id,
+                    org_code="X",
+                    department_code="15",
+                    equipment_type="transformer",
+                    manufacturer="M",
+                    serial_number=f"S{n}",
+                    year_manufactured=year,
+                    fluid_volume_l=None if volume is None else D(volume),
+                    conc_kind=kind,
+                    conc_value_mg_per_kg=None if value is None else D(value),
+                    conc_source=source,
+                    status=rng.choice(list(OperatingStatus)).value,
+                    labelled=rng.random() < 0.5,
+                    in_food_feed_area=rng.random() < 0.3,
+                )
+            )
+        await session.flush()
+        cls = item_class_sql(T)
+        rows = (await session.execute(select(PcbItem, cls))).all()
+        assert len(rows) == n > 800
+        for item, sql_class in rows:
+            assert sql_class == item_class(item, T).value, (
+                item.conc_kind,
+                item.conc_value_mg_per_kg,
+                item.fluid_volume_l,
+                item.year_manufactured,
+            )
+        for as_of in (date(2025, 12, 31), date(2026, 1, 1), date(2028, 12, 31), date(2029, 1, 1)):
+            for flag in ComplianceFlag:
+                flagged = set(
+                    await session.scalars(select(PcbItem.id).where(flag_sql(flag, T, as_of, cls)))
+                )
+                expected = {item.id for item, _ in rows if flag in item_flags(item, T, as_of)}
+                assert flagged == expected, (flag, as_of)
+        await session.rollback()
+
+
+_engine = create_engine("sqlite://")
+_value = st.one_of(
+    st.none(),
+    st.decimals(min_value=0, max_value=1_000_000, places=3, allow_nan=False),
+    st.sampled_from([D(v) for v in VALUES if v is not None]),
+)
+_volume = st.one_of(
+    st.none(),
+    st.decimals(min_value=0, max_value=100_000, places=3, allow_nan=False),
+    st.sampled_from([D(v) for v in VOLUMES if v is not None]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(list(ConcentrationKind)),
+    value=_value,
+    volume=_volume,
+    year=st.one_of(st.none(), st.integers(1950, 2020)),
+)
+def test_sql_case_matches_classify_for_any_item(
+    kind: ConcentrationKind, value: Decimal | None, volume: Decimal | None, year: int | None
+) -> None:
+    source = (
+        AnalysisMethod.SCREENING
+        if kind in (ConcentrationKind.ABOVE, ConcentrationKind.BELOW)
+        else AnalysisMethod.GC
+    )
+    expected = classify(Concentration(kind, value, source), volume, year, T)
+    expr = class_sql(
+        T,
+        kind=literal(kind.value, String()),
+        value=literal(value, Numeric(14, 3)),
+        volume=literal(volume, Numeric(12, 3)),
+        year=literal(year, Integer()),
+    )
+    with _engine.connect() as conn:
+        assert conn.scalar(select(expr)) == expected.value
