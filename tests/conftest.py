@@ -44,6 +44,7 @@ METADATA: dict[str, MetaData] = {
     "gateway": GatewayBase.metadata,
 }
 POSTGRES_URL = os.environ.get("ENLACE_TEST_POSTGRES_URL", "").rstrip("/")
+DB_PREFIX = os.environ.get("ENLACE_TEST_DB_PREFIX", "enlace_test_")
 
 
 def on_postgres() -> bool:
@@ -52,9 +53,10 @@ def on_postgres() -> bool:
 
 
 def database_url(name: str, tmp_dir: Path) -> str:
-    """The URL of test database ``name`` (``enlace_test_<name>`` on PostgreSQL)."""
+    """The URL of test database ``name`` (``enlace_test_<name>`` on PostgreSQL; the prefix
+    can be changed with ENLACE_TEST_DB_PREFIX so that two runs on one server do not meet)."""
     if POSTGRES_URL:
-        return f"{POSTGRES_URL}/enlace_test_{name}"
+        return f"{POSTGRES_URL}/{DB_PREFIX}{name}"
     return f"sqlite+aiosqlite:///{tmp_dir / f'{name}.db'}"
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import (
     METADATA,
+    DB_PREFIX,
     POSTGRES_URL,
     SERVICES,
     alembic_config,
@@ -29,7 +30,7 @@ from tests.conftest import (
 def scratch_url(tmp_path: Path) -> str:
     """An empty database of its own (so the shared test databases stay migrated)."""
     url = (
-        f"{POSTGRES_URL}/enlace_test_migrations"
+        f"{POSTGRES_URL}/{DB_PREFIX}migrations"
         if POSTGRES_URL
         else f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
     )
