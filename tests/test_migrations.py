@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import (
-    METADATA,
     DB_PREFIX,
+    METADATA,
     POSTGRES_URL,
     SERVICES,
     alembic_config,
