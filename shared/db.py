@@ -116,7 +116,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit happens before the response is sent, so a caller never gets
+# a 2xx for a change that then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 class VersionedMixin:

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
@@ -176,6 +177,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             errors=_clean_errors(exc.errors()),
         )
 
+    async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
+        # A constraint the checks before it did not catch (often a concurrent writer): the
+        # caller's request conflicts with the stored data. No SQL in the answer.
+        return problem_response(
+            409,
+            "conflict",
+            detail="The change conflicts with stored data (a duplicate or a missing reference).",
+            instance=request.url.path,
+        )
+
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(IntegrityError, on_integrity)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -15,7 +15,9 @@ from services.cooperation.app import create_app as create_cooperation
 from services.cooperation.settings import CooperationSettings
 from services.gateway.keys import KeyStore
 from services.inventory.app import create_app as create_inventory
+from services.inventory.registry.models import Holder
 from services.inventory.settings import InventorySettings
+from shared.db import SessionDep
 from shared.logging import configure_logging
 from tests.conftest import asgi_client
 
@@ -173,3 +175,25 @@ async def test_one_json_access_log_line_per_request_with_request_id(
     assert access[0]["duration_ms"] >= 0
     assert access[0]["client_id"] == "direct-test"
     assert access[0]["org"] == "MINAM"
+
+
+async def test_a_failed_commit_never_answers_2xx(
+    inventory_settings: InventorySettings, keys_dir: Path, direct_headers: dict[str, str]
+) -> None:
+    """The session commits before the response goes out: a write that fails at commit time
+    is a 409 problem, not a 201 followed by a silent rollback."""
+    app = create_inventory(inventory_settings, key_source=KeyStore(keys_dir))
+
+    @app.post("/dup", status_code=201)
+    async def dup(session: SessionDep) -> dict[str, str]:
+        for _ in range(2):  # the same RUC twice: the unique constraint fails at commit
+            session.add(
+                Holder(ruc="20131368829", name="x", sector="mining", is_public=False, org_code="X")
+            )
+        return {"status": "created"}
+
+    async with app.router.lifespan_context(app), asgi_client(app, "http://svc") as client:
+        response = await client.post("/dup", headers=direct_headers)
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM
+    assert "INSERT" not in response.text
