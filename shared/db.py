@@ -119,6 +119,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a caller never gets
 # a 2xx for a change that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# For read routes that stream their answer (CSV, GeoJSON, XML): the session must live until
+# the last byte is sent. Never for writes.
+StreamingSessionDep = Annotated[AsyncSession, Depends(get_session, scope="request")]
 
 
 class VersionedMixin:

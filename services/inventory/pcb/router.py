@@ -64,7 +64,7 @@ from services.inventory.routing import (
     responses,
 )
 from shared.conditional import etag, require_if_match
-from shared.db import SessionDep, utcnow
+from shared.db import SessionDep, StreamingSessionDep, utcnow
 from shared.exports import csv_stream, wants_csv
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
@@ -155,7 +155,7 @@ async def _csv_rows(
 async def list_items(
     request: Request,
     response: Response,
-    session: SessionDep,
+    session: StreamingSessionDep,
     principal: Principal = READ,
     submission_id: OptionalId = None,
     org: OrgQuery = None,

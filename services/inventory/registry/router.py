@@ -41,7 +41,7 @@ from services.inventory.routing import (
 )
 from services.inventory.vocabulary import Sector
 from shared.conditional import require_if_match
-from shared.db import SessionDep
+from shared.db import SessionDep, StreamingSessionDep
 from shared.exports import csv_stream, wants_csv
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
@@ -187,7 +187,7 @@ async def _site_rows(session: SessionDep, stmt: Select[Site]) -> AsyncIterator[S
 async def list_sites(
     request: Request,
     response: Response,
-    session: SessionDep,
+    session: StreamingSessionDep,
     principal: Principal = READ,
     holder_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     department: Department = None,
