@@ -187,6 +187,8 @@ def run_proxy_bench(
     The token is minted here and added to ``options.headers`` (an ``Authorization`` given
     there wins); ``gateway_env``/``inventory_env`` add or override server settings.
     """
+    if not transports:
+        raise ValueError("at least one gateway transport is needed (it issues the token)")
     with Stack(options.pinning, postgres_url=postgres_url) as stack:
         log_flag = "true" if access_log else "false"
         inventory_port = free_port()
