@@ -17,7 +17,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -114,14 +114,13 @@ def keys_from_jwks(jwks: Mapping[str, Any]) -> dict[str, PublicKey]:
 
 
 class StaticKeys:
-    """Keys given by configuration (a JWK Set), or by a callable that returns the current set."""
+    """Keys given by configuration (a JWK Set), parsed once."""
 
-    def __init__(self, jwks: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
-        self._jwks = jwks
+    def __init__(self, jwks: Mapping[str, Any]) -> None:
+        self._keys = keys_from_jwks(jwks)
 
     async def get(self, kid: str) -> PublicKey | None:
-        jwks = self._jwks() if callable(self._jwks) else self._jwks
-        return keys_from_jwks(jwks).get(kid)
+        return self._keys.get(kid)
 
 
 class JwksClient:
