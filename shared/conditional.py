@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from shared.problems import Problem
+
+
+T = TypeVar("T")
 
 
 def etag(*parts: object) -> str:
@@ -51,3 +55,19 @@ def require_if_match(request: Request, current: str) -> None:
 def combined_etag(parts: Iterable[object]) -> str:
     """An ETag for a collection page (changes whenever any member changes)."""
     return etag(*parts)
+
+
+def tagged(response: Response, body: T, tag: str) -> T:
+    """``body`` with its ETag set on the route's injected ``response``."""
+    response.headers["ETag"] = tag
+    return body
+
+
+def read_answer(request: Request, response: Response, body: T, tag: str) -> T | Response:
+    """``body`` with its ETag, or an empty 304 when the caller already holds ``tag``.
+
+    The 304 is a bare ``Response``: it has no body for the response model to check.
+    """
+    if not_modified(request, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    return tagged(response, body, tag)

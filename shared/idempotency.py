@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -100,3 +102,62 @@ async def remember(
             response_json=json.dumps(body, default=str),
         )
     )
+
+
+@dataclass
+class Once:
+    """One request's Idempotency-Key flow, the only one the services use:
+
+    ``first = await once.replay()`` gives the stored answer to a retry (return it as it is),
+    then ``once.keep(answer, status)`` stores a new answer in the same transaction as the
+    change, so that both commit or neither does. Without a key both do nothing.
+    """
+
+    session: AsyncSession
+    table: type[Any]
+    client_id: str
+    key: str | None
+    request_sha256: str
+
+    async def replay(self) -> JSONResponse | None:
+        if self.key is None:
+            return None
+        return await replay(
+            self.session,
+            self.table,
+            client_id=self.client_id,
+            key=self.key,
+            request_sha256=self.request_sha256,
+        )
+
+    async def keep(self, answer: BaseModel | dict[str, Any], status: int) -> None:
+        if self.key is None:
+            return
+        body = answer.model_dump(mode="json") if isinstance(answer, BaseModel) else answer
+        await remember(
+            self.session,
+            self.table,
+            client_id=self.client_id,
+            key=self.key,
+            request_sha256=self.request_sha256,
+            status=status,
+            body=body,
+        )
+
+
+async def once(
+    request: Request,
+    session: AsyncSession,
+    table: type[Any],
+    client_id: str,
+    *,
+    fingerprint: bytes | None = None,
+) -> Once:
+    """The Idempotency-Key flow of ``request`` (400 for an unusable key). The key is bound
+    to ``fingerprint`` (default: the request body), so reusing it for another request is a
+    422."""
+    key = idempotency_key(request)
+    digest = ""
+    if key is not None:
+        digest = body_digest(await request.body() if fingerprint is None else fingerprint)
+    return Once(session, table, client_id, key, digest)

@@ -52,6 +52,31 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return values
 
 
+INT32 = 2**31
+
+
+def _cursor_value_ok(column: Any, value: Any) -> bool:
+    if isinstance(column.type, UTCDateTime):
+        if not isinstance(value, str):
+            return False
+        try:
+            return datetime.fromisoformat(value).tzinfo is not None
+        except ValueError:
+            return False
+    return isinstance(value, int) and not isinstance(value, bool) and -INT32 <= value < INT32
+
+
+def check_cursor(cursor: str | None, order: Sequence[Any]) -> None:
+    """400 unless ``cursor`` holds values of the types of ``order`` (timestamps and 32-bit
+    integers): a forged cursor must never reach the database as, say, a string compared
+    with an integer column. ``None`` (the first page) passes."""
+    if cursor is None:
+        return
+    values = decode_cursor(cursor, len(order))
+    if not all(_cursor_value_ok(c, v) for c, v in zip(order, values, strict=True)):
+        raise Problem(400, "invalid-cursor", "The cursor is not one this API issued.")
+
+
 def next_link(url: URL, cursor: str | None) -> dict[str, str]:
     """The ``Link: <...>; rel="next"`` header for a page, or nothing on the last page."""
     if cursor is None:

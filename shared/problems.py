@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
@@ -187,7 +188,20 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
+    async def on_stale(request: Request, exc: Exception) -> JSONResponse:
+        # The version check of an optimistic update lost to a concurrent writer (SQLite has
+        # no row locks, so the If-Match check alone cannot see it): the same answer as a
+        # stale If-Match.
+        return problem_response(
+            412,
+            "precondition-failed",
+            detail="The record changed meanwhile; read it again and retry.",
+            instance=request.url.path,
+        )
+
     app.add_exception_handler(Problem, on_problem)
+    # The database's own refusals, mapped once for every service: routes never catch them.
     app.add_exception_handler(IntegrityError, on_integrity)
+    app.add_exception_handler(StaleDataError, on_stale)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)

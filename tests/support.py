@@ -1,0 +1,27 @@
+"""What every test module checks the same way: problem answers and a port nobody listens on."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+
+PROBLEM = "application/problem+json"
+PROBLEMS = "https://enlace.example/problems/"
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
+    """``response`` is an RFC 9457 problem with ``status`` (and the type ``slug``)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers
+    body = response.json()
+    assert body["status"] == status, body
+    if slug is not None:
+        assert body["type"] == PROBLEMS + slug, body
+
+
+def closed_port() -> int:
+    """A local TCP port that was free a moment ago: connecting to it is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
