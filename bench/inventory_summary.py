@@ -38,7 +38,7 @@ from bench.inventory_common import (
     sqlalchemy_url,
 )
 from services.inventory.app import create_app
-from services.inventory.cycles.rules import Section
+from services.inventory.submissions.rules import Section
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.reports import cells, queries, service
 from services.inventory.reports.queries import Scope

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.cycles.models import Submission
-from services.inventory.cycles.rules import Section, SubmissionStatus, is_editable
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section, SubmissionStatus, is_editable
 from services.inventory.pcb.models import PcbItem
 from services.inventory.registry.models import Holder
 from shared.problems import Problem

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.inventory.changes import router as changes_router
-from services.inventory.cycles.router import router as cycles_router
+from services.inventory.submissions.router import router as submissions_router
 from services.inventory.imports.router import router as imports_router
 from services.inventory.pcb.router import router as pcb_router
 from services.inventory.registry.router import router as registry_router
@@ -69,7 +69,7 @@ def create_app(
         key_source=key_source,
         routers=[
             registry_router,
-            cycles_router,
+            submissions_router,
             pcb_router,
             imports_router,
             upops_router,

@@ -1,6 +1,6 @@
 """Every inventory model, imported so the metadata is complete (Alembic, tests)."""
 
-from services.inventory.cycles.models import Submission, SubmissionEvent
+from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.history import ChangeRecord, IdempotencyKey
 from services.inventory.pcb.models import (
     FluidDensity,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.cycles.models import Submission, SubmissionEvent
+from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Numeric, String, create_engine, literal, select
 from sqlalchemy.types import Integer
 
-from services.inventory.cycles.models import Submission
+from services.inventory.submissions.models import Submission
 from services.inventory.pcb.classes import (
     class_sql,
     flag_sql,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from services.inventory.access import editable_submission
-from services.inventory.cycles.rules import Section
+from services.inventory.submissions.rules import Section
 from services.inventory.history import IdempotencyKey, record_change
 from services.inventory.imports.readers import (
     FileFormat,

@@ -16,7 +16,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.cycles.models import Submission
+from services.inventory.submissions.models import Submission
 from services.inventory.imports.rows import ImportRow
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (

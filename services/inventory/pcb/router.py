@@ -14,9 +14,9 @@ from services.inventory.access import (
     editable_submission,
     submission_visible,
 )
-from services.inventory.cycles.models import Submission
-from services.inventory.cycles.rules import Section
-from services.inventory.cycles.service import counts_nationally, current_ids
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section
+from services.inventory.submissions.service import counts_nationally, current_ids
 from services.inventory.history import record_change, snapshot
 from services.inventory.pcb import service
 from services.inventory.pcb.classes import (

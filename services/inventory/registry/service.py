@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import check_owner, holder_visible
-from services.inventory.cycles.models import Submission
-from services.inventory.cycles.rules import SubmissionStatus
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import SubmissionStatus
 from services.inventory.history import record_change, snapshot
 from services.inventory.pcb.classes import item_class_sql
 from services.inventory.pcb.models import PcbItem

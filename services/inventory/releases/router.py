@@ -14,9 +14,9 @@ from services.inventory.access import (
     editable_submission,
     submission_visible,
 )
-from services.inventory.cycles.models import Submission
-from services.inventory.cycles.rules import Section
-from services.inventory.cycles.service import counts_nationally
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section
+from services.inventory.submissions.service import counts_nationally
 from services.inventory.releases import service
 from services.inventory.releases.models import EmissionFactor, MercuryEstimate, UpopsEstimate
 from services.inventory.releases.rules import Vector

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.cycles.models import Submission
+from services.inventory.submissions.models import Submission
 from services.inventory.history import record_change, snapshot
 from services.inventory.registry.models import Holder
 from services.inventory.releases.models import (

@@ -4,7 +4,7 @@ never by loading records into Python): PCB items and tonnes by class and status,
 category and pathway; nationally, by department, by holder, and across years.
 
 Only validated data counts: the latest validated version of each organisation's
-submission for the year and section (``cycles.service.current_ids``), unless a caller
+submission for the year and section (``submissions.service.current_ids``), unless a caller
 previews one submission it may see.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.cycles.models import Submission
-from services.inventory.cycles.rules import Section
-from services.inventory.cycles.service import counts_nationally, current_ids
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section
+from services.inventory.submissions.service import counts_nationally, current_ids
 from services.inventory.pcb.models import FluidDensity, PcbItem, PcbThresholds
 from services.inventory.pcb.rules import (
     PCB_CLASSES,

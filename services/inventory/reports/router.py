@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from services.inventory.access import visible_submission
-from services.inventory.cycles.rules import Section
+from services.inventory.submissions.rules import Section
 from services.inventory.reports import queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (

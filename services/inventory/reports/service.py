@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.cycles.models import Submission
-from services.inventory.cycles.rules import Section
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.models import PcbItem
 from services.inventory.registry.models import Holder

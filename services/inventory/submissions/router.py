@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from services.inventory.access import submission_visible, visible_submission
-from services.inventory.cycles import service
-from services.inventory.cycles.models import Submission, SubmissionEvent
-from services.inventory.cycles.rules import Section, SubmissionStatus
-from services.inventory.cycles.schemas import (
+from services.inventory.submissions import service
+from services.inventory.submissions.models import Submission, SubmissionEvent
+from services.inventory.submissions.rules import Section, SubmissionStatus
+from services.inventory.submissions.schemas import (
     CommentIn,
     CorrectionIn,
     ReturnIn,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.inventory.cycles.rules import (
+from services.inventory.submissions.rules import (
     TRANSITIONS,
     Section,
     SubmissionStatus,

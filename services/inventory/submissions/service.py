@@ -8,8 +8,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import WRITE, check_owner, is_reviewer
-from services.inventory.cycles.models import Submission, SubmissionEvent
-from services.inventory.cycles.rules import (
+from services.inventory.submissions.models import Submission, SubmissionEvent
+from services.inventory.submissions.rules import (
     TRANSITIONS,
     Actor,
     Section,
@@ -17,7 +17,7 @@ from services.inventory.cycles.rules import (
     WorkflowError,
     check_transition,
 )
-from services.inventory.cycles.schemas import SubmissionOut
+from services.inventory.submissions.schemas import SubmissionOut
 from services.inventory.history import record_change, snapshot
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.service import copy_items

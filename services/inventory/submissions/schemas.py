@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.inventory.cycles.rules import Section, SubmissionStatus
+from services.inventory.submissions.rules import Section, SubmissionStatus
 from services.inventory.registry.schemas import StrictModel
 
 Year = Field(ge=1990, le=2100, description="Reporting year")
