@@ -11,9 +11,8 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 
 from services.inventory.history import ChangeRecord
-from services.inventory.routing import check_cursor
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page, next_link
+from shared.pagination import CursorQuery, LimitQuery, Page, check_cursor, keyset_page, next_link
 from shared.security import Principal, require_scopes
 
 router = APIRouter(prefix="/v1", tags=["history"])
@@ -76,8 +75,7 @@ async def list_changes(
         stmt = stmt.where(ChangeRecord.entity_id == entity_id)
     if since is not None:
         stmt = stmt.where(ChangeRecord.at >= since)
-    if cursor is not None:
-        check_cursor(cursor, [ChangeRecord.id])
+    check_cursor(cursor, [ChangeRecord.id])
     rows, next_cursor = await keyset_page(
         session, stmt, [ChangeRecord.id], cursor=cursor, limit=limit
     )

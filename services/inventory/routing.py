@@ -1,11 +1,12 @@
 """Small helpers the inventory routes share: documented error responses, ETag answers,
-idempotent creation, explicit commits."""
+idempotent creation, keyset pages, common query parameters."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -15,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.history import IdempotencyKey
 from shared.conditional import etag, not_modified
-from shared.db import UTCDateTime
-from shared.idempotency import body_digest, idempotency_key, remember, replay
-from shared.pagination import decode_cursor, keyset_page, next_link
-from shared.problems import Problem
+from shared.idempotency import once
+from shared.pagination import check_cursor, keyset_page, next_link
 from shared.security import Principal
+
+M = TypeVar("M", bound=BaseModel)
 
 _DESCRIPTIONS = {
     304: "Not modified (the ETag in If-None-Match is current)",
@@ -72,6 +73,32 @@ def read_response(request: Request, body: BaseModel, tag: str) -> Response:
     return json_response(body, tag=tag)
 
 
+async def create_once(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+    create: Callable[[], Awaitable[tuple[M, str | None]]],
+    *,
+    status: int = 201,
+) -> M | JSONResponse:
+    """Run ``create`` once per Idempotency-Key and answer its model (status and ETag on the
+    route's ``response``). A retry with the same key and body gets the first answer again
+    (a bare Response: the stored replay), another body a 422. The session dependency
+    commits before the answer is sent, so it is never a 201 for something a failed commit
+    lost."""
+    flow = await once(request, session, IdempotencyKey, principal.client_id)
+    first = await flow.replay()
+    if first is not None:
+        return first  # an idempotent replay: the first answer, as it was stored
+    body, tag = await create()
+    await flow.keep(body, status)
+    response.status_code = status
+    if tag is not None:
+        response.headers["ETag"] = tag
+    return body
+
+
 async def idempotent_create(
     request: Request,
     session: AsyncSession,
@@ -80,31 +107,13 @@ async def idempotent_create(
     *,
     status: int = 201,
 ) -> JSONResponse:
-    """Run ``create`` once per Idempotency-Key: a retry with the same key and body gets the
-    first answer, another body a 422. Commits before answering, so the answer is never a
-    201 for something a failed commit lost."""
-    key = idempotency_key(request)
-    digest = body_digest(await request.body()) if key else ""
-    if key:
-        first = await replay(
-            session, IdempotencyKey, client_id=principal.client_id, key=key, request_sha256=digest
-        )
-        if first is not None:
-            return first
-    body, tag = await create()
-    content = body.model_dump(mode="json")
-    if key:
-        await remember(
-            session,
-            IdempotencyKey,
-            client_id=principal.client_id,
-            key=key,
-            request_sha256=digest,
-            status=status,
-            body=content,
-        )
-    await session.commit()
-    return json_response(content, status=status, tag=tag)
+    """``create_once`` answering a ready JSON response (for routes not yet returning
+    models)."""
+    scratch = Response()
+    answer = await create_once(request, scratch, session, principal, create, status=status)
+    if isinstance(answer, JSONResponse):
+        return answer
+    return json_response(answer, status=status, tag=scratch.headers.get("etag"))
 
 
 async def commit_and_respond(
@@ -113,6 +122,23 @@ async def commit_and_respond(
     """Commit, then answer: a commit failure is never reported as a success."""
     await session.commit()
     return json_response(body, status=status, tag=tag)
+
+
+def typed(endpoint: Callable[..., Any], **annotations: Any) -> None:
+    """Give a route built by a factory its concrete types, as FastAPI reads them from the
+    signature: ``annotations`` by parameter name (e.g. ``body=UpopsEstimateIn``), and
+    ``filter``, an extra query parameter placed before ``updated_since`` (so the OpenAPI
+    parameters keep their order) and received in the endpoint's ``**kwargs``."""
+    signature = inspect.signature(endpoint)
+    extra: inspect.Parameter | None = annotations.pop("filter", None)
+    params = []
+    for p in signature.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            continue
+        if extra is not None and p.name == "updated_since":
+            params.append(extra)
+        params.append(p.replace(annotation=annotations.get(p.name, p.annotation)))
+    endpoint.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
 
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="Record id")]
@@ -133,28 +159,6 @@ Department = Annotated[
 ]
 
 
-INT32 = 2**31
-
-
-def _cursor_value_ok(column: Any, value: Any) -> bool:
-    if isinstance(column.type, UTCDateTime):
-        if not isinstance(value, str):
-            return False
-        try:
-            return datetime.fromisoformat(value).tzinfo is not None
-        except ValueError:
-            return False
-    return isinstance(value, int) and not isinstance(value, bool) and -INT32 <= value < INT32
-
-
-def check_cursor(cursor: str, order: list[Any]) -> None:
-    """400 unless ``cursor`` holds values of the right types for ``order`` (a forged cursor
-    must not reach the database as a string compared with an integer column)."""
-    values = decode_cursor(cursor, len(order))
-    if not all(_cursor_value_ok(c, v) for c, v in zip(order, values, strict=True)):
-        raise Problem(400, "invalid-cursor", "The cursor is not one this API issued.")
-
-
 async def list_page(
     request: Request,
     response: Response,
@@ -172,8 +176,7 @@ async def list_page(
         order = [entity.updated_at, entity.id]
     else:
         order = [entity.id]
-    if cursor is not None:
-        check_cursor(cursor, order)
+    check_cursor(cursor, order)
     rows, next_cursor = await keyset_page(session, stmt, order, cursor=cursor, limit=limit)
     response.headers.update(next_link(request.url, next_cursor))
     return rows, next_cursor

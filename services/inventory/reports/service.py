@@ -11,13 +11,11 @@ from typing import Any
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.submissions.models import Submission
-from services.inventory.submissions.rules import Section
+from services.inventory.mercury.models import MercuryEstimate
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.models import PcbItem
 from services.inventory.registry.models import Holder
 from services.inventory.registry.rules import DEPARTMENTS
-from services.inventory.releases.models import MercuryEstimate, UpopsEstimate
 from services.inventory.reports import queries
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
@@ -32,6 +30,9 @@ from services.inventory.reports.schemas import (
     UpopsSummaryOut,
     YearSummaryOut,
 )
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section
+from services.inventory.upops.models import UpopsEstimate
 from shared.pagination import encode_cursor
 
 

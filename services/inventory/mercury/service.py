@@ -1,0 +1,140 @@
+"""Mercury release estimates: plain functions, session first. Input and pathways are
+computed by ``rules`` and stored in the same transaction as any change to the estimate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.inventory.estimates.rules import UnitMismatch, check_units
+from services.inventory.estimates.service import (
+    check_holder,
+    copy_estimates,
+    record_estimate_change,
+    release_rows,
+    unprocessable,
+)
+from services.inventory.history import snapshot
+from services.inventory.mercury.models import MercuryEstimate, MercuryRelease
+from services.inventory.mercury.rules import (
+    DistributionError,
+    Pathway,
+    distribute,
+    mercury_input_kg,
+)
+from services.inventory.mercury.schemas import (
+    MercuryEstimateIn,
+    MercuryEstimateOut,
+    MercuryEstimatePatch,
+    PathwayRelease,
+)
+from services.inventory.submissions.models import Submission
+from shared.security import Principal
+
+
+def _mercury_rows(
+    estimate: MercuryEstimate, distribution: dict[Pathway, Decimal]
+) -> list[MercuryRelease]:
+    try:
+        check_units(estimate.activity_unit, estimate.input_factor_unit)
+    except UnitMismatch as exc:
+        raise unprocessable("activity_unit", str(exc)) from None
+    estimate.input_kg_per_year = mercury_input_kg(
+        estimate.activity_rate, estimate.input_factor_kg_per_unit
+    )
+    try:
+        parts = distribute(estimate.input_kg_per_year, distribution)
+    except DistributionError as exc:
+        raise unprocessable("distribution", str(exc)) from None
+    return [
+        MercuryRelease(
+            estimate_id=estimate.id,
+            pathway=pathway.value,
+            distribution_factor=distribution.get(pathway, Decimal(0)),
+            release_kg_per_year=parts[pathway],
+        )
+        for pathway in Pathway
+    ]
+
+
+async def _store_mercury(
+    session: AsyncSession, estimate: MercuryEstimate, distribution: dict[Pathway, Decimal]
+) -> list[MercuryRelease]:
+    rows = _mercury_rows(estimate, distribution)
+    await session.execute(delete(MercuryRelease).where(MercuryRelease.estimate_id == estimate.id))
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def mercury_releases(session: AsyncSession, estimate_id: int) -> list[MercuryRelease]:
+    """An estimate's pathway rows."""
+    return await release_rows(session, MercuryRelease, estimate_id)
+
+
+def mercury_out(estimate: MercuryEstimate, rows: Sequence[MercuryRelease]) -> MercuryEstimateOut:
+    """The API view of a mercury estimate."""
+    order = list(Pathway)
+    releases = {
+        r.pathway: PathwayRelease(
+            distribution_factor=r.distribution_factor, release_kg_per_year=r.release_kg_per_year
+        )
+        for r in sorted(rows, key=lambda r: order.index(Pathway(r.pathway)))
+    }
+    fields = {
+        k: getattr(estimate, k) for k in MercuryEstimateOut.model_fields if hasattr(estimate, k)
+    }
+    return MercuryEstimateOut(**fields, releases=releases)
+
+
+async def create_mercury(
+    session: AsyncSession, principal: Principal, submission: Submission, data: MercuryEstimateIn
+) -> tuple[MercuryEstimate, list[MercuryRelease]]:
+    """Add a mercury estimate to an editable mercury submission."""
+    await check_holder(session, submission, data.holder_id)
+    estimate = MercuryEstimate(
+        **data.model_dump(exclude={"distribution"}),
+        submission_id=submission.id,
+        org_code=submission.org_code,
+        input_kg_per_year=Decimal(0),
+    )
+    _mercury_rows(estimate, data.distribution)  # validate before anything is written
+    session.add(estimate)
+    await session.flush()
+    rows = await _store_mercury(session, estimate, data.distribution)
+    record_estimate_change(session, principal, estimate, "create")
+    return estimate, rows
+
+
+async def update_mercury(
+    session: AsyncSession,
+    principal: Principal,
+    submission: Submission,
+    estimate: MercuryEstimate,
+    patch: MercuryEstimatePatch,
+) -> list[MercuryRelease]:
+    """Change a mercury estimate and recompute input and pathways."""
+    before = snapshot(estimate)
+    changes = patch.model_dump(exclude_unset=True)
+    await check_holder(session, submission, changes.get("holder_id"))
+    distribution = changes.pop("distribution", None)
+    if distribution is None:
+        distribution = {
+            Pathway(r.pathway): r.distribution_factor
+            for r in await mercury_releases(session, estimate.id)
+        }
+    for name, value in changes.items():
+        setattr(estimate, name, value)
+    rows = await _store_mercury(session, estimate, distribution)
+    record_estimate_change(session, principal, estimate, "update", before)
+    return rows
+
+
+async def copy_mercury(session: AsyncSession, *, from_id: int, to_id: int) -> int:
+    """Copy every mercury estimate (with its pathways) into a correction."""
+    return await copy_estimates(
+        session, MercuryEstimate, MercuryRelease, from_id=from_id, to_id=to_id
+    )
