@@ -4,7 +4,7 @@ idempotent creation, keyset pages, common query parameters."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -124,21 +124,37 @@ async def commit_and_respond(
     return json_response(body, status=status, tag=tag)
 
 
-def typed(endpoint: Callable[..., Any], **annotations: Any) -> None:
-    """Give a route built by a factory its concrete types, as FastAPI reads them from the
-    signature: ``annotations`` by parameter name (e.g. ``body=UpopsEstimateIn``), and
-    ``filter``, an extra query parameter placed before ``updated_since`` (so the OpenAPI
-    parameters keep their order) and received in the endpoint's ``**kwargs``."""
+def typed(
+    endpoint: Callable[..., Any],
+    *,
+    insert: Sequence[inspect.Parameter] = (),
+    before: str = "",
+    **annotations: Any,
+) -> None:
+    """Give a route built by a factory its concrete parameters, as FastAPI reads them from
+    the signature: ``annotations`` by parameter name (e.g. ``body=UpopsEstimateIn``), and
+    the ``insert`` parameters placed before the one named ``before`` (at the end without
+    it; so that the OpenAPI parameters keep their order), which the endpoint receives in
+    its ``**kwargs``."""
     signature = inspect.signature(endpoint)
-    extra: inspect.Parameter | None = annotations.pop("filter", None)
-    params = []
+    params: list[inspect.Parameter] = []
     for p in signature.parameters.values():
         if p.kind is p.VAR_KEYWORD:
             continue
-        if extra is not None and p.name == "updated_since":
-            params.append(extra)
+        if p.name == before:
+            params.extend(insert)
         params.append(p.replace(annotation=annotations.get(p.name, p.annotation)))
+    if before not in signature.parameters:
+        params.extend(insert)
     endpoint.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+
+
+def query_param(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    """A parameter for ``typed``'s ``insert``: a query parameter unless ``annotation`` says
+    otherwise."""
+    return inspect.Parameter(
+        name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation
+    )
 
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="Record id")]

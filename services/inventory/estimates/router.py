@@ -168,7 +168,7 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
         estimate, _ = await editable(request, session, principal, estimate_id)
         await delete_estimate(session, principal, estimate, kind.releases)
 
-    typed(list_estimates, filter=kind.list_filter)
+    typed(list_estimates, insert=[kind.list_filter], before="updated_since")
     typed(add_estimate, body=in_model)
     typed(change_estimate, body=patch_model)
     plural = kind.label.replace("estimate", "estimates")

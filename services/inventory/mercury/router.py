@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 from fastapi import APIRouter
 
 from services.inventory.estimates.router import EstimateKind, estimate_routes
@@ -14,6 +12,7 @@ from services.inventory.mercury.schemas import (
     MercuryEstimateOut,
     MercuryEstimatePatch,
 )
+from services.inventory.routing import query_param
 from services.inventory.submissions.rules import Section
 from services.inventory.vocabulary import MercuryCategory
 from shared.pagination import Page
@@ -30,12 +29,7 @@ MERCURY = EstimateKind(
     out=service.mercury_out,
     create=service.create_mercury,
     update=service.update_mercury,
-    list_filter=inspect.Parameter(
-        "category",
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        default=None,
-        annotation=MercuryCategory | None,
-    ),
+    list_filter=query_param("category", MercuryCategory | None),
     docs=(
         "Estimates the caller may see: input and releases per output pathway in "
         "kg Hg/a. Filter by `category` (ASGM is `asgm`).",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.inventory.estimates.router import EstimateKind, estimate_routes
+from services.inventory.routing import query_param
 from services.inventory.submissions.rules import Section
 from services.inventory.upops import service
 from services.inventory.upops.models import UpopsEstimate, UpopsRelease
@@ -30,12 +30,7 @@ UPOPS = EstimateKind(
     out=service.upops_out,
     create=service.create_upops,
     update=service.update_upops,
-    list_filter=inspect.Parameter(
-        "source_group",
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        default=None,
-        annotation=Annotated[str | None, Query(pattern=r"^(10|[1-9])$")],
-    ),
+    list_filter=query_param("source_group", Annotated[str | None, Query(pattern=r"^(10|[1-9])$")]),
     docs=(
         "Estimates the caller may see, each with its releases per vector in g TEQ/a "
         "(ND stays not determined, never zero).",
