@@ -4,13 +4,15 @@ copied whole into a correction. Plain functions, session first."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import submission_visible
-from services.inventory.history import record_change, snapshot
+from services.inventory.history import record_change, record_saved, snapshot
 from services.inventory.registry.models import Holder
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.service import counts_nationally
@@ -100,15 +102,30 @@ def record_estimate_change(
     before: dict[str, Any] | None = None,
 ) -> None:
     """Log a created or changed estimate in the change feed."""
-    record_change(
-        session,
-        principal,
-        entity=entity_name(estimate),
-        entity_id=estimate.id,
-        action=action,
-        before=before,
-        after=snapshot(estimate),
-    )
+    record_saved(session, principal, entity_name(estimate), estimate, action, before=before)
+
+
+async def update_estimate(
+    session: AsyncSession,
+    principal: Principal,
+    submission: Submission,
+    estimate: Any,
+    patch: BaseModel,
+    recompute: Callable[[dict[str, Any]], Awaitable[list[Any]]],
+    *,
+    apart: tuple[str, ...] = (),
+) -> list[Any]:
+    """Apply ``patch`` to an estimate and recompute its release rows: ``recompute`` gets
+    the changed fields named in ``apart`` (they are not columns of the estimate)."""
+    before = snapshot(estimate)
+    changes = patch.model_dump(exclude_unset=True)
+    await check_holder(session, submission, changes.get("holder_id"))
+    given = {name: changes.pop(name) for name in apart if name in changes}
+    for name, value in changes.items():
+        setattr(estimate, name, value)
+    rows = await recompute(given)
+    record_estimate_change(session, principal, estimate, "update", before)
+    return rows
 
 
 async def delete_estimate(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.factors.rules import parse_factor
 from services.inventory.factors.schemas import FactorIn, FactorOut, FactorPatch
-from services.inventory.history import record_change, snapshot
+from services.inventory.history import record_saved, snapshot
 from shared.problems import Problem
 from shared.security import Principal
 
@@ -54,14 +54,7 @@ async def create_factor(
     factor = EmissionFactor(**fields, **_factor_columns(data.value))
     session.add(factor)
     await session.flush()
-    record_change(
-        session,
-        principal,
-        entity="emission_factor",
-        entity_id=factor.id,
-        action="create",
-        after=snapshot(factor),
-    )
+    record_saved(session, principal, "emission_factor", factor)
     return factor
 
 
@@ -77,12 +70,4 @@ async def update_factor(
     for name, value in changes.items():
         setattr(factor, name, value)
     await session.flush()
-    record_change(
-        session,
-        principal,
-        entity="emission_factor",
-        entity_id=factor.id,
-        action="update",
-        before=before,
-        after=snapshot(factor),
-    )
+    record_saved(session, principal, "emission_factor", factor, "update", before=before)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,8 +17,8 @@ from services.inventory.estimates.service import (
     record_estimate_change,
     release_rows,
     unprocessable,
+    update_estimate,
 )
-from services.inventory.history import snapshot
 from services.inventory.mercury.models import MercuryEstimate, MercuryRelease
 from services.inventory.mercury.rules import (
     DistributionError,
@@ -117,20 +118,21 @@ async def update_mercury(
     patch: MercuryEstimatePatch,
 ) -> list[MercuryRelease]:
     """Change a mercury estimate and recompute input and pathways."""
-    before = snapshot(estimate)
-    changes = patch.model_dump(exclude_unset=True)
-    await check_holder(session, submission, changes.get("holder_id"))
-    distribution = changes.pop("distribution", None)
-    if distribution is None:
-        distribution = {
+
+    kept: dict[Pathway, Decimal] = {}
+    if patch.distribution is None:
+        # Read before the estimate changes: one UPDATE of it, one new version.
+        kept = {
             Pathway(r.pathway): r.distribution_factor
             for r in await mercury_releases(session, estimate.id)
         }
-    for name, value in changes.items():
-        setattr(estimate, name, value)
-    rows = await _store_mercury(session, estimate, distribution)
-    record_estimate_change(session, principal, estimate, "update", before)
-    return rows
+
+    async def recompute(given: dict[str, Any]) -> list[MercuryRelease]:
+        return await _store_mercury(session, estimate, given.get("distribution", kept))
+
+    return await update_estimate(
+        session, principal, submission, estimate, patch, recompute, apart=("distribution",)
+    )
 
 
 async def copy_mercury(session: AsyncSession, *, from_id: int, to_id: int) -> int:

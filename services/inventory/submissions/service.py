@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import WRITE, check_owner, is_reviewer
-from services.inventory.history import record_change, snapshot
+from services.inventory.history import record_saved, snapshot
 from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.submissions.rules import (
     Actor,
@@ -90,6 +90,26 @@ async def _open_submission(
     return found
 
 
+def _still_open(existing: Submission, which: str) -> Problem:
+    return Problem(
+        409,
+        "already-open",
+        f"Submission {existing.id} {which} is still {existing.status}.",
+        existing_id=existing.id,
+    )
+
+
+async def _new_draft(
+    session: AsyncSession, principal: Principal, comment: str | None, **fields: object
+) -> Submission:
+    """A new draft submission, with its first workflow event."""
+    submission = Submission(status=S.DRAFT.value, created_by=principal.client_id, **fields)
+    session.add(submission)
+    await session.flush()
+    session.add(_event(submission, principal, None, comment))
+    return submission
+
+
 async def create_submission(
     session: AsyncSession, principal: Principal, *, year: int, section: Section
 ) -> Submission:
@@ -113,30 +133,11 @@ async def create_submission(
                 existing_id=existing.id,
             )
     else:
-        raise Problem(
-            409,
-            "already-open",
-            f"Submission {existing.id} for {year} {section} is still {existing.status}.",
-            existing_id=existing.id,
-        )
-    submission = Submission(
-        org_code=principal.org,
-        year=year,
-        section=section.value,
-        status=S.DRAFT.value,
-        created_by=principal.client_id,
+        raise _still_open(existing, f"for {year} {section}")
+    submission = await _new_draft(
+        session, principal, None, org_code=principal.org, year=year, section=section.value
     )
-    session.add(submission)
-    await session.flush()
-    session.add(_event(submission, principal, None, None))
-    record_change(
-        session,
-        principal,
-        entity="submission",
-        entity_id=submission.id,
-        action="create",
-        after=snapshot(submission),
-    )
+    record_saved(session, principal, "submission", submission)
     return submission
 
 
@@ -195,14 +196,8 @@ async def transition(
                 previous.superseded_by_id = submission.id
     await session.flush()
     session.add(_event(submission, principal, current.value, comment))
-    record_change(
-        session,
-        principal,
-        entity="submission",
-        entity_id=submission.id,
-        action=new.value,
-        after={"status": new.value, "comment": comment},
-    )
+    after = {"status": new.value, "comment": comment}
+    record_saved(session, principal, "submission", submission, new.value, after=after)
 
 
 async def create_correction(
@@ -224,31 +219,18 @@ async def create_correction(
         session, validated.org_code, validated.year, validated.section
     )
     if existing is not None:
-        raise Problem(
-            409,
-            "already-open",
-            f"Submission {existing.id} for the same year and section is still {existing.status}.",
-            existing_id=existing.id,
-        )
-    correction = Submission(
+        raise _still_open(existing, "for the same year and section")
+    correction = await _new_draft(
+        session,
+        principal,
+        reason,
         org_code=validated.org_code,
         year=validated.year,
         section=validated.section,
-        status=S.DRAFT.value,
         revision=validated.revision + 1,
         supersedes_id=validated.id,
         correction_reason=reason,
-        created_by=principal.client_id,
     )
-    session.add(correction)
-    await session.flush()
-    session.add(_event(correction, principal, None, reason))
-    record_change(
-        session,
-        principal,
-        entity="submission",
-        entity_id=correction.id,
-        action="correction",
-        after={**snapshot(correction), "reason": reason},
-    )
+    after = {**snapshot(correction), "reason": reason}
+    record_saved(session, principal, "submission", correction, "correction", after=after)
     return correction

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,11 +18,11 @@ from services.inventory.estimates.service import (
     record_estimate_change,
     release_rows,
     unprocessable,
+    update_estimate,
 )
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.factors.rules import ND, NotApplicable, NotDetermined, Vector, parse_factor
 from services.inventory.factors.service import factor_text
-from services.inventory.history import snapshot
 from services.inventory.submissions.models import Submission
 from services.inventory.upops.models import UpopsEstimate, UpopsRelease
 from services.inventory.upops.rules import ReleaseValue, releases_by_vector, total_releases
@@ -197,16 +198,13 @@ async def update_upops(
     patch: UpopsEstimatePatch,
 ) -> list[UpopsRelease]:
     """Change an estimate and recompute its releases from the current catalogue."""
-    before = snapshot(estimate)
-    changes = patch.model_dump(exclude_unset=True)
-    await check_holder(session, submission, changes.get("holder_id"))
-    for name, value in changes.items():
-        setattr(estimate, name, value)
-    rows = await compute_upops(
-        session, estimate, scheme=estimate.teq_scheme, edition=estimate.toolkit_edition
-    )
-    record_estimate_change(session, principal, estimate, "update", before)
-    return rows
+
+    async def recompute(_: dict[str, Any]) -> list[UpopsRelease]:
+        return await compute_upops(
+            session, estimate, scheme=estimate.teq_scheme, edition=estimate.toolkit_edition
+        )
+
+    return await update_estimate(session, principal, submission, estimate, patch, recompute)
 
 
 async def copy_upops(session: AsyncSession, *, from_id: int, to_id: int) -> int:
