@@ -11,7 +11,7 @@ previews one submission it may see.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -132,20 +132,53 @@ async def pcb_groups(
     return merge(groups)
 
 
-async def _estimate_groups(
+def _upops_sums() -> list[Any]:
+    determined = UpopsRelease.release_kind == "value"
+    return [
+        func.sum(case((determined, UpopsRelease.release_g_teq_per_year), else_=None)),
+        func.sum(case((determined, 1), else_=0)),
+        func.sum(case((UpopsRelease.release_kind == "ND", 1), else_=0)),
+        func.sum(case((UpopsRelease.release_kind == "NA", 1), else_=0)),
+    ]
+
+
+# Per section: the estimates, their release rows, the keys the releases are summed by (after
+# the report's own) and the sums.
+_ESTIMATES: dict[Section, tuple[Any, Any, Callable[[], list[Any]], Callable[[], list[Any]]]] = {
+    # Releases by source group and vector, counting ND and NA parts apart (ND is never
+    # summed as zero).
+    Section.UPOPS: (
+        UpopsEstimate,
+        UpopsRelease,
+        lambda: [UpopsEstimate.source_group, UpopsRelease.vector],
+        _upops_sums,
+    ),
+    # Releases by category and pathway.
+    Section.MERCURY: (
+        MercuryEstimate,
+        MercuryRelease,
+        lambda: [MercuryEstimate.category, MercuryRelease.pathway],
+        lambda: [func.sum(MercuryRelease.release_kg_per_year)],
+    ),
+}
+
+
+async def estimate_groups(
     session: AsyncSession,
     scope: Scope,
     section: Section,
-    estimates: Any,
-    releases: Any,
-    keys: Sequence[Any],
-    sums: Sequence[Any],
     *,
-    join_submissions: bool,
-    where: Sequence[Any],
+    by: Sequence[Any] = (),
+    join_submissions: bool = False,
+    where: Sequence[Any] = (),
 ) -> list[tuple[Any, ...]]:
+    """The scope's releases of a section of estimates summed by ``by`` and the section's
+    keys: UP-POPs by source group and vector (determined sum, then the counts of
+    determined, ND and NA parts), mercury by category and pathway (kg)."""
+    estimates, releases, section_keys, sums = _ESTIMATES[section]
+    keys = [*by, *section_keys()]
     stmt = (
-        select(*keys, *sums)
+        select(*keys, *sums())
         .join(estimates, estimates.id == releases.estimate_id)
         .where(estimates.submission_id.in_(scope.ids(section)), *where)
         .group_by(*keys)
@@ -154,60 +187,6 @@ async def _estimate_groups(
     if join_submissions:
         stmt = stmt.join(Submission, Submission.id == estimates.submission_id)
     return [tuple(r) for r in (await session.execute(stmt)).all()]
-
-
-async def upops_groups(
-    session: AsyncSession,
-    scope: Scope,
-    *,
-    by: Sequence[Any] = (),
-    join_submissions: bool = False,
-    where: Sequence[Any] = (),
-) -> list[tuple[Any, ...]]:
-    """Releases summed by ``by``, source group and vector, counting ND and NA parts
-    apart (ND is never summed as zero)."""
-    determined = UpopsRelease.release_kind == "value"
-    sums = [
-        func.sum(case((determined, UpopsRelease.release_g_teq_per_year), else_=None)),
-        func.sum(case((determined, 1), else_=0)),
-        func.sum(case((UpopsRelease.release_kind == "ND", 1), else_=0)),
-        func.sum(case((UpopsRelease.release_kind == "NA", 1), else_=0)),
-    ]
-    keys = [*by, UpopsEstimate.source_group, UpopsRelease.vector]
-    return await _estimate_groups(
-        session,
-        scope,
-        Section.UPOPS,
-        UpopsEstimate,
-        UpopsRelease,
-        keys,
-        sums,
-        join_submissions=join_submissions,
-        where=where,
-    )
-
-
-async def mercury_groups(
-    session: AsyncSession,
-    scope: Scope,
-    *,
-    by: Sequence[Any] = (),
-    join_submissions: bool = False,
-    where: Sequence[Any] = (),
-) -> list[tuple[Any, ...]]:
-    """Mercury releases summed by ``by``, category and pathway."""
-    keys = [*by, MercuryEstimate.category, MercuryRelease.pathway]
-    return await _estimate_groups(
-        session,
-        scope,
-        Section.MERCURY,
-        MercuryEstimate,
-        MercuryRelease,
-        keys,
-        [func.sum(MercuryRelease.release_kg_per_year)],
-        join_submissions=join_submissions,
-        where=where,
-    )
 
 
 # -- freshness (cheap ETags for national figures) ----------------------------------------------

@@ -103,13 +103,12 @@ async def _figures(
     ):
         pcb[g.keys[0] if by else None].append(g)
     estimates: list[dict[tuple[Any, ...], list[tuple[Any, ...]]]] = []
-    for groups, table in (
-        (queries.upops_groups, UpopsEstimate),
-        (queries.mercury_groups, MercuryEstimate),
-    ):
+    for section, table in ((Section.UPOPS, UpopsEstimate), (Section.MERCURY, MercuryEstimate)):
         columns = estimates_by(table)
         where = [] if holders is None else [table.holder_id.in_(holders)]
-        rows = await groups(session, scope, by=columns, join_submissions=by == "year", where=where)
+        rows = await queries.estimate_groups(
+            session, scope, section, by=columns, join_submissions=by == "year", where=where
+        )
         estimates.append(arithmetic.split(rows, len(columns)))
     return _Figures(thresholds, as_of, by is not None, pcb, *estimates)
 
