@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import Select
@@ -17,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inventory.history import IdempotencyKey
 from shared.conditional import etag, not_modified
 from shared.idempotency import once
-from shared.pagination import check_cursor, keyset_page, next_link
-from shared.security import Principal
+from shared.pagination import CursorQuery, LimitQuery, check_cursor, keyset_page, next_link
+from shared.security import Principal, require_scopes
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -175,6 +176,53 @@ Department = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Paging:
+    """Which page of a collection: after ``cursor``, ``limit`` records, and (for an
+    incremental sync) only records changed since ``updated_since``."""
+
+    updated_since: datetime | None
+    limit: int
+    cursor: str | None
+
+
+def _paging(
+    updated_since: UpdatedSince = None, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Paging:
+    return Paging(updated_since, limit, cursor)
+
+
+# The last parameters of a list route (its query parameters come after the route's own).
+PagingQuery = Annotated[Paging, Depends(_paging)]
+
+READ = require_scopes("inventory:read")
+WRITE = require_scopes("inventory:write")
+REVIEW = require_scopes("inventory:review")
+
+
+async def page_of(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    stmt: Select[Any],
+    entity: Any,
+    paging: Paging,
+) -> tuple[list[Any], str | None]:
+    """One keyset page of ``stmt``: by id, or by (updated_at, id) for incremental sync; the
+    ``Link`` to the next page on ``response``."""
+    if paging.updated_since is not None:
+        stmt = stmt.where(entity.updated_at >= paging.updated_since)
+        order = [entity.updated_at, entity.id]
+    else:
+        order = [entity.id]
+    check_cursor(paging.cursor, order)
+    rows, next_cursor = await keyset_page(
+        session, stmt, order, cursor=paging.cursor, limit=paging.limit
+    )
+    response.headers.update(next_link(request.url, next_cursor))
+    return rows, next_cursor
+
+
 async def list_page(
     request: Request,
     response: Response,
@@ -186,13 +234,6 @@ async def list_page(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Any], str | None]:
-    """One keyset page of ``stmt``: by id, or by (updated_at, id) for incremental sync."""
-    if updated_since is not None:
-        stmt = stmt.where(entity.updated_at >= updated_since)
-        order = [entity.updated_at, entity.id]
-    else:
-        order = [entity.id]
-    check_cursor(cursor, order)
-    rows, next_cursor = await keyset_page(session, stmt, order, cursor=cursor, limit=limit)
-    response.headers.update(next_link(request.url, next_cursor))
-    return rows, next_cursor
+    """``page_of`` with the page given by its parts."""
+    paging = Paging(updated_since, limit, cursor)
+    return await page_of(request, response, session, stmt, entity, paging)

@@ -21,14 +21,16 @@ from services.inventory.estimates.service import (
 )
 from services.inventory.routing import (
     CREATE,
+    READ,
     READ_ONE,
     UPDATE,
+    WRITE,
     IdPath,
     OrgQuery,
-    UpdatedSince,
+    PagingQuery,
     YearQuery,
     create_once,
-    list_page,
+    page_of,
     record_etag,
     typed,
 )
@@ -36,11 +38,9 @@ from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
 from shared.conditional import read_answer, require_if_match, tagged
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page
-from shared.security import Principal, require_scopes
+from shared.pagination import Page
+from shared.security import Principal
 
-READ = require_scopes("inventory:read")
-WRITE = require_scopes("inventory:write")
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
@@ -92,14 +92,12 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
         request: Request,
         response: Response,
         session: SessionDep,
+        paging: PagingQuery,
         principal: Principal = READ,
         submission_id: OptionalId = None,
         org: OrgQuery = None,
         year: YearQuery = None,
         current: bool | None = None,
-        updated_since: UpdatedSince = None,
-        limit: LimitQuery = 50,
-        cursor: CursorQuery = None,
         **filters: Any,
     ) -> Any:
         stmt = estimates_query(
@@ -108,16 +106,7 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
         for column, value in filters.items():
             if value is not None:
                 stmt = stmt.where(getattr(kind.table, column) == str(value))
-        rows, next_cursor = await list_page(
-            request,
-            response,
-            session,
-            stmt,
-            kind.table,
-            updated_since=updated_since,
-            cursor=cursor,
-            limit=limit,
-        )
+        rows, next_cursor = await page_of(request, response, session, stmt, kind.table, paging)
         items = [kind.out(r, await release_rows(session, kind.releases, r.id)) for r in rows]
         return page_model(items=items, next_cursor=next_cursor)
 
@@ -168,7 +157,7 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
         estimate, _ = await editable(request, session, principal, estimate_id)
         await delete_estimate(session, principal, estimate, kind.releases)
 
-    typed(list_estimates, insert=[kind.list_filter], before="updated_since")
+    typed(list_estimates, insert=[kind.list_filter], before="")
     typed(add_estimate, body=in_model)
     typed(change_estimate, body=patch_model)
     plural = kind.label.replace("estimate", "estimates")

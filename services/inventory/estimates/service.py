@@ -41,6 +41,31 @@ async def check_holder(
         raise unprocessable("holder_id", f"No holder {holder_id} of {submission.org_code}.")
 
 
+async def new_estimate(
+    session: AsyncSession,
+    submission: Submission,
+    table: type[Any],
+    data: BaseModel,
+    *,
+    apart: set[str],
+    **columns: Any,
+) -> Any:
+    """A new estimate of ``table`` in ``submission`` (not yet added): ``data`` but the
+    fields ``apart``, and ``columns``. 422 for a holder of another organisation."""
+    await check_holder(session, submission, getattr(data, "holder_id", None))
+    return table(
+        **data.model_dump(exclude=apart),
+        submission_id=submission.id,
+        org_code=submission.org_code,
+        **columns,
+    )
+
+
+def shown(estimate: Any, out: type[BaseModel]) -> dict[str, Any]:
+    """The estimate's columns the answer ``out`` shows."""
+    return {k: getattr(estimate, k) for k in out.model_fields if hasattr(estimate, k)}
+
+
 async def release_rows(session: AsyncSession, table: type[Any], estimate_id: int) -> list[Any]:
     """An estimate's release rows (of ``table``: one per vector or pathway)."""
     return list(await session.scalars(select(table).where(table.estimate_id == estimate_id)))

@@ -19,23 +19,23 @@ from services.inventory.factors.schemas import (
 )
 from services.inventory.routing import (
     CREATE,
+    READ,
     READ_ONE,
+    REVIEW,
     UPDATE,
     IdPath,
-    UpdatedSince,
+    PagingQuery,
     create_once,
-    list_page,
+    page_of,
     record_etag,
 )
 from shared.conditional import read_answer, require_if_match, tagged
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page
+from shared.pagination import Page
 from shared.problems import Problem
-from shared.security import Principal, require_scopes
+from shared.security import Principal
 
 router = APIRouter(prefix="/v1", tags=["unintentional POPs"])
-READ = require_scopes("inventory:read")
-REVIEW = require_scopes("inventory:review")
 
 
 def _etag(factor: EmissionFactor) -> str:
@@ -53,6 +53,7 @@ async def list_factors(
     request: Request,
     response: Response,
     session: SessionDep,
+    paging: PagingQuery,
     principal: Principal = READ,
     source_group: Annotated[str | None, Query(pattern=r"^(10|[1-9])$")] = None,
     category: Annotated[str | None, Query(pattern=r"^(10|[1-9])[a-z]$")] = None,
@@ -60,9 +61,6 @@ async def list_factors(
     vector: Vector | None = None,
     pollutant: Pollutant | None = None,
     teq_scheme: TeqScheme | None = None,
-    updated_since: UpdatedSince = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
 ) -> Page[FactorOut]:
     """Catalogue entries, one page at a time."""
     stmt = select(EmissionFactor)
@@ -77,16 +75,7 @@ async def list_factors(
     for column, value in filters:
         if value is not None:
             stmt = stmt.where(column == value)
-    rows, next_cursor = await list_page(
-        request,
-        response,
-        session,
-        stmt,
-        EmissionFactor,
-        updated_since=updated_since,
-        cursor=cursor,
-        limit=limit,
-    )
+    rows, next_cursor = await page_of(request, response, session, stmt, EmissionFactor, paging)
     return Page(items=[service.factor_out(r) for r in rows], next_cursor=next_cursor)
 
 

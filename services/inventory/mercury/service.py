@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.estimates.rules import UnitMismatch, check_units
 from services.inventory.estimates.service import (
-    check_holder,
     copy_estimates,
+    new_estimate,
     record_estimate_change,
     release_rows,
+    shown,
     unprocessable,
     update_estimate,
 )
@@ -85,21 +86,19 @@ def mercury_out(estimate: MercuryEstimate, rows: Sequence[MercuryRelease]) -> Me
         )
         for r in sorted(rows, key=lambda r: order.index(Pathway(r.pathway)))
     }
-    fields = {
-        k: getattr(estimate, k) for k in MercuryEstimateOut.model_fields if hasattr(estimate, k)
-    }
-    return MercuryEstimateOut(**fields, releases=releases)
+    return MercuryEstimateOut(**shown(estimate, MercuryEstimateOut), releases=releases)
 
 
 async def create_mercury(
     session: AsyncSession, principal: Principal, submission: Submission, data: MercuryEstimateIn
 ) -> tuple[MercuryEstimate, list[MercuryRelease]]:
     """Add a mercury estimate to an editable mercury submission."""
-    await check_holder(session, submission, data.holder_id)
-    estimate = MercuryEstimate(
-        **data.model_dump(exclude={"distribution"}),
-        submission_id=submission.id,
-        org_code=submission.org_code,
+    estimate = await new_estimate(
+        session,
+        submission,
+        MercuryEstimate,
+        data,
+        apart={"distribution"},
         input_kg_per_year=Decimal(0),
     )
     _mercury_rows(estimate, data.distribution)  # validate before anything is written

@@ -23,7 +23,7 @@ from services.inventory.reports.schemas import (
     NationalSummaryOut,
     TimeSeriesOut,
 )
-from services.inventory.routing import YearQuery, query_param, responses, typed
+from services.inventory.routing import READ, YearQuery, query_param, responses, typed
 from services.inventory.submissions.rules import Section
 from services.inventory.vocabulary import VOCABULARIES
 from shared.conditional import etag, not_modified
@@ -31,11 +31,10 @@ from shared.db import SessionDep, utcnow
 from shared.exports import csv_stream, wants_csv
 from shared.pagination import CursorQuery, LimitQuery, decode_cursor, next_link
 from shared.problems import Problem
-from shared.security import Principal, require_scopes
+from shared.security import Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 public_router = APIRouter(prefix="/v1/public", tags=["public"])
-READ = require_scopes("inventory:read")
 
 AsOf = Annotated[
     date | None,

@@ -11,27 +11,27 @@ from sqlalchemy import select
 from services.inventory.access import submission_visible, visible_submission
 from services.inventory.routing import (
     CREATE,
+    READ,
     READ_ONE,
+    WRITE,
     IdPath,
     OrgQuery,
-    UpdatedSince,
+    PagingQuery,
     YearQuery,
     create_once,
-    list_page,
+    page_of,
     record_etag,
 )
 from services.inventory.submissions import service
 from services.inventory.submissions.models import Submission, SubmissionEvent
-from services.inventory.submissions.rules import SCOPE_WRITE, Section, SubmissionStatus
+from services.inventory.submissions.rules import Section, SubmissionStatus
 from services.inventory.submissions.schemas import SubmissionEventOut, SubmissionIn, SubmissionOut
 from shared.conditional import read_answer
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page
-from shared.security import Principal, require_scopes
+from shared.pagination import Page
+from shared.security import Principal
 
 router = APIRouter(prefix="/v1", tags=["inventory cycles"])
-READ = require_scopes("inventory:read")
-WRITE = require_scopes(SCOPE_WRITE)
 
 
 def submission_etag(submission: Submission) -> str:
@@ -50,15 +50,13 @@ async def list_submissions(
     request: Request,
     response: Response,
     session: SessionDep,
+    paging: PagingQuery,
     principal: Principal = READ,
     org: OrgQuery = None,
     year: YearQuery = None,
     section: Section | None = None,
     status: SubmissionStatus | None = None,
     counts_nationally: Annotated[bool | None, Query()] = None,
-    updated_since: UpdatedSince = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
 ) -> Page[SubmissionOut]:
     """Submissions, one page at a time."""
     stmt = select(Submission).where(submission_visible(principal))
@@ -73,16 +71,7 @@ async def list_submissions(
     if counts_nationally is not None:
         current = service.counts_nationally()
         stmt = stmt.where(current if counts_nationally else ~current)
-    rows, next_cursor = await list_page(
-        request,
-        response,
-        session,
-        stmt,
-        Submission,
-        updated_since=updated_since,
-        cursor=cursor,
-        limit=limit,
-    )
+    rows, next_cursor = await page_of(request, response, session, stmt, Submission, paging)
     return Page(items=[service.submission_out(r) for r in rows], next_cursor=next_cursor)
 
 

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.estimates.rules import UnitMismatch, check_units
 from services.inventory.estimates.service import (
-    check_holder,
     copy_estimates,
+    new_estimate,
     record_estimate_change,
     release_rows,
+    shown,
     unprocessable,
     update_estimate,
 )
@@ -150,11 +151,8 @@ def upops_out(estimate: UpopsEstimate, rows: Sequence[UpopsRelease]) -> UpopsEst
             else (ND if row.release_kind == "ND" else NotApplicable.NA)
         )
     total = total_releases(parts)
-    fields = {
-        k: getattr(estimate, k) for k in UpopsEstimateOut.model_fields if hasattr(estimate, k)
-    }
     return UpopsEstimateOut(
-        **fields,
+        **shown(estimate, UpopsEstimateOut),
         releases=releases,
         total=ReleaseTotalOut(
             determined_g_teq_per_year=total.determined_g_teq,
@@ -173,11 +171,12 @@ async def create_upops(
     session: AsyncSession, principal: Principal, submission: Submission, data: UpopsEstimateIn
 ) -> tuple[UpopsEstimate, list[UpopsRelease]]:
     """Add an estimate to an editable UP-POPs submission and compute its releases."""
-    await check_holder(session, submission, data.holder_id)
-    estimate = UpopsEstimate(
-        **data.model_dump(exclude={"teq_scheme", "toolkit_edition"}),
-        submission_id=submission.id,
-        org_code=submission.org_code,
+    estimate = await new_estimate(
+        session,
+        submission,
+        UpopsEstimate,
+        data,
+        apart={"teq_scheme", "toolkit_edition"},
         source_group="",
         teq_scheme="",
         toolkit_edition="",
