@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from services.inventory import validation
-from services.inventory.access import visible_submission
 from services.inventory.routing import UPDATE, IdPath, typed
 from services.inventory.submissions import service
+from services.inventory.submissions.access import visible_submission
 from services.inventory.submissions.router import submission_etag
 from services.inventory.submissions.rules import MOVE_SCOPES, SCOPE_WRITE, SubmissionStatus
 from services.inventory.submissions.schemas import CommentIn, CorrectionIn, ReturnIn, SubmissionOut

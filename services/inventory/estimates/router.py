@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from services.inventory.access import check_editable, check_owner, editable_submission
 from services.inventory.estimates.service import (
     delete_estimate,
     estimates_query,
@@ -34,6 +33,7 @@ from services.inventory.routing import (
     record_etag,
     typed,
 )
+from services.inventory.submissions.access import check_editable, check_owner, editable_submission
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
 from shared.conditional import read_answer, require_if_match, tagged

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.access import submission_visible
 from services.inventory.history import record_change, record_saved, snapshot
 from services.inventory.registry.models import Holder
+from services.inventory.submissions.access import submission_visible
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.service import counts_nationally
 from shared.problems import Problem

@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.access import visible_submission
 from services.inventory.reports import queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
@@ -24,6 +23,7 @@ from services.inventory.reports.schemas import (
     TimeSeriesOut,
 )
 from services.inventory.routing import READ, YearQuery, query_param, responses, typed
+from services.inventory.submissions.access import visible_submission
 from services.inventory.submissions.rules import Section
 from services.inventory.vocabulary import VOCABULARIES
 from shared.conditional import etag, not_modified

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from services.inventory.access import submission_visible, visible_submission
 from services.inventory.routing import (
     CREATE,
     READ,
@@ -23,6 +22,7 @@ from services.inventory.routing import (
     record_etag,
 )
 from services.inventory.submissions import service
+from services.inventory.submissions.access import submission_visible, visible_submission
 from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.submissions.rules import Section, SubmissionStatus
 from services.inventory.submissions.schemas import SubmissionEventOut, SubmissionIn, SubmissionOut

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.access import WRITE, check_owner, is_reviewer
 from services.inventory.history import record_saved, snapshot
+from services.inventory.submissions.access import WRITE, check_owner, is_reviewer
 from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.submissions.rules import (
     Actor,
