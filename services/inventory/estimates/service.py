@@ -41,24 +41,26 @@ async def check_holder(
         raise unprocessable("holder_id", f"No holder {holder_id} of {submission.org_code}.")
 
 
-async def new_estimate(
+async def add_estimate(
     session: AsyncSession,
+    principal: Principal,
     submission: Submission,
-    table: type[Any],
-    data: BaseModel,
-    *,
-    apart: set[str],
-    **columns: Any,
-) -> Any:
-    """A new estimate of ``table`` in ``submission`` (not yet added): ``data`` but the
-    fields ``apart``, and ``columns``. 422 for a holder of another organisation."""
-    await check_holder(session, submission, getattr(data, "holder_id", None))
-    return table(
-        **data.model_dump(exclude=apart),
-        submission_id=submission.id,
-        org_code=submission.org_code,
-        **columns,
-    )
+    estimate: Any,
+    compute: Callable[[], Awaitable[list[Any]]],
+    check: Callable[[], object] = lambda: None,
+) -> tuple[Any, list[Any]]:
+    """Add a new estimate to ``submission`` with the release rows ``compute`` stores for it,
+    and log it. 422 for a holder of another organisation, or when ``check`` raises (before
+    anything is written)."""
+    await check_holder(session, submission, estimate.holder_id)
+    check()
+    estimate.submission_id = submission.id
+    estimate.org_code = submission.org_code
+    session.add(estimate)
+    await session.flush()
+    rows = await compute()
+    record_estimate_change(session, principal, estimate, "create")
+    return estimate, rows
 
 
 def shown(estimate: Any, out: type[BaseModel]) -> dict[str, Any]:

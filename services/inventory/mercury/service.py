@@ -12,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.estimates.rules import UnitMismatch, check_units
 from services.inventory.estimates.service import (
+    add_estimate,
     copy_estimates,
-    new_estimate,
-    record_estimate_change,
     release_rows,
     shown,
     unprocessable,
@@ -93,20 +92,21 @@ async def create_mercury(
     session: AsyncSession, principal: Principal, submission: Submission, data: MercuryEstimateIn
 ) -> tuple[MercuryEstimate, list[MercuryRelease]]:
     """Add a mercury estimate to an editable mercury submission."""
-    estimate = await new_estimate(
-        session,
-        submission,
-        MercuryEstimate,
-        data,
-        apart={"distribution"},
-        input_kg_per_year=Decimal(0),
+    estimate = MercuryEstimate(
+        **data.model_dump(exclude={"distribution"}), input_kg_per_year=Decimal(0)
     )
-    _mercury_rows(estimate, data.distribution)  # validate before anything is written
-    session.add(estimate)
-    await session.flush()
-    rows = await _store_mercury(session, estimate, data.distribution)
-    record_estimate_change(session, principal, estimate, "create")
-    return estimate, rows
+
+    async def compute() -> list[MercuryRelease]:
+        return await _store_mercury(session, estimate, data.distribution)
+
+    return await add_estimate(
+        session,
+        principal,
+        submission,
+        estimate,
+        compute,
+        check=lambda: _mercury_rows(estimate, data.distribution),
+    )
 
 
 async def update_mercury(

@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.estimates.rules import UnitMismatch, check_units
 from services.inventory.estimates.service import (
+    add_estimate,
     copy_estimates,
-    new_estimate,
-    record_estimate_change,
     release_rows,
     shown,
     unprocessable,
@@ -171,22 +170,18 @@ async def create_upops(
     session: AsyncSession, principal: Principal, submission: Submission, data: UpopsEstimateIn
 ) -> tuple[UpopsEstimate, list[UpopsRelease]]:
     """Add an estimate to an editable UP-POPs submission and compute its releases."""
-    estimate = await new_estimate(
-        session,
-        submission,
-        UpopsEstimate,
-        data,
-        apart={"teq_scheme", "toolkit_edition"},
+    estimate = UpopsEstimate(
+        **data.model_dump(exclude={"teq_scheme", "toolkit_edition"}),
         source_group="",
         teq_scheme="",
         toolkit_edition="",
     )
-    session.add(estimate)
-    await session.flush()
     scheme = data.teq_scheme.value if data.teq_scheme else None
-    rows = await compute_upops(session, estimate, scheme=scheme, edition=data.toolkit_edition)
-    record_estimate_change(session, principal, estimate, "create")
-    return estimate, rows
+
+    async def compute() -> list[UpopsRelease]:
+        return await compute_upops(session, estimate, scheme=scheme, edition=data.toolkit_edition)
+
+    return await add_estimate(session, principal, submission, estimate, compute)
 
 
 async def update_upops(
