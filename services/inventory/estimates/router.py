@@ -12,26 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from services.inventory import routing
 from services.inventory.estimates.service import (
     delete_estimate,
     estimates_query,
     release_rows,
     visible_estimate,
-)
-from services.inventory.routing import (
-    CREATE,
-    READ,
-    READ_ONE,
-    UPDATE,
-    WRITE,
-    IdPath,
-    OrgQuery,
-    PagingQuery,
-    YearQuery,
-    create_once,
-    page_of,
-    record_etag,
-    typed,
 )
 from services.inventory.submissions.access import check_editable, check_owner, editable_submission
 from services.inventory.submissions.models import Submission
@@ -85,18 +71,18 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
         estimate, submission = await visible_estimate(session, principal, kind.table, estimate_id)
         check_owner(principal, submission.org_code, f"estimate {estimate_id}")
         check_editable(submission)
-        require_if_match(request, record_etag(kind.tag, estimate))
+        require_if_match(request, routing.record_etag(kind.tag, estimate))
         return estimate, submission
 
     async def list_estimates(
         request: Request,
         response: Response,
         session: SessionDep,
-        paging: PagingQuery,
-        principal: Principal = READ,
+        paging: routing.PagingQuery,
+        principal: Principal = routing.READ,
         submission_id: OptionalId = None,
-        org: OrgQuery = None,
-        year: YearQuery = None,
+        org: routing.OrgQuery = None,
+        year: routing.YearQuery = None,
         current: bool | None = None,
         **filters: Any,
     ) -> Any:
@@ -106,60 +92,65 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
         for column, value in filters.items():
             if value is not None:
                 stmt = stmt.where(getattr(kind.table, column) == str(value))
-        rows, next_cursor = await page_of(request, response, session, stmt, kind.table, paging)
+        rows, next_cursor = await routing.page_of(
+            request, response, session, stmt, kind.table, paging
+        )
         items = [kind.out(r, await release_rows(session, kind.releases, r.id)) for r in rows]
         return page_model(items=items, next_cursor=next_cursor)
 
     async def add_estimate(
         request: Request,
         response: Response,
-        submission_id: IdPath,
+        submission_id: routing.IdPath,
         session: SessionDep,
         body: Any,
-        principal: Principal = WRITE,
+        principal: Principal = routing.WRITE,
     ) -> Any:
         async def create() -> tuple[BaseModel, str]:
             submission = await editable_submission(
                 session, principal, submission_id, section=kind.section
             )
             estimate, rows = await kind.create(session, principal, submission, body)
-            return kind.out(estimate, rows), record_etag(kind.tag, estimate)
+            return kind.out(estimate, rows), routing.record_etag(kind.tag, estimate)
 
-        return await create_once(request, response, session, principal, create)
+        return await routing.create_once(request, response, session, principal, create)
 
     async def get_estimate(
         request: Request,
         response: Response,
-        estimate_id: IdPath,
+        estimate_id: routing.IdPath,
         session: SessionDep,
-        principal: Principal = READ,
+        principal: Principal = routing.READ,
     ) -> Any:
         estimate, _ = await visible_estimate(session, principal, kind.table, estimate_id)
         out = kind.out(estimate, await release_rows(session, kind.releases, estimate.id))
-        return read_answer(request, response, out, record_etag(kind.tag, estimate))
+        return read_answer(request, response, out, routing.record_etag(kind.tag, estimate))
 
     async def change_estimate(
         request: Request,
         response: Response,
-        estimate_id: IdPath,
+        estimate_id: routing.IdPath,
         session: SessionDep,
         body: Any,
-        principal: Principal = WRITE,
+        principal: Principal = routing.WRITE,
     ) -> Any:
         estimate, submission = await editable(request, session, principal, estimate_id)
         rows = await kind.update(session, principal, submission, estimate, body)
         await session.flush()
-        return tagged(response, kind.out(estimate, rows), record_etag(kind.tag, estimate))
+        return tagged(response, kind.out(estimate, rows), routing.record_etag(kind.tag, estimate))
 
     async def remove_estimate(
-        request: Request, estimate_id: IdPath, session: SessionDep, principal: Principal = WRITE
+        request: Request,
+        estimate_id: routing.IdPath,
+        session: SessionDep,
+        principal: Principal = routing.WRITE,
     ) -> None:
         estimate, _ = await editable(request, session, principal, estimate_id)
         await delete_estimate(session, principal, estimate, kind.releases)
 
-    typed(list_estimates, insert=[kind.list_filter], before="")
-    typed(add_estimate, body=in_model)
-    typed(change_estimate, body=patch_model)
+    routing.typed(list_estimates, insert=[kind.list_filter], before="")
+    routing.typed(add_estimate, body=in_model)
+    routing.typed(change_estimate, body=patch_model)
     plural = kind.label.replace("estimate", "estimates")
     routes: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
         (
@@ -177,7 +168,7 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
                 "description": adds,
                 "status_code": 201,
                 "response_model": out_model,
-                "responses": CREATE,
+                "responses": routing.CREATE,
             },
         ),
         (
@@ -188,7 +179,7 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
                 "summary": f"Get a {kind.label}",
                 "description": gets,
                 "response_model": out_model,
-                "responses": READ_ONE,
+                "responses": routing.READ_ONE,
             },
         ),
         (
@@ -199,7 +190,7 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
                 "summary": f"Change a {kind.label}",
                 "description": changes,
                 "response_model": out_model,
-                "responses": UPDATE,
+                "responses": routing.UPDATE,
             },
         ),
         (
@@ -210,7 +201,7 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
                 "summary": f"Remove a {kind.label}",
                 "description": "From the caller's editable submission; needs `If-Match`.",
                 "status_code": 204,
-                "responses": UPDATE,
+                "responses": routing.UPDATE,
             },
         ),
     ]

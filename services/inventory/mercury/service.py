@@ -10,15 +10,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.estimates import service as estimates
 from services.inventory.estimates.rules import UnitMismatch, check_units
-from services.inventory.estimates.service import (
-    add_estimate,
-    copy_estimates,
-    release_rows,
-    shown,
-    unprocessable,
-    update_estimate,
-)
 from services.inventory.mercury.models import MercuryEstimate, MercuryRelease
 from services.inventory.mercury.rules import (
     DistributionError,
@@ -42,14 +35,14 @@ def _mercury_rows(
     try:
         check_units(estimate.activity_unit, estimate.input_factor_unit)
     except UnitMismatch as exc:
-        raise unprocessable("activity_unit", str(exc)) from None
+        raise estimates.unprocessable("activity_unit", str(exc)) from None
     estimate.input_kg_per_year = mercury_input_kg(
         estimate.activity_rate, estimate.input_factor_kg_per_unit
     )
     try:
         parts = distribute(estimate.input_kg_per_year, distribution)
     except DistributionError as exc:
-        raise unprocessable("distribution", str(exc)) from None
+        raise estimates.unprocessable("distribution", str(exc)) from None
     return [
         MercuryRelease(
             estimate_id=estimate.id,
@@ -73,7 +66,7 @@ async def _store_mercury(
 
 async def mercury_releases(session: AsyncSession, estimate_id: int) -> list[MercuryRelease]:
     """An estimate's pathway rows."""
-    return await release_rows(session, MercuryRelease, estimate_id)
+    return await estimates.release_rows(session, MercuryRelease, estimate_id)
 
 
 def mercury_out(estimate: MercuryEstimate, rows: Sequence[MercuryRelease]) -> MercuryEstimateOut:
@@ -85,7 +78,7 @@ def mercury_out(estimate: MercuryEstimate, rows: Sequence[MercuryRelease]) -> Me
         )
         for r in sorted(rows, key=lambda r: order.index(Pathway(r.pathway)))
     }
-    return MercuryEstimateOut(**shown(estimate, MercuryEstimateOut), releases=releases)
+    return MercuryEstimateOut(**estimates.shown(estimate, MercuryEstimateOut), releases=releases)
 
 
 async def create_mercury(
@@ -99,7 +92,7 @@ async def create_mercury(
     async def compute() -> list[MercuryRelease]:
         return await _store_mercury(session, estimate, data.distribution)
 
-    return await add_estimate(
+    return await estimates.add_estimate(
         session,
         principal,
         submission,
@@ -129,13 +122,13 @@ async def update_mercury(
     async def recompute(given: dict[str, Any]) -> list[MercuryRelease]:
         return await _store_mercury(session, estimate, given.get("distribution", kept))
 
-    return await update_estimate(
+    return await estimates.update_estimate(
         session, principal, submission, estimate, patch, recompute, apart=("distribution",)
     )
 
 
 async def copy_mercury(session: AsyncSession, *, from_id: int, to_id: int) -> int:
     """Copy every mercury estimate (with its pathways) into a correction."""
-    return await copy_estimates(
+    return await estimates.copy_estimates(
         session, MercuryEstimate, MercuryRelease, from_id=from_id, to_id=to_id
     )

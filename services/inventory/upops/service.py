@@ -11,15 +11,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.estimates import service as estimates
 from services.inventory.estimates.rules import UnitMismatch, check_units
-from services.inventory.estimates.service import (
-    add_estimate,
-    copy_estimates,
-    release_rows,
-    shown,
-    unprocessable,
-    update_estimate,
-)
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.factors.rules import ND, NotApplicable, NotDetermined, Vector, parse_factor
 from services.inventory.factors.service import factor_text
@@ -60,7 +53,7 @@ async def _factors(
         query = query.where(EmissionFactor.toolkit_edition == edition)
     factors = list(await session.scalars(query))
     if not factors:
-        raise unprocessable(
+        raise estimates.unprocessable(
             "class_no",
             f"The catalogue has no {estimate.pollutant} factor for category {estimate.category} "
             f"class {estimate.class_no}"
@@ -70,7 +63,7 @@ async def _factors(
     variants = {(f.teq_scheme, f.toolkit_edition) for f in factors}
     if len(variants) > 1:
         names = ", ".join(f"{s} {e}" for s, e in sorted(variants))
-        raise unprocessable(
+        raise estimates.unprocessable(
             "teq_scheme",
             f"Several factor sets exist ({names}): give teq_scheme and toolkit_edition.",
         )
@@ -117,7 +110,7 @@ async def compute_upops(
         try:
             check_units(estimate.activity_unit, factor.activity_unit)
         except UnitMismatch as exc:
-            raise unprocessable("activity_unit", str(exc)) from None
+            raise estimates.unprocessable("activity_unit", str(exc)) from None
     values = {
         v: parse_factor(factor_text(f.value_kind, f.value_ug_teq_per_unit))
         for v, f in by_vector.items()
@@ -151,7 +144,7 @@ def upops_out(estimate: UpopsEstimate, rows: Sequence[UpopsRelease]) -> UpopsEst
         )
     total = total_releases(parts)
     return UpopsEstimateOut(
-        **shown(estimate, UpopsEstimateOut),
+        **estimates.shown(estimate, UpopsEstimateOut),
         releases=releases,
         total=ReleaseTotalOut(
             determined_g_teq_per_year=total.determined_g_teq,
@@ -163,7 +156,7 @@ def upops_out(estimate: UpopsEstimate, rows: Sequence[UpopsRelease]) -> UpopsEst
 
 async def upops_releases(session: AsyncSession, estimate_id: int) -> list[UpopsRelease]:
     """An estimate's release rows."""
-    return await release_rows(session, UpopsRelease, estimate_id)
+    return await estimates.release_rows(session, UpopsRelease, estimate_id)
 
 
 async def create_upops(
@@ -181,7 +174,7 @@ async def create_upops(
     async def compute() -> list[UpopsRelease]:
         return await compute_upops(session, estimate, scheme=scheme, edition=data.toolkit_edition)
 
-    return await add_estimate(session, principal, submission, estimate, compute)
+    return await estimates.add_estimate(session, principal, submission, estimate, compute)
 
 
 async def update_upops(
@@ -198,9 +191,13 @@ async def update_upops(
             session, estimate, scheme=estimate.teq_scheme, edition=estimate.toolkit_edition
         )
 
-    return await update_estimate(session, principal, submission, estimate, patch, recompute)
+    return await estimates.update_estimate(
+        session, principal, submission, estimate, patch, recompute
+    )
 
 
 async def copy_upops(session: AsyncSession, *, from_id: int, to_id: int) -> int:
     """Copy every UP-POPs estimate (with its releases as computed) into a correction."""
-    return await copy_estimates(session, UpopsEstimate, UpopsRelease, from_id=from_id, to_id=to_id)
+    return await estimates.copy_estimates(
+        session, UpopsEstimate, UpopsRelease, from_id=from_id, to_id=to_id
+    )
