@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from services.inventory.access import editable_submission
+from services.inventory.submissions.rules import Section
 from services.inventory.history import IdempotencyKey, record_change
 from services.inventory.imports.readers import (
     FileFormat,
@@ -22,7 +23,6 @@ from services.inventory.imports.readers import (
 from services.inventory.imports.rows import COLUMNS, parse_row
 from services.inventory.imports.writer import Counts, Importer
 from services.inventory.routing import IdPath, responses
-from services.inventory.submissions.rules import Section
 from shared.db import SessionDep
 from shared.idempotency import idempotency_key, remember, replay
 from shared.problems import Problem

@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.submissions.models import Submission
 from services.inventory.imports.rows import ImportRow
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (
@@ -28,7 +29,6 @@ from services.inventory.pcb.rules import (
     effective_concentration,
 )
 from services.inventory.registry.models import Holder, Site
-from services.inventory.submissions.models import Submission
 from shared.db import utcnow
 from shared.security import Principal
 

@@ -14,6 +14,9 @@ from services.inventory.access import (
     editable_submission,
     submission_visible,
 )
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section
+from services.inventory.submissions.service import counts_nationally, current_ids
 from services.inventory.history import record_change, snapshot
 from services.inventory.pcb import service
 from services.inventory.pcb.classes import (
@@ -60,9 +63,6 @@ from services.inventory.routing import (
     read_response,
     responses,
 )
-from services.inventory.submissions.models import Submission
-from services.inventory.submissions.rules import Section
-from services.inventory.submissions.service import counts_nationally, current_ids
 from shared.conditional import etag, require_if_match
 from shared.db import SessionDep, StreamingSessionDep, utcnow
 from shared.exports import csv_stream, wants_csv

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import ColumnElement, Select, and_, select
 
 from services.inventory.access import holder_visible, submission_visible, visible_submission
+from services.inventory.submissions.rules import Section
+from services.inventory.submissions.service import current_ids, latest_year
 from services.inventory.pcb.classes import load_thresholds
 from services.inventory.pcb.models import PcbItem
 from services.inventory.registry import service
@@ -37,8 +39,6 @@ from services.inventory.routing import (
     record_etag,
     responses,
 )
-from services.inventory.submissions.rules import Section
-from services.inventory.submissions.service import current_ids, latest_year
 from services.inventory.vocabulary import Sector
 from shared.conditional import require_if_match
 from shared.db import SessionDep, StreamingSessionDep
