@@ -39,7 +39,7 @@ from bench.inventory_common import (
 )
 from services.inventory.app import create_app
 from services.inventory.pcb.classes import load_densities, load_thresholds
-from services.inventory.reports import cells, queries, service
+from services.inventory.reports import arithmetic, cells, queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import NationalSummaryOut, PcbSummaryOut
 from services.inventory.settings import InventorySettings
@@ -123,7 +123,7 @@ async def _live(session: AsyncSession) -> BaseModel:
     groups = await queries.pcb_groups(
         session, Scope(year=YEAR), thresholds, densities, use_cells=False
     )
-    return PcbSummaryOut(**queries.pcb_summary(groups, thresholds, AS_OF))
+    return PcbSummaryOut(**arithmetic.pcb_summary(groups, thresholds, AS_OF))
 
 
 async def _report(session: AsyncSession, name: str) -> BaseModel:

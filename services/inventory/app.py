@@ -10,14 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.inventory.changes import router as changes_router
+from services.inventory.factors.router import router as factors_router
 from services.inventory.imports.router import router as imports_router
+from services.inventory.mercury.router import router as mercury_router
 from services.inventory.pcb.router import router as pcb_router
 from services.inventory.registry.router import router as registry_router
-from services.inventory.releases.router import mercury_router, upops_router
 from services.inventory.reports.router import public_router
 from services.inventory.reports.router import router as reports_router
 from services.inventory.settings import InventorySettings
 from services.inventory.submissions.router import router as submissions_router
+from services.inventory.upops.router import router as upops_router
+from services.inventory.workflow import router as workflow_router
 from shared.app import build_service_app
 from shared.problems import problem_response
 from shared.tokens import KeySource
@@ -70,8 +73,10 @@ def create_app(
         routers=[
             registry_router,
             submissions_router,
+            workflow_router,
             pcb_router,
             imports_router,
+            factors_router,
             upops_router,
             mercury_router,
             reports_router,

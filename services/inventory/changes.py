@@ -11,10 +11,10 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 
 from services.inventory.history import ChangeRecord
-from services.inventory.routing import check_cursor
+from services.inventory.routing import REVIEW
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page, next_link
-from shared.security import Principal, require_scopes
+from shared.pagination import CursorQuery, LimitQuery, Page, check_cursor, keyset_page, next_link
+from shared.security import Principal
 
 router = APIRouter(prefix="/v1", tags=["history"])
 
@@ -35,14 +35,9 @@ class ChangeOut(BaseModel):
 
 
 def _out(record: ChangeRecord) -> ChangeOut:
+    fields = {k: getattr(record, k) for k in ChangeOut.model_fields if k not in ("before", "after")}
     return ChangeOut(
-        id=record.id,
-        at=record.at,
-        client_id=record.client_id,
-        org_code=record.org_code,
-        entity=record.entity,
-        entity_id=record.entity_id,
-        action=record.action,
+        **fields,
         before=json.loads(record.before_json) if record.before_json else None,
         after=json.loads(record.after_json) if record.after_json else None,
     )
@@ -61,7 +56,7 @@ async def list_changes(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: Principal = require_scopes("inventory:review"),
+    principal: Principal = REVIEW,
     entity: Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$")] = None,
     entity_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     since: AwareDatetime | None = None,
@@ -70,14 +65,12 @@ async def list_changes(
 ) -> Page[ChangeOut]:
     """Changes, one page at a time."""
     stmt = select(ChangeRecord)
-    if entity is not None:
-        stmt = stmt.where(ChangeRecord.entity == entity)
-    if entity_id is not None:
-        stmt = stmt.where(ChangeRecord.entity_id == entity_id)
+    for column, value in ((ChangeRecord.entity, entity), (ChangeRecord.entity_id, entity_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
     if since is not None:
         stmt = stmt.where(ChangeRecord.at >= since)
-    if cursor is not None:
-        check_cursor(cursor, [ChangeRecord.id])
+    check_cursor(cursor, [ChangeRecord.id])
     rows, next_cursor = await keyset_page(
         session, stmt, [ChangeRecord.id], cursor=cursor, limit=limit
     )

@@ -78,3 +78,25 @@ def record_change(
             after_json=None if after is None else json.dumps(after, default=str),
         )
     )
+
+
+def record_saved(
+    session: AsyncSession,
+    principal: Principal,
+    entity: str,
+    record: Any,
+    action: str = "create",
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Log a record just created or changed (``after``: its snapshot, unless given)."""
+    record_change(
+        session,
+        principal,
+        entity=entity,
+        entity_id=record.id,
+        action=action,
+        before=before,
+        after=snapshot(record) if after is None else after,
+    )

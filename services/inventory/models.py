@@ -1,6 +1,8 @@
 """Every inventory model, imported so the metadata is complete (Alembic, tests)."""
 
+from services.inventory.factors.models import EmissionFactor
 from services.inventory.history import ChangeRecord, IdempotencyKey
+from services.inventory.mercury.models import MercuryEstimate, MercuryRelease
 from services.inventory.pcb.models import (
     FluidDensity,
     PcbAnalysis,
@@ -9,15 +11,9 @@ from services.inventory.pcb.models import (
     PcbThresholds,
 )
 from services.inventory.registry.models import Holder, Site
-from services.inventory.releases.models import (
-    EmissionFactor,
-    MercuryEstimate,
-    MercuryRelease,
-    UpopsEstimate,
-    UpopsRelease,
-)
 from services.inventory.reports.cells import PcbSummaryCell
 from services.inventory.submissions.models import Submission, SubmissionEvent
+from services.inventory.upops.models import UpopsEstimate, UpopsRelease
 
 __all__ = [
     "ChangeRecord",

@@ -1,13 +1,15 @@
 """Small helpers the inventory routes share: documented error responses, ETag answers,
-idempotent creation, explicit commits."""
+idempotent creation, keyset pages, common query parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import Select
@@ -15,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.history import IdempotencyKey
 from shared.conditional import etag, not_modified
-from shared.db import UTCDateTime
-from shared.idempotency import body_digest, idempotency_key, remember, replay
-from shared.pagination import decode_cursor, keyset_page, next_link
-from shared.problems import Problem
-from shared.security import Principal
+from shared.idempotency import once
+from shared.pagination import CursorQuery, LimitQuery, check_cursor, keyset_page, next_link
+from shared.security import Principal, require_scopes
+
+M = TypeVar("M", bound=BaseModel)
 
 _DESCRIPTIONS = {
     304: "Not modified (the ETag in If-None-Match is current)",
@@ -50,6 +52,10 @@ def record_etag(kind: str, record: Any, *extra: object) -> str:
     return etag(kind, record.id, record.version, *extra)
 
 
+# -- until the pcb, registry and imports routes return models (then these four go):
+# ``json_response``, ``read_response``, ``idempotent_create`` and ``commit_and_respond``.
+
+
 def json_response(
     body: BaseModel | dict[str, Any] | list[Any],
     *,
@@ -72,6 +78,32 @@ def read_response(request: Request, body: BaseModel, tag: str) -> Response:
     return json_response(body, tag=tag)
 
 
+async def create_once(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+    create: Callable[[], Awaitable[tuple[M, str | None]]],
+    *,
+    status: int = 201,
+) -> M | JSONResponse:
+    """Run ``create`` once per Idempotency-Key and answer its model (status and ETag on the
+    route's ``response``). A retry with the same key and body gets the first answer again
+    (a bare Response: the stored replay), another body a 422. The session dependency
+    commits before the answer is sent, so it is never a 201 for something a failed commit
+    lost."""
+    flow = await once(request, session, IdempotencyKey, principal.client_id)
+    first = await flow.replay()
+    if first is not None:
+        return first  # an idempotent replay: the first answer, as it was stored
+    body, tag = await create()
+    await flow.keep(body, status)
+    response.status_code = status
+    if tag is not None:
+        response.headers["ETag"] = tag
+    return body
+
+
 async def idempotent_create(
     request: Request,
     session: AsyncSession,
@@ -80,39 +112,55 @@ async def idempotent_create(
     *,
     status: int = 201,
 ) -> JSONResponse:
-    """Run ``create`` once per Idempotency-Key: a retry with the same key and body gets the
-    first answer, another body a 422. Commits before answering, so the answer is never a
-    201 for something a failed commit lost."""
-    key = idempotency_key(request)
-    digest = body_digest(await request.body()) if key else ""
-    if key:
-        first = await replay(
-            session, IdempotencyKey, client_id=principal.client_id, key=key, request_sha256=digest
-        )
-        if first is not None:
-            return first
-    body, tag = await create()
-    content = body.model_dump(mode="json")
-    if key:
-        await remember(
-            session,
-            IdempotencyKey,
-            client_id=principal.client_id,
-            key=key,
-            request_sha256=digest,
-            status=status,
-            body=content,
-        )
-    await session.commit()
-    return json_response(content, status=status, tag=tag)
+    """``create_once`` answering a ready JSON response (for routes not yet returning
+    models)."""
+    scratch = Response()
+    answer = await create_once(request, scratch, session, principal, create, status=status)
+    if isinstance(answer, JSONResponse):
+        return answer
+    return json_response(answer, status=status, tag=scratch.headers.get("etag"))
 
 
 async def commit_and_respond(
     session: AsyncSession, body: BaseModel, *, tag: str | None = None, status: int = 200
 ) -> JSONResponse:
-    """Commit, then answer: a commit failure is never reported as a success."""
+    """Commit, then answer: a commit failure is never reported as a success. (The session
+    dependency commits before the answer is sent: routes returning models need not.)"""
     await session.commit()
     return json_response(body, status=status, tag=tag)
+
+
+def typed(
+    endpoint: Callable[..., Any],
+    *,
+    insert: Sequence[inspect.Parameter] = (),
+    before: str = "",
+    **annotations: Any,
+) -> None:
+    """Give a route built by a factory its concrete parameters, as FastAPI reads them from
+    the signature: ``annotations`` by parameter name (e.g. ``body=UpopsEstimateIn``), and
+    the ``insert`` parameters placed before the one named ``before`` (at the end without
+    it; so that the OpenAPI parameters keep their order), which the endpoint receives in
+    its ``**kwargs``."""
+    signature = inspect.signature(endpoint)
+    params: list[inspect.Parameter] = []
+    for p in signature.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            continue
+        if p.name == before:
+            params.extend(insert)
+        params.append(p.replace(annotation=annotations.get(p.name, p.annotation)))
+    if before not in signature.parameters:
+        params.extend(insert)
+    endpoint.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+
+
+def query_param(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    """A parameter for ``typed``'s ``insert``: a query parameter unless ``annotation`` says
+    otherwise."""
+    return inspect.Parameter(
+        name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation
+    )
 
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="Record id")]
@@ -133,26 +181,51 @@ Department = Annotated[
 ]
 
 
-INT32 = 2**31
+@dataclass(frozen=True)
+class Paging:
+    """Which page of a collection: after ``cursor``, ``limit`` records, and (for an
+    incremental sync) only records changed since ``updated_since``."""
+
+    updated_since: datetime | None
+    limit: int
+    cursor: str | None
 
 
-def _cursor_value_ok(column: Any, value: Any) -> bool:
-    if isinstance(column.type, UTCDateTime):
-        if not isinstance(value, str):
-            return False
-        try:
-            return datetime.fromisoformat(value).tzinfo is not None
-        except ValueError:
-            return False
-    return isinstance(value, int) and not isinstance(value, bool) and -INT32 <= value < INT32
+def _paging(
+    updated_since: UpdatedSince = None, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Paging:
+    return Paging(updated_since, limit, cursor)
 
 
-def check_cursor(cursor: str, order: list[Any]) -> None:
-    """400 unless ``cursor`` holds values of the right types for ``order`` (a forged cursor
-    must not reach the database as a string compared with an integer column)."""
-    values = decode_cursor(cursor, len(order))
-    if not all(_cursor_value_ok(c, v) for c, v in zip(order, values, strict=True)):
-        raise Problem(400, "invalid-cursor", "The cursor is not one this API issued.")
+# The last parameters of a list route (its query parameters come after the route's own).
+PagingQuery = Annotated[Paging, Depends(_paging)]
+
+READ = require_scopes("inventory:read")
+WRITE = require_scopes("inventory:write")
+REVIEW = require_scopes("inventory:review")
+
+
+async def page_of(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    stmt: Select[Any],
+    entity: Any,
+    paging: Paging,
+) -> tuple[list[Any], str | None]:
+    """One keyset page of ``stmt``: by id, or by (updated_at, id) for incremental sync; the
+    ``Link`` to the next page on ``response``."""
+    if paging.updated_since is not None:
+        stmt = stmt.where(entity.updated_at >= paging.updated_since)
+        order = [entity.updated_at, entity.id]
+    else:
+        order = [entity.id]
+    check_cursor(paging.cursor, order)
+    rows, next_cursor = await keyset_page(
+        session, stmt, order, cursor=paging.cursor, limit=paging.limit
+    )
+    response.headers.update(next_link(request.url, next_cursor))
+    return rows, next_cursor
 
 
 async def list_page(
@@ -166,14 +239,6 @@ async def list_page(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Any], str | None]:
-    """One keyset page of ``stmt``: by id, or by (updated_at, id) for incremental sync."""
-    if updated_since is not None:
-        stmt = stmt.where(entity.updated_at >= updated_since)
-        order = [entity.updated_at, entity.id]
-    else:
-        order = [entity.id]
-    if cursor is not None:
-        check_cursor(cursor, order)
-    rows, next_cursor = await keyset_page(session, stmt, order, cursor=cursor, limit=limit)
-    response.headers.update(next_link(request.url, next_cursor))
-    return rows, next_cursor
+    """``page_of`` with the page given by its parts."""
+    paging = Paging(updated_since, limit, cursor)
+    return await page_of(request, response, session, stmt, entity, paging)

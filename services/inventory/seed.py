@@ -17,17 +17,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.factors.models import EmissionFactor
+from services.inventory.factors.schemas import FactorIn
+from services.inventory.factors.service import create_factor
+from services.inventory.mercury.models import MercuryEstimate
+from services.inventory.mercury.schemas import MercuryEstimateIn
+from services.inventory.mercury.service import create_mercury
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.service import recompute_concentration
 from services.inventory.registry.models import Holder, Site
-from services.inventory.releases.models import EmissionFactor, MercuryEstimate, UpopsEstimate
-from services.inventory.releases.schemas import FactorIn, MercuryEstimateIn, UpopsEstimateIn
-from services.inventory.releases.service import create_factor, create_mercury, create_upops
 from services.inventory.reports import cells
 from services.inventory.settings import InventorySettings
 from services.inventory.submissions.models import Submission, SubmissionEvent
+from services.inventory.upops.models import UpopsEstimate
+from services.inventory.upops.schemas import UpopsEstimateIn
+from services.inventory.upops.service import create_upops
 from shared.db import Database
 from shared.tokens import VerifiedToken
 

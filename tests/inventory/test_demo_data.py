@@ -9,8 +9,10 @@ from decimal import Decimal
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from services.inventory.releases.models import EmissionFactor, MercuryEstimate, UpopsEstimate
+from services.inventory.factors.models import EmissionFactor
+from services.inventory.mercury.models import MercuryEstimate
 from services.inventory.seed import DEMO, load_demo
+from services.inventory.upops.models import UpopsEstimate
 from tests.inventory.conftest import Caller
 
 

@@ -8,22 +8,25 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from services.inventory.releases.rules import (
+from services.inventory.estimates.rules import UnitMismatch, check_units
+from services.inventory.factors.rules import (
     NA,
     ND,
-    DistributionError,
     FactorValue,
     NotApplicable,
     NotDetermined,
-    Pathway,
-    ReleaseTotal,
-    ReleaseValue,
-    UnitMismatch,
     Vector,
-    check_units,
+    parse_factor,
+)
+from services.inventory.mercury.rules import (
+    DistributionError,
+    Pathway,
     distribute,
     mercury_input_kg,
-    parse_factor,
+)
+from services.inventory.upops.rules import (
+    ReleaseTotal,
+    ReleaseValue,
     release_g_teq_per_year,
     releases_by_vector,
     total_releases,

@@ -32,26 +32,26 @@ async def inventory_2024(minem: Caller, produce: Caller, minam: Caller) -> dict[
     lima = await minem.site(holder["id"], ubigeo="150101")
     pcb = await minem.submission(2024, "pcb")
     sid = pcb["id"]
-    p1 = await minem.item(
-        sid,
-        holder["id"],
-        cusco["id"],
+
+    async def analysed(site: dict[str, Any], mg_per_kg: str, **fields: Any) -> Any:
+        item = await minem.item(sid, holder["id"], site["id"], **fields)
+        await minem.analysis(
+            item["id"], method="gc", analysed_on="2024-01-10", value_mg_per_kg=mg_per_kg
+        )
+        return item
+
+    await analysed(
+        cusco,
+        "300000",
         fluid_volume_l="850",
         total_mass_kg="4000",
         labelled=False,
         fluid_kind="askarel",
         fluid_mass_kg=None,
     )
-    await minem.analysis(p1["id"], method="gc", analysed_on="2024-01-10", value_mg_per_kg="300000")
-    p2 = await minem.item(
-        sid,
-        holder["id"],
-        cusco["id"],
-        fluid_volume_l="300",
-        total_mass_kg="1200",
-        fluid_mass_kg="264",
+    p2 = await analysed(
+        cusco, "1200", fluid_volume_l="300", total_mass_kg="1200", fluid_mass_kg="264"
     )
-    await minem.analysis(p2["id"], method="gc", analysed_on="2024-01-10", value_mg_per_kg="1200")
     for to in ("out_of_service_stored", "shipped_for_disposal"):
         await minem.ok(
             "POST",
@@ -65,10 +65,7 @@ async def inventory_2024(minem: Caller, produce: Caller, minam: Caller) -> dict[
         {"to_status": "eliminated", "changed_on": "2024-05-01", "elimination": EVIDENCE},
         etag_of=f"/pcb-items/{p2['id']}",
     )
-    clean = await minem.item(
-        sid, holder["id"], lima["id"], year_manufactured=1999, total_mass_kg="800"
-    )
-    await minem.analysis(clean["id"], method="gc", analysed_on="2024-01-10", value_mg_per_kg="3")
+    await analysed(lima, "3", year_manufactured=1999, total_mass_kg="800")
     await minem.item(
         sid,
         holder["id"],

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Table, and_, delete, insert, literal, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import check_editable, check_owner, submission_visible
@@ -35,7 +35,7 @@ from services.inventory.pcb.schemas import (
 )
 from services.inventory.registry.models import Holder, Site
 from services.inventory.submissions.models import Submission
-from shared.db import UTCDateTime, utcnow
+from shared.db import utcnow
 from shared.problems import Problem
 from shared.security import Principal
 
@@ -376,50 +376,3 @@ async def add_status_event(
         after={"status": item.status, "status_since": str(item.status_since)},
     )
     return event
-
-
-_ITEM_COPY = [
-    c.key
-    for c in PcbItem.__table__.columns
-    if c.key not in {"id", "submission_id", "created_at", "updated_at", "version"}
-]
-_ANALYSIS_COPY = [c.key for c in PcbAnalysis.__table__.columns if c.key not in {"id", "item_id"}]
-_EVENT_COPY = [c.key for c in PcbStatusEvent.__table__.columns if c.key not in {"id", "item_id"}]
-
-
-async def copy_items(session: AsyncSession, *, from_id: int, to_id: int) -> int:
-    """Copy every item of one submission (with analyses and history) into another, in
-    SQL (a correction of a large inventory must not load it into memory)."""
-    now = utcnow()
-    items_table = cast(Table, PcbItem.__table__)
-    old = items_table.alias("old")
-    items = select(
-        *(old.c[k] for k in _ITEM_COPY),
-        literal(to_id).label("submission_id"),
-        # Copies are new records: new timestamps, first version.
-        literal(now, UTCDateTime()).label("created_at"),
-        literal(now, UTCDateTime()).label("updated_at"),
-        literal(1).label("version"),
-    ).where(old.c.submission_id == from_id)
-    names = [*_ITEM_COPY, "submission_id", "created_at", "updated_at", "version"]
-    result = cast(
-        CursorResult[Any], await session.execute(insert(items_table).from_select(names, items))
-    )
-    new = items_table.alias("new")
-    same_item = and_(
-        new.c.submission_id == to_id,
-        new.c.holder_id == old.c.holder_id,
-        new.c.manufacturer == old.c.manufacturer,
-        new.c.serial_number == old.c.serial_number,
-    )
-    for model, columns in ((PcbAnalysis, _ANALYSIS_COPY), (PcbStatusEvent, _EVENT_COPY)):
-        table = cast(Table, model.__table__)
-        rows = (
-            select(new.c.id, *(table.c[k] for k in columns))
-            .select_from(table)
-            .join(old, old.c.id == table.c.item_id)
-            .join(new, same_item)
-            .where(old.c.submission_id == from_id)
-        )
-        await session.execute(insert(table).from_select(["item_id", *columns], rows))
-    return int(result.rowcount or 0)

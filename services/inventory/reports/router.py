@@ -3,15 +3,17 @@ for authenticated readers and, as published national aggregates, for anyone."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.access import visible_submission
 from services.inventory.reports import queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
@@ -20,19 +22,19 @@ from services.inventory.reports.schemas import (
     NationalSummaryOut,
     TimeSeriesOut,
 )
-from services.inventory.routing import YearQuery, json_response, responses
+from services.inventory.routing import READ, YearQuery, query_param, responses, typed
+from services.inventory.submissions.access import visible_submission
 from services.inventory.submissions.rules import Section
 from services.inventory.vocabulary import VOCABULARIES
 from shared.conditional import etag, not_modified
 from shared.db import SessionDep, utcnow
 from shared.exports import csv_stream, wants_csv
-from shared.pagination import CursorQuery, LimitQuery, decode_cursor
+from shared.pagination import CursorQuery, LimitQuery, decode_cursor, next_link
 from shared.problems import Problem
-from shared.security import Principal, require_scopes
+from shared.security import Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 public_router = APIRouter(prefix="/v1/public", tags=["public"])
-READ = require_scopes("inventory:read")
 
 AsOf = Annotated[
     date | None,
@@ -61,362 +63,236 @@ async def _rows(rows: Sequence[Sequence[Any]]) -> AsyncIterator[Sequence[Any]]:
         yield row
 
 
-def _csv(
-    name: str, header: Sequence[str], rows: Sequence[Sequence[Any]], tag: str | None
-) -> StreamingResponse:
-    headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
-    if tag:
-        headers["ETag"] = tag
-    return StreamingResponse(
-        csv_stream(header, _rows(rows)), media_type="text/csv; charset=utf-8", headers=headers
-    )
+@dataclass
+class _Ask:
+    """One request for a report: who asks, for what date, in which format."""
 
+    request: Request
+    response: Response
+    session: AsyncSession
+    principal: Principal | None
+    as_of: date
+    fmt: str | None
+    section: Section
+    headers: dict[str, str]  # besides the ETag: the public cache, a Link
 
-def _answer(
-    request: Request,
-    report: BaseModel,
-    name: str,
-    section: Section,
-    fmt: str | None,
-    tag: str | None,
-    *,
-    dimension: tuple[str, ...] = (),
-    groups: Sequence[tuple[tuple[Any, ...], Any]] | None = None,
-    extra_headers: dict[str, str] | None = None,
-) -> Response:
-    """JSON, or one section as CSV (with the report's dimension columns in front)."""
-    if wants_csv(request.headers.get("accept"), fmt):
-        header = ("year", *dimension, *service.section_columns(section))
+    def answer(
+        self,
+        report: BaseModel,
+        name: str,
+        tag: str | None,
+        groups: Sequence[tuple[tuple[Any, ...], Any]],
+        dimension: tuple[str, ...] = (),
+    ) -> BaseModel | Response:
+        """The report as JSON, or one section as CSV (streamed, so a bare response) with
+        the report's dimension columns in front."""
+        headers = {**self.headers, **({"ETag": tag} if tag else {})}
+        if not wants_csv(self.request.headers.get("accept"), self.fmt):
+            self.response.headers.update(headers)
+            return report
+        header = ("year", *dimension, *service.section_columns(self.section))
         year = getattr(report, "year", None)
         rows = [
             [year if year is not None else key[0], *key[1:], *row]
-            for key, summary in (groups if groups is not None else [((), report)])
-            for row in service.section_rows(section, service.part_of(summary, section))
+            for key, summary in groups
+            for row in service.section_rows(self.section, service.part_of(summary, self.section))
         ]
-        response: Response = _csv(name, header, rows, tag)
-    else:
-        response = json_response(report, tag=tag)
-    response.headers.update(extra_headers or {})
-    return response
+        headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return StreamingResponse(
+            csv_stream(header, _rows(rows)), media_type="text/csv; charset=utf-8", headers=headers
+        )
+
+    async def national(self, name: str, *key: object) -> tuple[str, Response | None]:
+        """The ETag of national figures (they change only with a validation, new
+        thresholds or densities), and the bare 304 when the caller holds it."""
+        tag = await _national_tag(self.session, name, *key, self.as_of, self.fmt, self.section)
+        if not_modified(self.request, tag):
+            return tag, Response(status_code=304, headers={"ETag": tag, **self.headers})
+        return tag, None
 
 
 async def _summary(
-    request: Request,
-    session: SessionDep,
-    principal: Principal | None,
-    *,
-    year: int | None,
-    submission_id: int | None,
-    as_of: date | None,
-    fmt: str | None,
-    section: Section,
-    extra_headers: dict[str, str] | None = None,
-) -> Response:
-    as_of = as_of or utcnow().date()
+    ask: _Ask, year: int | None = None, submission_id: int | None = None
+) -> BaseModel | Response:
     tag = None
     if submission_id is not None:
-        assert principal is not None
-        submission = await visible_submission(session, principal, submission_id)
+        assert ask.principal is not None
+        submission = await visible_submission(ask.session, ask.principal, submission_id)
         scope = Scope(year=submission.year, submission_id=submission.id)
     else:
-        year = await service.default_year(session, year)
-        tag = await _national_tag(session, "national", year, as_of, fmt, section)
-        if not_modified(request, tag):
-            return Response(status_code=304, headers={"ETag": tag, **(extra_headers or {})})
+        year = await service.default_year(ask.session, year)
+        tag, unchanged = await ask.national("national", year)
+        if unchanged is not None:
+            return unchanged
         scope = Scope(year=year)
-    report = await service.national_summary(session, scope, as_of)
-    year_key = (scope.year,)
-    return _answer(
-        request,
-        report,
-        "national-summary",
-        section,
-        fmt,
-        tag,
-        groups=[(year_key, report)],
-        extra_headers=extra_headers,
-    )
+    report = await service.national_summary(ask.session, scope, ask.as_of)
+    return ask.answer(report, "national-summary", tag, [((scope.year,), report)])
 
 
-@router.get(
-    "/national-summary",
-    summary="National summary",
-    description="One reporting year of validated data (default: the latest): PCB items and "
-    "tonnes by class and status, share eliminated, items due or overdue for the 2025 use "
-    "and 2028 ESM deadlines; UP-POPs g TEQ/a by source group and vector (ND kept apart, "
-    "never zero); mercury kg/a by category and pathway. `submission_id` previews one "
-    "submission the caller may see instead. Computed by the database.",
-    response_model=NationalSummaryOut,
-    responses=CSV_RESPONSE,
-)
-async def national_summary(
-    request: Request,
-    session: SessionDep,
-    principal: Principal = READ,
-    year: YearQuery = None,
-    submission_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    as_of: AsOf = None,
-    format: Format = None,
-    section: SectionQuery = Section.PCB,
-) -> Response:
-    """The national summary."""
-    return await _summary(
-        request,
-        session,
-        principal,
-        year=year,
-        submission_id=submission_id,
-        as_of=as_of,
-        fmt=format,
-        section=section,
-    )
+async def _by_department(ask: _Ask, year: int | None = None) -> BaseModel | Response:
+    year = await service.default_year(ask.session, year)
+    tag, unchanged = await ask.national("department", year)
+    if unchanged is not None:
+        return unchanged
+    report = await service.by_department(ask.session, Scope(year=year), ask.as_of)
+    groups = [((year, d.department_code), d) for d in report.departments]
+    return ask.answer(report, "by-department", tag, groups, ("department_code",))
 
 
-async def _by_department(
-    request: Request,
-    session: SessionDep,
-    *,
-    year: int | None,
-    as_of: date | None,
-    fmt: str | None,
-    section: Section,
-    extra_headers: dict[str, str] | None = None,
-) -> Response:
-    as_of = as_of or utcnow().date()
-    year = await service.default_year(session, year)
-    tag = await _national_tag(session, "department", year, as_of, fmt, section)
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag, **(extra_headers or {})})
-    report = await service.by_department(session, Scope(year=year), as_of)
-    return _answer(
-        request,
-        report,
-        "by-department",
-        section,
-        fmt,
-        tag,
-        dimension=("department_code",),
-        groups=[((year, d.department_code), d) for d in report.departments],
-        extra_headers=extra_headers,
-    )
-
-
-@router.get(
-    "/by-department",
-    summary="Summary by department",
-    description="The national summary of a year split by department (PCB items by the "
-    "department of their site when validated; estimates by their department, `null` "
-    "when none was given).",
-    response_model=ByDepartmentOut,
-    responses=CSV_RESPONSE,
-)
-async def by_department(
-    request: Request,
-    session: SessionDep,
-    principal: Principal = READ,
-    year: YearQuery = None,
-    as_of: AsOf = None,
-    format: Format = None,
-    section: SectionQuery = Section.PCB,
-) -> Response:
-    """The summary by department."""
-    return await _by_department(
-        request, session, year=year, as_of=as_of, fmt=format, section=section
-    )
-
-
-@router.get(
-    "/by-holder",
-    summary="Summary by holder",
-    description="The national summary of a year for a page of holders (id order; "
-    "`cursor` from `next_cursor`).",
-    response_model=ByHolderOut,
-    responses=CSV_RESPONSE,
-)
-async def by_holder(
-    request: Request,
-    session: SessionDep,
-    principal: Principal = READ,
-    year: YearQuery = None,
-    as_of: AsOf = None,
-    format: Format = None,
-    section: SectionQuery = Section.PCB,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Response:
-    """The summary by holder."""
+async def _by_holder(
+    ask: _Ask, year: int | None = None, limit: int = 50, cursor: str | None = None
+) -> BaseModel | Response:
     after = 0
     if cursor is not None:
         (after,) = decode_cursor(cursor, 1)
         if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**31:
             raise Problem(400, "invalid-cursor", "The cursor is not one this API issued.")
-    as_of = as_of or utcnow().date()
-    year = await service.default_year(session, year)
-    report = await service.by_holder(session, Scope(year=year), as_of, after=after, limit=limit)
-    headers = {}
-    if report.next_cursor:
-        headers["Link"] = (
-            f'<{request.url.include_query_params(cursor=report.next_cursor)}>; rel="next"'
-        )
-    return _answer(
-        request,
-        report,
-        "by-holder",
-        section,
-        format,
-        None,
-        dimension=("holder_id", "ruc"),
-        groups=[((year, h.holder_id, h.ruc), h) for h in report.holders],
-        extra_headers=headers,
+    year = await service.default_year(ask.session, year)
+    report = await service.by_holder(
+        ask.session, Scope(year=year), ask.as_of, after=after, limit=limit
     )
+    ask.headers.update(next_link(ask.request.url, report.next_cursor))
+    groups = [((year, h.holder_id, h.ruc), h) for h in report.holders]
+    return ask.answer(report, "by-holder", None, groups, ("holder_id", "ruc"))
 
 
 async def _time_series(
-    request: Request,
-    session: SessionDep,
-    *,
-    from_year: int | None,
-    to_year: int | None,
-    as_of: date | None,
-    fmt: str | None,
-    section: Section,
-    extra_headers: dict[str, str] | None = None,
-) -> Response:
-    as_of = as_of or utcnow().date()
-    tag = await _national_tag(session, "series", from_year, to_year, as_of, fmt, section)
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag, **(extra_headers or {})})
-    report = await service.time_series(session, from_year=from_year, to_year=to_year, as_of=as_of)
-    return _answer(
-        request,
-        report,
-        "time-series",
-        section,
-        fmt,
-        tag,
-        groups=[((y.year,), y) for y in report.years],
-        extra_headers=extra_headers,
+    ask: _Ask, from_year: int | None = None, to_year: int | None = None
+) -> BaseModel | Response:
+    tag, unchanged = await ask.national("series", from_year, to_year)
+    if unchanged is not None:
+        return unchanged
+    report = await service.time_series(
+        ask.session, from_year=from_year, to_year=to_year, as_of=ask.as_of
     )
+    return ask.answer(report, "time-series", tag, [((y.year,), y) for y in report.years])
 
 
 FromYear = Annotated[int | None, Query(ge=1990, le=2100)]
+_YEAR = query_param("year", YearQuery)
+_PRINCIPAL = query_param("principal", Principal, READ)
 
 
-@router.get(
-    "/time-series",
-    summary="Time series",
-    description="National figures of every year with validated data, oldest first.",
-    response_model=TimeSeriesOut,
-    responses=CSV_RESPONSE,
+@dataclass(frozen=True)
+class Report:
+    """One report: its path and operation name, answer, the query parameters it adds
+    (``signed_only`` for signed-in readers alone), and what the API says of it, signed in
+    and (when published) public."""
+
+    path: str
+    model: type[BaseModel]
+    build: Callable[..., Awaitable[BaseModel | Response]]
+    params: tuple[inspect.Parameter, ...]
+    signed: tuple[str, str]  # summary, description
+    public: tuple[str, str] | None = None
+    signed_only: tuple[str, ...] = ()
+    trailing: tuple[inspect.Parameter, ...] = ()  # after the format and section
+
+    def endpoint(self, public: bool) -> Callable[..., Any]:
+        async def endpoint(
+            request: Request,
+            response: Response,
+            session: SessionDep,
+            as_of: AsOf = None,
+            format: Format = None,
+            section: SectionQuery = Section.PCB,
+            **params: Any,
+        ) -> Any:
+            principal = params.pop("principal", None)
+            headers = dict(PUBLIC_CACHE) if public else {}
+            today = as_of or utcnow().date()
+            ask = _Ask(request, response, session, principal, today, format, section, headers)
+            return await self.build(ask, **params)
+
+        own = [p for p in self.params if not (public and p.name in self.signed_only)]
+        typed(endpoint, insert=[] if public else [_PRINCIPAL], before="as_of")
+        typed(endpoint, insert=own, before="as_of")
+        typed(endpoint, insert=self.trailing)
+        return endpoint
+
+    def add(self, router: APIRouter, public: bool) -> None:
+        words = self.public if public else self.signed
+        assert words is not None
+        name = self.path.strip("/").replace("-", "_")
+        router.add_api_route(
+            self.path,
+            self.endpoint(public),
+            methods=["GET"],
+            name=f"public_{name}" if public else name,
+            summary=words[0],
+            description=words[1],
+            response_model=self.model,
+            responses=CSV_RESPONSE,
+        )
+
+
+REPORTS = (
+    Report(
+        "/national-summary",
+        NationalSummaryOut,
+        _summary,
+        (_YEAR, query_param("submission_id", Annotated[int | None, Query(ge=1, le=2**31 - 1)])),
+        (
+            "National summary",
+            "One reporting year of validated data (default: the latest): PCB items and "
+            "tonnes by class and status, share eliminated, items due or overdue for the 2025 "
+            "use and 2028 ESM deadlines; UP-POPs g TEQ/a by source group and vector (ND kept "
+            "apart, never zero); mercury kg/a by category and pathway. `submission_id` "
+            "previews one submission the caller may see instead. Computed by the database.",
+        ),
+        (
+            "Published national summary",
+            "The national summary of validated data, for anyone (transparency pages).",
+        ),
+        signed_only=("submission_id",),
+    ),
+    Report(
+        "/by-department",
+        ByDepartmentOut,
+        _by_department,
+        (_YEAR,),
+        (
+            "Summary by department",
+            "The national summary of a year split by department (PCB items by the "
+            "department of their site when validated; estimates by their department, `null` "
+            "when none was given).",
+        ),
+        (
+            "Published summary by department",
+            "The national summary of validated data by department, for anyone.",
+        ),
+    ),
+    Report(
+        "/by-holder",
+        ByHolderOut,
+        _by_holder,
+        (_YEAR,),
+        (
+            "Summary by holder",
+            "The national summary of a year for a page of holders (id order; "
+            "`cursor` from `next_cursor`).",
+        ),
+        trailing=(query_param("limit", LimitQuery, 50), query_param("cursor", CursorQuery)),
+    ),
+    Report(
+        "/time-series",
+        TimeSeriesOut,
+        _time_series,
+        (query_param("from_year", FromYear), query_param("to_year", FromYear)),
+        (
+            "Time series",
+            "National figures of every year with validated data, oldest first.",
+        ),
+        (
+            "Published time series",
+            "National figures of validated data year by year, for anyone.",
+        ),
+    ),
 )
-async def time_series(
-    request: Request,
-    session: SessionDep,
-    principal: Principal = READ,
-    from_year: FromYear = None,
-    to_year: FromYear = None,
-    as_of: AsOf = None,
-    format: Format = None,
-    section: SectionQuery = Section.PCB,
-) -> Response:
-    """The time series."""
-    return await _time_series(
-        request,
-        session,
-        from_year=from_year,
-        to_year=to_year,
-        as_of=as_of,
-        fmt=format,
-        section=section,
-    )
-
-
-# -- published national aggregates (no token) ------------------------------------------
-
-
-@public_router.get(
-    "/national-summary",
-    summary="Published national summary",
-    description="The national summary of validated data, for anyone (transparency pages).",
-    response_model=NationalSummaryOut,
-    responses=CSV_RESPONSE,
-)
-async def public_national_summary(
-    request: Request,
-    session: SessionDep,
-    year: YearQuery = None,
-    as_of: AsOf = None,
-    format: Format = None,
-    section: SectionQuery = Section.PCB,
-) -> Response:
-    """The published national summary."""
-    return await _summary(
-        request,
-        session,
-        None,
-        year=year,
-        submission_id=None,
-        as_of=as_of,
-        fmt=format,
-        section=section,
-        extra_headers=PUBLIC_CACHE,
-    )
-
-
-@public_router.get(
-    "/by-department",
-    summary="Published summary by department",
-    description="The national summary of validated data by department, for anyone.",
-    response_model=ByDepartmentOut,
-    responses=CSV_RESPONSE,
-)
-async def public_by_department(
-    request: Request,
-    session: SessionDep,
-    year: YearQuery = None,
-    as_of: AsOf = None,
-    format: Format = None,
-    section: SectionQuery = Section.PCB,
-) -> Response:
-    """The published summary by department."""
-    return await _by_department(
-        request,
-        session,
-        year=year,
-        as_of=as_of,
-        fmt=format,
-        section=section,
-        extra_headers=PUBLIC_CACHE,
-    )
-
-
-@public_router.get(
-    "/time-series",
-    summary="Published time series",
-    description="National figures of validated data year by year, for anyone.",
-    response_model=TimeSeriesOut,
-    responses=CSV_RESPONSE,
-)
-async def public_time_series(
-    request: Request,
-    session: SessionDep,
-    from_year: FromYear = None,
-    to_year: FromYear = None,
-    as_of: AsOf = None,
-    format: Format = None,
-    section: SectionQuery = Section.PCB,
-) -> Response:
-    """The published time series."""
-    return await _time_series(
-        request,
-        session,
-        from_year=from_year,
-        to_year=to_year,
-        as_of=as_of,
-        fmt=format,
-        section=section,
-        extra_headers=PUBLIC_CACHE,
-    )
+for _report in REPORTS:
+    _report.add(router, public=False)
+    if _report.public is not None:
+        _report.add(public_router, public=True)
 
 
 @public_router.get(

@@ -1,22 +1,25 @@
-"""Reports assembled from grouped SQL results (``queries``): a few rows per group, never
-the items themselves."""
+"""Reports assembled from grouped SQL results (``queries``, then ``arithmetic``): a few
+rows per group, never the items themselves."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.mercury.models import MercuryEstimate
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.models import PcbItem
+from services.inventory.pcb.rules import Thresholds
 from services.inventory.registry.models import Holder
 from services.inventory.registry.rules import DEPARTMENTS
-from services.inventory.releases.models import MercuryEstimate, UpopsEstimate
-from services.inventory.reports import queries
+from services.inventory.reports import arithmetic, queries
+from services.inventory.reports.arithmetic import PcbGroup
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
     ByDepartmentOut,
@@ -32,6 +35,7 @@ from services.inventory.reports.schemas import (
 )
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
+from services.inventory.upops.models import UpopsEstimate
 from shared.pagination import encode_cursor
 
 
@@ -43,57 +47,97 @@ async def default_year(session: AsyncSession, year: int | None) -> int | None:
     return years[-1] if years else None
 
 
-def _split(rows: Sequence[tuple[Any, ...]], n: int) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
-    out: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
-    for row in rows:
-        out[tuple(row[:n])].append(tuple(row[n:]))
-    return out
+@dataclass
+class _Figures:
+    """Grouped rows of the three sections under one key each (a department, a holder, a
+    year), and the summary parts they make."""
+
+    thresholds: Thresholds
+    as_of: date
+    keyed: bool  # False: one national summary, under the key None
+    pcb: dict[Any, list[PcbGroup]]
+    upops: dict[tuple[Any, ...], list[tuple[Any, ...]]]
+    mercury: dict[tuple[Any, ...], list[tuple[Any, ...]]]
+
+    def keys(self) -> set[Any]:
+        return set(self.pcb) | {k[0] for k in self.upops} | {k[0] for k in self.mercury}
+
+    def parts(self, key: Any) -> dict[str, Any]:
+        """The ``pcb``, ``upops`` and ``mercury`` parts of the summary of ``key``."""
+        row_key = (key,) if self.keyed else ()
+        return {
+            "pcb": PcbSummaryOut(
+                **arithmetic.pcb_summary(self.pcb.get(key, []), self.thresholds, self.as_of)
+            ),
+            "upops": UpopsSummaryOut(**arithmetic.upops_summary(self.upops.get(row_key, []))),
+            "mercury": MercurySummaryOut(
+                **arithmetic.mercury_summary(self.mercury.get(row_key, []))
+            ),
+        }
+
+
+async def _figures(
+    session: AsyncSession,
+    scope: Scope,
+    as_of: date,
+    *,
+    by: str | None,
+    estimates_by: Callable[[Any], list[Any]] = lambda table: [],
+    flags: bool = True,
+    holders: list[int] | None = None,
+) -> _Figures:
+    """The scope's figures by one dimension (``by``: department, holder, year; None for
+    one national summary), estimates grouped by ``estimates_by(table)``."""
+    await queries.tune_for_aggregates(session)
+    thresholds, _ = await load_thresholds(session)
+    densities = await load_densities(session)
+    pcb: dict[Any, list[PcbGroup]] = defaultdict(list)
+    for g in await queries.pcb_groups(
+        session,
+        scope,
+        thresholds,
+        densities,
+        by=[by] if by else [],
+        flags=flags,
+        holders=holders,
+    ):
+        pcb[g.keys[0] if by else None].append(g)
+    estimates: list[dict[tuple[Any, ...], list[tuple[Any, ...]]]] = []
+    for section, table in ((Section.UPOPS, UpopsEstimate), (Section.MERCURY, MercuryEstimate)):
+        columns = estimates_by(table)
+        where = [] if holders is None else [table.holder_id.in_(holders)]
+        rows = await queries.estimate_groups(
+            session, scope, section, by=columns, join_submissions=by == "year", where=where
+        )
+        estimates.append(arithmetic.split(rows, len(columns)))
+    return _Figures(thresholds, as_of, by is not None, pcb, *estimates)
 
 
 async def national_summary(session: AsyncSession, scope: Scope, as_of: date) -> NationalSummaryOut:
     """The national summary of a year, or the summary of one submission."""
-    await queries.tune_for_aggregates(session)
-    thresholds, _ = await load_thresholds(session)
-    densities = await load_densities(session)
-    groups = await queries.pcb_groups(session, scope, thresholds, densities)
+    figures = await _figures(session, scope, as_of, by=None)
     return NationalSummaryOut(
         year=scope.year,
         as_of=as_of,
         scope="national" if scope.submission_id is None else "submission",
         submission_id=scope.submission_id,
-        pcb=PcbSummaryOut(**queries.pcb_summary(groups, thresholds, as_of)),
-        upops=UpopsSummaryOut(**queries.upops_summary(await queries.upops_groups(session, scope))),
-        mercury=MercurySummaryOut(
-            **queries.mercury_summary(await queries.mercury_groups(session, scope))
-        ),
+        **figures.parts(None),
     )
 
 
 async def by_department(session: AsyncSession, scope: Scope, as_of: date) -> ByDepartmentOut:
     """The summary of a year, department by department (estimates without a department
     under ``null``)."""
-    await queries.tune_for_aggregates(session)
-    thresholds, _ = await load_thresholds(session)
-    densities = await load_densities(session)
-    pcb: dict[Any, list[queries.PcbGroup]] = defaultdict(list)
-    for g in await queries.pcb_groups(session, scope, thresholds, densities, by=["department"]):
-        pcb[g.keys[0]].append(g)
-    upops = _split(
-        await queries.upops_groups(session, scope, by=[UpopsEstimate.department_code]), 1
+    figures = await _figures(
+        session, scope, as_of, by="department", estimates_by=lambda t: [t.department_code]
     )
-    mercury = _split(
-        await queries.mercury_groups(session, scope, by=[MercuryEstimate.department_code]), 1
-    )
-    codes = set(pcb) | {k[0] for k in upops} | {k[0] for k in mercury}
     departments = [
         DepartmentSummaryOut(
             department_code=code,
             department_name=DEPARTMENTS.get(code) if code else None,
-            pcb=PcbSummaryOut(**queries.pcb_summary(pcb.get(code, []), thresholds, as_of)),
-            upops=UpopsSummaryOut(**queries.upops_summary(upops.get((code,), []))),
-            mercury=MercurySummaryOut(**queries.mercury_summary(mercury.get((code,), []))),
+            **figures.parts(code),
         )
-        for code in sorted(codes, key=lambda c: (c is None, c or ""))
+        for code in sorted(figures.keys(), key=lambda c: (c is None, c or ""))
     ]
     return ByDepartmentOut(year=scope.year, as_of=as_of, departments=departments)
 
@@ -102,9 +146,6 @@ async def by_holder(
     session: AsyncSession, scope: Scope, as_of: date, *, after: int, limit: int
 ) -> ByHolderOut:
     """The summary of a year for one page of holders (in id order, after ``after``)."""
-    await queries.tune_for_aggregates(session)
-    thresholds, _ = await load_thresholds(session)
-    densities = await load_densities(session)
     named = union(
         select(PcbItem.holder_id.label("holder_id")).where(
             PcbItem.submission_id.in_(scope.ids(Section.PCB))
@@ -126,36 +167,17 @@ async def by_holder(
     )
     next_cursor = encode_cursor([page[limit - 1].id]) if len(page) > limit else None
     page = page[:limit]
-    ids = [h.id for h in page]
-    pcb: dict[Any, list[queries.PcbGroup]] = defaultdict(list)
-    for g in await queries.pcb_groups(
-        session, scope, thresholds, densities, by=["holder"], flags=False, holders=ids
-    ):
-        pcb[g.keys[0]].append(g)
-    upops = _split(
-        await queries.upops_groups(
-            session, scope, by=[UpopsEstimate.holder_id], where=[UpopsEstimate.holder_id.in_(ids)]
-        ),
-        1,
-    )
-    mercury = _split(
-        await queries.mercury_groups(
-            session,
-            scope,
-            by=[MercuryEstimate.holder_id],
-            where=[MercuryEstimate.holder_id.in_(ids)],
-        ),
-        1,
+    figures = await _figures(
+        session,
+        scope,
+        as_of,
+        by="holder",
+        estimates_by=lambda t: [t.holder_id],
+        flags=False,
+        holders=[h.id for h in page],
     )
     holders = [
-        HolderSummaryOut(
-            holder_id=h.id,
-            ruc=h.ruc,
-            name=h.name,
-            pcb=PcbSummaryOut(**queries.pcb_summary(pcb.get(h.id, []), thresholds, as_of)),
-            upops=UpopsSummaryOut(**queries.upops_summary(upops.get((h.id,), []))),
-            mercury=MercurySummaryOut(**queries.mercury_summary(mercury.get((h.id,), []))),
-        )
+        HolderSummaryOut(holder_id=h.id, ruc=h.ruc, name=h.name, **figures.parts(h.id))
         for h in page
     ]
     return ByHolderOut(year=scope.year, as_of=as_of, holders=holders, next_cursor=next_cursor)
@@ -165,32 +187,13 @@ async def time_series(
     session: AsyncSession, *, from_year: int | None, to_year: int | None, as_of: date
 ) -> TimeSeriesOut:
     """National figures of every year with validated data (within the bounds)."""
-    await queries.tune_for_aggregates(session)
-    thresholds, _ = await load_thresholds(session)
-    densities = await load_densities(session)
     scope = Scope(first_year=from_year, last_year=to_year)
-    year: list[Any] = [Submission.year]
-    pcb: dict[Any, list[queries.PcbGroup]] = defaultdict(list)
-    for g in await queries.pcb_groups(
-        session, scope, thresholds, densities, by=["year"], flags=False
-    ):
-        pcb[g.keys[0]].append(g)
-    upops = _split(await queries.upops_groups(session, scope, by=year, join_submissions=True), 1)
-    mercury = _split(
-        await queries.mercury_groups(session, scope, by=year, join_submissions=True), 1
+    figures = await _figures(
+        session, scope, as_of, by="year", estimates_by=lambda t: [Submission.year], flags=False
     )
-    years = sorted(set(pcb) | {k[0] for k in upops} | {k[0] for k in mercury})
     return TimeSeriesOut(
         as_of=as_of,
-        years=[
-            YearSummaryOut(
-                year=y,
-                pcb=PcbSummaryOut(**queries.pcb_summary(pcb.get(y, []), thresholds, as_of)),
-                upops=UpopsSummaryOut(**queries.upops_summary(upops.get((y,), []))),
-                mercury=MercurySummaryOut(**queries.mercury_summary(mercury.get((y,), []))),
-            )
-            for y in years
-        ],
+        years=[YearSummaryOut(year=y, **figures.parts(y)) for y in sorted(figures.keys())],
     )
 
 

@@ -1,52 +1,41 @@
-"""Routes for submissions (inventory cycles) and their review workflow."""
+"""Routes for submissions (inventory cycles): start, list and read them, and their
+workflow history. The workflow moves themselves are ``services.inventory.workflow``."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from services.inventory.access import submission_visible, visible_submission
 from services.inventory.routing import (
     CREATE,
+    READ,
     READ_ONE,
-    UPDATE,
+    WRITE,
     IdPath,
     OrgQuery,
-    UpdatedSince,
+    PagingQuery,
     YearQuery,
-    commit_and_respond,
-    idempotent_create,
-    list_page,
-    read_response,
+    create_once,
+    page_of,
     record_etag,
 )
 from services.inventory.submissions import service
+from services.inventory.submissions.access import submission_visible, visible_submission
 from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.submissions.rules import Section, SubmissionStatus
-from services.inventory.submissions.schemas import (
-    CommentIn,
-    CorrectionIn,
-    ReturnIn,
-    SubmissionEventOut,
-    SubmissionIn,
-    SubmissionOut,
-)
-from shared.conditional import require_if_match
+from services.inventory.submissions.schemas import SubmissionEventOut, SubmissionIn, SubmissionOut
+from shared.conditional import read_answer
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page
-from shared.security import Principal, require_scopes
+from shared.pagination import Page
+from shared.security import Principal
 
 router = APIRouter(prefix="/v1", tags=["inventory cycles"])
-READ = require_scopes("inventory:read")
-WRITE = require_scopes("inventory:write")
-REVIEW = require_scopes("inventory:review")
-S = SubmissionStatus
 
 
-def _etag(submission: Submission) -> str:
+def submission_etag(submission: Submission) -> str:
+    """The ETag of a submission (its workflow moves need it in If-Match)."""
     return record_etag("submission", submission)
 
 
@@ -61,15 +50,13 @@ async def list_submissions(
     request: Request,
     response: Response,
     session: SessionDep,
+    paging: PagingQuery,
     principal: Principal = READ,
     org: OrgQuery = None,
     year: YearQuery = None,
     section: Section | None = None,
     status: SubmissionStatus | None = None,
     counts_nationally: Annotated[bool | None, Query()] = None,
-    updated_since: UpdatedSince = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
 ) -> Page[SubmissionOut]:
     """Submissions, one page at a time."""
     stmt = select(Submission).where(submission_visible(principal))
@@ -84,16 +71,7 @@ async def list_submissions(
     if counts_nationally is not None:
         current = service.counts_nationally()
         stmt = stmt.where(current if counts_nationally else ~current)
-    rows, next_cursor = await list_page(
-        request,
-        response,
-        session,
-        stmt,
-        Submission,
-        updated_since=updated_since,
-        cursor=cursor,
-        limit=limit,
-    )
+    rows, next_cursor = await page_of(request, response, session, stmt, Submission, paging)
     return Page(items=[service.submission_out(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -108,17 +86,21 @@ async def list_submissions(
     responses=CREATE,
 )
 async def create_submission(
-    request: Request, session: SessionDep, body: SubmissionIn, principal: Principal = WRITE
-) -> JSONResponse:
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    body: SubmissionIn,
+    principal: Principal = WRITE,
+) -> SubmissionOut | Response:
     """Start a draft submission."""
 
     async def create() -> tuple[SubmissionOut, str]:
         submission = await service.create_submission(
             session, principal, year=body.year, section=body.section
         )
-        return service.submission_out(submission), _etag(submission)
+        return service.submission_out(submission), submission_etag(submission)
 
-    return await idempotent_create(request, session, principal, create)
+    return await create_once(request, response, session, principal, create)
 
 
 @router.get(
@@ -129,11 +111,17 @@ async def create_submission(
     responses=READ_ONE,
 )
 async def get_submission(
-    request: Request, submission_id: IdPath, session: SessionDep, principal: Principal = READ
-) -> Response:
+    request: Request,
+    response: Response,
+    submission_id: IdPath,
+    session: SessionDep,
+    principal: Principal = READ,
+) -> SubmissionOut | Response:
     """One submission."""
     submission = await visible_submission(session, principal, submission_id)
-    return read_response(request, service.submission_out(submission), _etag(submission))
+    return read_answer(
+        request, response, service.submission_out(submission), submission_etag(submission)
+    )
 
 
 @router.get(
@@ -155,121 +143,3 @@ async def list_events(
         .order_by(SubmissionEvent.id)
     )
     return [SubmissionEventOut.model_validate(e) for e in events]
-
-
-async def _move(
-    request: Request,
-    session: SessionDep,
-    principal: Principal,
-    submission_id: int,
-    new: SubmissionStatus,
-    comment: str | None,
-) -> JSONResponse:
-    submission = await visible_submission(session, principal, submission_id)
-    require_if_match(request, _etag(submission))
-    await service.transition(session, principal, submission, new, comment)
-    return await commit_and_respond(
-        session, service.submission_out(submission), tag=_etag(submission)
-    )
-
-
-@router.post(
-    "/submissions/{submission_id}/submit",
-    summary="Submit for review",
-    description="The owner organisation sends a draft (or a returned submission) to MINAM. "
-    "Needs `If-Match`.",
-    response_model=SubmissionOut,
-    responses=UPDATE,
-)
-async def submit(
-    request: Request,
-    submission_id: IdPath,
-    session: SessionDep,
-    body: CommentIn,
-    principal: Principal = WRITE,
-) -> JSONResponse:
-    """draft/returned -> submitted."""
-    return await _move(request, session, principal, submission_id, S.SUBMITTED, body.comment)
-
-
-@router.post(
-    "/submissions/{submission_id}/start-review",
-    summary="Take a submission up for review",
-    description="A reviewer (MINAM) starts reviewing. Needs `If-Match`.",
-    response_model=SubmissionOut,
-    responses=UPDATE,
-)
-async def start_review(
-    request: Request,
-    submission_id: IdPath,
-    session: SessionDep,
-    body: CommentIn,
-    principal: Principal = REVIEW,
-) -> JSONResponse:
-    """submitted -> under_review."""
-    return await _move(request, session, principal, submission_id, S.UNDER_REVIEW, body.comment)
-
-
-@router.post(
-    "/submissions/{submission_id}/validate",
-    summary="Validate a submission",
-    description="A reviewer validates: the data becomes immutable and counts in national "
-    "figures (replacing the version it corrects, if any). Needs `If-Match`.",
-    response_model=SubmissionOut,
-    responses=UPDATE,
-)
-async def validate(
-    request: Request,
-    submission_id: IdPath,
-    session: SessionDep,
-    body: CommentIn,
-    principal: Principal = REVIEW,
-) -> JSONResponse:
-    """under_review -> validated."""
-    return await _move(request, session, principal, submission_id, S.VALIDATED, body.comment)
-
-
-@router.post(
-    "/submissions/{submission_id}/return",
-    summary="Return a submission with comments",
-    description="A reviewer sends it back to the owner, who may edit and resubmit. The "
-    "comment is required. Needs `If-Match`.",
-    response_model=SubmissionOut,
-    responses=UPDATE,
-)
-async def return_submission(
-    request: Request,
-    submission_id: IdPath,
-    session: SessionDep,
-    body: ReturnIn,
-    principal: Principal = REVIEW,
-) -> JSONResponse:
-    """submitted/under_review -> returned."""
-    return await _move(request, session, principal, submission_id, S.RETURNED, body.comment)
-
-
-@router.post(
-    "/submissions/{submission_id}/corrections",
-    summary="Correct validated data",
-    description="Validated data is immutable: a correction is a new draft version with a "
-    "copy of the data and the reason, reviewed again. The validated version counts "
-    "nationally until the correction is validated. Needs `If-Match` of the validated "
-    "submission.",
-    status_code=201,
-    response_model=SubmissionOut,
-    responses=UPDATE,
-)
-async def create_correction(
-    request: Request,
-    submission_id: IdPath,
-    session: SessionDep,
-    body: CorrectionIn,
-    principal: Principal = WRITE,
-) -> JSONResponse:
-    """A new version of a validated submission."""
-    validated = await visible_submission(session, principal, submission_id)
-    require_if_match(request, _etag(validated))
-    correction = await service.create_correction(session, principal, validated, body.reason)
-    return await commit_and_respond(
-        session, service.submission_out(correction), tag=_etag(correction), status=201
-    )

@@ -2,8 +2,9 @@
 validated / returned).
 
 Pure functions, no I/O. The holder organisation owns its submission and edits it; MINAM,
-the national focal point, reviews it. Token scopes are checked by the router with
-``required_scope``; this module checks the role and the comment.
+the national focal point, reviews it. ``TRANSITIONS`` is the one table of the moves:
+who makes each one, with which token scope (the routes require ``MOVE_SCOPES``), and
+whether a comment must say why; ``check_transition`` checks a move against it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,26 @@ SCOPE_REVIEW: Final = "inventory:review"
 
 class WorkflowError(ValueError):
     """A status change the submission workflow does not allow."""
+
+
+class NoSuchMove(WorkflowError):
+    """The workflow has no move between these statuses."""
+
+    def __init__(self, message: str, allowed: list[SubmissionStatus]) -> None:
+        super().__init__(message)
+        self.allowed = allowed  # where the submission may go instead
+
+
+class WrongActor(WorkflowError):
+    """The move belongs to the other role (``actor``)."""
+
+    def __init__(self, message: str, actor: Actor) -> None:
+        super().__init__(message)
+        self.actor = actor
+
+
+class CommentMissing(WorkflowError):
+    """The move needs a comment saying why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +100,28 @@ def _rule(current: SubmissionStatus, new: SubmissionStatus) -> TransitionRule:
     if rule is None:
         allowed = sorted(n for (c, n) in TRANSITIONS if c == current)
         options = ", ".join(allowed) or "none, it is final"
-        raise WorkflowError(f"a submission cannot go from {current} to {new} (allowed: {options})")
+        raise NoSuchMove(
+            f"a submission cannot go from {current} to {new} (allowed: {options})", allowed
+        )
     return rule
 
 
 def required_scope(current: SubmissionStatus, new: SubmissionStatus) -> str:
     """The token scope the move needs (``WorkflowError`` if the move is not allowed)."""
     return _rule(current, new).scope
+
+
+def _scopes_by_target() -> Mapping[SubmissionStatus, str]:
+    scopes: dict[SubmissionStatus, str] = {}
+    for (_, new), rule in TRANSITIONS.items():
+        if scopes.setdefault(new, rule.scope) != rule.scope:
+            raise AssertionError(f"moves to {new} need different scopes")
+    return MappingProxyType(scopes)
+
+
+# The scope of every move into a status (the same whichever status it comes from): what
+# the route making that move requires.
+MOVE_SCOPES: Final = _scopes_by_target()
 
 
 def check_transition(
@@ -104,11 +140,11 @@ def check_transition(
     """
     rule = _rule(current, new)
     if rule.actor == Actor.OWNER and not actor_is_owner:
-        raise WorkflowError(f"only the owner organisation may move a submission to {new}")
+        raise WrongActor(f"only the owner organisation may move a submission to {new}", rule.actor)
     if rule.actor == Actor.REVIEWER and not actor_is_reviewer:
-        raise WorkflowError(f"only a reviewer may move a submission to {new}")
+        raise WrongActor(f"only a reviewer may move a submission to {new}", rule.actor)
     if rule.comment_required and not (comment and comment.strip()):
-        raise WorkflowError(f"moving a submission to {new} requires a comment saying why")
+        raise CommentMissing(f"moving a submission to {new} requires a comment saying why")
 
 
 def is_editable(status: SubmissionStatus) -> bool:

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.access import WRITE, check_owner, is_reviewer
-from services.inventory.history import record_change, snapshot
-from services.inventory.pcb.classes import load_densities, load_thresholds
-from services.inventory.pcb.service import copy_items
-from services.inventory.releases.service import copy_mercury, copy_upops
-from services.inventory.reports import cells
+from services.inventory.history import record_saved, snapshot
+from services.inventory.submissions.access import WRITE, check_owner, is_reviewer
 from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.submissions.rules import (
-    TRANSITIONS,
     Actor,
+    CommentMissing,
+    NoSuchMove,
     Section,
     SubmissionStatus,
-    WorkflowError,
+    WrongActor,
     check_transition,
 )
 from services.inventory.submissions.schemas import SubmissionOut
@@ -29,13 +24,6 @@ from shared.security import Principal
 
 S = SubmissionStatus
 VALIDATED = S.VALIDATED.value
-
-# Copies a section's data from a validated submission into its correction.
-COPIERS: dict[Section, Callable[..., Awaitable[int]]] = {
-    Section.PCB: copy_items,
-    Section.UPOPS: copy_upops,
-    Section.MERCURY: copy_mercury,
-}
 
 
 def counts_nationally() -> ColumnElement[bool]:
@@ -102,6 +90,26 @@ async def _open_submission(
     return found
 
 
+def _still_open(existing: Submission, which: str) -> Problem:
+    return Problem(
+        409,
+        "already-open",
+        f"Submission {existing.id} {which} is still {existing.status}.",
+        existing_id=existing.id,
+    )
+
+
+async def _new_draft(
+    session: AsyncSession, principal: Principal, comment: str | None, **fields: object
+) -> Submission:
+    """A new draft submission, with its first workflow event."""
+    submission = Submission(status=S.DRAFT.value, created_by=principal.client_id, **fields)
+    session.add(submission)
+    await session.flush()
+    session.add(_event(submission, principal, None, comment))
+    return submission
+
+
 async def create_submission(
     session: AsyncSession, principal: Principal, *, year: int, section: Section
 ) -> Submission:
@@ -125,30 +133,11 @@ async def create_submission(
                 existing_id=existing.id,
             )
     else:
-        raise Problem(
-            409,
-            "already-open",
-            f"Submission {existing.id} for {year} {section} is still {existing.status}.",
-            existing_id=existing.id,
-        )
-    submission = Submission(
-        org_code=principal.org,
-        year=year,
-        section=section.value,
-        status=S.DRAFT.value,
-        created_by=principal.client_id,
+        raise _still_open(existing, f"for {year} {section}")
+    submission = await _new_draft(
+        session, principal, None, org_code=principal.org, year=year, section=section.value
     )
-    session.add(submission)
-    await session.flush()
-    session.add(_event(submission, principal, None, None))
-    record_change(
-        session,
-        principal,
-        entity="submission",
-        entity_id=submission.id,
-        action="create",
-        after=snapshot(submission),
-    )
+    record_saved(session, principal, "submission", submission)
     return submission
 
 
@@ -162,31 +151,33 @@ async def transition(
     """Move a submission through the workflow and record who, when and why.
 
     409 for a move the workflow does not have, 403 for the wrong actor, 422 for a
-    return without a comment.
+    return without a comment (``rules.TRANSITIONS``). What a validation does to the rest of
+    the inventory is the caller's (``validation.validated``).
     """
     current = SubmissionStatus(submission.status)
-    rule = TRANSITIONS.get((current, new))
-    if rule is None:
-        allowed = ", ".join(sorted(n for (c, n) in TRANSITIONS if c == current)) or "none"
-        raise Problem(
-            409,
-            "invalid-transition",
-            f"A {current} submission cannot become {new} (allowed: {allowed}).",
-        )
-    is_owner = principal.org == submission.org_code and WRITE in principal.scopes
-    if rule.actor == Actor.OWNER:
-        check_owner(principal, submission.org_code, f"submission {submission.id}")
-    elif not is_reviewer(principal):
-        raise Problem(403, "forbidden", f"Only a reviewer may move a submission to {new}.")
     try:
         check_transition(
             current,
             new,
-            actor_is_owner=is_owner,
+            actor_is_owner=principal.org == submission.org_code and WRITE in principal.scopes,
             actor_is_reviewer=is_reviewer(principal),
             comment=comment,
         )
-    except WorkflowError as exc:
+    except NoSuchMove as exc:
+        allowed = ", ".join(exc.allowed) or "none"
+        raise Problem(
+            409,
+            "invalid-transition",
+            f"A {current} submission cannot become {new} (allowed: {allowed}).",
+        ) from None
+    except WrongActor as exc:
+        if exc.actor == Actor.OWNER:
+            # Says which is missing: the write scope, or being the owner organisation.
+            check_owner(principal, submission.org_code, f"submission {submission.id}")
+        raise Problem(
+            403, "forbidden", f"Only a reviewer may move a submission to {new}."
+        ) from None
+    except CommentMissing as exc:
         raise Problem(
             422,
             "validation-error",
@@ -204,25 +195,16 @@ async def transition(
             if previous is not None:
                 previous.superseded_by_id = submission.id
     await session.flush()
-    if new == S.VALIDATED and submission.section == Section.PCB.value:
-        # Its items are immutable from now on: count them once for the reports.
-        thresholds, _ = await load_thresholds(session)
-        await cells.refresh(session, [submission.id], thresholds, await load_densities(session))
     session.add(_event(submission, principal, current.value, comment))
-    record_change(
-        session,
-        principal,
-        entity="submission",
-        entity_id=submission.id,
-        action=new.value,
-        after={"status": new.value, "comment": comment},
-    )
+    after = {"status": new.value, "comment": comment}
+    record_saved(session, principal, "submission", submission, new.value, after=after)
 
 
 async def create_correction(
     session: AsyncSession, principal: Principal, validated: Submission, reason: str
 ) -> Submission:
-    """A new draft version of validated data, with a copy of it and the reason.
+    """A new draft version of validated data, with the reason (the caller copies the data:
+    ``validation.corrected``).
 
     The validated version keeps counting nationally until the correction is validated.
     """
@@ -237,34 +219,18 @@ async def create_correction(
         session, validated.org_code, validated.year, validated.section
     )
     if existing is not None:
-        raise Problem(
-            409,
-            "already-open",
-            f"Submission {existing.id} for the same year and section is still {existing.status}.",
-            existing_id=existing.id,
-        )
-    correction = Submission(
+        raise _still_open(existing, "for the same year and section")
+    correction = await _new_draft(
+        session,
+        principal,
+        reason,
         org_code=validated.org_code,
         year=validated.year,
         section=validated.section,
-        status=S.DRAFT.value,
         revision=validated.revision + 1,
         supersedes_id=validated.id,
         correction_reason=reason,
-        created_by=principal.client_id,
     )
-    session.add(correction)
-    await session.flush()
-    session.add(_event(correction, principal, None, reason))
-    copier = COPIERS.get(Section(validated.section))
-    if copier is not None:
-        await copier(session, from_id=validated.id, to_id=correction.id)
-    record_change(
-        session,
-        principal,
-        entity="submission",
-        entity_id=correction.id,
-        action="correction",
-        after={**snapshot(correction), "reason": reason},
-    )
+    after = {**snapshot(correction), "reason": reason}
+    record_saved(session, principal, "submission", correction, "correction", after=after)
     return correction

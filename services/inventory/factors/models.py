@@ -1,0 +1,47 @@
+"""The UP-POPs emission-factor catalogue (UNEP dioxin Toolkit)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.inventory.db import Base
+from shared.db import VersionedMixin
+
+
+class EmissionFactor(VersionedMixin, Base):
+    """One Toolkit factor: µg TEQ per unit of activity released by one vector, for one
+    class of one source category (or NA: no release expected; ND: not determined)."""
+
+    __tablename__ = "emission_factors"
+    __table_args__ = (
+        # Named by hand: the conventional name would pass PostgreSQL's 63-character limit.
+        UniqueConstraint(
+            "category",
+            "class_no",
+            "pollutant",
+            "vector",
+            "teq_scheme",
+            "toolkit_edition",
+            name="uq_emission_factors_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_group: Mapped[str] = mapped_column(String(2), index=True)
+    category: Mapped[str] = mapped_column(String(10))
+    category_name: Mapped[str] = mapped_column(String(300))
+    class_no: Mapped[int]
+    class_name: Mapped[str] = mapped_column(String(300))
+    pollutant: Mapped[str] = mapped_column(String(20))
+    vector: Mapped[str] = mapped_column(String(10))
+    # "value" (then value_ug_teq_per_unit is set), "NA" or "ND".
+    value_kind: Mapped[str] = mapped_column(String(5))
+    value_ug_teq_per_unit: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    activity_unit: Mapped[str] = mapped_column(String(20))
+    teq_scheme: Mapped[str] = mapped_column(String(20))
+    toolkit_edition: Mapped[str] = mapped_column(String(10))
+    provenance: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)

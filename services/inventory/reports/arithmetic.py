@@ -1,0 +1,244 @@
+"""The arithmetic of the reports, on grouped rows the database has already counted and
+summed (a handful per group, never the items): PCB tallies, shares and deadlines,
+UP-POPs sums that keep "not determined" apart, mercury sums.
+
+Pure functions, no I/O, Decimal only. The SQL that yields the rows is ``queries``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from services.inventory.pcb.rules import PCB_CLASSES, OperatingStatus, Thresholds
+
+_PCB = {c.value for c in PCB_CLASSES}
+_IN_SERVICE = {OperatingStatus.IN_USE.value, OperatingStatus.STANDBY.value}
+_MANAGED = {OperatingStatus.ELIMINATED.value, OperatingStatus.DECONTAMINATED.value}
+ELIMINATED = OperatingStatus.ELIMINATED.value
+
+
+@dataclass(frozen=True)
+class PcbGroup:
+    """One group of items: its keys and what the report needs to know about them."""
+
+    keys: tuple[Any, ...]
+    pcb_class: str
+    status: str
+    labelled: bool | None
+    in_food_feed_area: bool | None
+    screening_only: bool | None
+    items: int
+    total_mass_kg: Decimal
+    fluid_mass_kg: Decimal
+
+
+def merge(groups: list[PcbGroup]) -> list[PcbGroup]:
+    """Groups with the same keys and facts added up (cells and items yield the same ones)."""
+    merged: dict[tuple[Any, ...], PcbGroup] = {}
+    for g in groups:
+        key = (g.keys, g.pcb_class, g.status, g.labelled, g.in_food_feed_area, g.screening_only)
+        found = merged.get(key)
+        merged[key] = (
+            g
+            if found is None
+            else replace(
+                g,
+                items=found.items + g.items,
+                total_mass_kg=found.total_mass_kg + g.total_mass_kg,
+                fluid_mass_kg=found.fluid_mass_kg + g.fluid_mass_kg,
+            )
+        )
+    return list(merged.values())
+
+
+def groups_of(rows: Sequence[Any], n: int, flags: bool) -> list[PcbGroup]:
+    """Grouped rows as groups: ``n`` key columns, class, status, (with ``flags``) label,
+    location and screening-only evidence, then items, total and fluid mass."""
+    out = []
+    for row in rows:
+        extra = (
+            (bool(row[n + 2]), bool(row[n + 3]), bool(row[n + 4])) if flags else (None, None, None)
+        )
+        out.append(
+            PcbGroup(
+                keys=tuple(row[:n]),
+                pcb_class=row[n],
+                status=row[n + 1],
+                labelled=extra[0],
+                in_food_feed_area=extra[1],
+                screening_only=extra[2],
+                items=int(row[-3]),
+                total_mass_kg=Decimal(row[-2]),
+                fluid_mass_kg=Decimal(row[-1]),
+            )
+        )
+    return out
+
+
+def without_flags(groups: Sequence[PcbGroup]) -> list[PcbGroup]:
+    """The groups with the facts the flags need forgotten (reports that show no flags)."""
+    return [replace(g, labelled=None, in_food_feed_area=None, screening_only=None) for g in groups]
+
+
+def split(rows: Sequence[tuple[Any, ...]], n: int) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """Rows by their first ``n`` columns (the rest of each row under its key)."""
+    out: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        out[tuple(row[:n])].append(tuple(row[n:]))
+    return out
+
+
+def _tonnes(kg: Decimal) -> Decimal:
+    return (kg / 1000).quantize(Decimal("0.001"))
+
+
+def _share(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
+
+
+@dataclass
+class _Tally:
+    items: int = 0
+    total_mass_kg: Decimal = Decimal(0)
+    fluid_mass_kg: Decimal = Decimal(0)
+
+    def add(self, g: PcbGroup) -> None:
+        self.items += g.items
+        self.total_mass_kg += g.total_mass_kg
+        self.fluid_mass_kg += g.fluid_mass_kg
+
+    def out(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "total_mass_t": _tonnes(self.total_mass_kg),
+            "fluid_mass_t": _tonnes(self.fluid_mass_kg),
+        }
+
+
+def pcb_summary(groups: Sequence[PcbGroup], thresholds: Thresholds, as_of: date) -> dict[str, Any]:
+    """The PCB part of a summary, from grouped counts (a handful of rows, not items)."""
+    by_class: dict[str, _Tally] = defaultdict(_Tally)
+    by_status: dict[str, _Tally] = defaultdict(_Tally)
+    cells: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
+    totals = _Tally()
+    pcb_items = eliminated = in_service = not_managed = 0
+    pcb_mass = eliminated_mass = Decimal(0)
+    flags = {"label_missing": 0, "prohibited_location": 0, "needs_gc_confirmation": 0}
+    for g in groups:
+        for tally in (
+            by_class[g.pcb_class],
+            by_status[g.status],
+            cells[(g.pcb_class, g.status)],
+            totals,
+        ):
+            tally.add(g)
+        is_pcb = g.pcb_class in _PCB
+        if is_pcb:
+            pcb_items += g.items
+            pcb_mass += g.total_mass_kg
+            if g.status == ELIMINATED:
+                eliminated += g.items
+                eliminated_mass += g.total_mass_kg
+            if g.status in _IN_SERVICE:
+                in_service += g.items
+            if g.status not in _MANAGED:
+                not_managed += g.items
+        if g.labelled is not None:
+            if g.pcb_class in ("P1", "P2") and not g.labelled and g.status != ELIMINATED:
+                flags["label_missing"] += g.items
+            if is_pcb and g.in_food_feed_area and g.status != ELIMINATED:
+                flags["prohibited_location"] += g.items
+            if g.screening_only:
+                flags["needs_gc_confirmation"] += g.items
+
+    use_due = as_of <= thresholds.use_deadline
+    esm_due = as_of <= thresholds.esm_deadline
+    summary: dict[str, Any] = {
+        **totals.out(),
+        "by_class": {k: v.out() for k, v in sorted(by_class.items())},
+        "by_status": {k: v.out() for k, v in sorted(by_status.items())},
+        "by_class_and_status": [
+            {"pcb_class": c, "status": s, **v.out()} for (c, s), v in sorted(cells.items())
+        ],
+        "pcb_items": pcb_items,
+        "pcb_items_eliminated": eliminated,
+        "share_eliminated": _share(eliminated, pcb_items),
+        "share_eliminated_by_mass": _share(eliminated_mass, pcb_mass),
+        "deadlines": {
+            "use": {
+                "deadline": thresholds.use_deadline,
+                "items_due": in_service if use_due else 0,
+                "items_overdue": 0 if use_due else in_service,
+            },
+            "esm": {
+                "deadline": thresholds.esm_deadline,
+                "items_due": not_managed if esm_due else 0,
+                "items_overdue": 0 if esm_due else not_managed,
+            },
+        },
+    }
+    if any(g.labelled is not None for g in groups) or not groups:
+        summary["flags"] = flags
+    return summary
+
+
+def release_cell(value: Any, determined: int, nd: int, na: int) -> dict[str, Any]:
+    """One summed release: the determined sum, and whether ND parts were left out."""
+    if determined:
+        status = "determined"
+    elif nd:
+        status = "not_determined"
+    else:
+        status = "not_applicable"
+    return {
+        "status": status,
+        "release_g_teq_per_year": Decimal(value) if determined else None,
+        "complete": nd == 0,
+        "not_determined_parts": int(nd),
+    }
+
+
+def upops_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    """The UP-POPs part of a summary: by source group and vector, and totals by vector."""
+    by_group: dict[str, dict[str, Any]] = {}
+    sums: dict[str, Decimal] = {}
+    counts: dict[str, tuple[int, int, int]] = {}
+    for group, vector, value, determined, nd, na in rows:
+        by_group.setdefault(group, {})[vector] = release_cell(value, determined, nd, na)
+        sums[vector] = sums.get(vector, Decimal(0)) + Decimal(value or 0)
+        d0, n0, a0 = counts.get(vector, (0, 0, 0))
+        counts[vector] = (d0 + int(determined), n0 + int(nd), a0 + int(na))
+    by_vector = {v: release_cell(sums[v], *counts[v]) for v in counts}
+    total = sum(sums.values(), Decimal(0))
+    nd_parts = sum(c[1] for c in counts.values())
+    return {
+        "by_source_group": by_group,
+        "by_vector": by_vector,
+        "determined_g_teq_per_year": total,
+        "complete": nd_parts == 0,
+        "not_determined_parts": nd_parts,
+    }
+
+
+def mercury_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    """The mercury part of a summary: kg Hg/a by category and pathway, and totals."""
+    by_category: dict[str, dict[str, Decimal]] = {}
+    by_pathway: dict[str, Decimal] = {}
+    for category, pathway, kg in rows:
+        by_category.setdefault(category, {})[pathway] = Decimal(kg)
+        by_pathway[pathway] = by_pathway.get(pathway, Decimal(0)) + Decimal(kg)
+    return {
+        "by_category": by_category,
+        "category_totals_kg_per_year": {
+            c: sum(p.values(), Decimal(0)) for c, p in by_category.items()
+        },
+        "by_pathway": by_pathway,
+        "total_kg_per_year": sum(by_pathway.values(), Decimal(0)),
+    }
