@@ -11,10 +11,10 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.submissions.models import Submission
-from services.inventory.submissions.rules import Section, SubmissionStatus, is_editable
 from services.inventory.pcb.models import PcbItem
 from services.inventory.registry.models import Holder
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section, SubmissionStatus, is_editable
 from shared.problems import Problem
 from shared.security import Principal
 

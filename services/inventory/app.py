@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.inventory.changes import router as changes_router
-from services.inventory.submissions.router import router as submissions_router
 from services.inventory.imports.router import router as imports_router
 from services.inventory.pcb.router import router as pcb_router
 from services.inventory.registry.router import router as registry_router
@@ -18,6 +17,7 @@ from services.inventory.releases.router import mercury_router, upops_router
 from services.inventory.reports.router import public_router
 from services.inventory.reports.router import router as reports_router
 from services.inventory.settings import InventorySettings
+from services.inventory.submissions.router import router as submissions_router
 from shared.app import build_service_app
 from shared.problems import problem_response
 from shared.tokens import KeySource

@@ -1,6 +1,5 @@
 """Every inventory model, imported so the metadata is complete (Alembic, tests)."""
 
-from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.history import ChangeRecord, IdempotencyKey
 from services.inventory.pcb.models import (
     FluidDensity,
@@ -18,6 +17,7 @@ from services.inventory.releases.models import (
     UpopsRelease,
 )
 from services.inventory.reports.cells import PcbSummaryCell
+from services.inventory.submissions.models import Submission, SubmissionEvent
 
 __all__ = [
     "ChangeRecord",

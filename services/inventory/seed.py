@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
@@ -28,6 +27,7 @@ from services.inventory.releases.schemas import FactorIn, MercuryEstimateIn, Upo
 from services.inventory.releases.service import create_factor, create_mercury, create_upops
 from services.inventory.reports import cells
 from services.inventory.settings import InventorySettings
+from services.inventory.submissions.models import Submission, SubmissionEvent
 from shared.db import Database
 from shared.tokens import VerifiedToken
 

@@ -16,8 +16,8 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.submissions.models import Submission
 from services.inventory.imports.rows import ImportRow
+from services.inventory.pcb.fields import ITEM_FIELDS
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (
     Analysis,
@@ -29,6 +29,7 @@ from services.inventory.pcb.rules import (
     effective_concentration,
 )
 from services.inventory.registry.models import Holder, Site
+from services.inventory.submissions.models import Submission
 from shared.db import utcnow
 from shared.security import Principal
 
@@ -48,26 +49,9 @@ SITE_FIELDS = {
     "site_longitude": "longitude",
     "site_type": "site_type",
 }
-ITEM_FIELDS = (
-    "equipment_type",
-    "manufacturer",
-    "serial_number",
-    "country_of_origin",
-    "year_manufactured",
-    "power_kva",
-    "voltage_kv",
-    "fluid_trade_name",
-    "fluid_kind",
-    "fluid_volume_l",
-    "fluid_mass_kg",
-    "dry_mass_kg",
-    "total_mass_kg",
-)
-FLAGS = ("labelled", "leaking", "in_populated_area", "in_food_feed_area")
 ITEM_KEY = ("submission_id", "holder_id", "manufacturer", "serial_number")
 UPDATED_ON_CONFLICT = (
     *ITEM_FIELDS,
-    *FLAGS,
     "site_id",
     "department_code",
     "status",
@@ -421,8 +405,7 @@ class Importer:
                 }
             statuses[key] = status
             items[key] = {
-                **{f: row.values.get(f) for f in ITEM_FIELDS},
-                **{f: bool(row.values.get(f, False)) for f in FLAGS},
+                **{f: row.values.get(f, default) for f, default in ITEM_FIELDS.items()},
                 "holder_id": holder_id,
                 "site_id": site_id,
                 "department_code": ubigeo[:2],

@@ -9,7 +9,6 @@ from sqlalchemy import CursorResult, Table, and_, delete, insert, literal, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import check_editable, check_owner, submission_visible
-from services.inventory.submissions.models import Submission
 from services.inventory.history import record_change, snapshot
 from services.inventory.pcb.classes import concentration_of, item_class, item_flags
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
@@ -35,6 +34,7 @@ from services.inventory.pcb.schemas import (
     StatusEventIn,
 )
 from services.inventory.registry.models import Holder, Site
+from services.inventory.submissions.models import Submission
 from shared.db import UTCDateTime, utcnow
 from shared.problems import Problem
 from shared.security import Principal

@@ -11,14 +11,14 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import check_owner, holder_visible
-from services.inventory.submissions.models import Submission
-from services.inventory.submissions.rules import SubmissionStatus
 from services.inventory.history import record_change, snapshot
 from services.inventory.pcb.classes import item_class_sql
 from services.inventory.pcb.models import PcbItem
 from services.inventory.pcb.rules import IN_SERVICE, PCB_CLASSES, Thresholds
 from services.inventory.registry.models import Holder, Site
 from services.inventory.registry.schemas import HolderIn, HolderPatch, SiteIn, SitePatch
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import SubmissionStatus
 from shared.problems import Problem
 from shared.security import Principal
 

@@ -14,9 +14,6 @@ from services.inventory.access import (
     editable_submission,
     submission_visible,
 )
-from services.inventory.submissions.models import Submission
-from services.inventory.submissions.rules import Section
-from services.inventory.submissions.service import counts_nationally
 from services.inventory.releases import service
 from services.inventory.releases.models import EmissionFactor, MercuryEstimate, UpopsEstimate
 from services.inventory.releases.rules import Vector
@@ -47,6 +44,9 @@ from services.inventory.routing import (
     read_response,
     record_etag,
 )
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section
+from services.inventory.submissions.service import counts_nationally
 from services.inventory.vocabulary import MercuryCategory
 from shared.conditional import require_if_match
 from shared.db import SessionDep

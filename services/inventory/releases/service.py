@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.submissions.models import Submission
 from services.inventory.history import record_change, snapshot
 from services.inventory.registry.models import Holder
 from services.inventory.releases.models import (
@@ -51,6 +50,7 @@ from services.inventory.releases.schemas import (
     UpopsEstimatePatch,
     VectorRelease,
 )
+from services.inventory.submissions.models import Submission
 from shared.problems import Problem
 from shared.security import Principal
 

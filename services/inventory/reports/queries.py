@@ -20,9 +20,6 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.submissions.models import Submission
-from services.inventory.submissions.rules import Section
-from services.inventory.submissions.service import counts_nationally, current_ids
 from services.inventory.pcb.models import FluidDensity, PcbItem, PcbThresholds
 from services.inventory.pcb.rules import (
     PCB_CLASSES,
@@ -37,6 +34,9 @@ from services.inventory.releases.models import (
 )
 from services.inventory.reports import cells
 from services.inventory.reports.cells import PcbSummaryCell
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section
+from services.inventory.submissions.service import counts_nationally, current_ids
 
 _PCB = {c.value for c in PCB_CLASSES}
 _IN_SERVICE = {OperatingStatus.IN_USE.value, OperatingStatus.STANDBY.value}

@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from services.inventory.access import visible_submission
-from services.inventory.submissions.rules import Section
 from services.inventory.reports import queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
@@ -22,6 +21,7 @@ from services.inventory.reports.schemas import (
     TimeSeriesOut,
 )
 from services.inventory.routing import YearQuery, json_response, responses
+from services.inventory.submissions.rules import Section
 from services.inventory.vocabulary import VOCABULARIES
 from shared.conditional import etag, not_modified
 from shared.db import SessionDep, utcnow

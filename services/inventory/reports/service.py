@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.submissions.models import Submission
-from services.inventory.submissions.rules import Section
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.models import PcbItem
 from services.inventory.registry.models import Holder
@@ -32,6 +30,8 @@ from services.inventory.reports.schemas import (
     UpopsSummaryOut,
     YearSummaryOut,
 )
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section
 from shared.pagination import encode_cursor
 
 

@@ -9,17 +9,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from services.inventory.access import submission_visible, visible_submission
-from services.inventory.submissions import service
-from services.inventory.submissions.models import Submission, SubmissionEvent
-from services.inventory.submissions.rules import Section, SubmissionStatus
-from services.inventory.submissions.schemas import (
-    CommentIn,
-    CorrectionIn,
-    ReturnIn,
-    SubmissionEventOut,
-    SubmissionIn,
-    SubmissionOut,
-)
 from services.inventory.routing import (
     CREATE,
     READ_ONE,
@@ -33,6 +22,17 @@ from services.inventory.routing import (
     list_page,
     read_response,
     record_etag,
+)
+from services.inventory.submissions import service
+from services.inventory.submissions.models import Submission, SubmissionEvent
+from services.inventory.submissions.rules import Section, SubmissionStatus
+from services.inventory.submissions.schemas import (
+    CommentIn,
+    CorrectionIn,
+    ReturnIn,
+    SubmissionEventOut,
+    SubmissionIn,
+    SubmissionOut,
 )
 from shared.conditional import require_if_match
 from shared.db import SessionDep

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.inventory.submissions.rules import Section, SubmissionStatus
 from services.inventory.registry.schemas import StrictModel
+from services.inventory.submissions.rules import Section, SubmissionStatus
 
 Year = Field(ge=1990, le=2100, description="Reporting year")
 

@@ -8,6 +8,11 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import WRITE, check_owner, is_reviewer
+from services.inventory.history import record_change, snapshot
+from services.inventory.pcb.classes import load_densities, load_thresholds
+from services.inventory.pcb.service import copy_items
+from services.inventory.releases.service import copy_mercury, copy_upops
+from services.inventory.reports import cells
 from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.submissions.rules import (
     TRANSITIONS,
@@ -18,11 +23,6 @@ from services.inventory.submissions.rules import (
     check_transition,
 )
 from services.inventory.submissions.schemas import SubmissionOut
-from services.inventory.history import record_change, snapshot
-from services.inventory.pcb.classes import load_densities, load_thresholds
-from services.inventory.pcb.service import copy_items
-from services.inventory.releases.service import copy_mercury, copy_upops
-from services.inventory.reports import cells
 from shared.db import utcnow
 from shared.problems import Problem
 from shared.security import Principal
