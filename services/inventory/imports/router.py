@@ -20,7 +20,7 @@ from services.inventory.imports.readers import (
     parsed_batches,
 )
 from services.inventory.imports.rows import COLUMNS, parse_row
-from services.inventory.imports.writer import Counts, Importer
+from services.inventory.imports.writer import Importer
 from services.inventory.routing import IdPath, responses
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
@@ -100,14 +100,14 @@ async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str, str | No
 def _report(
     importer: Importer, submission_id: int, mode: Literal["all", "partial"], fmt: FileFormat
 ) -> ImportReport:
-    counts: Counts = importer.counts
+    outcome = importer.outcome
     return ImportReport(
         submission_id=submission_id,
         mode=mode,
         format=fmt,
-        **vars(counts),
-        errors=[ImportError_(**e) for e in importer.errors],
-        errors_truncated=importer.errors_truncated,
+        **vars(outcome.counts),
+        errors=[ImportError_(**e) for e in outcome.errors],
+        errors_truncated=outcome.errors_truncated,
     )
 
 
