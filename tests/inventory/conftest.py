@@ -13,8 +13,11 @@ import pytest
 from services.inventory.registry.rules import ruc_check_digit
 from tests.conftest import Tokens
 
+# Re-exported for the test modules that import them from here.
+from tests.support import PROBLEM as PROBLEM
+from tests.support import assert_problem as assert_problem
+
 BASE = "/inventory/v1"
-PROBLEM = "application/problem+json"
 
 # client id, organisation, scopes
 MINEM = ("minem-test", "MINEM", "inventory:read inventory:write")
@@ -29,14 +32,6 @@ def ruc(n: int, prefix: str = "20") -> str:
     """A valid RUC (right check digit) built from ``n``."""
     first_ten = f"{prefix}{n:08d}"
     return first_ten + str(ruc_check_digit(first_ten))
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
-    """An RFC 9457 problem with this status (and slug)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM, response.headers
-    if slug is not None:
-        assert response.json()["type"].endswith("/" + slug), response.json()
 
 
 @dataclass
