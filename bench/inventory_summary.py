@@ -38,12 +38,12 @@ from bench.inventory_common import (
     sqlalchemy_url,
 )
 from services.inventory.app import create_app
-from services.inventory.submissions.rules import Section
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.reports import cells, queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import NationalSummaryOut, PcbSummaryOut
 from services.inventory.settings import InventorySettings
+from services.inventory.submissions.rules import Section
 from shared.db import Database
 from shared.tokens import StaticKeys
 
