@@ -3,6 +3,7 @@ with Alembic, dropped), and realistic inventory rows generated fast (COPY)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import subprocess
@@ -21,6 +22,21 @@ from services.inventory.registry.rules import DEPARTMENTS, ruc_check_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGS = [f"ORG{i:02d}" for i in range(20)]
+
+
+def bench_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options every inventory bench takes: the server, and whether to keep its
+    database."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+        help="a database on the server, used only to create and drop the bench's own",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    return parser
 
 
 def plain_dsn(url: str, database: str | None = None) -> str:

@@ -17,7 +17,6 @@ Prints rows/s side by side and the service's peak memory against the file size.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
 import os
@@ -40,6 +39,7 @@ from bench.inventory_common import (
     NOW,
     ROOT,
     add_submission,
+    bench_arguments,
     drop_database,
     item_record,
     migrate,
@@ -286,16 +286,8 @@ async def run(url: str, n: int, tmp: Path) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_arguments(__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
-        help="a database on the server, used only to create and drop the bench's own",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     url = await recreate_database(args.postgres_url, DATABASE)
     try:

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
-from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
+from services.inventory.pcb.models import PcbAnalysis, PcbItem
 from services.inventory.pcb.schemas import AnalysisIn, PcbItemIn
-from services.inventory.pcb.service import recompute_concentration
+from services.inventory.pcb.service import first_status_event, recompute_concentration
 from services.inventory.registry.models import Holder, Site
 from services.inventory.releases.models import EmissionFactor, MercuryEstimate, UpopsEstimate
 from services.inventory.releases.schemas import FactorIn, MercuryEstimateIn, UpopsEstimateIn
@@ -213,17 +213,7 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
             )
             session.add(item)
             await session.flush()
-            session.add(
-                PcbStatusEvent(
-                    item_id=item.id,
-                    from_status=None,
-                    to_status=item.status,
-                    changed_on=item.status_since,
-                    client_id=SEED_CLIENT,
-                    org_code=holder.org_code,
-                    comment="initial status",
-                )
-            )
+            session.add(first_status_event(item, client_id=SEED_CLIENT, org_code=holder.org_code))
             added += 1
         await _analyses(session, item, spec.get("analyses", []))
     await session.flush()

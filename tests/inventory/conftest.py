@@ -131,28 +131,20 @@ class Caller:
         )
 
 
-@pytest.fixture
-async def minem(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
-    """MINEM's system: prepares and submits the electricity sector's PCB inventory."""
-    return Caller(gateway, await tokens.headers(*MINEM), "MINEM")
+def _caller(who: tuple[str, str, str], doc: str) -> Any:
+    """A fixture: the caller ``who`` (client id, organisation, scopes) with a real token."""
+
+    async def fixture(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
+        return Caller(gateway, await tokens.headers(*who), who[1])
+
+    fixture.__doc__ = doc
+    return pytest.fixture(fixture, name=who[0].removesuffix("-test"))
 
 
-@pytest.fixture
-async def produce(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
-    """Another organisation that writes its own inventory."""
-    return Caller(gateway, await tokens.headers(*PRODUCE), "PRODUCE")
-
-
-@pytest.fixture
-async def minam(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
-    """MINAM, the national focal point: reviews and validates."""
-    return Caller(gateway, await tokens.headers(*MINAM), "MINAM")
-
-
-@pytest.fixture
-async def oefa(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
-    """A reader without ownership: sees validated data only."""
-    return Caller(gateway, await tokens.headers(*OEFA), "OEFA")
+minem = _caller(MINEM, "MINEM's system: prepares and submits the electricity sector's inventory.")
+produce = _caller(PRODUCE, "Another organisation that writes its own inventory.")
+minam = _caller(MINAM, "MINAM, the national focal point: reviews and validates.")
+oefa = _caller(OEFA, "A reader without ownership: sees validated data only.")
 
 
 @pytest.fixture

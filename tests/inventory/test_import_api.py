@@ -95,6 +95,23 @@ async def _upload(
     )
 
 
+async def _upload_xlsx(
+    caller: Caller, sid: int, header: list[str], rows: list[dict[str, Any]]
+) -> Any:
+    """Rows (blank cells empty) as the first sheet of a workbook, sent as a multipart file."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for values in rows:
+        sheet.append([values[c] if values[c] != "" else None for c in header])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return await caller.post(
+        f"/submissions/{sid}/imports",
+        files={"file": ("inventario.xlsx", buffer.getvalue(), "application/octet-stream")},
+    )
+
+
 async def test_csv_import_creates_everything_and_reimport_updates(minem: Caller) -> None:
     sid = (await minem.submission(2024))["id"]
     rows = [row(n) for n in range(1, 13)]
@@ -241,25 +258,13 @@ async def test_unknown_columns_and_forbidden_status_moves(minem: Caller) -> None
 
 async def test_xlsx_json_and_json_lines(minem: Caller) -> None:
     sid = (await minem.submission(2024))["id"]
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(HEADER)
-    for n in range(1, 4):
-        values = row(n)
-        values.update(
-            {
-                "year_manufactured": 1979,
-                "fluid_volume_l": 400.5,
-                "holder_is_public": False,
-                "analysis_value_mg_per_kg": 10 * n,
-            }
-        )
-        sheet.append([values[c] if values[c] != "" else None for c in HEADER])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    xlsx = await minem.post(
-        f"/submissions/{sid}/imports",
-        files={"file": ("inventario.xlsx", buffer.getvalue(), "application/octet-stream")},
+    typed = {
+        "year_manufactured": 1979,
+        "fluid_volume_l": 400.5,
+        "holder_is_public": False,
+    }
+    xlsx = await _upload_xlsx(
+        minem, sid, HEADER, [row(n, **typed, analysis_value_mg_per_kg=10 * n) for n in range(1, 4)]
     )
     assert xlsx.status_code == 200, xlsx.text
     assert xlsx.json()["items_created"] == 3
@@ -380,16 +385,7 @@ async def test_owner_asset_id_round_trips_through_every_format(minem: Caller) ->
     csv_rows = [row(n, owner_asset_id=f"INV-{n}") for n in (1, 2)]
     response = await _upload(minem, sid, to_csv(csv_rows, header=header))
     assert response.status_code == 200, response.text
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    sheet.append([v if v != "" else None for v in row(3, owner_asset_id="INV-3").values()])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    xlsx = await minem.post(
-        f"/submissions/{sid}/imports",
-        files={"file": ("inventario.xlsx", buffer.getvalue(), "application/octet-stream")},
-    )
+    xlsx = await _upload_xlsx(minem, sid, header, [row(3, owner_asset_id="INV-3")])
     assert xlsx.status_code == 200, xlsx.text
     as_json = [{k: v for k, v in row(4, owner_asset_id="INV-4").items() if v != ""}]
     response = await _upload(minem, sid, json.dumps(as_json).encode(), "application/json")

@@ -21,7 +21,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from services.inventory.pcb.fields import WRITTEN_FIELDS
+from services.inventory.pcb.fields import EVIDENCE_COLUMNS, WRITTEN_FIELDS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.rules import (
     Analysis,
@@ -247,13 +247,7 @@ def _columns(model: type[BaseModel], names: dict[str, str]) -> dict[str, Convert
 
 
 # Import column -> schema field, for what a row names its own way.
-EVIDENCE_FIELDS = {
-    "disposal_facility": "disposal_facility",
-    "country": "disposal_country",
-    "disposed_on": "disposed_on",
-    "certificate_ref": "certificate_ref",
-    "mass_kg": "disposed_mass_kg",
-}
+EVIDENCE_FIELDS = EVIDENCE_COLUMNS
 ANALYSIS_FIELDS = {
     "method": "analysis_method",
     "analysed_on": "analysis_date",

@@ -25,6 +25,14 @@ _CSV_SPREAD = {
 }
 _CSV_LEFT_OUT = frozenset({"created_at"})
 _GIVEN_OTHERWISE = frozenset({"holder_id", "site_id", "elimination"})
+# Elimination evidence (``EliminationIn``) field -> status-event column (and import column).
+EVIDENCE_COLUMNS = {
+    "disposal_facility": "disposal_facility",
+    "country": "disposal_country",
+    "disposed_on": "disposed_on",
+    "certificate_ref": "certificate_ref",
+    "mass_kg": "disposed_mass_kg",
+}
 # Set by the status history (status events), not with the item's other fields.
 STATUS_FIELDS = ("status", "status_since")
 
