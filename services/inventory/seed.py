@@ -20,7 +20,11 @@ from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.models import PcbAnalysis, PcbItem
 from services.inventory.pcb.schemas import AnalysisIn, PcbItemIn
-from services.inventory.pcb.service import first_status_event, recompute_concentration
+from services.inventory.pcb.service import (
+    find_analysis,
+    first_status_event,
+    recompute_concentration,
+)
 from services.inventory.registry.models import Holder, Site
 from services.inventory.releases.models import EmissionFactor, MercuryEstimate, UpopsEstimate
 from services.inventory.releases.schemas import FactorIn, MercuryEstimateIn, UpopsEstimateIn
@@ -111,15 +115,7 @@ async def _analyses(session: AsyncSession, item: PcbItem, specs: list[dict[str, 
     changed = False
     for spec in specs:
         data = AnalysisIn.model_validate(spec)
-        exists = await session.scalar(
-            select(PcbAnalysis.id).where(
-                PcbAnalysis.item_id == item.id,
-                PcbAnalysis.method == data.method.value,
-                PcbAnalysis.analysed_on == data.analysed_on,
-                PcbAnalysis.sample_ref == data.sample_ref,
-            )
-        )
-        if exists is None:
+        if await find_analysis(session, item, data) is None:
             session.add(PcbAnalysis(item_id=item.id, created_by=SEED_CLIENT, **data.model_dump()))
             changed = True
     if changed:

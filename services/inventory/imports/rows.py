@@ -279,13 +279,15 @@ COLUMNS: dict[str, Converter] = {
     **_columns(AnalysisIn, ANALYSIS_FIELDS),
 }
 REQUIRED = ("holder_ruc", "site_name", "equipment_type", "manufacturer", "serial_number")
-_ANALYSIS = (
-    "analysis_method",
-    "analysis_date",
-    "analysis_value_mg_per_kg",
-    "analysis_cutoff_mg_per_kg",
-    "analysis_positive",
+# What makes an analysis (the rules check that they fit together).
+_ANALYSIS_FACTS = (
+    "method",
+    "analysed_on",
+    "value_mg_per_kg",
+    "screening_cutoff_mg_per_kg",
+    "screening_positive",
 )
+_ANALYSIS = tuple(ANALYSIS_FIELDS[f] for f in _ANALYSIS_FACTS)
 _EVIDENCE = tuple(EVIDENCE_FIELDS.values())
 
 
@@ -389,13 +391,8 @@ def _check_analysis(row: ImportRow) -> None:
         )
         return
     try:
-        Analysis(
-            method=AnalysisMethod(method),
-            analysed_on=on,
-            value_mg_per_kg=row.values.get("analysis_value_mg_per_kg"),
-            screening_cutoff_mg_per_kg=row.values.get("analysis_cutoff_mg_per_kg"),
-            screening_positive=row.values.get("analysis_positive"),
-        )
+        facts: dict[str, Any] = {f: row.values.get(ANALYSIS_FIELDS[f]) for f in _ANALYSIS_FACTS}
+        Analysis(**facts | {"method": AnalysisMethod(method)})
     except (TypeError, ValueError) as exc:
         row.errors.append(("analysis_method", str(exc)))
         return

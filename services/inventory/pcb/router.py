@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, select
 
 from services.inventory.access import editable_submission
-from services.inventory.history import IdempotencyKey, record_change, snapshot
+from services.inventory.history import IdempotencyKey
 from services.inventory.pcb import service
 from services.inventory.pcb.classes import (
     load_densities,
@@ -41,6 +41,7 @@ from services.inventory.pcb.schemas import (
     ThresholdsIn,
     ThresholdsOut,
 )
+from services.inventory.registry.service import change_recorded
 from services.inventory.reports import cells
 from services.inventory.routing import (
     CREATE,
@@ -410,24 +411,12 @@ async def put_thresholds(
     """Replace the thresholds."""
     row = await thresholds_row(session)
     require_if_match(request, etag("pcb-thresholds", row.version))
-    before = snapshot(row)
     if row.version == 0:
         session.add(row)
-    for name, value in body.model_dump().items():
-        setattr(row, name, value)
-    await session.flush()
+    await change_recorded(session, principal, "pcb_thresholds", row, body.model_dump())
     # Keep the reports' counts of validated data on the new basis, in this transaction.
     current = list(await session.scalars(current_ids(Section.PCB)))
     await cells.refresh(session, current, thresholds_of(row), await load_densities(session))
-    record_change(
-        session,
-        principal,
-        entity="pcb_thresholds",
-        entity_id=row.id,
-        action="update",
-        before=before,
-        after=snapshot(row),
-    )
     return tagged(response, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version))
 
 

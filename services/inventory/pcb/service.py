@@ -242,6 +242,19 @@ async def recompute_concentration(session: AsyncSession, item: PcbItem) -> None:
     item.updated_at = utcnow()
 
 
+async def find_analysis(session: AsyncSession, item: PcbItem, data: AnalysisIn) -> int | None:
+    """The id of the item's analysis with the same method, date and sample, if any."""
+    found: int | None = await session.scalar(
+        select(PcbAnalysis.id).where(
+            PcbAnalysis.item_id == item.id,
+            PcbAnalysis.method == data.method.value,
+            PcbAnalysis.analysed_on == data.analysed_on,
+            PcbAnalysis.sample_ref == data.sample_ref,
+        )
+    )
+    return found
+
+
 async def add_analysis(
     session: AsyncSession, principal: Principal, item: PcbItem, data: AnalysisIn
 ) -> PcbAnalysis:
@@ -258,14 +271,7 @@ async def add_analysis(
         )
     except (TypeError, ValueError) as exc:
         raise field_error("method", str(exc)) from None
-    duplicate = await session.scalar(
-        select(PcbAnalysis.id).where(
-            PcbAnalysis.item_id == item.id,
-            PcbAnalysis.method == data.method.value,
-            PcbAnalysis.analysed_on == data.analysed_on,
-            PcbAnalysis.sample_ref == data.sample_ref,
-        )
-    )
+    duplicate = await find_analysis(session, item, data)
     if duplicate is not None:
         raise Problem(
             409,

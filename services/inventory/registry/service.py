@@ -35,20 +35,32 @@ def field_error(field: str, message: str, *, status: int = 422) -> Problem:
     )
 
 
+def _recorded(
+    session: AsyncSession,
+    principal: Principal,
+    entity: str,
+    record: Any,
+    action: str,
+    before: dict[str, Any] | None = None,
+) -> None:
+    record_change(
+        session,
+        principal,
+        entity=entity,
+        entity_id=record.id,
+        action=action,
+        before=before,
+        after=snapshot(record),
+    )
+
+
 async def add_recorded(
     session: AsyncSession, principal: Principal, entity: str, record: Any
 ) -> None:
     """Add a new record (flushed, so it has its id) and its ``create`` change record."""
     session.add(record)
     await session.flush()
-    record_change(
-        session,
-        principal,
-        entity=entity,
-        entity_id=record.id,
-        action="create",
-        after=snapshot(record),
-    )
+    _recorded(session, principal, entity, record, "create")
 
 
 async def change_recorded(
@@ -66,15 +78,7 @@ async def change_recorded(
     if check is not None:
         await check()
     await session.flush()
-    record_change(
-        session,
-        principal,
-        entity=entity,
-        entity_id=record.id,
-        action="update",
-        before=before,
-        after=snapshot(record),
-    )
+    _recorded(session, principal, entity, record, "update", before)
 
 
 async def visible_holder(session: AsyncSession, principal: Principal, holder_id: int) -> Holder:
