@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import holder_visible, submission_visible, visible_submission
 from services.inventory.history import IdempotencyKey
@@ -64,6 +66,31 @@ SITE_COLUMNS = (
 )
 
 
+async def _page(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    stmt: Select[Any],
+    entity: type[Holder] | type[Site],
+    out: type[HolderOut] | type[SiteOut],
+    updated_since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Any]:
+    """One page of ``stmt``'s records, each as ``out``."""
+    rows, next_cursor = await list_page(
+        request,
+        response,
+        session,
+        stmt,
+        entity,
+        updated_since=updated_since,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=[out.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
 @router.get(
     "/holders",
     summary="List holders",
@@ -88,17 +115,9 @@ async def list_holders(
         stmt = stmt.where(Holder.ruc == ruc)
     if sector is not None:
         stmt = stmt.where(Holder.sector == sector.value)
-    rows, next_cursor = await list_page(
-        request,
-        response,
-        session,
-        stmt,
-        Holder,
-        updated_since=updated_since,
-        cursor=cursor,
-        limit=limit,
+    return await _page(
+        request, response, session, stmt, Holder, HolderOut, updated_since, cursor, limit
     )
-    return Page(items=[HolderOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -231,17 +250,9 @@ async def list_sites(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="sites.csv"'},
         )
-    rows, next_cursor = await list_page(
-        request,
-        response,
-        session,
-        stmt,
-        Site,
-        updated_since=updated_since,
-        cursor=cursor,
-        limit=limit,
+    return await _page(
+        request, response, session, stmt, Site, SiteOut, updated_since, cursor, limit
     )
-    return Page(items=[SiteOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post(
