@@ -220,13 +220,15 @@ async def delete_item(session: AsyncSession, principal: Principal, item: PcbItem
     )
 
 
-def _analysis(row: PcbAnalysis) -> Analysis:
+def _analysis(source: PcbAnalysis | AnalysisIn) -> Analysis:
+    """The rules' view of a stored or a new analysis (ValueError if its values do not fit
+    its method)."""
     return Analysis(
-        method=AnalysisMethod(row.method),
-        analysed_on=row.analysed_on,
-        value_mg_per_kg=row.value_mg_per_kg,
-        screening_cutoff_mg_per_kg=row.screening_cutoff_mg_per_kg,
-        screening_positive=row.screening_positive,
+        method=AnalysisMethod(source.method),
+        analysed_on=source.analysed_on,
+        value_mg_per_kg=source.value_mg_per_kg,
+        screening_cutoff_mg_per_kg=source.screening_cutoff_mg_per_kg,
+        screening_positive=source.screening_positive,
     )
 
 
@@ -262,13 +264,7 @@ async def add_analysis(
     if data.analysed_on > utcnow().date():
         raise field_error("analysed_on", "An analysis cannot be dated in the future.")
     try:
-        Analysis(
-            method=data.method,
-            analysed_on=data.analysed_on,
-            value_mg_per_kg=data.value_mg_per_kg,
-            screening_cutoff_mg_per_kg=data.screening_cutoff_mg_per_kg,
-            screening_positive=data.screening_positive,
-        )
+        _analysis(data)
     except (TypeError, ValueError) as exc:
         raise field_error("method", str(exc)) from None
     duplicate = await find_analysis(session, item, data)
