@@ -301,14 +301,6 @@ class ImportRow:
     evidence: dict[str, Any] | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
 
-    @property
-    def item_key(self) -> tuple[str, str, str]:
-        return (
-            self.values["holder_ruc"],
-            self.values["manufacturer"],
-            self.values["serial_number"],
-        )
-
 
 def parse_row(number: int, raw: dict[str, Any]) -> ImportRow:
     """Check and convert one row; its ``errors`` list every (column, reason) found."""

@@ -203,10 +203,10 @@ async def get_item(
     principal: Principal = READ,
     as_of: AsOf = None,
 ) -> PcbItemOut | Response:
-    """One item with its class and flags (ETag; If-None-Match gives a bare 304)."""
+    """One item with its class and flags (ETag; If-None-Match gives 304)."""
     item, _ = await service.visible_item(session, principal, item_id)
     out, tag = await _item_answer(session, item, as_of)
-    return read_answer(request, response, out, tag)
+    return read_answer(request, response, out, tag)  # or a bare 304: nothing to check
 
 
 async def _editable(
@@ -264,10 +264,11 @@ async def patch_item(
 )
 async def delete_item(
     request: Request, item_id: IdPath, session: SessionDep, principal: Principal = WRITE
-) -> None:
+) -> Response:
     """Remove an item recorded by mistake."""
     item, _ = await _editable(request, session, principal, item_id)
     await service.delete_item(session, principal, item)
+    return Response(status_code=204)  # no body, and no response model: a bare 204
 
 
 @router.get(
