@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -280,13 +280,7 @@ COLUMNS: dict[str, Converter] = {
 }
 REQUIRED = ("holder_ruc", "site_name", "equipment_type", "manufacturer", "serial_number")
 # What makes an analysis (the rules check that they fit together).
-_ANALYSIS_FACTS = (
-    "method",
-    "analysed_on",
-    "value_mg_per_kg",
-    "screening_cutoff_mg_per_kg",
-    "screening_positive",
-)
+_ANALYSIS_FACTS = tuple(f.name for f in fields(Analysis))
 _ANALYSIS = tuple(ANALYSIS_FIELDS[f] for f in _ANALYSIS_FACTS)
 _EVIDENCE = tuple(EVIDENCE_FIELDS.values())
 
