@@ -3,6 +3,7 @@ with Alembic, dropped), and realistic inventory rows generated fast (COPY)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import subprocess
@@ -16,10 +17,26 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
+from services.inventory.pcb.models import PcbItem
 from services.inventory.registry.rules import DEPARTMENTS, ruc_check_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGS = [f"ORG{i:02d}" for i in range(20)]
+
+
+def bench_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options every inventory bench takes: the server, and whether to keep its
+    database."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+        help="a database on the server, used only to create and drop the bench's own",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    return parser
 
 
 def plain_dsn(url: str, database: str | None = None) -> str:
@@ -177,38 +194,13 @@ async def add_submission(
     return sid
 
 
-ITEM_COLUMNS = [
-    "holder_id",
-    "site_id",
-    "equipment_type",
-    "manufacturer",
-    "serial_number",
-    "country_of_origin",
-    "year_manufactured",
-    "power_kva",
-    "voltage_kv",
-    "fluid_trade_name",
-    "fluid_volume_l",
-    "fluid_mass_kg",
-    "dry_mass_kg",
-    "total_mass_kg",
-    "labelled",
-    "leaking",
-    "in_populated_area",
-    "in_food_feed_area",
-    "status",
-    "status_since",
-    "org_code",
-    "submission_id",
-    "fluid_kind",
-    "department_code",
-    "conc_kind",
-    "conc_value_mg_per_kg",
-    "conc_source",
-    "created_at",
-    "updated_at",
-    "version",
-]
+# The columns of ``pcb_items`` (the id comes from its sequence), read from the model.
+ITEM_COLUMNS = [c.key for c in PcbItem.__table__.columns if c.key != "id"]
+
+
+def item_record(values: dict[str, Any]) -> tuple[Any, ...]:
+    """An item's values as a COPY record of ``ITEM_COLUMNS`` (a column not given is null)."""
+    return tuple(values.get(c) for c in ITEM_COLUMNS)
 
 
 def _concentration(rng: random.Random) -> tuple[str, Decimal | None, str | None]:
@@ -257,37 +249,36 @@ def item_records(
             (volume * Decimal("0.88")).quantize(Decimal("0.001")) if rng.random() < 0.5 else None
         )
         org = ORGS[holder % len(ORGS)]
-        yield (
-            holder,
-            site,
-            "capacitor" if capacitor else "transformer",
-            "ACME",
-            f"{serial_prefix}-{seed}-{i}",
-            "US",
-            rng.randint(1960, 2015) if rng.random() > 0.05 else None,
-            None,
-            None,
-            "Askarel" if askarel else "mineral oil",
-            volume,
-            fluid_mass,
-            None,
-            (volume * Decimal("4")).quantize(Decimal("0.001")),
-            rng.random() < 0.6,
-            False,
-            rng.random() < 0.1,
-            rng.random() < 0.02,
-            rng.choices(statuses, weights)[0],
-            date(2024, 1, 1),
-            org,
-            submissions[org],
-            fluid_kind,
-            f"{(site % 25) + 1:02d}",
-            kind,
-            value,
-            source,
-            NOW,
-            NOW,
-            1,
+        yield item_record(
+            {
+                "holder_id": holder,
+                "site_id": site,
+                "equipment_type": "capacitor" if capacitor else "transformer",
+                "manufacturer": "ACME",
+                "serial_number": f"{serial_prefix}-{seed}-{i}",
+                "country_of_origin": "US",
+                "year_manufactured": rng.randint(1960, 2015) if rng.random() > 0.05 else None,
+                "fluid_trade_name": "Askarel" if askarel else "mineral oil",
+                "fluid_volume_l": volume,
+                "fluid_mass_kg": fluid_mass,
+                "total_mass_kg": (volume * Decimal("4")).quantize(Decimal("0.001")),
+                "labelled": rng.random() < 0.6,
+                "leaking": False,
+                "in_populated_area": rng.random() < 0.1,
+                "in_food_feed_area": rng.random() < 0.02,
+                "status": rng.choices(statuses, weights)[0],
+                "status_since": date(2024, 1, 1),
+                "org_code": org,
+                "submission_id": submissions[org],
+                "fluid_kind": fluid_kind,
+                "department_code": f"{(site % 25) + 1:02d}",
+                "conc_kind": kind,
+                "conc_value_mg_per_kg": value,
+                "conc_source": source,
+                "created_at": NOW,
+                "updated_at": NOW,
+                "version": 1,
+            }
         )
 
 

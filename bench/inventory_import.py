@@ -17,7 +17,6 @@ Prints rows/s side by side and the service's peak memory against the file size.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
 import os
@@ -40,7 +39,9 @@ from bench.inventory_common import (
     NOW,
     ROOT,
     add_submission,
+    bench_arguments,
     drop_database,
+    item_record,
     migrate,
     plain_dsn,
     recreate_database,
@@ -48,37 +49,13 @@ from bench.inventory_common import (
 )
 from services.gateway.keys import KeyStore
 from services.gateway.settings import GatewaySettings
+from services.inventory.imports.records import Outcome, Place, item_batch, stamped
+from services.inventory.imports.rows import COLUMNS, parse_row
 from shared.tokens import issue_access_token
 
 DATABASE = "enlace_bench_inventory_import"
 ORG = "ORG00"
 HOLDERS, SITES_PER_HOLDER = 1000, 4
-CSV_HEADER = [
-    "holder_ruc",
-    "holder_name",
-    "holder_sector",
-    "holder_is_public",
-    "site_name",
-    "site_address",
-    "site_ubigeo",
-    "site_type",
-    "equipment_type",
-    "manufacturer",
-    "serial_number",
-    "country_of_origin",
-    "year_manufactured",
-    "power_kva",
-    "voltage_kv",
-    "fluid_trade_name",
-    "fluid_volume_l",
-    "fluid_mass_kg",
-    "total_mass_kg",
-    "labelled",
-    "leaking",
-    "in_populated_area",
-    "in_food_feed_area",
-    "status",
-]
 STATUSES = ["in_use"] * 6 + [
     "standby",
     "out_of_service_stored",
@@ -126,8 +103,13 @@ def rows(n: int, seed: int) -> Iterator[dict[str, Any]]:
 
 def write_csv(path: Path, data: Iterator[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_HEADER, lineterminator="\r\n")
+        first = next(data)
+        unknown = first.keys() - COLUMNS.keys()
+        if unknown:
+            raise RuntimeError(f"not import columns: {sorted(unknown)}")
+        writer = csv.DictWriter(handle, fieldnames=list(first), lineterminator="\r\n")
         writer.writeheader()
+        writer.writerow(first)
         writer.writerows(data)
 
 
@@ -137,45 +119,17 @@ def copy_records(
     ids: dict[str, int],
     sites: dict[tuple[int, str], tuple[int, str]],
 ) -> list[tuple[Any, ...]]:
-    """The same rows as ``pcb_items`` records (holder and site ids resolved)."""
-    out = []
-    for r in data:
-        holder = ids[r["holder_ruc"]]
-        site, ubigeo = sites[(holder, r["site_name"])]
-        values = {
-            "holder_id": holder,
-            "site_id": site,
-            "equipment_type": r["equipment_type"],
-            "manufacturer": r["manufacturer"],
-            "serial_number": r["serial_number"],
-            "country_of_origin": r["country_of_origin"],
-            "year_manufactured": int(r["year_manufactured"]),
-            "power_kva": Decimal(r["power_kva"]),
-            "voltage_kv": Decimal(r["voltage_kv"]),
-            "fluid_trade_name": r["fluid_trade_name"],
-            "fluid_volume_l": Decimal(r["fluid_volume_l"]),
-            "fluid_mass_kg": Decimal(r["fluid_mass_kg"]),
-            "dry_mass_kg": None,
-            "total_mass_kg": Decimal(r["total_mass_kg"]),
-            "labelled": r["labelled"] == "sí",
-            "leaking": False,
-            "in_populated_area": r["in_populated_area"] == "sí",
-            "in_food_feed_area": False,
-            "status": r["status"],
-            "status_since": None,
-            "org_code": ORG,
-            "submission_id": submission_id,
-            "fluid_kind": "askarel" if r["fluid_trade_name"] == "Askarel" else "mineral_oil",
-            "department_code": ubigeo[:2],
-            "conc_kind": "unknown",
-            "conc_value_mg_per_kg": None,
-            "conc_source": None,
-            "created_at": NOW,
-            "updated_at": NOW,
-            "version": 1,
-        }
-        out.append(tuple(values[c] for c in ITEM_COLUMNS))
-    return out
+    """The same rows as ``pcb_items`` records, made as the import makes them (holder and
+    site ids resolved)."""
+    placed = []
+    for number, raw in enumerate(data, start=2):
+        row = parse_row(number, raw)
+        holder = ids[row.values["holder_ruc"]]
+        site, ubigeo = sites[(holder, row.values["site_name"])]
+        placed.append((row, Place(holder, site, ubigeo)))
+    batch = item_batch(placed, {}, (submission_id, ORG), Outcome())
+    records = stamped(({**i, "conc_kind": "unknown"} for i in batch.items.values()), NOW)
+    return [item_record(r) for r in records]
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -332,16 +286,8 @@ async def run(url: str, n: int, tmp: Path) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_arguments(__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
-        help="a database on the server, used only to create and drop the bench's own",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     url = await recreate_database(args.postgres_url, DATABASE)
     try:

@@ -11,7 +11,6 @@ the EXPLAIN ANALYZE of the aggregate. Drops the database unless ``--keep``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import time
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench.inventory_common import (
     ORGS,
     add_submission,
+    bench_arguments,
     copy_items,
     drop_database,
     item_records,
@@ -206,17 +206,9 @@ async def measure(url: str, runs: int) -> float:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_arguments(__doc__)
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
-        help="a database on the server, used only to create and drop the bench's own",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--reuse", action="store_true", help="measure a database kept by an earlier --keep run"
     )

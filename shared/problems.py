@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -16,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from shared.context import request_id_var
+
+log = logging.getLogger("enlace.problems")
 
 PROBLEM_BASE = "https://enlace.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -180,7 +183,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
         # A constraint the checks before it did not catch (often a concurrent writer): the
-        # caller's request conflicts with the stored data. No SQL in the answer.
+        # caller's request conflicts with the stored data. No SQL in the answer, nor in the
+        # log: the driver's error class says what kind of constraint it was.
+        log.warning("integrity error: %s", type(getattr(exc, "orig", exc)).__name__)
         return problem_response(
             409,
             "conflict",

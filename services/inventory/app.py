@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from fastapi import FastAPI
 
 from services.inventory.changes import router as changes_router
 from services.inventory.factors.router import router as factors_router
@@ -22,37 +17,7 @@ from services.inventory.submissions.router import router as submissions_router
 from services.inventory.upops.router import router as upops_router
 from services.inventory.workflow import router as workflow_router
 from shared.app import build_service_app
-from shared.problems import problem_response
 from shared.tokens import KeySource
-
-log = logging.getLogger("enlace.inventory")
-
-
-def install_conflict_handlers(app: FastAPI) -> None:
-    """Concurrent writes that lose a race become 409 problems, not 500s."""
-
-    async def on_stale(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(
-            409,
-            "conflict",
-            detail="The record was changed by another request at the same time; read it "
-            "again and retry.",
-            instance=request.url.path,
-        )
-
-    async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
-        # The constraint name says what collided; the SQL and values stay in the log.
-        log.warning("integrity error: %s", type(getattr(exc, "orig", exc)).__name__)
-        return problem_response(
-            409,
-            "conflict",
-            detail="The change collides with existing data (a duplicate or a record "
-            "created at the same time); read again and retry.",
-            instance=request.url.path,
-        )
-
-    app.add_exception_handler(StaleDataError, on_stale)
-    app.add_exception_handler(IntegrityError, on_integrity)
 
 
 def create_app(
@@ -84,5 +49,4 @@ def create_app(
             changes_router,
         ],
     )
-    install_conflict_handlers(app)
     return app

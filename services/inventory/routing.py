@@ -16,7 +16,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.history import IdempotencyKey
-from shared.conditional import etag, not_modified
+from shared.conditional import etag
 from shared.idempotency import once
 from shared.pagination import CursorQuery, LimitQuery, check_cursor, keyset_page, next_link
 from shared.security import Principal, require_scopes
@@ -52,32 +52,6 @@ def record_etag(kind: str, record: Any, *extra: object) -> str:
     return etag(kind, record.id, record.version, *extra)
 
 
-# -- until the pcb, registry and imports routes return models (then these four go):
-# ``json_response``, ``read_response``, ``idempotent_create`` and ``commit_and_respond``.
-
-
-def json_response(
-    body: BaseModel | dict[str, Any] | list[Any],
-    *,
-    status: int = 200,
-    tag: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """A JSON response with an optional ETag."""
-    content = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
-    all_headers = dict(headers or {})
-    if tag is not None:
-        all_headers["ETag"] = tag
-    return JSONResponse(content, status_code=status, headers=all_headers)
-
-
-def read_response(request: Request, body: BaseModel, tag: str) -> Response:
-    """200 with the body and its ETag, or 304 when the caller already has it."""
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    return json_response(body, tag=tag)
-
-
 async def create_once(
     request: Request,
     response: Response,
@@ -102,32 +76,6 @@ async def create_once(
     if tag is not None:
         response.headers["ETag"] = tag
     return body
-
-
-async def idempotent_create(
-    request: Request,
-    session: AsyncSession,
-    principal: Principal,
-    create: Callable[[], Awaitable[tuple[BaseModel, str | None]]],
-    *,
-    status: int = 201,
-) -> JSONResponse:
-    """``create_once`` answering a ready JSON response (for routes not yet returning
-    models)."""
-    scratch = Response()
-    answer = await create_once(request, scratch, session, principal, create, status=status)
-    if isinstance(answer, JSONResponse):
-        return answer
-    return json_response(answer, status=status, tag=scratch.headers.get("etag"))
-
-
-async def commit_and_respond(
-    session: AsyncSession, body: BaseModel, *, tag: str | None = None, status: int = 200
-) -> JSONResponse:
-    """Commit, then answer: a commit failure is never reported as a success. (The session
-    dependency commits before the answer is sent: routes returning models need not.)"""
-    await session.commit()
-    return json_response(body, status=status, tag=tag)
 
 
 def typed(

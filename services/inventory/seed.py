@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,13 @@ from services.inventory.mercury.schemas import MercuryEstimateIn
 from services.inventory.mercury.service import create_mercury
 from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
-from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
-from services.inventory.pcb.service import recompute_concentration
+from services.inventory.pcb.models import PcbAnalysis, PcbItem
+from services.inventory.pcb.schemas import AnalysisIn, PcbItemIn
+from services.inventory.pcb.service import (
+    find_analysis,
+    first_status_event,
+    recompute_concentration,
+)
 from services.inventory.registry.models import Holder, Site
 from services.inventory.reports import cells
 from services.inventory.settings import InventorySettings
@@ -39,28 +43,7 @@ from shared.tokens import VerifiedToken
 
 DEMO = Path(__file__).parent / "data" / "demo.json"
 SEED_CLIENT = "demo-seed"
-_DECIMALS = (
-    "power_kva",
-    "voltage_kv",
-    "fluid_volume_l",
-    "fluid_mass_kg",
-    "dry_mass_kg",
-    "total_mass_kg",
-    "value_mg_per_kg",
-    "screening_cutoff_mg_per_kg",
-)
 WORKFLOW = ("draft", "submitted", "under_review", "validated")
-
-
-def _typed(fields: dict[str, Any]) -> dict[str, Any]:
-    out = dict(fields)
-    for key in _DECIMALS:
-        if out.get(key) is not None:
-            out[key] = Decimal(out[key])
-    for key in ("status_since", "analysed_on"):
-        if out.get(key) is not None:
-            out[key] = date.fromisoformat(out[key])
-    return out
 
 
 async def _submission(session: AsyncSession, spec: dict[str, Any]) -> Submission:
@@ -137,17 +120,9 @@ async def _registry(
 async def _analyses(session: AsyncSession, item: PcbItem, specs: list[dict[str, Any]]) -> None:
     changed = False
     for spec in specs:
-        fields = _typed(spec)
-        exists = await session.scalar(
-            select(PcbAnalysis.id).where(
-                PcbAnalysis.item_id == item.id,
-                PcbAnalysis.method == fields["method"],
-                PcbAnalysis.analysed_on == fields["analysed_on"],
-                PcbAnalysis.sample_ref == fields.get("sample_ref", ""),
-            )
-        )
-        if exists is None:
-            session.add(PcbAnalysis(item_id=item.id, created_by=SEED_CLIENT, **fields))
+        data = AnalysisIn.model_validate(spec)
+        if await find_analysis(session, item, data) is None:
+            session.add(PcbAnalysis(item_id=item.id, created_by=SEED_CLIENT, **data.model_dump()))
             changed = True
     if changed:
         await session.flush()
@@ -224,33 +199,23 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
             )
         )
         if item is None:
-            fields = _typed(
-                {k: v for k, v in spec.items() if k not in ("holder_ruc", "site", "analyses")}
-            )
             site = sites[(spec["holder_ruc"], spec["site"])]
+            given = {k: v for k, v in spec.items() if k not in ("holder_ruc", "site", "analyses")}
+            item_in = PcbItemIn.model_validate(given | {"holder_id": holder.id, "site_id": site.id})
+            fields = item_in.model_dump(exclude={"elimination"})
+            fields["fluid_kind"] = item_in.fluid_kind or fluid_kind_from_trade_name(
+                item_in.fluid_trade_name
+            )
             item = PcbItem(
-                holder_id=holder.id,
-                site_id=site.id,
+                **fields,
                 org_code=holder.org_code,
                 submission_id=submission.id,
                 department_code=site.ubigeo[:2],
-                fluid_kind=fluid_kind_from_trade_name(fields.get("fluid_trade_name")),
                 conc_kind="unknown",
-                **fields,
             )
             session.add(item)
             await session.flush()
-            session.add(
-                PcbStatusEvent(
-                    item_id=item.id,
-                    from_status=None,
-                    to_status=item.status,
-                    changed_on=item.status_since,
-                    client_id=SEED_CLIENT,
-                    org_code=holder.org_code,
-                    comment="initial status",
-                )
-            )
+            session.add(first_status_event(item, client_id=SEED_CLIENT, org_code=holder.org_code))
             added += 1
         await _analyses(session, item, spec.get("analyses", []))
     await session.flush()

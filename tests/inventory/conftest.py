@@ -13,8 +13,11 @@ import pytest
 from services.inventory.registry.rules import ruc_check_digit
 from tests.conftest import Tokens
 
+# Re-exported for the test modules that import them from here.
+from tests.support import PROBLEM as PROBLEM
+from tests.support import assert_problem as assert_problem
+
 BASE = "/inventory/v1"
-PROBLEM = "application/problem+json"
 
 # client id, organisation, scopes
 MINEM = ("minem-test", "MINEM", "inventory:read inventory:write")
@@ -29,14 +32,6 @@ def ruc(n: int, prefix: str = "20") -> str:
     """A valid RUC (right check digit) built from ``n``."""
     first_ten = f"{prefix}{n:08d}"
     return first_ten + str(ruc_check_digit(first_ten))
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
-    """An RFC 9457 problem with this status (and slug)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM, response.headers
-    if slug is not None:
-        assert response.json()["type"].endswith("/" + slug), response.json()
 
 
 @dataclass
@@ -136,28 +131,20 @@ class Caller:
         )
 
 
-@pytest.fixture
-async def minem(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
-    """MINEM's system: prepares and submits the electricity sector's PCB inventory."""
-    return Caller(gateway, await tokens.headers(*MINEM), "MINEM")
+def _caller(who: tuple[str, str, str], doc: str) -> Any:
+    """A fixture: the caller ``who`` (client id, organisation, scopes) with a real token."""
+
+    async def fixture(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
+        return Caller(gateway, await tokens.headers(*who), who[1])
+
+    fixture.__doc__ = doc
+    return pytest.fixture(fixture, name=who[0].removesuffix("-test"))
 
 
-@pytest.fixture
-async def produce(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
-    """Another organisation that writes its own inventory."""
-    return Caller(gateway, await tokens.headers(*PRODUCE), "PRODUCE")
-
-
-@pytest.fixture
-async def minam(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
-    """MINAM, the national focal point: reviews and validates."""
-    return Caller(gateway, await tokens.headers(*MINAM), "MINAM")
-
-
-@pytest.fixture
-async def oefa(gateway: httpx.AsyncClient, tokens: Tokens) -> Caller:
-    """A reader without ownership: sees validated data only."""
-    return Caller(gateway, await tokens.headers(*OEFA), "OEFA")
+minem = _caller(MINEM, "MINEM's system: prepares and submits the electricity sector's inventory.")
+produce = _caller(PRODUCE, "Another organisation that writes its own inventory.")
+minam = _caller(MINAM, "MINAM, the national focal point: reviews and validates.")
+oefa = _caller(OEFA, "A reader without ownership: sees validated data only.")
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from tests.inventory.conftest import Caller, assert_problem, ruc
+from tests.inventory.conftest import Caller, ruc
+from tests.support import assert_problem
 
 HEADER = [
     "holder_ruc",
@@ -91,6 +92,23 @@ async def _upload(
         content=body,
         headers={"Content-Type": content_type},
         params=params,
+    )
+
+
+async def _upload_xlsx(
+    caller: Caller, sid: int, header: list[str], rows: list[dict[str, Any]]
+) -> Any:
+    """Rows (blank cells empty) as the first sheet of a workbook, sent as a multipart file."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for values in rows:
+        sheet.append([values[c] if values[c] != "" else None for c in header])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return await caller.post(
+        f"/submissions/{sid}/imports",
+        files={"file": ("inventario.xlsx", buffer.getvalue(), "application/octet-stream")},
     )
 
 
@@ -240,25 +258,13 @@ async def test_unknown_columns_and_forbidden_status_moves(minem: Caller) -> None
 
 async def test_xlsx_json_and_json_lines(minem: Caller) -> None:
     sid = (await minem.submission(2024))["id"]
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(HEADER)
-    for n in range(1, 4):
-        values = row(n)
-        values.update(
-            {
-                "year_manufactured": 1979,
-                "fluid_volume_l": 400.5,
-                "holder_is_public": False,
-                "analysis_value_mg_per_kg": 10 * n,
-            }
-        )
-        sheet.append([values[c] if values[c] != "" else None for c in HEADER])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    xlsx = await minem.post(
-        f"/submissions/{sid}/imports",
-        files={"file": ("inventario.xlsx", buffer.getvalue(), "application/octet-stream")},
+    typed = {
+        "year_manufactured": 1979,
+        "fluid_volume_l": 400.5,
+        "holder_is_public": False,
+    }
+    xlsx = await _upload_xlsx(
+        minem, sid, HEADER, [row(n, **typed, analysis_value_mg_per_kg=10 * n) for n in range(1, 4)]
     )
     assert xlsx.status_code == 200, xlsx.text
     assert xlsx.json()["items_created"] == 3
@@ -371,3 +377,35 @@ async def test_json_values_of_any_type_are_rejected_cells(minem: Caller) -> None
     report = response.json()
     assert report["rows_imported"] == 1
     assert {e["row"] for e in report["errors"]} == {1, 3}
+
+
+async def test_owner_asset_id_round_trips_through_every_format(minem: Caller) -> None:
+    sid = (await minem.submission(2024))["id"]
+    header = [*HEADER, "owner_asset_id"]
+    csv_rows = [row(n, owner_asset_id=f"INV-{n}") for n in (1, 2)]
+    response = await _upload(minem, sid, to_csv(csv_rows, header=header))
+    assert response.status_code == 200, response.text
+    xlsx = await _upload_xlsx(minem, sid, header, [row(3, owner_asset_id="INV-3")])
+    assert xlsx.status_code == 200, xlsx.text
+    as_json = [{k: v for k, v in row(4, owner_asset_id="INV-4").items() if v != ""}]
+    response = await _upload(minem, sid, json.dumps(as_json).encode(), "application/json")
+    assert response.status_code == 200, response.text
+    line = json.dumps({k: v for k, v in row(5, owner_asset_id="INV-5").items() if v != ""})
+    response = await _upload(minem, sid, line.encode(), "application/x-ndjson")
+    assert response.status_code == 200, response.text
+    items = (await minem.get("/pcb-items", params={"submission_id": sid})).json()["items"]
+    assert {i["serial_number"]: i["owner_asset_id"] for i in items} == {
+        f"S-{n}": f"INV-{n}" for n in range(1, 6)
+    }
+    exported = await minem.get("/pcb-items", params={"submission_id": sid, "format": "csv"})
+    assert {r["owner_asset_id"] for r in csv.DictReader(io.StringIO(exported.text))} == {
+        f"INV-{n}" for n in range(1, 6)
+    }
+    again = await _upload(minem, sid, to_csv([row(1, owner_asset_id="INV-1b")], header=header))
+    assert again.json()["items_updated"] == 1
+    too_long = to_csv([row(6, owner_asset_id="A" * 41)], header=header)
+    rejected = await _upload(minem, sid, too_long)
+    assert_problem(rejected, 422, "import-rejected")
+    assert rejected.json()["errors"] == [
+        {"row": 2, "column": "owner_asset_id", "reason": "longer than 40 characters"}
+    ]

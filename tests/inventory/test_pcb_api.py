@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.inventory.conftest import Caller, assert_problem, validate
+from tests.inventory.conftest import Caller, validate
+from tests.support import assert_problem
 
 
 @pytest.fixture
@@ -407,3 +408,39 @@ async def test_validated_items_are_visible_to_readers_with_computed_fields(
     assert (await oefa.get("/pcb-items", params={"current": "true"})).json()["items"][0][
         "id"
     ] == item["id"]
+
+
+async def test_owner_asset_id_is_written_read_exported_and_bounded(
+    minem: Caller, setup: dict[str, Any]
+) -> None:
+    item = await _item(minem, setup, owner_asset_id="ACT-0042")
+    assert item["owner_asset_id"] == "ACT-0042"
+    path = f"/pcb-items/{item['id']}"
+    assert (await minem.get(path)).json()["owner_asset_id"] == "ACT-0042"
+    changed = await minem.ok("PATCH", path, {"owner_asset_id": "A" * 40})
+    assert changed["owner_asset_id"] == "A" * 40
+    cleared = await minem.ok("PATCH", path, {"owner_asset_id": None})
+    assert cleared["owner_asset_id"] is None
+    plain = await _item(minem, setup)
+    assert plain["owner_asset_id"] is None
+    await minem.ok("PATCH", path, {"owner_asset_id": "ACT-0042"})
+    exported = await minem.get("/pcb-items", params={"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    header = exported.text.splitlines()[0].split(",")
+    assert header.index("owner_asset_id") == header.index("serial_number") + 1
+    assert {r["id"]: r["owner_asset_id"] for r in rows} == {
+        str(item["id"]): "ACT-0042",
+        str(plain["id"]): "",
+    }
+    sid, ids = setup["submission"]["id"], {"holder_id": setup["holder"]["id"]}
+    too_long = {
+        **ids,
+        "site_id": setup["site"]["id"],
+        "equipment_type": "transformer",
+        "manufacturer": "ACME",
+        "serial_number": "SN-long-asset",
+        "owner_asset_id": "A" * 41,
+    }
+    assert_problem(await minem.post(f"/submissions/{sid}/pcb-items", too_long), 422)
+    assert_problem(await minem.write("PATCH", path, {"owner_asset_id": "A" * 41}), 422)
+    assert (await minem.get(path)).json()["owner_asset_id"] == "ACT-0042"

@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from tests.inventory.conftest import Caller, assert_problem, ruc, validate
+from tests.inventory.conftest import Caller, ruc, validate
+from tests.support import assert_problem
 
 
 async def test_holder_is_created_for_the_callers_organisation(minem: Caller) -> None:

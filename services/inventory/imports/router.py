@@ -6,9 +6,9 @@ import hashlib
 import tempfile
 from typing import IO, Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from services.inventory.access import editable_submission
@@ -20,11 +20,12 @@ from services.inventory.imports.readers import (
     parsed_batches,
 )
 from services.inventory.imports.rows import COLUMNS, parse_row
-from services.inventory.imports.writer import Counts, Importer
+from services.inventory.imports.writer import Importer
 from services.inventory.routing import IdPath, responses
+from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
 from shared.db import SessionDep
-from shared.idempotency import idempotency_key, remember, replay
+from shared.idempotency import idempotency_key, once
 from shared.problems import Problem
 from shared.security import Principal, require_scopes
 
@@ -99,14 +100,14 @@ async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str, str | No
 def _report(
     importer: Importer, submission_id: int, mode: Literal["all", "partial"], fmt: FileFormat
 ) -> ImportReport:
-    counts: Counts = importer.counts
+    outcome = importer.outcome
     return ImportReport(
         submission_id=submission_id,
         mode=mode,
         format=fmt,
-        **vars(counts),
-        errors=[ImportError_(**e) for e in importer.errors],
-        errors_truncated=importer.errors_truncated,
+        **vars(outcome.counts),
+        errors=[ImportError_(**e) for e in outcome.errors],
+        errors_truncated=outcome.errors_truncated,
     )
 
 
@@ -162,10 +163,10 @@ async def import_file(
     mode: Literal["all", "partial"] = "all",
     format: Annotated[FileFormat | None, Query(description="Overrides the Content-Type.")] = None,
     encoding: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{1,20}$")] = "utf-8",
-) -> JSONResponse:
+) -> ImportReport | Response:
     """Import a file into the caller's editable PCB submission."""
     submission = await editable_submission(session, principal, submission_id, section=Section.PCB)
-    key = idempotency_key(request)
+    idempotency_key(request)  # an unusable key is refused before the upload is read
     limit: int = request.app.state.settings.import_max_bytes
     file, sha256, content_type, filename = await _spool(request, limit)
     try:
@@ -176,63 +177,60 @@ async def import_file(
                 "unsupported-media-type",
                 "Send CSV, XLSX, JSON or JSON Lines (by Content-Type, file name or ?format=).",
             )
-        digest = hashlib.sha256(f"{sha256}|{mode}|{fmt}|{encoding}".encode()).hexdigest()
-        if key:
-            first = await replay(
-                session,
-                IdempotencyKey,
-                client_id=principal.client_id,
-                key=key,
-                request_sha256=digest,
-            )
-            if first is not None:
-                return first
-        importer = Importer(session, principal, submission)
-        try:
-            async for rows in parsed_batches(file, fmt, parse_row, encoding=encoding):
-                for row in rows:
-                    await importer.add(row)
-            await importer.flush()
-        except UnreadableFile as exc:
-            await session.rollback()
-            raise Problem(
-                422,
-                "unreadable-file",
-                f"The {fmt} file cannot be read: {exc.reason}.",
-                errors=[{"row": exc.row, "column": None, "reason": exc.reason}],
-            ) from None
-        report = _report(importer, submission.id, mode, fmt)
-        if mode == "all" and report.rows_rejected:
-            await session.rollback()
-            body: dict[str, Any] = report.model_dump(mode="json", exclude={"errors"})
-            raise Problem(
-                422,
-                "import-rejected",
-                f"{report.rows_rejected} of {report.rows_total} rows were rejected; nothing was "
-                "imported (fix them, or use ?mode=partial).",
-                errors=[e.model_dump() for e in report.errors],
-                **{k: v for k, v in body.items() if k not in ("format", "mode")},
-            )
-        content = report.model_dump(mode="json")
+        request_id = f"{sha256}|{mode}|{fmt}|{encoding}".encode()
+        idempotent = await once(
+            request, session, IdempotencyKey, principal.client_id, fingerprint=request_id
+        )
+        if (first := await idempotent.replay()) is not None:
+            return first  # a retry with the same key: the first report, as it was stored
+        report = await _import(session, principal, submission, file, fmt, mode, encoding)
         record_change(
             session,
             principal,
             entity="import",
             entity_id=submission.id,
             action="import",
-            after={k: v for k, v in content.items() if k != "errors"},
+            after=report.model_dump(mode="json", exclude={"errors"}),
         )
-        if key:
-            await remember(
-                session,
-                IdempotencyKey,
-                client_id=principal.client_id,
-                key=key,
-                request_sha256=digest,
-                status=200,
-                body=content,
-            )
-        await session.commit()
-        return JSONResponse(content)
+        await idempotent.keep(report, 200)
+        return report
     finally:
         file.close()
+
+
+async def _import(
+    session: AsyncSession,
+    principal: Principal,
+    submission: Submission,
+    file: IO[bytes],
+    fmt: FileFormat,
+    mode: Literal["all", "partial"],
+    encoding: str,
+) -> ImportReport:
+    """Read and write every row; a Problem (and so nothing imported) when the file cannot
+    be read, or when ``mode`` is ``all`` and a row is rejected."""
+    importer = Importer(session, principal, submission)
+    try:
+        async for rows in parsed_batches(file, fmt, parse_row, encoding=encoding):
+            for row in rows:
+                await importer.add(row)
+        await importer.flush()
+    except UnreadableFile as exc:
+        raise Problem(
+            422,
+            "unreadable-file",
+            f"The {fmt} file cannot be read: {exc.reason}.",
+            errors=[{"row": exc.row, "column": None, "reason": exc.reason}],
+        ) from None
+    report = _report(importer, submission.id, mode, fmt)
+    if mode == "all" and report.rows_rejected:
+        body: dict[str, Any] = report.model_dump(mode="json", exclude={"errors"})
+        raise Problem(
+            422,
+            "import-rejected",
+            f"{report.rows_rejected} of {report.rows_total} rows were rejected; nothing was "
+            "imported (fix them, or use ?mode=partial).",
+            errors=[e.model_dump() for e in report.errors],
+            **{k: v for k, v in body.items() if k not in ("format", "mode")},
+        )
+    return report

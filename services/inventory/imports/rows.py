@@ -10,23 +10,29 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from functools import lru_cache
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from services.inventory.pcb.fields import EVIDENCE_COLUMNS, WRITTEN_FIELDS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.rules import (
     Analysis,
     AnalysisMethod,
     EliminationEvidence,
-    EquipmentType,
     OperatingStatus,
     evidence_problems,
 )
+from services.inventory.pcb.schemas import COUNTRY_PATTERN, AnalysisIn, EliminationIn, PcbItemIn
 from services.inventory.registry.rules import coordinates_in_peru, ruc_is_valid, ubigeo_is_valid
-from services.inventory.vocabulary import FluidKind, Sector, SiteType
+from services.inventory.vocabulary import Sector, SiteType
 
 
 class CellError(ValueError):
@@ -193,7 +199,66 @@ def country(value: Any) -> str:
     return token
 
 
-Q3 = decimal(3, 12)
+def _constraints(info: FieldInfo) -> tuple[Any, dict[str, Any]]:
+    """A schema field's type (``None`` unwrapped) and its constraints by name."""
+    annotation, metadata = info.annotation, list(info.metadata)
+    if get_origin(annotation) in (Union, UnionType):
+        (inner,) = [a for a in get_args(annotation) if a is not type(None)]
+        unwrapped = FieldInfo.from_annotation(inner)
+        annotation, metadata = unwrapped.annotation, metadata + unwrapped.metadata
+    found: dict[str, Any] = {}
+    for item in metadata:
+        for name in ("ge", "gt", "le", "max_length", "max_digits", "decimal_places", "pattern"):
+            if getattr(item, name, None) is not None:
+                found[name] = getattr(item, name)
+    return annotation, found
+
+
+def converter(info: FieldInfo) -> Converter:
+    """The cell converter of a schema field, read from its type and constraints: the same
+    limits as the JSON API, with the spreadsheet's spellings accepted."""
+    kind, limits = _constraints(info)
+    if kind is bool:
+        return boolean
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return code(kind)
+    if kind is int:
+        return integer(limits["ge"], limits["le"])
+    if kind is Decimal:
+        upper = limits.get("le")
+        return decimal(
+            limits["decimal_places"],
+            limits["max_digits"],
+            positive="gt" in limits,
+            upper=None if upper is None else Decimal(upper),
+        )
+    if kind is date:
+        return past_day
+    if limits.get("pattern") == COUNTRY_PATTERN:
+        return country
+    if kind is str:
+        return text(limits["max_length"])
+    raise TypeError(f"no import converter for {kind!r}")
+
+
+def _columns(model: type[BaseModel], names: dict[str, str]) -> dict[str, Converter]:
+    """Import columns of ``model``'s fields: column name -> converter."""
+    return {column: converter(model.model_fields[field]) for field, column in names.items()}
+
+
+# Import column -> schema field, for what a row names its own way.
+EVIDENCE_FIELDS = EVIDENCE_COLUMNS
+ANALYSIS_FIELDS = {
+    "method": "analysis_method",
+    "analysed_on": "analysis_date",
+    "sample_ref": "analysis_sample_ref",
+    "value_mg_per_kg": "analysis_value_mg_per_kg",
+    "screening_cutoff_mg_per_kg": "analysis_cutoff_mg_per_kg",
+    "screening_positive": "analysis_positive",
+    "technique": "analysis_technique",
+    "laboratory": "analysis_laboratory",
+    "report_ref": "analysis_report_ref",
+}
 COLUMNS: dict[str, Converter] = {
     "holder_ruc": ruc,
     "holder_name": text(300),
@@ -208,55 +273,16 @@ COLUMNS: dict[str, Converter] = {
     "site_latitude": coordinate,
     "site_longitude": coordinate,
     "site_type": code(SiteType),
-    "equipment_type": code(EquipmentType),
-    "manufacturer": text(200),
-    "serial_number": text(100),
-    "country_of_origin": country,
-    "year_manufactured": integer(1900, 2100),
-    "power_kva": decimal(2, 12),
-    "voltage_kv": decimal(2, 10),
-    "fluid_trade_name": text(100),
-    "fluid_kind": code(FluidKind),
-    "fluid_volume_l": Q3,
-    "fluid_mass_kg": Q3,
-    "dry_mass_kg": Q3,
-    "total_mass_kg": Q3,
-    "labelled": boolean,
-    "leaking": boolean,
-    "in_populated_area": boolean,
-    "in_food_feed_area": boolean,
-    "status": code(OperatingStatus),
-    "status_since": past_day,
-    "disposal_facility": text(200),
-    "disposal_country": country,
-    "disposed_on": past_day,
-    "certificate_ref": text(100),
-    "disposed_mass_kg": decimal(3, 12, positive=True),
-    "analysis_method": code(AnalysisMethod),
-    "analysis_date": past_day,
-    "analysis_sample_ref": text(100),
-    "analysis_value_mg_per_kg": decimal(3, 14, upper=Decimal(1_000_000)),
-    "analysis_cutoff_mg_per_kg": decimal(3, 14, upper=Decimal(1_000_000)),
-    "analysis_positive": boolean,
-    "analysis_technique": text(100),
-    "analysis_laboratory": text(200),
-    "analysis_report_ref": text(100),
+    # The item's own columns are its schema's fields, under their names.
+    **_columns(PcbItemIn, {name: name for name in WRITTEN_FIELDS}),
+    **_columns(EliminationIn, EVIDENCE_FIELDS),
+    **_columns(AnalysisIn, ANALYSIS_FIELDS),
 }
 REQUIRED = ("holder_ruc", "site_name", "equipment_type", "manufacturer", "serial_number")
-_ANALYSIS = (
-    "analysis_method",
-    "analysis_date",
-    "analysis_value_mg_per_kg",
-    "analysis_cutoff_mg_per_kg",
-    "analysis_positive",
-)
-_EVIDENCE = (
-    "disposal_facility",
-    "disposal_country",
-    "disposed_on",
-    "certificate_ref",
-    "disposed_mass_kg",
-)
+# What makes an analysis (the rules check that they fit together).
+_ANALYSIS_FACTS = tuple(f.name for f in fields(Analysis))
+_ANALYSIS = tuple(ANALYSIS_FIELDS[f] for f in _ANALYSIS_FACTS)
+_EVIDENCE = tuple(EVIDENCE_FIELDS.values())
 
 
 @dataclass
@@ -268,14 +294,6 @@ class ImportRow:
     analysis: dict[str, Any] | None = None
     evidence: dict[str, Any] | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def item_key(self) -> tuple[str, str, str]:
-        return (
-            self.values["holder_ruc"],
-            self.values["manufacturer"],
-            self.values["serial_number"],
-        )
 
 
 def parse_row(number: int, raw: dict[str, Any]) -> ImportRow:
@@ -339,11 +357,7 @@ def _check_status(row: ImportRow) -> None:
             row.errors.append((column, "required to record eliminated"))
         if not missing:
             evidence = EliminationEvidence(
-                disposal_facility=row.values["disposal_facility"],
-                country=row.values["disposal_country"],
-                disposed_on=row.values["disposed_on"],
-                certificate_ref=row.values["certificate_ref"],
-                mass_kg=row.values["disposed_mass_kg"],
+                **{field: row.values[column] for field, column in EVIDENCE_FIELDS.items()}
             )
             for problem in evidence_problems(evidence):
                 row.errors.append(("disposal_facility", problem))
@@ -363,24 +377,10 @@ def _check_analysis(row: ImportRow) -> None:
         )
         return
     try:
-        Analysis(
-            method=AnalysisMethod(method),
-            analysed_on=on,
-            value_mg_per_kg=row.values.get("analysis_value_mg_per_kg"),
-            screening_cutoff_mg_per_kg=row.values.get("analysis_cutoff_mg_per_kg"),
-            screening_positive=row.values.get("analysis_positive"),
-        )
+        facts: dict[str, Any] = {f: row.values.get(ANALYSIS_FIELDS[f]) for f in _ANALYSIS_FACTS}
+        Analysis(**facts | {"method": AnalysisMethod(method)})
     except (TypeError, ValueError) as exc:
         row.errors.append(("analysis_method", str(exc)))
         return
-    row.analysis = {
-        "method": method,
-        "analysed_on": on,
-        "sample_ref": row.values.get("analysis_sample_ref", ""),
-        "value_mg_per_kg": row.values.get("analysis_value_mg_per_kg"),
-        "screening_cutoff_mg_per_kg": row.values.get("analysis_cutoff_mg_per_kg"),
-        "screening_positive": row.values.get("analysis_positive"),
-        "technique": row.values.get("analysis_technique"),
-        "laboratory": row.values.get("analysis_laboratory"),
-        "report_ref": row.values.get("analysis_report_ref"),
-    }
+    row.analysis = {field: row.values.get(column) for field, column in ANALYSIS_FIELDS.items()}
+    row.analysis["sample_ref"] = row.values.get("analysis_sample_ref", "")

@@ -8,6 +8,7 @@ on every boundary.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -39,19 +40,12 @@ _MANAGED = (OperatingStatus.ELIMINATED.value, OperatingStatus.DECONTAMINATED.val
 _ELIMINATED = OperatingStatus.ELIMINATED.value
 
 
+_THRESHOLD_FIELDS = tuple(f.name for f in fields(Thresholds))
+
+
 def thresholds_of(row: PcbThresholds) -> Thresholds:
     """The rules' value object for a thresholds row."""
-    return Thresholds(
-        p1_mg_per_kg=row.p1_mg_per_kg,
-        p2_mg_per_kg=row.p2_mg_per_kg,
-        p3_mg_per_kg=row.p3_mg_per_kg,
-        large_volume_l=row.large_volume_l,
-        small_volume_l=row.small_volume_l,
-        use_deadline=row.use_deadline,
-        esm_deadline=row.esm_deadline,
-        presumed_before_year=row.presumed_before_year,
-        presumed_min_volume_l=row.presumed_min_volume_l,
-    )
+    return Thresholds(**{name: getattr(row, name) for name in _THRESHOLD_FIELDS})
 
 
 CONVENTION_PROVENANCE = (
@@ -66,17 +60,10 @@ def convention_thresholds_row() -> PcbThresholds:
     """An unsaved row with the Convention's values (version 0: never stored)."""
     t = Thresholds()
     milli = Decimal("0.001")  # the columns' scale, as a stored row reads back
+    values = {name: getattr(t, name) for name in _THRESHOLD_FIELDS}
     return PcbThresholds(
         id=THRESHOLDS_ID,
-        p1_mg_per_kg=t.p1_mg_per_kg.quantize(milli),
-        p2_mg_per_kg=t.p2_mg_per_kg.quantize(milli),
-        p3_mg_per_kg=t.p3_mg_per_kg.quantize(milli),
-        large_volume_l=t.large_volume_l.quantize(milli),
-        small_volume_l=t.small_volume_l.quantize(milli),
-        use_deadline=t.use_deadline,
-        esm_deadline=t.esm_deadline,
-        presumed_before_year=t.presumed_before_year,
-        presumed_min_volume_l=t.presumed_min_volume_l.quantize(milli),
+        **{k: v.quantize(milli) if isinstance(v, Decimal) else v for k, v in values.items()},
         provenance=CONVENTION_PROVENANCE,
         version=0,
     )

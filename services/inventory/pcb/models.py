@@ -59,6 +59,8 @@ class PcbItem(VersionedMixin, Base):
     equipment_type: Mapped[str] = mapped_column(String(20))
     manufacturer: Mapped[str] = mapped_column(String(200))
     serial_number: Mapped[str] = mapped_column(String(100))
+    # The holder's own inventory number (optional).
+    owner_asset_id: Mapped[str | None] = mapped_column(String(40))
     country_of_origin: Mapped[str | None] = mapped_column(String(2))
     year_manufactured: Mapped[int | None]
     power_kva: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))

@@ -7,24 +7,21 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, select
 
-from services.inventory.access import (
-    editable_submission,
-    submission_visible,
-)
-from services.inventory.history import record_change, snapshot
+from services.inventory.access import editable_submission
+from services.inventory.history import IdempotencyKey
 from services.inventory.pcb import service
 from services.inventory.pcb.classes import (
-    flag_sql,
-    item_class_sql,
     load_densities,
     load_thresholds,
     thresholds_of,
     thresholds_row,
 )
+from services.inventory.pcb.fields import CSV_COLUMNS, csv_row
 from services.inventory.pcb.models import FluidDensity, PcbAnalysis, PcbItem, PcbStatusEvent
+from services.inventory.pcb.queries import ItemFilters, items_query
 from services.inventory.pcb.rules import (
     DEFAULT_FLUID_DENSITIES,
     ComplianceFlag,
@@ -44,6 +41,7 @@ from services.inventory.pcb.schemas import (
     ThresholdsIn,
     ThresholdsOut,
 )
+from services.inventory.registry.service import change_recorded
 from services.inventory.reports import cells
 from services.inventory.routing import (
     CREATE,
@@ -54,18 +52,16 @@ from services.inventory.routing import (
     OrgQuery,
     UpdatedSince,
     YearQuery,
-    commit_and_respond,
-    idempotent_create,
     list_page,
-    read_response,
     responses,
 )
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
-from services.inventory.submissions.service import counts_nationally, current_ids
-from shared.conditional import etag, require_if_match
+from services.inventory.submissions.service import current_ids
+from shared.conditional import etag, read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep, utcnow
 from shared.exports import csv_stream, wants_csv
+from shared.idempotency import once
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
 
@@ -79,57 +75,12 @@ AsOf = Annotated[
     Query(description="Date the compliance flags refer to (default: today, UTC)."),
 ]
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
-CSV_COLUMNS = (
-    "id",
-    "submission_id",
-    "org_code",
-    "holder_id",
-    "site_id",
-    "department_code",
-    "equipment_type",
-    "manufacturer",
-    "serial_number",
-    "country_of_origin",
-    "year_manufactured",
-    "power_kva",
-    "voltage_kv",
-    "fluid_trade_name",
-    "fluid_kind",
-    "fluid_volume_l",
-    "fluid_mass_kg",
-    "dry_mass_kg",
-    "total_mass_kg",
-    "labelled",
-    "leaking",
-    "in_populated_area",
-    "in_food_feed_area",
-    "status",
-    "status_since",
-    "concentration_kind",
-    "concentration_mg_per_kg",
-    "concentration_source",
-    "pcb_class",
-    "compliance_flags",
-    "as_of",
-    "version",
-    "updated_at",
-)
 
 
 def item_etag(item: PcbItem, thresholds_version: int, as_of: date) -> str:
     """Class and flags are part of the representation: the ETag changes with the
     thresholds and the date they refer to, not only with the item."""
     return etag("pcb-item", item.id, item.version, thresholds_version, as_of)
-
-
-def _csv_row(out: PcbItemOut) -> list[Any]:
-    data = out.model_dump(mode="json")
-    conc = data.pop("effective_concentration")
-    data["concentration_kind"] = conc["kind"]
-    data["concentration_mg_per_kg"] = conc["value_mg_per_kg"]
-    data["concentration_source"] = conc["source"]
-    data["compliance_flags"] = ";".join(data["compliance_flags"])
-    return [data[c] for c in CSV_COLUMNS]
 
 
 async def _csv_rows(
@@ -139,7 +90,7 @@ async def _csv_rows(
         stmt.order_by(PcbItem.id).execution_options(yield_per=1000)
     )
     async for item in result:
-        yield _csv_row(service.item_out(item, thresholds, as_of))
+        yield csv_row(service.item_out(item, thresholds, as_of))
 
 
 @router.get(
@@ -176,31 +127,21 @@ async def list_items(
     """PCB items, one page at a time (or all of them as CSV)."""
     thresholds, _ = await load_thresholds(session)
     as_of = as_of or utcnow().date()
-    stmt = (
-        select(PcbItem)
-        .join(Submission, Submission.id == PcbItem.submission_id)
-        .where(submission_visible(principal))
+    filters = ItemFilters(
+        submission_id=submission_id,
+        org=org,
+        year=year,
+        current=current,
+        holder_id=holder_id,
+        site_id=site_id,
+        department=department,
+        pcb_class=pcb_class,
+        status=status,
+        flag=flag,
     )
-    filters: list[tuple[Any, object]] = [
-        (PcbItem.submission_id, submission_id),
-        (PcbItem.org_code, org),
-        (Submission.year, year),
-        (PcbItem.holder_id, holder_id),
-        (PcbItem.site_id, site_id),
-        (PcbItem.department_code, department),
-        (PcbItem.status, status.value if status else None),
-    ]
-    for column, value in filters:
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if current is not None:
-        stmt = stmt.where(counts_nationally() if current else ~counts_nationally())
-    cls = item_class_sql(thresholds)
-    if pcb_class is not None:
-        stmt = stmt.where(cls == pcb_class.value)
-    if flag is not None:
-        stmt = stmt.where(flag_sql(flag, thresholds, as_of, cls))
+    stmt = items_query(principal, filters, thresholds, as_of)
     if wants_csv(request.headers.get("accept"), format):
+        # Streamed: every matching item, not a page the response model could check.
         return StreamingResponse(
             csv_stream(CSV_COLUMNS, _csv_rows(session, stmt, thresholds, as_of)),
             media_type="text/csv; charset=utf-8",
@@ -231,23 +172,21 @@ async def list_items(
 )
 async def create_item(
     request: Request,
+    response: Response,
     submission_id: IdPath,
     session: SessionDep,
     body: PcbItemIn,
     principal: Principal = WRITE,
-) -> JSONResponse:
+) -> PcbItemOut | Response:
     """Add an item."""
-
-    async def create() -> tuple[PcbItemOut, str]:
-        submission = await editable_submission(
-            session, principal, submission_id, section=Section.PCB
-        )
-        item = await service.create_item(session, principal, submission, body)
-        thresholds, version = await load_thresholds(session)
-        today = utcnow().date()
-        return service.item_out(item, thresholds, today), item_etag(item, version, today)
-
-    return await idempotent_create(request, session, principal, create)
+    idempotent = await once(request, session, IdempotencyKey, principal.client_id)
+    if (first := await idempotent.replay()) is not None:
+        return first  # a retry with the same key: the first answer, as it was stored
+    submission = await editable_submission(session, principal, submission_id, section=Section.PCB)
+    item = await service.create_item(session, principal, submission, body)
+    out, tag = await _item_answer(session, item)
+    await idempotent.keep(out, 201)
+    return tagged(response, out, tag)
 
 
 @router.get(
@@ -258,39 +197,40 @@ async def create_item(
 )
 async def get_item(
     request: Request,
+    response: Response,
     item_id: IdPath,
     session: SessionDep,
     principal: Principal = READ,
     as_of: AsOf = None,
-) -> Response:
+) -> PcbItemOut | Response:
     """One item with its class and flags (ETag; If-None-Match gives 304)."""
     item, _ = await service.visible_item(session, principal, item_id)
-    thresholds, version = await load_thresholds(session)
-    as_of = as_of or utcnow().date()
-    return read_response(
-        request, service.item_out(item, thresholds, as_of), item_etag(item, version, as_of)
-    )
+    out, tag = await _item_answer(session, item, as_of)
+    return read_answer(request, response, out, tag)  # or a bare 304: nothing to check
 
 
 async def _editable(
     request: Request, session: SessionDep, principal: Principal, item_id: int
-) -> tuple[PcbItem, Submission, Thresholds, int]:
+) -> tuple[PcbItem, Submission]:
     item, submission = await service.editable_item(session, principal, item_id)
-    thresholds, version = await load_thresholds(session)
+    _, version = await load_thresholds(session)
     require_if_match(request, item_etag(item, version, utcnow().date()))
-    return item, submission, thresholds, version
+    return item, submission
 
 
 async def _item_answer(
-    session: SessionDep, item: PcbItem, thresholds: Thresholds, version: int, status: int = 200
-) -> JSONResponse:
-    today = utcnow().date()
-    return await commit_and_respond(
-        session,
-        service.item_out(item, thresholds, today),
-        tag=item_etag(item, version, today),
-        status=status,
-    )
+    session: SessionDep, item: PcbItem, as_of: date | None = None
+) -> tuple[PcbItemOut, str]:
+    """The item as of ``as_of`` (default: today), and its ETag."""
+    thresholds, version = await load_thresholds(session)
+    as_of = as_of or utcnow().date()
+    return service.item_out(item, thresholds, as_of), item_etag(item, version, as_of)
+
+
+async def _changed(response: Response, session: SessionDep, item: PcbItem) -> PcbItemOut:
+    """The changed item, with its new ETag."""
+    out, tag = await _item_answer(session, item)
+    return tagged(response, out, tag)
 
 
 @router.patch(
@@ -303,15 +243,16 @@ async def _item_answer(
 )
 async def patch_item(
     request: Request,
+    response: Response,
     item_id: IdPath,
     session: SessionDep,
     body: PcbItemPatch,
     principal: Principal = WRITE,
-) -> JSONResponse:
+) -> PcbItemOut:
     """Change an item."""
-    item, submission, thresholds, version = await _editable(request, session, principal, item_id)
+    item, submission = await _editable(request, session, principal, item_id)
     await service.update_item(session, principal, item, submission, body)
-    return await _item_answer(session, item, thresholds, version)
+    return await _changed(response, session, item)
 
 
 @router.delete(
@@ -325,10 +266,9 @@ async def delete_item(
     request: Request, item_id: IdPath, session: SessionDep, principal: Principal = WRITE
 ) -> Response:
     """Remove an item recorded by mistake."""
-    item, _, _, _ = await _editable(request, session, principal, item_id)
+    item, _ = await _editable(request, session, principal, item_id)
     await service.delete_item(session, principal, item)
-    await session.commit()
-    return Response(status_code=204)
+    return Response(status_code=204)  # no body, and no response model: a bare 204
 
 
 @router.get(
@@ -362,15 +302,16 @@ async def list_analyses(
 )
 async def create_analysis(
     request: Request,
+    response: Response,
     item_id: IdPath,
     session: SessionDep,
     body: AnalysisIn,
     principal: Principal = WRITE,
-) -> JSONResponse:
+) -> PcbItemOut:
     """Add an analysis; answers with the reclassified item."""
-    item, _, thresholds, version = await _editable(request, session, principal, item_id)
+    item, _ = await _editable(request, session, principal, item_id)
     await service.add_analysis(session, principal, item, body)
-    return await _item_answer(session, item, thresholds, version, status=201)
+    return await _changed(response, session, item)
 
 
 @router.delete(
@@ -382,15 +323,16 @@ async def create_analysis(
 )
 async def delete_analysis(
     request: Request,
+    response: Response,
     item_id: IdPath,
     analysis_id: IdPath,
     session: SessionDep,
     principal: Principal = WRITE,
-) -> JSONResponse:
+) -> PcbItemOut:
     """Remove an analysis; answers with the reclassified item."""
-    item, _, thresholds, version = await _editable(request, session, principal, item_id)
+    item, _ = await _editable(request, session, principal, item_id)
     await service.delete_analysis(session, principal, item, analysis_id)
-    return await _item_answer(session, item, thresholds, version)
+    return await _changed(response, session, item)
 
 
 @router.get(
@@ -422,15 +364,16 @@ async def list_status_events(
 )
 async def create_status_event(
     request: Request,
+    response: Response,
     item_id: IdPath,
     session: SessionDep,
     body: StatusEventIn,
     principal: Principal = WRITE,
-) -> JSONResponse:
+) -> PcbItemOut:
     """Append a status change; answers with the item."""
-    item, _, thresholds, version = await _editable(request, session, principal, item_id)
+    item, _ = await _editable(request, session, principal, item_id)
     await service.add_status_event(session, principal, item, body)
-    return await _item_answer(session, item, thresholds, version, status=201)
+    return await _changed(response, session, item)
 
 
 @router.get(
@@ -442,12 +385,12 @@ async def create_status_event(
     responses=responses(304),
 )
 async def get_thresholds(
-    request: Request, session: SessionDep, principal: Principal = READ
-) -> Response:
-    """The thresholds in force."""
+    request: Request, response: Response, session: SessionDep, principal: Principal = READ
+) -> ThresholdsOut | Response:
+    """The thresholds in force (a bare 304 when the caller holds them)."""
     row = await thresholds_row(session)
-    return read_response(
-        request, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version)
+    return read_answer(
+        request, response, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version)
     )
 
 
@@ -460,32 +403,22 @@ async def get_thresholds(
     responses=UPDATE,
 )
 async def put_thresholds(
-    request: Request, session: SessionDep, body: ThresholdsIn, principal: Principal = REVIEW
-) -> JSONResponse:
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    body: ThresholdsIn,
+    principal: Principal = REVIEW,
+) -> ThresholdsOut:
     """Replace the thresholds."""
     row = await thresholds_row(session)
     require_if_match(request, etag("pcb-thresholds", row.version))
-    before = snapshot(row)
     if row.version == 0:
         session.add(row)
-    for name, value in body.model_dump().items():
-        setattr(row, name, value)
-    await session.flush()
+    await change_recorded(session, principal, "pcb_thresholds", row, body.model_dump())
     # Keep the reports' counts of validated data on the new basis, in this transaction.
     current = list(await session.scalars(current_ids(Section.PCB)))
     await cells.refresh(session, current, thresholds_of(row), await load_densities(session))
-    record_change(
-        session,
-        principal,
-        entity="pcb_thresholds",
-        entity_id=row.id,
-        action="update",
-        before=before,
-        after=snapshot(row),
-    )
-    return await commit_and_respond(
-        session, ThresholdsOut.model_validate(row), tag=etag("pcb-thresholds", row.version)
-    )
+    return tagged(response, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version))
 
 
 @router.get(

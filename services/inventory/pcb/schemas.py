@@ -24,10 +24,15 @@ Quantity = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=3), scal
 MgPerKg = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=14, decimal_places=3), scaled(3)]
 Power = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), scaled(2)]
 Voltage = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2), scaled(2)]
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+Country = Annotated[str, Field(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2")]
 Year = Annotated[int, Field(ge=1900, le=2100)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Text100 = Annotated[str, Field(min_length=1, max_length=100)]
+AssetId = Annotated[
+    str,
+    Field(min_length=1, max_length=40, description="The holder's own inventory number."),
+]
 
 
 class EliminationIn(StrictModel):
@@ -44,6 +49,7 @@ class _ItemFields(StrictModel):
     equipment_type: EquipmentType
     manufacturer: Text200
     serial_number: Text100
+    owner_asset_id: AssetId | None = None
     country_of_origin: Country | None = None
     year_manufactured: Year | None = None
     power_kva: Power | None = None
@@ -114,6 +120,7 @@ class PcbItemPatch(PatchModel):
     equipment_type: EquipmentType | None = None
     manufacturer: Text200 | None = None
     serial_number: Text100 | None = None
+    owner_asset_id: AssetId | None = None
     country_of_origin: Country | None = None
     year_manufactured: Year | None = None
     power_kva: Power | None = None
@@ -151,6 +158,7 @@ class PcbItemOut(BaseModel):
     equipment_type: str
     manufacturer: str
     serial_number: str
+    owner_asset_id: str | None
     country_of_origin: str | None
     year_manufactured: int | None
     power_kva: Decimal | None

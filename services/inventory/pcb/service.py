@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inventory.access import check_editable, check_owner, submission_visible
 from services.inventory.history import record_change, snapshot
 from services.inventory.pcb.classes import concentration_of, item_class, item_flags
+from services.inventory.pcb.fields import EVIDENCE_COLUMNS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (
@@ -34,20 +35,11 @@ from services.inventory.pcb.schemas import (
     StatusEventIn,
 )
 from services.inventory.registry.models import Holder, Site
+from services.inventory.registry.service import add_recorded, change_recorded, field_error
 from services.inventory.submissions.models import Submission
 from shared.db import utcnow
 from shared.problems import Problem
 from shared.security import Principal
-
-
-def field_error(field: str, message: str, *, status: int = 422) -> Problem:
-    """A validation problem naming one body field."""
-    return Problem(
-        status,
-        "validation-error",
-        message,
-        errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
-    )
 
 
 def item_out(item: PcbItem, thresholds: Thresholds, as_of: date) -> PcbItemOut:
@@ -126,27 +118,31 @@ async def _check_unique(
 
 
 def _evidence(data: EliminationIn | None) -> EliminationEvidence | None:
-    if data is None:
-        return None
-    return EliminationEvidence(
-        disposal_facility=data.disposal_facility,
-        country=data.country,
-        disposed_on=data.disposed_on,
-        certificate_ref=data.certificate_ref,
-        mass_kg=data.mass_kg,
+    return None if data is None else EliminationEvidence(**data.model_dump())
+
+
+def first_status_event(
+    item: PcbItem, *, client_id: str, org_code: str, elimination: EliminationIn | None = None
+) -> PcbStatusEvent:
+    """The event that starts a new item's status history (``eliminated`` with its
+    evidence)."""
+    return PcbStatusEvent(
+        item_id=item.id,
+        from_status=None,
+        to_status=item.status,
+        changed_on=item.status_since,
+        client_id=client_id,
+        org_code=org_code,
+        comment="initial status",
+        **_evidence_columns(elimination if item.status == OperatingStatus.ELIMINATED else None),
     )
 
 
 def _evidence_columns(data: EliminationIn | None) -> dict[str, Any]:
     if data is None:
         return {}
-    return {
-        "disposal_facility": data.disposal_facility,
-        "disposal_country": data.country,
-        "disposed_on": data.disposed_on,
-        "certificate_ref": data.certificate_ref,
-        "disposed_mass_kg": data.mass_kg,
-    }
+    given = data.model_dump()
+    return {column: given[name] for name, column in EVIDENCE_COLUMNS.items()}
 
 
 async def create_item(
@@ -171,27 +167,14 @@ async def create_item(
         conc_kind="unknown",
     )
     await _check_unique(session, item)
-    session.add(item)
-    await session.flush()
+    await add_recorded(session, principal, "pcb_item", item)
     session.add(
-        PcbStatusEvent(
-            item_id=item.id,
-            from_status=None,
-            to_status=item.status,
-            changed_on=data.status_since,
+        first_status_event(
+            item,
             client_id=principal.client_id,
             org_code=principal.org,
-            comment="initial status",
-            **_evidence_columns(data.elimination if item.status == "eliminated" else None),
+            elimination=data.elimination,
         )
-    )
-    record_change(
-        session,
-        principal,
-        entity="pcb_item",
-        entity_id=item.id,
-        action="create",
-        after=snapshot(item),
     )
     return item
 
@@ -204,29 +187,20 @@ async def update_item(
     patch: PcbItemPatch,
 ) -> None:
     """Apply a partial update to an editable item."""
-    before = snapshot(item)
     changes = patch.model_dump(exclude_unset=True)
     if "site_id" in changes:
         _, site = await _holder_and_site(session, submission, item.holder_id, changes["site_id"])
-        item.department_code = site.ubigeo[:2]
+        changes["department_code"] = site.ubigeo[:2]
     if "fluid_trade_name" in changes and "fluid_kind" not in changes:
         derived = fluid_kind_from_trade_name(changes["fluid_trade_name"])
         if derived is not None:
             changes["fluid_kind"] = derived
-    for name, value in changes.items():
-        setattr(item, name, value)
-    if {"manufacturer", "serial_number"} & changes.keys():
-        await _check_unique(session, item, exclude_id=item.id)
-    await session.flush()
-    record_change(
-        session,
-        principal,
-        entity="pcb_item",
-        entity_id=item.id,
-        action="update",
-        before=before,
-        after=snapshot(item),
-    )
+
+    async def still_unique() -> None:
+        if {"manufacturer", "serial_number"} & changes.keys():
+            await _check_unique(session, item, exclude_id=item.id)
+
+    await change_recorded(session, principal, "pcb_item", item, changes, still_unique)
 
 
 async def delete_item(session: AsyncSession, principal: Principal, item: PcbItem) -> None:
@@ -246,13 +220,15 @@ async def delete_item(session: AsyncSession, principal: Principal, item: PcbItem
     )
 
 
-def _analysis(row: PcbAnalysis) -> Analysis:
+def _analysis(source: PcbAnalysis | AnalysisIn) -> Analysis:
+    """The rules' view of a stored or a new analysis (ValueError if its values do not fit
+    its method)."""
     return Analysis(
-        method=AnalysisMethod(row.method),
-        analysed_on=row.analysed_on,
-        value_mg_per_kg=row.value_mg_per_kg,
-        screening_cutoff_mg_per_kg=row.screening_cutoff_mg_per_kg,
-        screening_positive=row.screening_positive,
+        method=AnalysisMethod(source.method),
+        analysed_on=source.analysed_on,
+        value_mg_per_kg=source.value_mg_per_kg,
+        screening_cutoff_mg_per_kg=source.screening_cutoff_mg_per_kg,
+        screening_positive=source.screening_positive,
     )
 
 
@@ -268,23 +244,9 @@ async def recompute_concentration(session: AsyncSession, item: PcbItem) -> None:
     item.updated_at = utcnow()
 
 
-async def add_analysis(
-    session: AsyncSession, principal: Principal, item: PcbItem, data: AnalysisIn
-) -> PcbAnalysis:
-    """Record an analysis and reclassify the item."""
-    if data.analysed_on > utcnow().date():
-        raise field_error("analysed_on", "An analysis cannot be dated in the future.")
-    try:
-        Analysis(
-            method=data.method,
-            analysed_on=data.analysed_on,
-            value_mg_per_kg=data.value_mg_per_kg,
-            screening_cutoff_mg_per_kg=data.screening_cutoff_mg_per_kg,
-            screening_positive=data.screening_positive,
-        )
-    except (TypeError, ValueError) as exc:
-        raise field_error("method", str(exc)) from None
-    duplicate = await session.scalar(
+async def find_analysis(session: AsyncSession, item: PcbItem, data: AnalysisIn) -> int | None:
+    """The id of the item's analysis with the same method, date and sample, if any."""
+    found: int | None = await session.scalar(
         select(PcbAnalysis.id).where(
             PcbAnalysis.item_id == item.id,
             PcbAnalysis.method == data.method.value,
@@ -292,6 +254,20 @@ async def add_analysis(
             PcbAnalysis.sample_ref == data.sample_ref,
         )
     )
+    return found
+
+
+async def add_analysis(
+    session: AsyncSession, principal: Principal, item: PcbItem, data: AnalysisIn
+) -> PcbAnalysis:
+    """Record an analysis and reclassify the item."""
+    if data.analysed_on > utcnow().date():
+        raise field_error("analysed_on", "An analysis cannot be dated in the future.")
+    try:
+        _analysis(data)
+    except (TypeError, ValueError) as exc:
+        raise field_error("method", str(exc)) from None
+    duplicate = await find_analysis(session, item, data)
     if duplicate is not None:
         raise Problem(
             409,
@@ -301,18 +277,9 @@ async def add_analysis(
             existing_id=duplicate,
         )
     analysis = PcbAnalysis(item_id=item.id, created_by=principal.client_id, **data.model_dump())
-    session.add(analysis)
-    await session.flush()
+    await add_recorded(session, principal, "pcb_analysis", analysis)
     await recompute_concentration(session, item)
     await session.flush()
-    record_change(
-        session,
-        principal,
-        entity="pcb_analysis",
-        entity_id=analysis.id,
-        action="create",
-        after=snapshot(analysis),
-    )
     return analysis
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import holder_visible, submission_visible, visible_submission
+from services.inventory.history import IdempotencyKey
 from services.inventory.pcb.classes import load_thresholds
 from services.inventory.pcb.models import PcbItem
 from services.inventory.registry import service
@@ -30,19 +33,17 @@ from services.inventory.routing import (
     IdPath,
     UpdatedSince,
     YearQuery,
-    commit_and_respond,
-    idempotent_create,
     list_page,
-    read_response,
     record_etag,
     responses,
 )
 from services.inventory.submissions.rules import Section
 from services.inventory.submissions.service import current_ids, latest_year
 from services.inventory.vocabulary import Sector
-from shared.conditional import require_if_match
+from shared.conditional import read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep
 from shared.exports import csv_stream, wants_csv
+from shared.idempotency import once
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
 
@@ -63,6 +64,31 @@ SITE_COLUMNS = (
     "version",
     "updated_at",
 )
+
+
+async def _page(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    stmt: Select[Any],
+    entity: type[Holder] | type[Site],
+    out: type[HolderOut] | type[SiteOut],
+    updated_since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Any]:
+    """One page of ``stmt``'s records, each as ``out``."""
+    rows, next_cursor = await list_page(
+        request,
+        response,
+        session,
+        stmt,
+        entity,
+        updated_since=updated_since,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=[out.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -89,17 +115,9 @@ async def list_holders(
         stmt = stmt.where(Holder.ruc == ruc)
     if sector is not None:
         stmt = stmt.where(Holder.sector == sector.value)
-    rows, next_cursor = await list_page(
-        request,
-        response,
-        session,
-        stmt,
-        Holder,
-        updated_since=updated_since,
-        cursor=cursor,
-        limit=limit,
+    return await _page(
+        request, response, session, stmt, Holder, HolderOut, updated_since, cursor, limit
     )
-    return Page(items=[HolderOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -112,15 +130,20 @@ async def list_holders(
     responses=CREATE,
 )
 async def create_holder(
-    request: Request, session: SessionDep, body: HolderIn, principal: Principal = WRITE
-) -> JSONResponse:
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    body: HolderIn,
+    principal: Principal = WRITE,
+) -> HolderOut | Response:
     """Register a holder."""
-
-    async def create() -> tuple[HolderOut, str]:
-        holder = await service.create_holder(session, principal, body)
-        return HolderOut.model_validate(holder), record_etag("holder", holder)
-
-    return await idempotent_create(request, session, principal, create)
+    idempotent = await once(request, session, IdempotencyKey, principal.client_id)
+    if (first := await idempotent.replay()) is not None:
+        return first  # a retry with the same key: the first answer, as it was stored
+    holder = await service.create_holder(session, principal, body)
+    out = HolderOut.model_validate(holder)
+    await idempotent.keep(out, 201)
+    return tagged(response, out, record_etag("holder", holder))
 
 
 @router.get(
@@ -130,11 +153,17 @@ async def create_holder(
     responses=READ_ONE,
 )
 async def get_holder(
-    request: Request, holder_id: IdPath, session: SessionDep, principal: Principal = READ
-) -> Response:
+    request: Request,
+    response: Response,
+    holder_id: IdPath,
+    session: SessionDep,
+    principal: Principal = READ,
+) -> HolderOut | Response:
     """One holder by id (ETag; If-None-Match gives 304)."""
     holder = await service.visible_holder(session, principal, holder_id)
-    return read_response(request, HolderOut.model_validate(holder), record_etag("holder", holder))
+    return read_answer(
+        request, response, HolderOut.model_validate(holder), record_etag("holder", holder)
+    )
 
 
 @router.patch(
@@ -146,18 +175,17 @@ async def get_holder(
 )
 async def patch_holder(
     request: Request,
+    response: Response,
     holder_id: IdPath,
     session: SessionDep,
     body: HolderPatch,
     principal: Principal = WRITE,
-) -> JSONResponse:
+) -> HolderOut:
     """Change a holder."""
     holder = await service.visible_holder(session, principal, holder_id)
     require_if_match(request, record_etag("holder", holder))
     await service.update_holder(session, principal, holder, body)
-    return await commit_and_respond(
-        session, HolderOut.model_validate(holder), tag=record_etag("holder", holder)
-    )
+    return tagged(response, HolderOut.model_validate(holder), record_etag("holder", holder))
 
 
 async def _site_rows(session: SessionDep, stmt: Select[Site]) -> AsyncIterator[Sequence[Any]]:
@@ -210,27 +238,21 @@ async def list_sites(
             year = year or await latest_year(session, Section.PCB)
             items_in = PcbItem.submission_id.in_(current_ids(Section.PCB, year))
         thresholds, _ = await load_thresholds(session)
+        # Streamed: a FeatureCollection of every matching site, not a checked page.
         return StreamingResponse(
             service.geojson_features(session, stmt, items_in, thresholds),
             media_type="application/geo+json",
         )
     if wants_csv(request.headers.get("accept"), format):
+        # Streamed: every matching site as CSV, not a checked page.
         return StreamingResponse(
             csv_stream(SITE_COLUMNS, _site_rows(session, stmt)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="sites.csv"'},
         )
-    rows, next_cursor = await list_page(
-        request,
-        response,
-        session,
-        stmt,
-        Site,
-        updated_since=updated_since,
-        cursor=cursor,
-        limit=limit,
+    return await _page(
+        request, response, session, stmt, Site, SiteOut, updated_since, cursor, limit
     )
-    return Page(items=[SiteOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -243,24 +265,33 @@ async def list_sites(
     responses=CREATE,
 )
 async def create_site(
-    request: Request, session: SessionDep, body: SiteIn, principal: Principal = WRITE
-) -> JSONResponse:
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    body: SiteIn,
+    principal: Principal = WRITE,
+) -> SiteOut | Response:
     """Add a site."""
-
-    async def create() -> tuple[SiteOut, str]:
-        site = await service.create_site(session, principal, body)
-        return SiteOut.model_validate(site), record_etag("site", site)
-
-    return await idempotent_create(request, session, principal, create)
+    idempotent = await once(request, session, IdempotencyKey, principal.client_id)
+    if (first := await idempotent.replay()) is not None:
+        return first  # a retry with the same key: the first answer, as it was stored
+    site = await service.create_site(session, principal, body)
+    out = SiteOut.model_validate(site)
+    await idempotent.keep(out, 201)
+    return tagged(response, out, record_etag("site", site))
 
 
 @router.get("/sites/{site_id}", summary="Get a site", response_model=SiteOut, responses=READ_ONE)
 async def get_site(
-    request: Request, site_id: IdPath, session: SessionDep, principal: Principal = READ
-) -> Response:
+    request: Request,
+    response: Response,
+    site_id: IdPath,
+    session: SessionDep,
+    principal: Principal = READ,
+) -> SiteOut | Response:
     """One site by id (ETag; If-None-Match gives 304)."""
     site = await service.visible_site(session, principal, site_id)
-    return read_response(request, SiteOut.model_validate(site), record_etag("site", site))
+    return read_answer(request, response, SiteOut.model_validate(site), record_etag("site", site))
 
 
 @router.patch(
@@ -272,15 +303,14 @@ async def get_site(
 )
 async def patch_site(
     request: Request,
+    response: Response,
     site_id: IdPath,
     session: SessionDep,
     body: SitePatch,
     principal: Principal = WRITE,
-) -> JSONResponse:
+) -> SiteOut:
     """Change a site."""
     site = await service.visible_site(session, principal, site_id)
     require_if_match(request, record_etag("site", site))
     await service.update_site(session, principal, site, body)
-    return await commit_and_respond(
-        session, SiteOut.model_validate(site), tag=record_etag("site", site)
-    )
+    return tagged(response, SiteOut.model_validate(site), record_etag("site", site))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,62 @@ from shared.problems import Problem
 from shared.security import Principal
 
 EDITABLE = (SubmissionStatus.DRAFT.value, SubmissionStatus.RETURNED.value)
+
+
+def field_error(field: str, message: str, *, status: int = 422) -> Problem:
+    """A validation problem naming one body field."""
+    return Problem(
+        status,
+        "validation-error",
+        message,
+        errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
+    )
+
+
+def _recorded(
+    session: AsyncSession,
+    principal: Principal,
+    entity: str,
+    record: Any,
+    action: str,
+    before: dict[str, Any] | None = None,
+) -> None:
+    record_change(
+        session,
+        principal,
+        entity=entity,
+        entity_id=record.id,
+        action=action,
+        before=before,
+        after=snapshot(record),
+    )
+
+
+async def add_recorded(
+    session: AsyncSession, principal: Principal, entity: str, record: Any
+) -> None:
+    """Add a new record (flushed, so it has its id) and its ``create`` change record."""
+    session.add(record)
+    await session.flush()
+    _recorded(session, principal, entity, record, "create")
+
+
+async def change_recorded(
+    session: AsyncSession,
+    principal: Principal,
+    entity: str,
+    record: Any,
+    changes: dict[str, Any],
+    check: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Apply ``changes`` to a record (then ``check`` it) with its ``update`` change record."""
+    before = snapshot(record)
+    for name, value in changes.items():
+        setattr(record, name, value)
+    if check is not None:
+        await check()
+    await session.flush()
+    _recorded(session, principal, entity, record, "update", before)
 
 
 async def visible_holder(session: AsyncSession, principal: Principal, holder_id: int) -> Holder:
@@ -55,16 +111,7 @@ async def create_holder(session: AsyncSession, principal: Principal, data: Holde
             409, "duplicate", f"RUC {data.ruc} is already registered.", existing_id=existing
         )
     holder = Holder(**data.model_dump(), org_code=principal.org)
-    session.add(holder)
-    await session.flush()
-    record_change(
-        session,
-        principal,
-        entity="holder",
-        entity_id=holder.id,
-        action="create",
-        after=snapshot(holder),
-    )
+    await add_recorded(session, principal, "holder", holder)
     return holder
 
 
@@ -73,18 +120,8 @@ async def update_holder(
 ) -> None:
     """Change a holder of the caller's organisation."""
     check_owner(principal, holder.org_code, f"holder {holder.id}")
-    before = snapshot(holder)
-    for name, value in patch.model_dump(exclude_unset=True).items():
-        setattr(holder, name, value)
-    await session.flush()
-    record_change(
-        session,
-        principal,
-        entity="holder",
-        entity_id=holder.id,
-        action="update",
-        before=before,
-        after=snapshot(holder),
+    await change_recorded(
+        session, principal, "holder", holder, patch.model_dump(exclude_unset=True)
     )
 
 
@@ -92,13 +129,7 @@ async def create_site(session: AsyncSession, principal: Principal, data: SiteIn)
     """Add a site to one of the caller's holders."""
     holder = await session.get(Holder, data.holder_id)
     if holder is None or holder.org_code != principal.org:
-        message = f"No holder {data.holder_id} of {principal.org}."
-        raise Problem(
-            422,
-            "validation-error",
-            message,
-            errors=[{"loc": ["body", "holder_id"], "msg": message, "type": "value_error"}],
-        )
+        raise field_error("holder_id", f"No holder {data.holder_id} of {principal.org}.")
     check_owner(principal, holder.org_code, f"holder {holder.id}")
     existing = await session.scalar(
         select(Site.id).where(Site.holder_id == holder.id, Site.name == data.name)
@@ -111,16 +142,7 @@ async def create_site(session: AsyncSession, principal: Principal, data: SiteIn)
             existing_id=existing,
         )
     site = Site(**data.model_dump())
-    session.add(site)
-    await session.flush()
-    record_change(
-        session,
-        principal,
-        entity="site",
-        entity_id=site.id,
-        action="create",
-        after=snapshot(site),
-    )
+    await add_recorded(session, principal, "site", site)
     return site
 
 
@@ -132,11 +154,8 @@ async def update_site(
     holder = await session.get(Holder, site.holder_id)
     assert holder is not None
     check_owner(principal, holder.org_code, f"site {site.id}")
-    before = snapshot(site)
     changes = patch.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        setattr(site, name, value)
-    await session.flush()
+    await change_recorded(session, principal, "site", site, changes)
     if "ubigeo" in changes:
         editable = select(Submission.id).where(Submission.status.in_(EDITABLE))
         await session.execute(
@@ -145,15 +164,6 @@ async def update_site(
             .values(department_code=site.ubigeo[:2])
             .execution_options(synchronize_session=False)
         )
-    record_change(
-        session,
-        principal,
-        entity="site",
-        entity_id=site.id,
-        action="update",
-        before=before,
-        after=snapshot(site),
-    )
 
 
 def sites_query(

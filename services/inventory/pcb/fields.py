@@ -1,0 +1,70 @@
+"""A PCB item's field lists, derived from its schemas (declared once, in ``schemas.py``):
+the CSV export's columns, and the fields a caller writes (what an import row carries).
+
+The rules, explicit and small:
+
+- CSV: every field of ``PcbItemOut`` in its order, except that ``effective_concentration``
+  spreads over three ``concentration_*`` columns, ``compliance_flags`` is joined with ``;``
+  and ``created_at`` is left out.
+- Written fields: every field of ``PcbItemIn`` except those an import row gives another way
+  (the holder by RUC, the site by name, the elimination evidence as disposal columns).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.inventory.pcb.schemas import PcbItemIn, PcbItemOut
+
+_CSV_SPREAD = {
+    "effective_concentration": {
+        "kind": "concentration_kind",
+        "value_mg_per_kg": "concentration_mg_per_kg",
+        "source": "concentration_source",
+    }
+}
+_CSV_LEFT_OUT = frozenset({"created_at"})
+_GIVEN_OTHERWISE = frozenset({"holder_id", "site_id", "elimination"})
+# Elimination evidence (``EliminationIn``) field -> status-event column (and import column).
+EVIDENCE_COLUMNS = {
+    "disposal_facility": "disposal_facility",
+    "country": "disposal_country",
+    "disposed_on": "disposed_on",
+    "certificate_ref": "certificate_ref",
+    "mass_kg": "disposed_mass_kg",
+}
+# Set by the status history (status events), not with the item's other fields.
+STATUS_FIELDS = ("status", "status_since")
+
+
+def _csv_columns() -> tuple[str, ...]:
+    columns: list[str] = []
+    for name in PcbItemOut.model_fields:
+        if name in _CSV_SPREAD:
+            columns.extend(_CSV_SPREAD[name].values())
+        elif name not in _CSV_LEFT_OUT:
+            columns.append(name)
+    return tuple(columns)
+
+
+CSV_COLUMNS = _csv_columns()
+# Field name -> default ("" never: a missing cell is None, a missing flag False).
+WRITTEN_FIELDS: dict[str, Any] = {
+    name: info.default if isinstance(info.default, bool) else None
+    for name, info in PcbItemIn.model_fields.items()
+    if name not in _GIVEN_OTHERWISE
+}
+# The item's own fields, without its status: what an import writes or updates as they are.
+ITEM_FIELDS: dict[str, Any] = {
+    name: default for name, default in WRITTEN_FIELDS.items() if name not in STATUS_FIELDS
+}
+
+
+def csv_row(out: PcbItemOut) -> list[Any]:
+    """One item as a row of ``CSV_COLUMNS``."""
+    data = out.model_dump(mode="json")
+    for name, columns in _CSV_SPREAD.items():
+        spread = data.pop(name)
+        data.update({column: spread[key] for key, column in columns.items()})
+    data["compliance_flags"] = ";".join(data["compliance_flags"])
+    return [data[c] for c in CSV_COLUMNS]

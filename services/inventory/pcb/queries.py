@@ -1,0 +1,69 @@
+"""Which PCB items a listing selects: the caller's visibility and the filters, in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from services.inventory.access import submission_visible
+from services.inventory.pcb.classes import flag_sql, item_class_sql
+from services.inventory.pcb.models import PcbItem
+from services.inventory.pcb.rules import ComplianceFlag, OperatingStatus, PcbClass, Thresholds
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.service import counts_nationally
+from shared.security import Principal
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    """The filters of ``GET /pcb-items``; each one given narrows the list."""
+
+    submission_id: int | None = None
+    org: str | None = None
+    year: int | None = None
+    current: bool | None = None
+    holder_id: int | None = None
+    site_id: int | None = None
+    department: str | None = None
+    pcb_class: PcbClass | None = None
+    status: OperatingStatus | None = None
+    flag: ComplianceFlag | None = None
+
+
+# Filters that are one column's equality.
+_EQUAL: dict[str, Any] = {
+    "submission_id": PcbItem.submission_id,
+    "org": PcbItem.org_code,
+    "year": Submission.year,
+    "holder_id": PcbItem.holder_id,
+    "site_id": PcbItem.site_id,
+    "department": PcbItem.department_code,
+    "status": PcbItem.status,
+}
+
+
+def items_query(
+    principal: Principal, filters: ItemFilters, thresholds: Thresholds, as_of: date
+) -> Select[PcbItem]:
+    """The items the caller may see that match ``filters`` (classes and flags as of
+    ``as_of`` under ``thresholds``)."""
+    stmt = (
+        select(PcbItem)
+        .join(Submission, Submission.id == PcbItem.submission_id)
+        .where(submission_visible(principal))
+    )
+    for f in fields(filters):
+        value = getattr(filters, f.name)
+        if value is not None and f.name in _EQUAL:
+            stmt = stmt.where(_EQUAL[f.name] == getattr(value, "value", value))
+    if filters.current is not None:
+        stmt = stmt.where(counts_nationally() if filters.current else ~counts_nationally())
+    cls = item_class_sql(thresholds)
+    if filters.pcb_class is not None:
+        stmt = stmt.where(cls == filters.pcb_class.value)
+    if filters.flag is not None:
+        stmt = stmt.where(flag_sql(filters.flag, thresholds, as_of, cls))
+    return stmt
