@@ -3,27 +3,30 @@ what you lead or take part in. Thin: the rules are in ``service`` and ``queries`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from services.cooperation.activities import service
-from services.cooperation.activities.exports import (
-    CSV_DESCRIPTION,
-    FormatQuery,
-    audience_key,
-    csv_response,
+from services.cooperation.activities.access import (
+    CSV_RESPONSE,
+    NOT_MODIFIED,
+    ONE_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Reader,
+    Writer,
 )
+from services.cooperation.activities.csv_export import CSV_DESCRIPTION, FormatQuery, csv_response
 from services.cooperation.activities.models import Activity, IdempotencyKey
 from services.cooperation.activities.queries import (
+    ActivityFilters,
     FiltersDep,
     IdentifierPath,
     activity_page,
+    audience_key,
     change_page,
     history_page,
     visibility,
@@ -32,46 +35,29 @@ from services.cooperation.activities.queries import (
 from services.cooperation.activities.schemas import (
     ActivityCreate,
     ActivityFields,
-    ActivityOut,
-    ActivityPage,
     ActualIn,
-    ChangePage,
-    HistoryPage,
     ProgressUpdateIn,
     SpendingIn,
 )
 from services.cooperation.activities.state import activity_out, load_refs, participant_codes
 from services.cooperation.activities.state_rows import api_out
 from services.cooperation.activities.sync import Actor, can_see
-from shared.conditional import combined_etag, etag, not_modified, require_if_match
+from services.cooperation.activities.views import (
+    ActivityOut,
+    ActivityPage,
+    ChangePage,
+    HistoryPage,
+)
+from shared.conditional import combined_etag, etag, read_answer, require_if_match, tagged
 from shared.db import SessionDep
 from shared.exports import wants_csv
-from shared.idempotency import body_digest, idempotency_key, remember, replay
+from shared.idempotency import once
 from shared.pagination import CursorQuery, LimitQuery, next_link
 from shared.problems import Problem
-from shared.security import Principal, require_scopes
+from shared.security import Principal
 
-Reader = Annotated[Principal, require_scopes("cooperation:read")]
-Writer = Annotated[Principal, require_scopes("cooperation:write")]
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-READ_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid cursor or parameter", **PROBLEM},
-    401: {"description": "No or invalid token", **PROBLEM},
-    403: {"description": "Missing scope", **PROBLEM},
-    422: {"description": "Invalid query parameter", **PROBLEM},
-}
-ONE_ERRORS = READ_ERRORS | {404: {"description": "No such activity you may see", **PROBLEM}}
-WRITE_ERRORS = ONE_ERRORS | {
-    403: {"description": "Missing scope, or not the lead / a participant", **PROBLEM},
-    409: {"description": "Identifier already used", **PROBLEM},
-    412: {"description": "If-Match does not name the current version", **PROBLEM},
-    422: {"description": "Invalid body or a rule broken (see errors)", **PROBLEM},
-    428: {"description": "If-Match missing", **PROBLEM},
-}
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "A page (JSON) or every row (CSV)"}
-}
 IF_MATCH = "Send If-Match with the activity's current ETag (428 without it, 412 when stale)."
+AfterQuery = Annotated[int, Query(ge=0, le=2**62, description="Last seq you have.")]
 
 router = APIRouter(prefix="/v1", tags=["activities"])
 
@@ -81,8 +67,16 @@ def activity_etag(activity: Activity) -> str:
 
 
 def answer(activity: Activity, response: Response) -> ActivityOut:
-    response.headers["ETag"] = activity_etag(activity)
-    return activity_out(activity)
+    return tagged(response, activity_out(activity), activity_etag(activity))
+
+
+def read_activity(
+    request: Request, response: Response, activity: Activity | None, missing: str
+) -> ActivityOut | Response:
+    """One activity with its ETag (a bare 304 when the caller holds it), or 404 ``missing``."""
+    if activity is None:
+        raise Problem(404, "not-found", missing)
+    return read_answer(request, response, activity_out(activity), activity_etag(activity))
 
 
 @router.get(
@@ -94,7 +88,7 @@ def answer(activity: Activity, response: Response) -> ActivityOut:
     "change. Deletions and withdrawals come through `/v1/changes`. Answers 304 to a matching "
     "If-None-Match." + CSV_DESCRIPTION,
     response_model=ActivityPage,
-    responses=READ_ERRORS | CSV_RESPONSE | {304: {"description": "Not modified"}},
+    responses=READ_ERRORS | CSV_RESPONSE | NOT_MODIFIED,
 )
 async def list_activities(
     request: Request,
@@ -108,32 +102,44 @@ async def list_activities(
 ) -> ActivityPage | Response:
     """A page of the activities the caller may see (or all of them as CSV)."""
     seen = await visibility(session, principal, public_only=False)
-    if wants_csv(request.headers.get("accept"), fmt):
-        return await csv_response(request, session, seen, filters, audience_key(principal, False))
-    return await page_response(request, response, session, seen, filters, limit, cursor)
+    return await list_answer(
+        request,
+        response,
+        session,
+        seen,
+        filters,
+        audience_key(principal, False),
+        limit,
+        cursor,
+        fmt,
+    )
 
 
-async def page_response(
+async def list_answer(
     request: Request,
     response: Response,
     session: AsyncSession,
     seen: Any,
-    filters: Any,
+    filters: ActivityFilters,
+    audience: str,
     limit: int,
     cursor: str | None,
+    fmt: str | None,
 ) -> ActivityPage | Response:
-    """A page with its ETag and Link header (shared with the public view)."""
+    """A page with its ETag and Link header, or every row as streamed CSV (the CSV is a
+    ``StreamingResponse``; a bare 304 has no body). Shared with the public view."""
+    if wants_csv(request.headers.get("accept"), fmt):
+        return await csv_response(request, session, seen, filters, audience)
     items, next_cursor, resume = await activity_page(
         session, seen, filters, cursor=cursor, limit=limit
     )
     tag = combined_etag([*((a.id, a.version) for a in items), next_cursor, resume])
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    response.headers["ETag"] = tag
-    response.headers.update(next_link(request.url, next_cursor))
-    return ActivityPage(
+    page = ActivityPage(
         items=[api_out(a) for a in items], next_cursor=next_cursor, resume_cursor=resume
     )
+    found = read_answer(request, response, page, tag)
+    response.headers.update(next_link(request.url, next_cursor))  # unused by a 304
+    return found
 
 
 @router.get(
@@ -143,7 +149,7 @@ async def page_response(
     "progress updates ...). 404 when it does not exist or you may not see it. ETag; 304 to "
     "a matching If-None-Match.",
     response_model=ActivityOut,
-    responses=ONE_ERRORS | {304: {"description": "Not modified"}},
+    responses=ONE_ERRORS | NOT_MODIFIED,
 )
 async def get_activity(
     identifier: IdentifierPath,
@@ -155,23 +161,9 @@ async def get_activity(
     """One activity the caller may see."""
     seen = await visibility(session, principal, public_only=False)
     activity = await visible_activity(session, identifier, seen)
-    if activity is None:
-        raise Problem(404, "not-found", "No activity with that identifier that you may see.")
-    tag = activity_etag(activity)
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    return answer(activity, response)
-
-
-@asynccontextmanager
-async def concurrent_write() -> AsyncIterator[None]:
-    """A version check lost to a concurrent writer (SQLite has no row locks) is a 412."""
-    try:
-        yield
-    except StaleDataError:
-        raise Problem(
-            412, "precondition-failed", "The activity changed meanwhile; read it and retry."
-        ) from None
+    return read_activity(
+        request, response, activity, "No activity with that identifier that you may see."
+    )
 
 
 async def editable(
@@ -192,6 +184,27 @@ def require_lead(activity: Activity, principal: Principal) -> None:
         )
 
 
+async def edited(
+    request: Request,
+    session: AsyncSession,
+    identifier: str,
+    principal: Principal,
+    write: Callable[..., Awaitable[object]],
+    *args: object,
+    lead: bool = False,
+    refs: bool = True,
+) -> Activity:
+    """The activity after ``write(session, actor, activity, *args[, refs])``: locked, seen,
+    If-Match checked, and (``lead``) the caller's organisation leading it. The session
+    dependency commits; a version lost to a concurrent writer is the shared 412."""
+    activity = await editable(session, request, identifier, principal)
+    if lead:
+        require_lead(activity, principal)
+    extra = (await load_refs(session),) if refs else ()
+    await write(session, Actor.of(principal), activity, *args, *extra)
+    return activity
+
+
 @router.post(
     "/activities",
     status_code=201,
@@ -209,23 +222,17 @@ async def create_activity(
     response: Response,
     session: SessionDep,
     principal: Writer,
-) -> ActivityOut | JSONResponse:
+) -> ActivityOut | Response:
     """Create an activity led by the caller's organisation."""
-    key = idempotency_key(request)
-    digest = body_digest(await request.body())
-    if key is not None:
-        ids = {"client_id": principal.client_id, "key": key, "request_sha256": digest}
-        replayed = await replay(session, IdempotencyKey, **ids)
-        if replayed is not None:
-            return replayed
+    key = await once(request, session, IdempotencyKey, principal.client_id)
+    first = await key.replay()
+    if first is not None:
+        return first  # an idempotent replay: the stored first answer, as it was sent
     refs = await load_refs(session)
     activity = await service.create_activity(session, Actor.of(principal), body, refs)
     out = answer(activity, response)
     response.headers["Location"] = f"/v1/activities/{activity.identifier}"
-    if key is not None:
-        body_json = out.model_dump(mode="json")
-        await remember(session, IdempotencyKey, **ids, status=201, body=body_json)
-    await session.commit()
+    await key.keep(out, 201)
     return out
 
 
@@ -247,12 +254,8 @@ async def patch_activity(
     principal: Writer,
 ) -> ActivityOut:
     """Edit an activity the caller's organisation leads."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        require_lead(activity, principal)
-        refs = await load_refs(session)
-        await service.update_activity(session, Actor.of(principal), activity, body, refs)
-        await session.commit()
+    write = service.update_activity
+    activity = await edited(request, session, identifier, principal, write, body, lead=True)
     return answer(activity, response)
 
 
@@ -271,11 +274,8 @@ async def publish_activity(
     principal: Writer,
 ) -> ActivityOut:
     """Publish an activity the caller's organisation leads."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        require_lead(activity, principal)
-        await service.publish_activity(session, Actor.of(principal), activity)
-        await session.commit()
+    write = service.publish_activity
+    activity = await edited(request, session, identifier, principal, write, lead=True, refs=False)
     return answer(activity, response)
 
 
@@ -289,12 +289,9 @@ async def publish_activity(
 async def delete_activity(
     identifier: IdentifierPath, request: Request, session: SessionDep, principal: Writer
 ) -> Response:
-    """Delete an activity the caller's organisation leads."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        require_lead(activity, principal)
-        await service.delete_activity(session, Actor.of(principal), activity)
-        await session.commit()
+    """Delete an activity the caller's organisation leads (no body, so no response model)."""
+    write = service.delete_activity
+    await edited(request, session, identifier, principal, write, lead=True, refs=False)
     return Response(status_code=204)
 
 
@@ -315,12 +312,8 @@ async def add_progress_update(
     principal: Writer,
 ) -> ActivityOut:
     """Report progress on an activity the caller's organisation takes part in."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        refs = await load_refs(session)
-        await service.add_progress_update(session, Actor.of(principal), activity, body, refs)
-        await session.commit()
-    return answer(activity, response)
+    write = service.add_progress_update
+    return answer(await edited(request, session, identifier, principal, write, body), response)
 
 
 @router.put(
@@ -341,11 +334,8 @@ async def set_actual(
     principal: Writer,
 ) -> ActivityOut:
     """Report the actual of an indicator period."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        refs = await load_refs(session)
-        await service.set_actual(session, Actor.of(principal), activity, period_id, body, refs)
-        await session.commit()
+    write = service.set_actual
+    activity = await edited(request, session, identifier, principal, write, period_id, body)
     return answer(activity, response)
 
 
@@ -367,12 +357,8 @@ async def add_spending(
     principal: Writer,
 ) -> ActivityOut:
     """Report actual spending on an activity the caller's organisation takes part in."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        refs = await load_refs(session)
-        await service.add_spending(session, Actor.of(principal), activity, body, refs)
-        await session.commit()
-    return answer(activity, response)
+    write = service.add_spending
+    return answer(await edited(request, session, identifier, principal, write, body), response)
 
 
 @router.get(
@@ -411,28 +397,33 @@ async def get_history(
     "`delete`, and `withdrawn` (you may no longer see it). Pass `next_after` as `after` next "
     "time; entries are never skipped, even under concurrent writes.",
     response_model=ChangePage,
-    responses=READ_ERRORS | {304: {"description": "Not modified"}},
+    responses=READ_ERRORS | NOT_MODIFIED,
 )
 async def list_changes(
     request: Request,
+    response: Response,
     session: SessionDep,
     principal: Reader,
-    after: Annotated[int, Query(ge=0, le=2**62, description="Last seq you have.")] = 0,
+    after: AfterQuery = 0,
     limit: LimitQuery = 100,
 ) -> ChangePage | Response:
     """The caller's change feed."""
-    return await changes_response(request, session, principal, after, limit)
+    return await changes_answer(request, response, session, principal, after, limit)
 
 
-async def changes_response(
-    request: Request, session: AsyncSession, principal: Principal | None, after: int, limit: int
+async def changes_answer(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal | None,
+    after: int,
+    limit: int,
 ) -> ChangePage | Response:
+    """A page of the change feed with its ETag and Link (a bare 304 has no body)."""
     page = await change_page(session, principal, after=after, limit=limit)
     tag = combined_etag([after, limit, page.next_after, *(c.seq for c in page.items)])
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    headers = {"ETag": tag}
-    if page.items:
+    found = read_answer(request, response, page, tag)
+    if page.items:  # the Link is unused by a 304
         link = request.url.include_query_params(after=page.next_after)
-        headers["Link"] = f'<{link}>; rel="next"'
-    return JSONResponse(page.model_dump(mode="json"), headers=headers)
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return found

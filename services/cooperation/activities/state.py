@@ -27,7 +27,7 @@ from services.cooperation.activities.models import (
     Result,
     Transaction,
 )
-from services.cooperation.activities.schemas import ActivityOut
+from services.cooperation.activities.views import ActivityOut
 from services.cooperation.iati import IatiBudget, IatiTransaction, funding_status
 from services.cooperation.programs.models import (
     ActionArea,

@@ -33,7 +33,6 @@ from services.cooperation.activities.models import (
     Sector,
     Transaction,
 )
-from services.cooperation.activities.schemas import ActivityOut
 from services.cooperation.activities.state import (
     Refs,
     State,
@@ -42,6 +41,7 @@ from services.cooperation.activities.state import (
     location,
     money,
 )
+from services.cooperation.activities.views import ActivityOut
 
 ACTIVITY_COLUMNS = tuple(Activity.__table__.c)
 

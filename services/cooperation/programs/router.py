@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.cooperation.activities.queries import check_cursor
 from services.cooperation.programs.models import Organisation, PriorityArea, WorkProgram
 from services.cooperation.programs.schemas import (
     PROGRAM_TEXTS,
@@ -17,7 +16,7 @@ from services.cooperation.programs.schemas import (
     ProgramSummary,
 )
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page, next_link
+from shared.pagination import CursorQuery, LimitQuery, Page, check_cursor, keyset_page, next_link
 from shared.problems import Problem
 from shared.security import require_scopes
 

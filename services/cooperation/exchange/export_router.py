@@ -10,15 +10,17 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.cooperation.activities.exports import (
-    anything_to_export,
+from services.cooperation.activities.access import NOT_MODIFIED, PROBLEM, READ_ERRORS, Reader
+from services.cooperation.activities.csv_export import download
+from services.cooperation.activities.queries import (
+    ActivityFilters,
+    FiltersDep,
     audience_key,
     export_etag,
-    iati_document,
+    visibility,
 )
-from services.cooperation.activities.queries import ActivityFilters, FiltersDep, visibility
-from services.cooperation.activities.router import READ_ERRORS, Reader
 from services.cooperation.activities.sync import public_clause
+from services.cooperation.exchange.exports import anything_to_export, iati_document
 from shared.conditional import not_modified
 from shared.db import SessionDep
 from shared.problems import Problem
@@ -27,11 +29,8 @@ router = APIRouter(prefix="/v1", tags=["exports"])
 XML = "application/xml"
 XML_RESPONSES: dict[int | str, dict[str, Any]] = READ_ERRORS | {
     200: {"content": {XML: {}}, "description": "IATI 2.03 activities document"},
-    304: {"description": "Not modified"},
-    404: {
-        "description": "Nothing matches the filters",
-        "content": {"application/problem+json": {}},
-    },
+    **NOT_MODIFIED,
+    404: {"description": "Nothing matches the filters", **PROBLEM},
 }
 
 
@@ -48,10 +47,8 @@ async def xml_response(
     if not await anything_to_export(session, seen, filters):
         # The schema needs at least one activity: an empty document would not validate.
         raise Problem(404, "not-found", "No program or activity matches; nothing to export.")
-    return StreamingResponse(
-        iati_document(request.app.state.db, seen, filters),
-        media_type=XML,
-        headers={"ETag": tag, "Content-Disposition": 'attachment; filename="iati-activities.xml"'},
+    return download(
+        iati_document(request.app.state.db, seen, filters), XML, tag, "iati-activities.xml"
     )
 
 

@@ -17,9 +17,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.cooperation.activities.exports import CSV_COLUMNS
-from services.cooperation.activities.imports import MAX_ROWS, Row
+from services.cooperation.activities.csv_export import CSV_COLUMNS
 from services.cooperation.activities.state import Refs
+from services.cooperation.exchange.imports import MAX_ROWS, Row
 from shared.problems import Problem
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

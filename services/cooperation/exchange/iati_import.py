@@ -15,8 +15,8 @@ from typing import Any
 from lxml import etree
 
 from services.cooperation.activities.iati_map import ACTION_TAG, AREA_TAG, PARENT
-from services.cooperation.activities.imports import Row
 from services.cooperation.activities.state import Refs
+from services.cooperation.exchange.imports import Row
 from services.cooperation.iati import (
     IatiActivity,
     IatiOrganisationRef,
