@@ -231,11 +231,20 @@ async def csv_response(
     audience: str,
 ) -> Response:
     """Every matching activity as streamed CSV (304 to a matching If-None-Match)."""
-    tag = await export_etag(session, "csv", audience, filters)
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
+    tag, held = await export_tag(request, session, "csv", audience, filters)
+    if held is not None:
+        return held
     rows = csv_rows(request.app.state.db, seen, filters)
     return download(csv_stream(CSV_COLUMNS, rows), "text/csv; charset=utf-8", tag, "activities.csv")
+
+
+async def export_tag(
+    request: Request, session: AsyncSession, kind: str, audience: str, filters: ActivityFilters
+) -> tuple[str, Response | None]:
+    """The ETag of an export, and the bare 304 to answer when the caller holds it."""
+    tag = await export_etag(session, kind, audience, filters)
+    held = Response(status_code=304, headers={"ETag": tag}) if not_modified(request, tag) else None
+    return tag, held
 
 
 def download(parts: AsyncIterator[Any], media_type: str, tag: str, filename: str) -> Response:

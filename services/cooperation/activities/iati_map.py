@@ -14,12 +14,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.cooperation.activities.state import ProgramRefs, Refs, State
+from services.cooperation.activities.state import ProgramRefs, Refs, State, iati_budget
 from services.cooperation.iati import (
     IatiActivity,
     IatiActivityDate,
     IatiBaseline,
-    IatiBudget,
     IatiDocumentLink,
     IatiIndicator,
     IatiLocation,
@@ -148,18 +147,7 @@ def activity_iati(state: State, refs: Refs, last_updated: datetime) -> IatiActiv
             IatiPolicyMarker(m["code"], m["significance"], m["vocabulary"])
             for m in state["policy_markers"]
         ),
-        budgets=tuple(
-            IatiBudget(
-                date.fromisoformat(b["period_start"]),
-                date.fromisoformat(b["period_end"]),
-                Decimal(b["value"]),
-                date.fromisoformat(b["value_date"]),
-                currency=b["currency"],
-                type=b["type"],
-                status=b["status"],
-            )
-            for b in state["budgets"]
-        ),
+        budgets=tuple(iati_budget(b) for b in state["budgets"]),
         transactions=tuple(
             IatiTransaction(
                 t["type"],

@@ -20,7 +20,7 @@ from services.cooperation.activities.schemas import (
     SectorIn,
     TransactionIn,
 )
-from services.cooperation.activities.state import Refs, State, day, location, money
+from services.cooperation.activities.state import Refs, State, budget_item, day, location, money
 from services.cooperation.iati import IatiActivity, ruleset_errors
 
 Error = dict[str, Any]
@@ -130,17 +130,7 @@ def _budgets(values: list[BudgetIn], refs: Refs, check: Checker) -> list[dict[st
         check.code(b.type, "BudgetType", ("budgets", n, "type"))
         check.code(b.status, "BudgetStatus", ("budgets", n, "status"))
         check.code(b.currency, "Currency", ("budgets", n, "currency"))
-        out.append(
-            {
-                "type": b.type,
-                "status": b.status,
-                "period_start": day(b.period_start),
-                "period_end": day(b.period_end),
-                "value": money(b.value),
-                "currency": b.currency,
-                "value_date": day(b.value_date),
-            }
-        )
+        out.append(budget_item(b))
     return out
 
 

@@ -87,6 +87,16 @@ def activity_filters(
 FiltersDep = Annotated[ActivityFilters, Depends(activity_filters)]
 
 
+def _linked(link: Any, foreign_key: Any, target: Any, code: str) -> ColumnElement[bool]:
+    """The activity is linked through ``link`` to the ``target`` row with ``code``."""
+    return (
+        exists()
+        .where(link.activity_id == Activity.id)
+        .where(foreign_key == target.id)
+        .where(target.code == code)
+    )
+
+
 def filter_clauses(f: ActivityFilters) -> list[ColumnElement[bool]]:
     """The WHERE clauses of ``f`` (codes compared in SQL, never interpolated)."""
     clauses: list[ColumnElement[bool]] = []
@@ -95,21 +105,13 @@ def filter_clauses(f: ActivityFilters) -> list[ColumnElement[bool]]:
             Activity.program_id.in_(select(WorkProgram.id).where(WorkProgram.code == f.program))
         )
     if f.priority_area is not None:
-        clauses.append(
-            exists()
-            .where(ActivityPriorityArea.activity_id == Activity.id)
-            .where(ActivityPriorityArea.priority_area_id == PriorityArea.id)
-            .where(PriorityArea.code == f.priority_area)
-        )
+        area = ActivityPriorityArea.priority_area_id
+        clauses.append(_linked(ActivityPriorityArea, area, PriorityArea, f.priority_area))
     if f.status is not None:
         clauses.append(Activity.status == f.status)
     if f.organisation is not None:
-        clauses.append(
-            exists()
-            .where(Participant.activity_id == Activity.id)
-            .where(Participant.organisation_id == Organisation.id)
-            .where(Organisation.code == f.organisation)
-        )
+        org = Participant.organisation_id
+        clauses.append(_linked(Participant, org, Organisation, f.organisation))
     if f.sector is not None:
         clauses.append(
             exists().where(Sector.activity_id == Activity.id).where(Sector.code == f.sector)

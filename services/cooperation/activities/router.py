@@ -20,7 +20,7 @@ from services.cooperation.activities.access import (
     Writer,
 )
 from services.cooperation.activities.csv_export import CSV_DESCRIPTION, FormatQuery, csv_response
-from services.cooperation.activities.models import Activity, IdempotencyKey
+from services.cooperation.activities.models import Activity
 from services.cooperation.activities.queries import (
     ActivityFilters,
     FiltersDep,
@@ -32,6 +32,7 @@ from services.cooperation.activities.queries import (
     visibility,
     visible_activity,
 )
+from services.cooperation.activities.replay import answer_once
 from services.cooperation.activities.schemas import (
     ActivityCreate,
     ActivityFields,
@@ -51,7 +52,6 @@ from services.cooperation.activities.views import (
 from shared.conditional import combined_etag, etag, read_answer, require_if_match, tagged
 from shared.db import SessionDep
 from shared.exports import wants_csv
-from shared.idempotency import once
 from shared.pagination import CursorQuery, LimitQuery, next_link
 from shared.problems import Problem
 from shared.security import Principal
@@ -223,17 +223,17 @@ async def create_activity(
     session: SessionDep,
     principal: Writer,
 ) -> ActivityOut | Response:
-    """Create an activity led by the caller's organisation."""
-    key = await once(request, session, IdempotencyKey, principal.client_id)
-    first = await key.replay()
-    if first is not None:
-        return first  # an idempotent replay: the stored first answer, as it was sent
-    refs = await load_refs(session)
-    activity = await service.create_activity(session, Actor.of(principal), body, refs)
-    out = answer(activity, response)
-    response.headers["Location"] = f"/v1/activities/{activity.identifier}"
-    await key.keep(out, 201)
-    return out
+    """Create an activity led by the caller's organisation (a retry with the same
+    Idempotency-Key gets the stored first answer: a raw replay)."""
+
+    async def create() -> ActivityOut:
+        refs = await load_refs(session)
+        activity = await service.create_activity(session, Actor.of(principal), body, refs)
+        out = answer(activity, response)
+        response.headers["Location"] = f"/v1/activities/{activity.identifier}"
+        return out
+
+    return await answer_once(request, session, principal, create, 201)
 
 
 @router.patch(

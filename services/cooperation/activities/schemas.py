@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -181,17 +181,11 @@ class ActivityFields(Strict):
         return self
 
 
-NOT_NULL_LISTS = (
-    "participants",
-    "priority_areas",
-    "action_areas",
-    "sectors",
-    "policy_markers",
-    "locations",
-    "budgets",
-    "transactions",
-    "document_links",
-    "results",
+# The list fields: null cannot clear them (send [] to empty one).
+NOT_NULL_LISTS = tuple(
+    name
+    for name, field in ActivityFields.model_fields.items()
+    if list in {get_origin(t) for t in get_args(field.annotation)}
 )
 
 

@@ -226,21 +226,23 @@ def location(department: str) -> dict[str, str]:
     return {"department": department, "name": DEPARTMENTS.get(department, department)}
 
 
+def iati_budget(b: dict[str, Any]) -> IatiBudget:
+    """A budget in state form as the standard's budget."""
+    return IatiBudget(
+        date.fromisoformat(b["period_start"]),
+        date.fromisoformat(b["period_end"]),
+        Decimal(b["value"]),
+        date.fromisoformat(b["value_date"]),
+        currency=b["currency"],
+        type=b["type"],
+        status=b["status"],
+    )
+
+
 def derived_funding_status(state: State) -> str | None:
     """IATI has no funding status: derived from budgets and transactions (None when they
     mix currencies, which cannot be added up)."""
-    budgets = [
-        IatiBudget(
-            date.fromisoformat(b["period_start"]),
-            date.fromisoformat(b["period_end"]),
-            Decimal(b["value"]),
-            date.fromisoformat(b["value_date"]),
-            currency=b["currency"],
-            type=b["type"],
-            status=b["status"],
-        )
-        for b in state["budgets"]
-    ]
+    budgets = [iati_budget(b) for b in state["budgets"]]
     transactions = [
         IatiTransaction(
             t["type"],

@@ -11,17 +11,15 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.access import NOT_MODIFIED, PROBLEM, READ_ERRORS, Reader
-from services.cooperation.activities.csv_export import download
+from services.cooperation.activities.csv_export import download, export_tag
 from services.cooperation.activities.queries import (
     ActivityFilters,
     FiltersDep,
     audience_key,
-    export_etag,
     visibility,
 )
 from services.cooperation.activities.sync import public_clause
 from services.cooperation.exchange.exports import anything_to_export, iati_document
-from shared.conditional import not_modified
 from shared.db import SessionDep
 from shared.problems import Problem
 
@@ -41,9 +39,9 @@ async def xml_response(
     filters: ActivityFilters,
     audience: str,
 ) -> Response:
-    tag = await export_etag(session, "iati", audience, filters)
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
+    tag, held = await export_tag(request, session, "iati", audience, filters)
+    if held is not None:
+        return held
     if not await anything_to_export(session, seen, filters):
         # The schema needs at least one activity: an empty document would not validate.
         raise Problem(404, "not-found", "No program or activity matches; nothing to export.")

@@ -8,14 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from services.cooperation.activities.access import PROBLEM, WRITE_ERRORS, Writer
-from services.cooperation.activities.models import IdempotencyKey
+from services.cooperation.activities.replay import answer_once
 from services.cooperation.activities.state import load_refs
 from services.cooperation.activities.sync import Actor
 from services.cooperation.exchange.iati_import import read_iati
 from services.cooperation.exchange.imports import ImportReport, Mode, Row, import_rows
 from services.cooperation.exchange.table_import import XLSX, csv_records, read_table, xlsx_records
 from shared.db import SessionDep
-from shared.idempotency import once
 from shared.problems import Problem
 from shared.security import Principal
 
@@ -72,22 +71,27 @@ async def run_import(
     visibility: str,
     action: str,
 ) -> ImportReport | Response:
-    """Shared by both imports: Idempotency-Key (bound to the file and the query), rows,
-    apply (history action ``import-<action>``); the session dependency commits."""
+    """Shared by both imports: rows, apply (history action ``import-<action>``), under an
+    Idempotency-Key bound to the file and the query (a retry gets the stored first answer:
+    a raw replay). The session dependency commits."""
+
+    async def run() -> ImportReport:
+        refs = await load_refs(session)
+        rows, ignored = read(refs)
+        report = await import_rows(
+            session,
+            Actor.of(principal),
+            refs,
+            rows,
+            mode=mode,
+            new_visibility=visibility,
+            action=f"import-{action}",
+        )
+        report.ignored_columns = ignored
+        return report
+
     fingerprint = data + str(request.query_params).encode()
-    key = await once(request, session, IdempotencyKey, principal.client_id, fingerprint=fingerprint)
-    first = await key.replay()
-    if first is not None:
-        return first  # an idempotent replay: the stored first answer, as it was sent
-    refs = await load_refs(session)
-    rows, ignored = read(refs)
-    actor = Actor.of(principal)
-    report = await import_rows(
-        session, actor, refs, rows, mode=mode, new_visibility=visibility, action=f"import-{action}"
-    )
-    report.ignored_columns = ignored
-    await key.keep(report, 200)
-    return report
+    return await answer_once(request, session, principal, run, 200, fingerprint=fingerprint)
 
 
 @router.post(
