@@ -20,7 +20,15 @@ from services.cooperation.activities.schemas import (
     SectorIn,
     TransactionIn,
 )
-from services.cooperation.activities.state import Refs, State, budget_item, day, location, money
+from services.cooperation.activities.state import (
+    Refs,
+    State,
+    budget_item,
+    day,
+    location,
+    money,
+    transaction_fields,
+)
 from services.cooperation.iati import IatiActivity, ruleset_errors
 
 Error = dict[str, Any]
@@ -145,16 +153,8 @@ def transaction(t: TransactionIn, refs: Refs, check: Checker, loc: Loc) -> dict[
         found = party(value, refs, check, (*loc, name))
         return {"ref": found["ref"], "name": found["name"], "type": found["type"]}
 
-    return {
-        "type": t.type,
-        "date": day(t.date),
-        "value": money(t.value),
-        "currency": t.currency,
-        "value_date": day(t.value_date or t.date),
-        "description": t.description,
-        "provider_org": org(t.provider_org, "provider_org"),
-        "receiver_org": org(t.receiver_org, "receiver_org"),
-    }
+    provider, receiver = org(t.provider_org, "provider_org"), org(t.receiver_org, "receiver_org")
+    return transaction_fields(t, t.value_date or t.date, provider, receiver)
 
 
 def _transactions(values: list[TransactionIn], refs: Refs, check: Checker) -> list[Any]:

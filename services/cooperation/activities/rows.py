@@ -21,7 +21,7 @@ from services.cooperation.activities.models import (
     Transaction,
 )
 from services.cooperation.activities.schemas import ActivityFields
-from services.cooperation.activities.state import Refs, State
+from services.cooperation.activities.state import Refs, State, period_values
 from shared.db import utcnow
 
 WRITABLE = tuple(ActivityFields.model_fields)
@@ -110,15 +110,7 @@ def _set_results(activity: Activity, value: list[dict[str, Any]], refs: Refs) ->
                     baseline_year=(i["baseline"] or {}).get("year"),
                     baseline_value=(i["baseline"] or {}).get("value"),
                     baseline_date=_date((i["baseline"] or {}).get("iso_date")),
-                    periods=[
-                        IndicatorPeriod(
-                            start=date.fromisoformat(p["start"]),
-                            end=date.fromisoformat(p["end"]),
-                            target=p["target"],
-                            actual=p["actual"],
-                        )
-                        for p in i["periods"]
-                    ],
+                    periods=[IndicatorPeriod(**period_values(p)) for p in i["periods"]],
                 )
                 for i in r["indicators"]
             ],

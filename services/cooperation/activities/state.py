@@ -27,7 +27,12 @@ from services.cooperation.activities.models import (
     Result,
 )
 from services.cooperation.activities.views import ActivityOut
-from services.cooperation.iati import IatiBudget, IatiTransaction, funding_status
+from services.cooperation.iati import (
+    IatiBudget,
+    IatiOrganisationRef,
+    IatiTransaction,
+    funding_status,
+)
 from services.cooperation.programs.models import (
     ActionArea,
     Organisation,
@@ -132,17 +137,26 @@ def budget_item(b: Any) -> dict[str, Any]:
     }
 
 
-def transaction_item(t: Any) -> dict[str, Any]:
+def transaction_fields(
+    t: Any, value_date: date, provider: dict[str, Any] | None, receiver: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A transaction in state form, its value date and organisations given."""
     return {
         "type": t.type,
         "date": day(t.date),
         "value": money(t.value),
         "currency": t.currency,
-        "value_date": day(t.value_date),
+        "value_date": day(value_date),
         "description": t.description,
-        "provider_org": party(t.provider_ref, t.provider_name, t.provider_type),
-        "receiver_org": party(t.receiver_ref, t.receiver_name, t.receiver_type),
+        "provider_org": provider,
+        "receiver_org": receiver,
     }
+
+
+def transaction_item(t: Any) -> dict[str, Any]:
+    provider = party(t.provider_ref, t.provider_name, t.provider_type)
+    receiver = party(t.receiver_ref, t.receiver_name, t.receiver_type)
+    return transaction_fields(t, t.value_date, provider, receiver)
 
 
 def document_item(d: Any) -> dict[str, Any]:
@@ -185,6 +199,12 @@ def indicator_item(i: Any, periods: list[dict[str, Any]]) -> dict[str, Any]:
 
 def period_item(p: Any) -> dict[str, Any]:
     return {"start": day(p.start), "end": day(p.end), "target": p.target, "actual": p.actual}
+
+
+def period_values(p: dict[str, Any]) -> dict[str, Any]:
+    """A period in state form with its dates as dates (to build a row or the standard's)."""
+    start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
+    return {"start": start, "end": end, "target": p["target"], "actual": p["actual"]}
 
 
 def update_item(u: Any, author_org: str) -> dict[str, Any]:
@@ -239,20 +259,31 @@ def iati_budget(b: dict[str, Any]) -> IatiBudget:
     )
 
 
+def iati_party(value: dict[str, Any] | None) -> IatiOrganisationRef | None:
+    if value is None:
+        return None
+    return IatiOrganisationRef(ref=value["ref"], name=value["name"] or "", type=value["type"])
+
+
+def iati_transaction(t: dict[str, Any]) -> IatiTransaction:
+    """A transaction in state form as the standard's transaction."""
+    return IatiTransaction(
+        t["type"],
+        date.fromisoformat(t["date"]),
+        Decimal(t["value"]),
+        date.fromisoformat(t["value_date"]),
+        currency=t["currency"],
+        description=t["description"],
+        provider_org=iati_party(t["provider_org"]),
+        receiver_org=iati_party(t["receiver_org"]),
+    )
+
+
 def derived_funding_status(state: State) -> str | None:
     """IATI has no funding status: derived from budgets and transactions (None when they
     mix currencies, which cannot be added up)."""
     budgets = [iati_budget(b) for b in state["budgets"]]
-    transactions = [
-        IatiTransaction(
-            t["type"],
-            date.fromisoformat(t["date"]),
-            Decimal(t["value"]),
-            date.fromisoformat(t["value_date"]),
-            currency=t["currency"],
-        )
-        for t in state["transactions"]
-    ]
+    transactions = [iati_transaction(t) for t in state["transactions"]]
     try:
         return funding_status(budgets, transactions, default_currency=state["default_currency"])
     except ValueError:
