@@ -8,18 +8,19 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from services.cooperation.activities.access import CSV_RESPONSE, NOT_MODIFIED, ONE_ERRORS, PROBLEM
-from services.cooperation.activities.csv_export import CSV_DESCRIPTION, FormatQuery
-from services.cooperation.activities.queries import FiltersDep, IdentifierPath, visible_activity
+from services.cooperation.activities.csv_export import CSV_DESCRIPTION
+from services.cooperation.activities.editing import read_activity
+from services.cooperation.activities.queries import IdentifierPath, visible_activity
 from services.cooperation.activities.router import (
     AfterQuery,
+    ListingDep,
     changes_answer,
     list_answer,
-    read_activity,
 )
 from services.cooperation.activities.sync import public_clause
 from services.cooperation.activities.views import ActivityOut, ActivityPage, ChangePage
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery
+from shared.pagination import LimitQuery
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -37,19 +38,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses=ERRORS | CSV_RESPONSE | NOT_MODIFIED,
 )
 async def list_public_activities(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    filters: FiltersDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-    fmt: FormatQuery = None,
+    request: Request, response: Response, session: SessionDep, asked: ListingDep
 ) -> ActivityPage | Response:
     """A page of published public activities (or all of them as streamed CSV)."""
-    seen = public_clause()
-    return await list_answer(
-        request, response, session, seen, filters, "public", limit, cursor, fmt
-    )
+    return await list_answer(request, response, session, public_clause(), "public", asked)
 
 
 @router.get(

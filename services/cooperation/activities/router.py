@@ -3,10 +3,11 @@ what you lead or take part in. Thin: the rules are in ``service`` and ``queries`
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities import service
@@ -20,7 +21,13 @@ from services.cooperation.activities.access import (
     Writer,
 )
 from services.cooperation.activities.csv_export import CSV_DESCRIPTION, FormatQuery, csv_response
-from services.cooperation.activities.models import Activity
+from services.cooperation.activities.editing import (
+    NOT_SEEN,
+    Edit,
+    Editing,
+    answer,
+    read_activity,
+)
 from services.cooperation.activities.queries import (
     ActivityFilters,
     FiltersDep,
@@ -40,16 +47,16 @@ from services.cooperation.activities.schemas import (
     ProgressUpdateIn,
     SpendingIn,
 )
-from services.cooperation.activities.state import activity_out, load_refs, participant_codes
+from services.cooperation.activities.state import load_refs, participant_codes
 from services.cooperation.activities.state_rows import api_out
-from services.cooperation.activities.sync import Actor, can_see
+from services.cooperation.activities.sync import Actor
 from services.cooperation.activities.views import (
     ActivityOut,
     ActivityPage,
     ChangePage,
     HistoryPage,
 )
-from shared.conditional import combined_etag, etag, read_answer, require_if_match, tagged
+from shared.conditional import combined_etag, read_answer
 from shared.db import SessionDep
 from shared.exports import wants_csv
 from shared.pagination import CursorQuery, LimitQuery, next_link
@@ -62,21 +69,26 @@ AfterQuery = Annotated[int, Query(ge=0, le=2**62, description="Last seq you have
 router = APIRouter(prefix="/v1", tags=["activities"])
 
 
-def activity_etag(activity: Activity) -> str:
-    return etag("activity", activity.id, activity.version)
+@dataclass(frozen=True)
+class Listing:
+    """What a list of activities is asked for: the filters, the page, the format."""
+
+    filters: ActivityFilters
+    limit: int
+    cursor: str | None
+    fmt: str | None
 
 
-def answer(activity: Activity, response: Response) -> ActivityOut:
-    return tagged(response, activity_out(activity), activity_etag(activity))
+def listing(
+    filters: FiltersDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Listing:
+    return Listing(filters, limit, cursor, fmt)
 
 
-def read_activity(
-    request: Request, response: Response, activity: Activity | None, missing: str
-) -> ActivityOut | Response:
-    """One activity with its ETag (a bare 304 when the caller holds it), or 404 ``missing``."""
-    if activity is None:
-        raise Problem(404, "not-found", missing)
-    return read_answer(request, response, activity_out(activity), activity_etag(activity))
+ListingDep = Annotated[Listing, Depends(listing)]
 
 
 @router.get(
@@ -95,43 +107,29 @@ async def list_activities(
     response: Response,
     session: SessionDep,
     principal: Reader,
-    filters: FiltersDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-    fmt: FormatQuery = None,
+    asked: ListingDep,
 ) -> ActivityPage | Response:
     """A page of the activities the caller may see (or all of them as CSV)."""
     seen = await visibility(session, principal, public_only=False)
-    return await list_answer(
-        request,
-        response,
-        session,
-        seen,
-        filters,
-        audience_key(principal, False),
-        limit,
-        cursor,
-        fmt,
-    )
+    audience = audience_key(principal, False)
+    return await list_answer(request, response, session, seen, audience, asked)
 
 
 async def list_answer(
     request: Request,
     response: Response,
     session: AsyncSession,
-    seen: Any,
-    filters: ActivityFilters,
+    seen: ColumnElement[bool],
     audience: str,
-    limit: int,
-    cursor: str | None,
-    fmt: str | None,
+    asked: Listing,
 ) -> ActivityPage | Response:
     """A page with its ETag and Link header, or every row as streamed CSV (the CSV is a
     ``StreamingResponse``; a bare 304 has no body). Shared with the public view."""
-    if wants_csv(request.headers.get("accept"), fmt):
+    filters = asked.filters
+    if wants_csv(request.headers.get("accept"), asked.fmt):
         return await csv_response(request, session, seen, filters, audience)
     items, next_cursor, resume = await activity_page(
-        session, seen, filters, cursor=cursor, limit=limit
+        session, seen, filters, cursor=asked.cursor, limit=asked.limit
     )
     tag = combined_etag([*((a.id, a.version) for a in items), next_cursor, resume])
     page = ActivityPage(
@@ -161,48 +159,7 @@ async def get_activity(
     """One activity the caller may see."""
     seen = await visibility(session, principal, public_only=False)
     activity = await visible_activity(session, identifier, seen)
-    return read_activity(
-        request, response, activity, "No activity with that identifier that you may see."
-    )
-
-
-async def editable(
-    session: AsyncSession, request: Request, identifier: str, principal: Principal
-) -> Activity:
-    """The activity locked for writing, after the read rule (404) and If-Match (428/412)."""
-    activity = await service.load_activity(session, identifier, for_update=True)
-    if activity is None or not can_see(activity, principal):
-        raise Problem(404, "not-found", "No activity with that identifier that you may see.")
-    require_if_match(request, activity_etag(activity))
-    return activity
-
-
-def require_lead(activity: Activity, principal: Principal) -> None:
-    if activity.lead_org.code != principal.org:
-        raise Problem(
-            403, "not-the-lead", "Only the lead organisation edits, publishes or deletes it."
-        )
-
-
-async def edited(
-    request: Request,
-    session: AsyncSession,
-    identifier: str,
-    principal: Principal,
-    write: Callable[..., Awaitable[object]],
-    *args: object,
-    lead: bool = False,
-    refs: bool = True,
-) -> Activity:
-    """The activity after ``write(session, actor, activity, *args[, refs])``: locked, seen,
-    If-Match checked, and (``lead``) the caller's organisation leading it. The session
-    dependency commits; a version lost to a concurrent writer is the shared 412."""
-    activity = await editable(session, request, identifier, principal)
-    if lead:
-        require_lead(activity, principal)
-    extra = (await load_refs(session),) if refs else ()
-    await write(session, Actor.of(principal), activity, *args, *extra)
-    return activity
+    return read_activity(request, response, activity, NOT_SEEN)
 
 
 @router.post(
@@ -245,18 +202,9 @@ async def create_activity(
     response_model=ActivityOut,
     responses=WRITE_ERRORS,
 )
-async def patch_activity(
-    identifier: IdentifierPath,
-    body: ActivityFields,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Writer,
-) -> ActivityOut:
+async def patch_activity(body: ActivityFields, edit: Editing) -> ActivityOut:
     """Edit an activity the caller's organisation leads."""
-    write = service.update_activity
-    activity = await edited(request, session, identifier, principal, write, body, lead=True)
-    return answer(activity, response)
+    return await edit(service.update_activity, body, lead=True)
 
 
 @router.post(
@@ -266,17 +214,9 @@ async def patch_activity(
     response_model=ActivityOut,
     responses=WRITE_ERRORS,
 )
-async def publish_activity(
-    identifier: IdentifierPath,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Writer,
-) -> ActivityOut:
+async def publish_activity(edit: Editing) -> ActivityOut:
     """Publish an activity the caller's organisation leads."""
-    write = service.publish_activity
-    activity = await edited(request, session, identifier, principal, write, lead=True, refs=False)
-    return answer(activity, response)
+    return await edit(service.publish_activity, lead=True, refs=False)
 
 
 @router.delete(
@@ -286,12 +226,9 @@ async def publish_activity(
     description=f"Readers of the change feed get a tombstone. {IF_MATCH}",
     responses=WRITE_ERRORS,
 )
-async def delete_activity(
-    identifier: IdentifierPath, request: Request, session: SessionDep, principal: Writer
-) -> Response:
+async def delete_activity(edit: Editing) -> Response:
     """Delete an activity the caller's organisation leads (no body, so no response model)."""
-    write = service.delete_activity
-    await edited(request, session, identifier, principal, write, lead=True, refs=False)
+    await edit.apply(service.delete_activity, lead=True, refs=False)
     return Response(status_code=204)
 
 
@@ -303,17 +240,9 @@ async def delete_activity(
     response_model=ActivityOut,
     responses=WRITE_ERRORS,
 )
-async def add_progress_update(
-    identifier: IdentifierPath,
-    body: ProgressUpdateIn,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Writer,
-) -> ActivityOut:
+async def add_progress_update(body: ProgressUpdateIn, edit: Editing) -> ActivityOut:
     """Report progress on an activity the caller's organisation takes part in."""
-    write = service.add_progress_update
-    return answer(await edited(request, session, identifier, principal, write, body), response)
+    return await edit(service.add_progress_update, body)
 
 
 @router.put(
@@ -333,10 +262,10 @@ async def set_actual(
     session: SessionDep,
     principal: Writer,
 ) -> ActivityOut:
-    """Report the actual of an indicator period."""
-    write = service.set_actual
-    activity = await edited(request, session, identifier, principal, write, period_id, body)
-    return answer(activity, response)
+    """Report the actual of an indicator period (the path's order of parameters is kept:
+    the activity's identifier, then the period's id)."""
+    edit = Edit(identifier, request, response, session, principal)
+    return await edit(service.set_actual, period_id, body)
 
 
 @router.post(
@@ -348,17 +277,9 @@ async def set_actual(
     response_model=ActivityOut,
     responses=WRITE_ERRORS,
 )
-async def add_spending(
-    identifier: IdentifierPath,
-    body: SpendingIn,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Writer,
-) -> ActivityOut:
+async def add_spending(body: SpendingIn, edit: Editing) -> ActivityOut:
     """Report actual spending on an activity the caller's organisation takes part in."""
-    write = service.add_spending
-    return answer(await edited(request, session, identifier, principal, write, body), response)
+    return await edit(service.add_spending, body)
 
 
 @router.get(
@@ -382,7 +303,7 @@ async def get_history(
     seen = await visibility(session, principal, public_only=False)
     activity = await visible_activity(session, identifier, seen)
     if activity is None:
-        raise Problem(404, "not-found", "No activity with that identifier that you may see.")
+        raise Problem(404, "not-found", NOT_SEEN)
     if principal.org not in participant_codes(activity):
         raise Problem(403, "not-a-participant", "The history is shown to participants only.")
     page = await history_page(session, activity.id, cursor=cursor, limit=limit)
