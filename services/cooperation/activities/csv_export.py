@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.cooperation.activities.queries import (
     ORDER,
     ActivityFilters,
+    View,
     export_etag,
     filter_clauses,
 )
@@ -224,17 +225,13 @@ async def csv_rows(
 
 
 async def csv_response(
-    request: Request,
-    session: AsyncSession,
-    seen: ColumnElement[bool],
-    filters: ActivityFilters,
-    audience: str,
+    request: Request, session: AsyncSession, view: View, filters: ActivityFilters
 ) -> Response:
     """Every matching activity as streamed CSV (304 to a matching If-None-Match)."""
-    tag, held = await export_tag(request, session, "csv", audience, filters)
+    tag, held = await export_tag(request, session, "csv", view.audience, filters)
     if held is not None:
         return held
-    rows = csv_rows(request.app.state.db, seen, filters)
+    rows = csv_rows(request.app.state.db, view.seen, filters)
     return download(csv_stream(CSV_COLUMNS, rows), "text/csv; charset=utf-8", tag, "activities.csv")
 
 

@@ -86,14 +86,10 @@ class Edit:
         return activity
 
     async def __call__(
-        self,
-        write: Callable[..., Awaitable[object]],
-        *args: object,
-        lead: bool = False,
-        refs: bool = True,
+        self, write: Callable[..., Awaitable[object]], *args: object, **options: bool
     ) -> ActivityOut:
         """``apply``, answered with the activity and its new ETag."""
-        return answer(await self.apply(write, *args, lead=lead, refs=refs), self.response)
+        return answer(await self.apply(write, *args, **options), self.response)
 
 
 def editing(

@@ -25,8 +25,12 @@ from services.cooperation.activities.state import (
     State,
     budget_item,
     day,
+    document_item,
     location,
-    money,
+    marker_item,
+    nested_indicator_item,
+    result_item,
+    sector_item,
     transaction_fields,
 )
 from services.cooperation.iati import IatiActivity, ruleset_errors
@@ -106,10 +110,7 @@ def _sectors(values: list[SectorIn], refs: Refs, check: Checker) -> list[dict[st
         if s.vocabulary == "1":
             check.code(s.code, "Sector", ("sectors", n, "code"))
     check.unique([(s.vocabulary, s.code) for s in values], ("sectors",))
-    return [
-        {"vocabulary": s.vocabulary, "code": s.code, "percentage": money(s.percentage)}
-        for s in values
-    ]
+    return [sector_item(s) for s in values]
 
 
 def _markers(values: list[Any], refs: Refs, check: Checker) -> list[dict[str, Any]]:
@@ -119,9 +120,7 @@ def _markers(values: list[Any], refs: Refs, check: Checker) -> list[dict[str, An
             check.code(m.code, "PolicyMarker", ("policy_markers", n, "code"))
         check.code(m.significance, "PolicySignificance", ("policy_markers", n, "significance"))
     check.unique([(m.vocabulary, m.code) for m in values], ("policy_markers",))
-    return [
-        {"vocabulary": m.vocabulary, "code": m.code, "significance": m.significance} for m in values
-    ]
+    return [marker_item(m) for m in values]
 
 
 def _locations(values: list[str], refs: Refs, check: Checker) -> list[dict[str, str]]:
@@ -164,17 +163,7 @@ def _transactions(values: list[TransactionIn], refs: Refs, check: Checker) -> li
 def _documents(values: list[DocumentLinkIn], refs: Refs, check: Checker) -> list[Any]:
     for n, d in enumerate(values):
         check.code(d.category, "DocumentCategory", ("document_links", n, "category"))
-    return [
-        {
-            "url": d.url,
-            "format": d.format,
-            "title": d.title,
-            "category": d.category,
-            "document_date": day(d.document_date),
-            "language": d.language,
-        }
-        for d in values
-    ]
+    return [document_item(d) for d in values]
 
 
 def _results(values: list[ResultIn], refs: Refs, check: Checker) -> list[Any]:
@@ -188,39 +177,8 @@ def _results(values: list[ResultIn], refs: Refs, check: Checker) -> list[Any]:
                 if p.start > p.end:
                     loc = ("results", n, "indicators", m, "periods", k)
                     check.errors.append(error(loc, "period starts after it ends", "date_order"))
-            baseline = i.baseline
-            indicators.append(
-                {
-                    "measure": i.measure,
-                    "title": i.title,
-                    "ascending": i.ascending,
-                    "baseline": None
-                    if baseline is None
-                    else {
-                        "year": baseline.year,
-                        "value": baseline.value,
-                        "iso_date": day(baseline.iso_date),
-                    },
-                    "periods": [
-                        {
-                            "start": day(p.start),
-                            "end": day(p.end),
-                            "target": p.target,
-                            "actual": p.actual,
-                        }
-                        for p in i.periods
-                    ],
-                }
-            )
-        out.append(
-            {
-                "type": r.type,
-                "title": r.title,
-                "description": r.description,
-                "aggregation_status": r.aggregation_status,
-                "indicators": indicators,
-            }
-        )
+            indicators.append(nested_indicator_item(i))
+        out.append(result_item(r, indicators))
     return out
 
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request, Response
 from services.cooperation.activities.access import CSV_RESPONSE, NOT_MODIFIED, ONE_ERRORS, PROBLEM
 from services.cooperation.activities.csv_export import CSV_DESCRIPTION
 from services.cooperation.activities.editing import read_activity
-from services.cooperation.activities.queries import IdentifierPath, visible_activity
+from services.cooperation.activities.queries import IdentifierPath, public_view, visible_activity
 from services.cooperation.activities.router import (
-    AfterQuery,
+    FeedDep,
     ListingDep,
     changes_answer,
     list_answer,
@@ -20,7 +20,6 @@ from services.cooperation.activities.router import (
 from services.cooperation.activities.sync import public_clause
 from services.cooperation.activities.views import ActivityOut, ActivityPage, ChangePage
 from shared.db import SessionDep
-from shared.pagination import LimitQuery
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -41,7 +40,7 @@ async def list_public_activities(
     request: Request, response: Response, session: SessionDep, asked: ListingDep
 ) -> ActivityPage | Response:
     """A page of published public activities (or all of them as streamed CSV)."""
-    return await list_answer(request, response, session, public_clause(), "public", asked)
+    return await list_answer(request, response, session, public_view(), asked)
 
 
 @router.get(
@@ -68,11 +67,7 @@ async def get_public_activity(
     responses=ERRORS | NOT_MODIFIED,
 )
 async def list_public_changes(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    after: AfterQuery = 0,
-    limit: LimitQuery = 100,
+    request: Request, response: Response, session: SessionDep, asked: FeedDep
 ) -> ChangePage | Response:
     """The public change feed (a bare 304 when the caller holds it)."""
-    return await changes_answer(request, response, session, None, after, limit)
+    return await changes_answer(request, response, session, None, asked)

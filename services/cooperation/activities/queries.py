@@ -140,6 +140,26 @@ async def visibility(
     return visible_clause(principal, await org_id(session, principal))
 
 
+@dataclass(frozen=True)
+class View:
+    """What a caller may read (``seen``) and the name of that set in ETags (``audience``):
+    two callers who may see different sets never share a cached answer."""
+
+    seen: ColumnElement[bool]
+    audience: str
+
+
+async def view_of(session: AsyncSession, principal: Principal) -> View:
+    """The signed-in caller's view."""
+    seen = await visibility(session, principal, public_only=False)
+    return View(seen, audience_key(principal, False))
+
+
+def public_view() -> View:
+    """Published public activities, for anyone."""
+    return View(public_clause(), "public")
+
+
 def activities_stmt(seen: ColumnElement[bool], filters: ActivityFilters) -> Any:
     """The activity rows (``ACTIVITY_COLUMNS``) ``seen`` and ``filters`` select."""
     return select(*ACTIVITY_COLUMNS).where(seen, *filter_clauses(filters))

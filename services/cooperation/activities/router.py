@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities import service
@@ -32,10 +31,11 @@ from services.cooperation.activities.queries import (
     ActivityFilters,
     FiltersDep,
     IdentifierPath,
+    View,
     activity_page,
-    audience_key,
     change_page,
     history_page,
+    view_of,
     visibility,
     visible_activity,
 )
@@ -91,6 +91,21 @@ def listing(
 ListingDep = Annotated[Listing, Depends(listing)]
 
 
+@dataclass(frozen=True)
+class Feed:
+    """What a page of the change feed is asked for: the entries after ``after``."""
+
+    after: int
+    limit: int
+
+
+def feed(after: AfterQuery = 0, limit: LimitQuery = 100) -> Feed:
+    return Feed(after, limit)
+
+
+FeedDep = Annotated[Feed, Depends(feed)]
+
+
 @router.get(
     "/activities",
     summary="List activities (donor pull)",
@@ -110,26 +125,23 @@ async def list_activities(
     asked: ListingDep,
 ) -> ActivityPage | Response:
     """A page of the activities the caller may see (or all of them as CSV)."""
-    seen = await visibility(session, principal, public_only=False)
-    audience = audience_key(principal, False)
-    return await list_answer(request, response, session, seen, audience, asked)
+    return await list_answer(request, response, session, await view_of(session, principal), asked)
 
 
 async def list_answer(
     request: Request,
     response: Response,
     session: AsyncSession,
-    seen: ColumnElement[bool],
-    audience: str,
+    view: View,
     asked: Listing,
 ) -> ActivityPage | Response:
     """A page with its ETag and Link header, or every row as streamed CSV (the CSV is a
     ``StreamingResponse``; a bare 304 has no body). Shared with the public view."""
     filters = asked.filters
     if wants_csv(request.headers.get("accept"), asked.fmt):
-        return await csv_response(request, session, seen, filters, audience)
+        return await csv_response(request, session, view, filters)
     items, next_cursor, resume = await activity_page(
-        session, seen, filters, cursor=asked.cursor, limit=asked.limit
+        session, view.seen, filters, cursor=asked.cursor, limit=asked.limit
     )
     tag = combined_etag([*((a.id, a.version) for a in items), next_cursor, resume])
     page = ActivityPage(
@@ -321,15 +333,10 @@ async def get_history(
     responses=READ_ERRORS | NOT_MODIFIED,
 )
 async def list_changes(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Reader,
-    after: AfterQuery = 0,
-    limit: LimitQuery = 100,
+    request: Request, response: Response, session: SessionDep, principal: Reader, asked: FeedDep
 ) -> ChangePage | Response:
     """The caller's change feed."""
-    return await changes_answer(request, response, session, principal, after, limit)
+    return await changes_answer(request, response, session, principal, asked)
 
 
 async def changes_answer(
@@ -337,10 +344,10 @@ async def changes_answer(
     response: Response,
     session: AsyncSession,
     principal: Principal | None,
-    after: int,
-    limit: int,
+    asked: Feed,
 ) -> ChangePage | Response:
     """A page of the change feed with its ETag and Link (a bare 304 has no body)."""
+    after, limit = asked.after, asked.limit
     page = await change_page(session, principal, after=after, limit=limit)
     tag = combined_etag([after, limit, page.next_after, *(c.seq for c in page.items)])
     found = read_answer(request, response, page, tag)

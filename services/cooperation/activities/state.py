@@ -180,14 +180,9 @@ def result_item(r: Any, indicators: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def indicator_item(i: Any, periods: list[dict[str, Any]]) -> dict[str, Any]:
-    baseline = None
-    if i.baseline_year is not None:
-        baseline = {
-            "year": i.baseline_year,
-            "value": i.baseline_value,
-            "iso_date": day(i.baseline_date),
-        }
+def indicator_fields(
+    i: Any, baseline: dict[str, Any] | None, periods: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "measure": i.measure,
         "title": i.title,
@@ -195,6 +190,28 @@ def indicator_item(i: Any, periods: list[dict[str, Any]]) -> dict[str, Any]:
         "baseline": baseline,
         "periods": periods,
     }
+
+
+def indicator_item(i: Any, periods: list[dict[str, Any]]) -> dict[str, Any]:
+    """An indicator row (its baseline in columns of its own)."""
+    baseline = None
+    if i.baseline_year is not None:
+        baseline = {
+            "year": i.baseline_year,
+            "value": i.baseline_value,
+            "iso_date": day(i.baseline_date),
+        }
+    return indicator_fields(i, baseline, periods)
+
+
+def nested_indicator_item(i: Any) -> dict[str, Any]:
+    """An indicator whose baseline and periods are parts of it (a request body, the
+    standard's indicator)."""
+    b = i.baseline
+    baseline = None
+    if b is not None:
+        baseline = {"year": b.year, "value": b.value, "iso_date": day(b.iso_date)}
+    return indicator_fields(i, baseline, [period_item(p) for p in i.periods])
 
 
 def period_item(p: Any) -> dict[str, Any]:

@@ -17,16 +17,14 @@ from lxml import etree
 from services.cooperation.activities.iati_map import ACTION_TAG, AREA_TAG, PARENT
 from services.cooperation.activities.state import (
     Refs,
-    day,
     document_item,
     marker_item,
-    period_item,
+    nested_indicator_item,
     result_item,
 )
 from services.cooperation.exchange.imports import Row
 from services.cooperation.iati import (
     IatiActivity,
-    IatiIndicator,
     IatiOrganisationRef,
     IatiParseError,
     parse_activities,
@@ -93,20 +91,6 @@ def _party(org: IatiOrganisationRef | None, refs: Refs) -> dict[str, Any] | None
     if org is None or (org.ref is None and not org.name):
         return None
     return {"ref": org.ref, "name": org.name or None, "type": org.type}
-
-
-def _indicator(i: IatiIndicator) -> dict[str, Any]:
-    b = i.baseline
-    baseline = (
-        None if b is None else {"year": b.year, "value": b.value, "iso_date": day(b.iso_date)}
-    )
-    return {
-        "measure": i.measure,
-        "title": i.title,
-        "ascending": i.ascending,
-        "baseline": baseline,
-        "periods": [period_item(p) for p in i.periods],
-    }
 
 
 def _row(
@@ -197,6 +181,8 @@ def _row(
             for t in a.transactions
         ],
         "document_links": [document_item(d) for d in a.document_links],
-        "results": [result_item(r, [_indicator(i) for i in r.indicators]) for r in a.results],
+        "results": [
+            result_item(r, [nested_indicator_item(i) for i in r.indicators]) for r in a.results
+        ],
     } | dates
     return row

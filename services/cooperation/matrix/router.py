@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.access import READ_ERRORS, Reader
-from services.cooperation.activities.queries import audience_key, export_version, visibility
-from services.cooperation.activities.sync import public_clause
+from services.cooperation.activities.queries import View, export_version, public_view, view_of
 from services.cooperation.matrix.queries import build_matrix
 from services.cooperation.matrix.schemas import MatrixOut
 from services.cooperation.programs.models import WorkProgram
@@ -37,17 +36,16 @@ async def matrix_answer(
     response: Response,
     session: AsyncSession,
     code: str,
-    seen: ColumnElement[bool],
-    audience: str,
+    view: View,
 ) -> MatrixOut | Response:
     """The matrix with its ETag; a bare 304 (no body to check) when the caller holds it."""
     program = await session.scalar(select(WorkProgram).where(WorkProgram.code == code))
     if program is None:
         raise Problem(404, "not-found", "No work program with that code.")
-    tag = etag("matrix", code, audience, *(await export_version(session)))
+    tag = etag("matrix", code, view.audience, *(await export_version(session)))
     if not_modified(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
-    return tagged(response, await build_matrix(session, program, seen), tag)
+    return tagged(response, await build_matrix(session, program, view.seen), tag)
 
 
 @router.get(
@@ -65,9 +63,8 @@ async def get_matrix(
     program: ProgramQuery,
 ) -> MatrixOut | Response:
     """The matrix over what the caller may see."""
-    seen = await visibility(session, principal, public_only=False)
-    audience = audience_key(principal, False)
-    return await matrix_answer(request, response, session, program, seen, audience)
+    view = await view_of(session, principal)
+    return await matrix_answer(request, response, session, program, view)
 
 
 @router.get(
@@ -81,4 +78,4 @@ async def get_public_matrix(
     request: Request, response: Response, session: SessionDep, program: ProgramQuery
 ) -> MatrixOut | Response:
     """The matrix over published public activities."""
-    return await matrix_answer(request, response, session, program, public_clause(), "public")
+    return await matrix_answer(request, response, session, program, public_view())
