@@ -105,25 +105,21 @@ def _with_id(item: dict[str, Any], row: Any, with_ids: bool) -> dict[str, Any]:
     return {"id": row.id} | item if with_ids else item
 
 
+def _ids(groups: dict[int, list[Any]]) -> list[int]:
+    """The ids of every row of ``groups`` (the parents of the next level down)."""
+    return [row.id for rows in groups.values() for row in rows]
+
+
 async def _results(
     session: AsyncSession, ids: list[int], with_ids: bool
 ) -> dict[int, list[dict[str, Any]]]:
     results = await _grouped(
         session, Result, "activity_id", ids, "id type title description aggregation_status"
     )
-    indicators = await _grouped(
-        session,
-        Indicator,
-        "result_id",
-        [r.id for rows in results.values() for r in rows],
-        "id measure title ascending baseline_year baseline_value baseline_date",
-    )
+    columns = "id measure title ascending baseline_year baseline_value baseline_date"
+    indicators = await _grouped(session, Indicator, "result_id", _ids(results), columns)
     periods = await _grouped(
-        session,
-        IndicatorPeriod,
-        "indicator_id",
-        [i.id for rows in indicators.values() for i in rows],
-        "id start end target actual",
+        session, IndicatorPeriod, "indicator_id", _ids(indicators), "id start end target actual"
     )
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
 
