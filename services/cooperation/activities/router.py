@@ -274,8 +274,8 @@ async def set_actual(
     session: SessionDep,
     principal: Writer,
 ) -> ActivityOut:
-    """Report the actual of an indicator period (the path's order of parameters is kept:
-    the activity's identifier, then the period's id)."""
+    """Report the actual of an indicator period. The Edit is made here, not by ``Editing``:
+    a dependency's ``identifier`` would follow ``period_id`` in the OpenAPI parameters."""
     edit = Edit(identifier, request, response, session, principal)
     return await edit(service.set_actual, period_id, body)
 
