@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.cooperation.activities.export_router import router as export_router
-from services.cooperation.activities.import_router import router as import_router
-from services.cooperation.activities.matrix import router as matrix_router
 from services.cooperation.activities.public import router as public_router
 from services.cooperation.activities.router import router as activities_router
 from services.cooperation.activities.vocabularies import router as vocabularies_router
+from services.cooperation.exchange.export_router import router as export_router
+from services.cooperation.exchange.import_router import router as import_router
+from services.cooperation.matrix.router import router as matrix_router
 from services.cooperation.programs.router import router as programs_router
 from services.cooperation.settings import CooperationSettings
 from shared.app import build_service_app

@@ -1,12 +1,14 @@
-"""The cooperation database's declarative base and its exact decimal column type."""
+"""The cooperation database's declarative base, its exact decimal column type, and the
+foreign key of a row that lives and dies with its parent."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, ForeignKey
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from shared.db import new_metadata
@@ -16,6 +18,11 @@ class Base(DeclarativeBase):
     """Base of every cooperation table."""
 
     metadata = new_metadata()
+
+
+def cascade(parent: str, **column: Any) -> Any:
+    """The ``<parent>.id`` column of a child row: the database deletes it with its parent."""
+    return mapped_column(ForeignKey(f"{parent}.id", ondelete="CASCADE"), **column)
 
 
 class Hundredths(TypeDecorator[Decimal]):

@@ -20,8 +20,9 @@ from sqlalchemy.orm import selectinload
 
 from services.cooperation.activities.models import Activity
 from services.cooperation.activities.normalize import normalize
+from services.cooperation.activities.rows import new_activity
 from services.cooperation.activities.schemas import ActivityFields
-from services.cooperation.activities.service import empty_state, invalid, new_activity, validate
+from services.cooperation.activities.service import empty_state, invalid, validate
 from services.cooperation.activities.state import load_refs
 from services.cooperation.activities.sync import SEED_ACTOR, Pending, diff, record
 from services.cooperation.programs.models import (

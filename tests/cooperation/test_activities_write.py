@@ -18,6 +18,7 @@ from tests.cooperation.conftest import (
     full_activity,
     new_activity,
 )
+from tests.support import PROBLEM, assert_problem
 
 pytestmark = pytest.mark.usefixtures("seeded")
 API = "/cooperation/v1"
@@ -33,7 +34,7 @@ async def create(
 
 def errors_of(response: httpx.Response) -> list[dict[str, Any]]:
     assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == PROBLEM
     return list(response.json()["errors"])
 
 
@@ -156,22 +157,22 @@ async def test_domain_rules_are_422_with_the_field(
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "expected"),
     [
-        b"{not json",
-        b"[]",
-        b'{"identifier": ' + b"[" * 10000 + b"]" * 10000 + b"}",
-        b"\xff\xfe\x00bad utf-8",
-        b'{"identifier": 5}',
+        (b"{not json", (422, "validation-error")),
+        (b"[]", (422, "validation-error")),
+        (b'{"identifier": ' + b"[" * 10000 + b"]" * 10000 + b"}", (400, "bad-request")),
+        (b"\xff\xfe\x00bad utf-8", (422, "validation-error")),
+        (b'{"identifier": 5}', (422, "validation-error")),
     ],
 )
 async def test_malformed_bodies_are_problems(
-    gateway: httpx.AsyncClient, as_org: As, raw: bytes
+    gateway: httpx.AsyncClient, as_org: As, raw: bytes, expected: tuple[int, str]
 ) -> None:
     headers = await as_org("EPA") | {"Content-Type": "application/json"}
     response = await gateway.post(f"{API}/activities", content=raw, headers=headers)
-    assert response.status_code in (400, 422), response.text
-    assert response.headers["content-type"] == "application/problem+json"
+    assert_problem(response, *expected)
+    assert response.headers["content-type"] == PROBLEM
 
 
 async def test_duplicate_identifier_is_a_conflict(gateway: httpx.AsyncClient, as_org: As) -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from services.cooperation.activities.exports import CSV_COLUMNS
+from services.cooperation.activities.csv_export import CSV_COLUMNS
 from services.cooperation.activities.models import Activity
 from services.cooperation.activities.state import FULL_LOAD, load_refs, state_of
 from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, load_states

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
-from services.cooperation.activities.exports import CSV_COLUMNS
-from services.cooperation.activities.table_import import READ_ONLY, XLSX
+from services.cooperation.activities.csv_export import CSV_COLUMNS
+from services.cooperation.exchange.table_import import READ_ONLY, XLSX
 from services.cooperation.iati import IatiActivity, parse_activities, write_activities
 from tests.cooperation.conftest import (
     EPA_REF,

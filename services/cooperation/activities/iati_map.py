@@ -12,14 +12,19 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from services.cooperation.activities.state import ProgramRefs, Refs, State
+from services.cooperation.activities.state import (
+    ProgramRefs,
+    Refs,
+    State,
+    iati_budget,
+    iati_transaction,
+    period_values,
+)
 from services.cooperation.iati import (
     IatiActivity,
     IatiActivityDate,
     IatiBaseline,
-    IatiBudget,
     IatiDocumentLink,
     IatiIndicator,
     IatiLocation,
@@ -31,7 +36,6 @@ from services.cooperation.iati import (
     IatiResult,
     IatiSector,
     IatiTag,
-    IatiTransaction,
 )
 from services.cooperation.programs.models import Organisation
 
@@ -56,12 +60,6 @@ def _day(value: str | None) -> date | None:
 
 def _texts(en: str | None, es: str | None) -> dict[str, str]:
     return {k: v for k, v in (("en", en), ("es", es)) if v}
-
-
-def _party(value: dict[str, Any] | None) -> IatiOrganisationRef | None:
-    if value is None:
-        return None
-    return IatiOrganisationRef(ref=value["ref"], name=value["name"] or "", type=value["type"])
 
 
 def _tags(state: State, program: ProgramRefs | None) -> tuple[IatiTag, ...]:
@@ -94,15 +92,7 @@ def _results(state: State) -> tuple[IatiResult, ...]:
                         value=i["baseline"]["value"],
                         iso_date=_day(i["baseline"]["iso_date"]),
                     ),
-                    periods=tuple(
-                        IatiPeriod(
-                            start=date.fromisoformat(p["start"]),
-                            end=date.fromisoformat(p["end"]),
-                            target=p["target"],
-                            actual=p["actual"],
-                        )
-                        for p in i["periods"]
-                    ),
+                    periods=tuple(IatiPeriod(**period_values(p)) for p in i["periods"]),
                 )
                 for i in r["indicators"]
             ),
@@ -148,31 +138,8 @@ def activity_iati(state: State, refs: Refs, last_updated: datetime) -> IatiActiv
             IatiPolicyMarker(m["code"], m["significance"], m["vocabulary"])
             for m in state["policy_markers"]
         ),
-        budgets=tuple(
-            IatiBudget(
-                date.fromisoformat(b["period_start"]),
-                date.fromisoformat(b["period_end"]),
-                Decimal(b["value"]),
-                date.fromisoformat(b["value_date"]),
-                currency=b["currency"],
-                type=b["type"],
-                status=b["status"],
-            )
-            for b in state["budgets"]
-        ),
-        transactions=tuple(
-            IatiTransaction(
-                t["type"],
-                date.fromisoformat(t["date"]),
-                Decimal(t["value"]),
-                date.fromisoformat(t["value_date"]),
-                currency=t["currency"],
-                description=t["description"],
-                provider_org=_party(t["provider_org"]),
-                receiver_org=_party(t["receiver_org"]),
-            )
-            for t in state["transactions"]
-        ),
+        budgets=tuple(iati_budget(b) for b in state["budgets"]),
+        transactions=tuple(iati_transaction(t) for t in state["transactions"]),
         document_links=tuple(
             IatiDocumentLink(
                 d["url"],

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.cooperation.db import Base, Hundredths
+from services.cooperation.db import Base, Hundredths, cascade
 from services.cooperation.programs.models import (
     ActionArea,
     Organisation,
@@ -100,12 +100,8 @@ class ActivityPriorityArea(Base):
     __tablename__ = "activity_priority_areas"
     __table_args__ = (Index("ix_activity_priority_areas_area", "priority_area_id", "activity_id"),)
 
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
-    )
-    priority_area_id: Mapped[int] = mapped_column(
-        ForeignKey("priority_areas.id", ondelete="CASCADE"), primary_key=True
-    )
+    activity_id: Mapped[int] = cascade("activities", primary_key=True)
+    priority_area_id: Mapped[int] = cascade("priority_areas", primary_key=True)
 
 
 class ActivityActionArea(Base):
@@ -114,12 +110,8 @@ class ActivityActionArea(Base):
     __tablename__ = "activity_action_areas"
     __table_args__ = (Index("ix_activity_action_areas_area", "action_area_id", "activity_id"),)
 
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
-    )
-    action_area_id: Mapped[int] = mapped_column(
-        ForeignKey("action_areas.id", ondelete="CASCADE"), primary_key=True
-    )
+    activity_id: Mapped[int] = cascade("activities", primary_key=True)
+    action_area_id: Mapped[int] = cascade("action_areas", primary_key=True)
 
 
 class Participant(Base):
@@ -134,9 +126,7 @@ class Participant(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = cascade("activities", index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     role: Mapped[int] = mapped_column(SmallInteger)
     ref: Mapped[str | None] = mapped_column(String(100))
@@ -153,9 +143,7 @@ class Sector(Base):
     __table_args__ = (Index("ix_activity_sectors_code", "code", "activity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = cascade("activities", index=True)
     vocabulary: Mapped[str] = mapped_column(String(3))
     code: Mapped[str] = mapped_column(String(20))
     percentage: Mapped[Decimal | None] = mapped_column(Hundredths)
@@ -167,9 +155,7 @@ class PolicyMarker(Base):
     __tablename__ = "activity_policy_markers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = cascade("activities", index=True)
     vocabulary: Mapped[str] = mapped_column(String(3))
     code: Mapped[str] = mapped_column(String(10))
     significance: Mapped[str | None] = mapped_column(String(2))
@@ -181,9 +167,7 @@ class Location(Base):
     __tablename__ = "activity_locations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = cascade("activities", index=True)
     department: Mapped[str] = mapped_column(String(2))
 
 
@@ -193,9 +177,7 @@ class Budget(Base):
     __tablename__ = "activity_budgets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = cascade("activities", index=True)
     type: Mapped[str] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(2))
     period_start: Mapped[date]
@@ -212,9 +194,7 @@ class Transaction(Base):
     __tablename__ = "activity_transactions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = cascade("activities", index=True)
     type: Mapped[str] = mapped_column(String(2))
     date: Mapped[dt.date]
     value: Mapped[Decimal] = mapped_column(Hundredths)
@@ -235,9 +215,7 @@ class DocumentLink(Base):
     __tablename__ = "activity_document_links"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = cascade("activities", index=True)
     url: Mapped[str] = mapped_column(String(2000))
     format: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(500))
@@ -252,9 +230,7 @@ class Result(Base):
     __tablename__ = "activity_results"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = cascade("activities", index=True)
     type: Mapped[str] = mapped_column(String(2))
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
@@ -269,9 +245,7 @@ class Indicator(Base):
     __tablename__ = "result_indicators"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    result_id: Mapped[int] = mapped_column(
-        ForeignKey("activity_results.id", ondelete="CASCADE"), index=True
-    )
+    result_id: Mapped[int] = cascade("activity_results", index=True)
     measure: Mapped[str] = mapped_column(String(2))
     title: Mapped[str] = mapped_column(String(500))
     ascending: Mapped[bool | None]
@@ -288,9 +262,7 @@ class IndicatorPeriod(Base):
     __tablename__ = "indicator_periods"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    indicator_id: Mapped[int] = mapped_column(
-        ForeignKey("result_indicators.id", ondelete="CASCADE"), index=True
-    )
+    indicator_id: Mapped[int] = cascade("result_indicators", index=True)
     start: Mapped[date]
     end: Mapped[date]
     target: Mapped[str | None] = mapped_column(String(100))
@@ -303,9 +275,7 @@ class ProgressUpdate(Base):
     __tablename__ = "activity_progress_updates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.id", ondelete="CASCADE"), index=True
-    )
+    activity_id: Mapped[int] = cascade("activities", index=True)
     reported_on: Mapped[date]
     text_en: Mapped[str | None] = mapped_column(Text)
     text_es: Mapped[str | None] = mapped_column(Text)

@@ -20,7 +20,19 @@ from services.cooperation.activities.schemas import (
     SectorIn,
     TransactionIn,
 )
-from services.cooperation.activities.state import Refs, State, day, location, money
+from services.cooperation.activities.state import (
+    Refs,
+    State,
+    budget_item,
+    day,
+    document_item,
+    location,
+    marker_item,
+    nested_indicator_item,
+    result_item,
+    sector_item,
+    transaction_fields,
+)
 from services.cooperation.iati import IatiActivity, ruleset_errors
 
 Error = dict[str, Any]
@@ -98,10 +110,7 @@ def _sectors(values: list[SectorIn], refs: Refs, check: Checker) -> list[dict[st
         if s.vocabulary == "1":
             check.code(s.code, "Sector", ("sectors", n, "code"))
     check.unique([(s.vocabulary, s.code) for s in values], ("sectors",))
-    return [
-        {"vocabulary": s.vocabulary, "code": s.code, "percentage": money(s.percentage)}
-        for s in values
-    ]
+    return [sector_item(s) for s in values]
 
 
 def _markers(values: list[Any], refs: Refs, check: Checker) -> list[dict[str, Any]]:
@@ -111,9 +120,7 @@ def _markers(values: list[Any], refs: Refs, check: Checker) -> list[dict[str, An
             check.code(m.code, "PolicyMarker", ("policy_markers", n, "code"))
         check.code(m.significance, "PolicySignificance", ("policy_markers", n, "significance"))
     check.unique([(m.vocabulary, m.code) for m in values], ("policy_markers",))
-    return [
-        {"vocabulary": m.vocabulary, "code": m.code, "significance": m.significance} for m in values
-    ]
+    return [marker_item(m) for m in values]
 
 
 def _locations(values: list[str], refs: Refs, check: Checker) -> list[dict[str, str]]:
@@ -130,17 +137,7 @@ def _budgets(values: list[BudgetIn], refs: Refs, check: Checker) -> list[dict[st
         check.code(b.type, "BudgetType", ("budgets", n, "type"))
         check.code(b.status, "BudgetStatus", ("budgets", n, "status"))
         check.code(b.currency, "Currency", ("budgets", n, "currency"))
-        out.append(
-            {
-                "type": b.type,
-                "status": b.status,
-                "period_start": day(b.period_start),
-                "period_end": day(b.period_end),
-                "value": money(b.value),
-                "currency": b.currency,
-                "value_date": day(b.value_date),
-            }
-        )
+        out.append(budget_item(b))
     return out
 
 
@@ -155,16 +152,8 @@ def transaction(t: TransactionIn, refs: Refs, check: Checker, loc: Loc) -> dict[
         found = party(value, refs, check, (*loc, name))
         return {"ref": found["ref"], "name": found["name"], "type": found["type"]}
 
-    return {
-        "type": t.type,
-        "date": day(t.date),
-        "value": money(t.value),
-        "currency": t.currency,
-        "value_date": day(t.value_date or t.date),
-        "description": t.description,
-        "provider_org": org(t.provider_org, "provider_org"),
-        "receiver_org": org(t.receiver_org, "receiver_org"),
-    }
+    provider, receiver = org(t.provider_org, "provider_org"), org(t.receiver_org, "receiver_org")
+    return transaction_fields(t, t.value_date or t.date, provider, receiver)
 
 
 def _transactions(values: list[TransactionIn], refs: Refs, check: Checker) -> list[Any]:
@@ -174,17 +163,7 @@ def _transactions(values: list[TransactionIn], refs: Refs, check: Checker) -> li
 def _documents(values: list[DocumentLinkIn], refs: Refs, check: Checker) -> list[Any]:
     for n, d in enumerate(values):
         check.code(d.category, "DocumentCategory", ("document_links", n, "category"))
-    return [
-        {
-            "url": d.url,
-            "format": d.format,
-            "title": d.title,
-            "category": d.category,
-            "document_date": day(d.document_date),
-            "language": d.language,
-        }
-        for d in values
-    ]
+    return [document_item(d) for d in values]
 
 
 def _results(values: list[ResultIn], refs: Refs, check: Checker) -> list[Any]:
@@ -198,39 +177,8 @@ def _results(values: list[ResultIn], refs: Refs, check: Checker) -> list[Any]:
                 if p.start > p.end:
                     loc = ("results", n, "indicators", m, "periods", k)
                     check.errors.append(error(loc, "period starts after it ends", "date_order"))
-            baseline = i.baseline
-            indicators.append(
-                {
-                    "measure": i.measure,
-                    "title": i.title,
-                    "ascending": i.ascending,
-                    "baseline": None
-                    if baseline is None
-                    else {
-                        "year": baseline.year,
-                        "value": baseline.value,
-                        "iso_date": day(baseline.iso_date),
-                    },
-                    "periods": [
-                        {
-                            "start": day(p.start),
-                            "end": day(p.end),
-                            "target": p.target,
-                            "actual": p.actual,
-                        }
-                        for p in i.periods
-                    ],
-                }
-            )
-        out.append(
-            {
-                "type": r.type,
-                "title": r.title,
-                "description": r.description,
-                "aggregation_status": r.aggregation_status,
-                "indicators": indicators,
-            }
-        )
+            indicators.append(nested_indicator_item(i))
+        out.append(result_item(r, indicators))
     return out
 
 

@@ -3,32 +3,23 @@ anyone without a token). The gateway lets anonymous GETs through under /v1/publi
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from services.cooperation.activities.exports import CSV_DESCRIPTION, FormatQuery, csv_response
-from services.cooperation.activities.queries import (
-    FiltersDep,
-    IdentifierPath,
-    visible_activity,
-)
+from services.cooperation.activities.access import CSV_RESPONSE, NOT_MODIFIED, ONE_ERRORS, PROBLEM
+from services.cooperation.activities.csv_export import CSV_DESCRIPTION
+from services.cooperation.activities.editing import read_activity
+from services.cooperation.activities.queries import IdentifierPath, public_view, visible_activity
 from services.cooperation.activities.router import (
-    CSV_RESPONSE,
-    ONE_ERRORS,
-    PROBLEM,
-    activity_etag,
-    answer,
-    changes_response,
-    page_response,
+    FeedDep,
+    ListingDep,
+    changes_answer,
+    list_answer,
 )
-from services.cooperation.activities.schemas import ActivityOut, ActivityPage, ChangePage
 from services.cooperation.activities.sync import public_clause
-from shared.conditional import not_modified
+from services.cooperation.activities.views import ActivityOut, ActivityPage, ChangePage
 from shared.db import SessionDep
-from shared.exports import wants_csv
-from shared.pagination import CursorQuery, LimitQuery
-from shared.problems import Problem
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -43,21 +34,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     description="Published public activities, in (updated_at, id) order, with the same "
     "filters, cursors and ETags as `/v1/activities`. No token needed." + CSV_DESCRIPTION,
     response_model=ActivityPage,
-    responses=ERRORS | CSV_RESPONSE | {304: {"description": "Not modified"}},
+    responses=ERRORS | CSV_RESPONSE | NOT_MODIFIED,
 )
 async def list_public_activities(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    filters: FiltersDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-    fmt: FormatQuery = None,
+    request: Request, response: Response, session: SessionDep, asked: ListingDep
 ) -> ActivityPage | Response:
-    """A page of published public activities (or all of them as CSV)."""
-    if wants_csv(request.headers.get("accept"), fmt):
-        return await csv_response(request, session, public_clause(), filters, "public")
-    return await page_response(request, response, session, public_clause(), filters, limit, cursor)
+    """A page of published public activities (or all of them as streamed CSV)."""
+    return await list_answer(request, response, session, public_view(), asked)
 
 
 @router.get(
@@ -65,19 +48,14 @@ async def list_public_activities(
     summary="A public activity",
     description="One published public activity; 404 for anything else.",
     response_model=ActivityOut,
-    responses=ONE_ERRORS | {304: {"description": "Not modified"}},
+    responses=ONE_ERRORS | NOT_MODIFIED,
 )
 async def get_public_activity(
     identifier: IdentifierPath, request: Request, response: Response, session: SessionDep
 ) -> ActivityOut | Response:
-    """One published public activity."""
+    """One published public activity (a bare 304 when the caller holds it)."""
     activity = await visible_activity(session, identifier, public_clause())
-    if activity is None:
-        raise Problem(404, "not-found", "No public activity with that identifier.")
-    tag = activity_etag(activity)
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    return answer(activity, response)
+    return read_activity(request, response, activity, "No public activity with that identifier.")
 
 
 @router.get(
@@ -86,13 +64,10 @@ async def get_public_activity(
     description="Changes to public activities: upserts, deletions, and withdrawals (an "
     "activity that stopped being public).",
     response_model=ChangePage,
-    responses=ERRORS | {304: {"description": "Not modified"}},
+    responses=ERRORS | NOT_MODIFIED,
 )
 async def list_public_changes(
-    request: Request,
-    session: SessionDep,
-    after: Annotated[int, Query(ge=0, le=2**62, description="Last seq you have.")] = 0,
-    limit: LimitQuery = 100,
+    request: Request, response: Response, session: SessionDep, asked: FeedDep
 ) -> ChangePage | Response:
-    """The public change feed."""
-    return await changes_response(request, session, None, after, limit)
+    """The public change feed (a bare 304 when the caller holds it)."""
+    return await changes_answer(request, response, session, None, asked)

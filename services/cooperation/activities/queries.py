@@ -4,7 +4,6 @@ change feed and the history."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -21,23 +20,22 @@ from services.cooperation.activities.models import (
     Participant,
     Sector,
 )
-from services.cooperation.activities.schemas import (
+from services.cooperation.activities.state import FULL_LOAD, load_refs
+from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, Exported, load_states
+from services.cooperation.activities.sync import audience_clause, public_clause, visible_clause
+from services.cooperation.activities.views import (
     ChangeOut,
     ChangePage,
     HistoryEntryOut,
     HistoryPage,
 )
-from services.cooperation.activities.state import FULL_LOAD, load_refs
-from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, Exported, load_states
-from services.cooperation.activities.sync import audience_clause, public_clause, visible_clause
 from services.cooperation.programs.models import Organisation, PriorityArea, WorkProgram
-from shared.db import UTCDateTime
-from shared.pagination import decode_cursor, encode_cursor
+from shared.conditional import etag
+from shared.pagination import check_cursor, decode_cursor, encode_cursor
 from shared.problems import Problem
 from shared.security import Principal
 
 ORDER = (Activity.updated_at, Activity.id)
-INT32 = 2**31
 
 IdentifierPath = Annotated[
     str,
@@ -89,6 +87,16 @@ def activity_filters(
 FiltersDep = Annotated[ActivityFilters, Depends(activity_filters)]
 
 
+def _linked(link: Any, foreign_key: Any, target: Any, code: str) -> ColumnElement[bool]:
+    """The activity is linked through ``link`` to the ``target`` row with ``code``."""
+    return (
+        exists()
+        .where(link.activity_id == Activity.id)
+        .where(foreign_key == target.id)
+        .where(target.code == code)
+    )
+
+
 def filter_clauses(f: ActivityFilters) -> list[ColumnElement[bool]]:
     """The WHERE clauses of ``f`` (codes compared in SQL, never interpolated)."""
     clauses: list[ColumnElement[bool]] = []
@@ -97,21 +105,13 @@ def filter_clauses(f: ActivityFilters) -> list[ColumnElement[bool]]:
             Activity.program_id.in_(select(WorkProgram.id).where(WorkProgram.code == f.program))
         )
     if f.priority_area is not None:
-        clauses.append(
-            exists()
-            .where(ActivityPriorityArea.activity_id == Activity.id)
-            .where(ActivityPriorityArea.priority_area_id == PriorityArea.id)
-            .where(PriorityArea.code == f.priority_area)
-        )
+        area = ActivityPriorityArea.priority_area_id
+        clauses.append(_linked(ActivityPriorityArea, area, PriorityArea, f.priority_area))
     if f.status is not None:
         clauses.append(Activity.status == f.status)
     if f.organisation is not None:
-        clauses.append(
-            exists()
-            .where(Participant.activity_id == Activity.id)
-            .where(Participant.organisation_id == Organisation.id)
-            .where(Organisation.code == f.organisation)
-        )
+        org = Participant.organisation_id
+        clauses.append(_linked(Participant, org, Organisation, f.organisation))
     if f.sector is not None:
         clauses.append(
             exists().where(Sector.activity_id == Activity.id).where(Sector.code == f.sector)
@@ -140,30 +140,29 @@ async def visibility(
     return visible_clause(principal, await org_id(session, principal))
 
 
+@dataclass(frozen=True)
+class View:
+    """What a caller may read (``seen``) and the name of that set in ETags (``audience``):
+    two callers who may see different sets never share a cached answer."""
+
+    seen: ColumnElement[bool]
+    audience: str
+
+
+async def view_of(session: AsyncSession, principal: Principal) -> View:
+    """The signed-in caller's view."""
+    seen = await visibility(session, principal, public_only=False)
+    return View(seen, audience_key(principal, False))
+
+
+def public_view() -> View:
+    """Published public activities, for anyone."""
+    return View(public_clause(), "public")
+
+
 def activities_stmt(seen: ColumnElement[bool], filters: ActivityFilters) -> Any:
     """The activity rows (``ACTIVITY_COLUMNS``) ``seen`` and ``filters`` select."""
     return select(*ACTIVITY_COLUMNS).where(seen, *filter_clauses(filters))
-
-
-def _cursor_value_ok(column: Any, value: Any) -> bool:
-    if isinstance(column.type, UTCDateTime):
-        if not isinstance(value, str):
-            return False
-        try:
-            return datetime.fromisoformat(value).tzinfo is not None
-        except ValueError:
-            return False
-    return isinstance(value, int) and not isinstance(value, bool) and -INT32 <= value < INT32
-
-
-def check_cursor(cursor: str | None, order: Sequence[Any]) -> None:
-    """400 unless ``cursor`` holds values of the types of ``order``: a forged cursor must
-    never reach the database as, say, a string compared with an integer column."""
-    if cursor is None:
-        return
-    values = decode_cursor(cursor, len(order))
-    if not all(_cursor_value_ok(c, v) for c, v in zip(order, values, strict=True)):
-        raise Problem(400, "invalid-cursor", "The cursor is not one this API issued.")
 
 
 async def activity_page(
@@ -201,6 +200,30 @@ async def visible_activity(
     return await session.scalar(
         select(Activity).where(Activity.identifier == identifier, seen).options(*FULL_LOAD)
     )
+
+
+# --- export versions --------------------------------------------------------------------
+
+
+async def export_version(session: AsyncSession) -> list[Any]:
+    """What every export depends on: the newest change and the programs' versions (for
+    ETags: any change to an activity or a program changes it)."""
+    newest = await session.scalar(select(func.max(ActivityChange.seq))) or 0
+    rows = await session.execute(select(WorkProgram.code, WorkProgram.version))
+    return [newest, *sorted((str(c), int(v)) for c, v in rows)]
+
+
+def audience_key(principal: Principal | None, public_only: bool) -> str:
+    """Who an export is for (part of its ETag: two callers may see different sets)."""
+    if public_only or principal is None:
+        return "public"
+    return f"org:{principal.org}"
+
+
+async def export_etag(
+    session: AsyncSession, kind: str, audience: str, filters: ActivityFilters
+) -> str:
+    return etag(kind, audience, repr(filters), *(await export_version(session)))
 
 
 # --- change feed --------------------------------------------------------------------------

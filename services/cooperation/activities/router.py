@@ -3,86 +3,107 @@ what you lead or take part in. Thin: the rules are in ``service`` and ``queries`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from services.cooperation.activities import service
-from services.cooperation.activities.exports import (
-    CSV_DESCRIPTION,
-    FormatQuery,
-    audience_key,
-    csv_response,
+from services.cooperation.activities.access import (
+    CSV_RESPONSE,
+    NOT_MODIFIED,
+    ONE_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Reader,
+    Writer,
 )
-from services.cooperation.activities.models import Activity, IdempotencyKey
+from services.cooperation.activities.csv_export import CSV_DESCRIPTION, FormatQuery, csv_response
+from services.cooperation.activities.editing import (
+    NOT_SEEN,
+    Edit,
+    Editing,
+    answer,
+    read_activity,
+)
 from services.cooperation.activities.queries import (
+    ActivityFilters,
     FiltersDep,
     IdentifierPath,
+    View,
     activity_page,
     change_page,
     history_page,
+    view_of,
     visibility,
     visible_activity,
 )
+from services.cooperation.activities.replay import answer_once
 from services.cooperation.activities.schemas import (
     ActivityCreate,
     ActivityFields,
-    ActivityOut,
-    ActivityPage,
     ActualIn,
-    ChangePage,
-    HistoryPage,
     ProgressUpdateIn,
     SpendingIn,
 )
-from services.cooperation.activities.state import activity_out, load_refs, participant_codes
+from services.cooperation.activities.state import load_refs, participant_codes
 from services.cooperation.activities.state_rows import api_out
-from services.cooperation.activities.sync import Actor, can_see
-from shared.conditional import combined_etag, etag, not_modified, require_if_match
+from services.cooperation.activities.sync import Actor
+from services.cooperation.activities.views import (
+    ActivityOut,
+    ActivityPage,
+    ChangePage,
+    HistoryPage,
+)
+from shared.conditional import combined_etag, read_answer
 from shared.db import SessionDep
 from shared.exports import wants_csv
-from shared.idempotency import body_digest, idempotency_key, remember, replay
 from shared.pagination import CursorQuery, LimitQuery, next_link
 from shared.problems import Problem
-from shared.security import Principal, require_scopes
+from shared.security import Principal
 
-Reader = Annotated[Principal, require_scopes("cooperation:read")]
-Writer = Annotated[Principal, require_scopes("cooperation:write")]
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-READ_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid cursor or parameter", **PROBLEM},
-    401: {"description": "No or invalid token", **PROBLEM},
-    403: {"description": "Missing scope", **PROBLEM},
-    422: {"description": "Invalid query parameter", **PROBLEM},
-}
-ONE_ERRORS = READ_ERRORS | {404: {"description": "No such activity you may see", **PROBLEM}}
-WRITE_ERRORS = ONE_ERRORS | {
-    403: {"description": "Missing scope, or not the lead / a participant", **PROBLEM},
-    409: {"description": "Identifier already used", **PROBLEM},
-    412: {"description": "If-Match does not name the current version", **PROBLEM},
-    422: {"description": "Invalid body or a rule broken (see errors)", **PROBLEM},
-    428: {"description": "If-Match missing", **PROBLEM},
-}
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "A page (JSON) or every row (CSV)"}
-}
 IF_MATCH = "Send If-Match with the activity's current ETag (428 without it, 412 when stale)."
+AfterQuery = Annotated[int, Query(ge=0, le=2**62, description="Last seq you have.")]
 
 router = APIRouter(prefix="/v1", tags=["activities"])
 
 
-def activity_etag(activity: Activity) -> str:
-    return etag("activity", activity.id, activity.version)
+@dataclass(frozen=True)
+class Listing:
+    """What a list of activities is asked for: the filters, the page, the format."""
+
+    filters: ActivityFilters
+    limit: int
+    cursor: str | None
+    fmt: str | None
 
 
-def answer(activity: Activity, response: Response) -> ActivityOut:
-    response.headers["ETag"] = activity_etag(activity)
-    return activity_out(activity)
+def listing(
+    filters: FiltersDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    fmt: FormatQuery = None,
+) -> Listing:
+    return Listing(filters, limit, cursor, fmt)
+
+
+ListingDep = Annotated[Listing, Depends(listing)]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What a page of the change feed is asked for: the entries after ``after``."""
+
+    after: int
+    limit: int
+
+
+def feed(after: AfterQuery = 0, limit: LimitQuery = 100) -> Feed:
+    return Feed(after, limit)
+
+
+FeedDep = Annotated[Feed, Depends(feed)]
 
 
 @router.get(
@@ -94,46 +115,41 @@ def answer(activity: Activity, response: Response) -> ActivityOut:
     "change. Deletions and withdrawals come through `/v1/changes`. Answers 304 to a matching "
     "If-None-Match." + CSV_DESCRIPTION,
     response_model=ActivityPage,
-    responses=READ_ERRORS | CSV_RESPONSE | {304: {"description": "Not modified"}},
+    responses=READ_ERRORS | CSV_RESPONSE | NOT_MODIFIED,
 )
 async def list_activities(
     request: Request,
     response: Response,
     session: SessionDep,
     principal: Reader,
-    filters: FiltersDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-    fmt: FormatQuery = None,
+    asked: ListingDep,
 ) -> ActivityPage | Response:
     """A page of the activities the caller may see (or all of them as CSV)."""
-    seen = await visibility(session, principal, public_only=False)
-    if wants_csv(request.headers.get("accept"), fmt):
-        return await csv_response(request, session, seen, filters, audience_key(principal, False))
-    return await page_response(request, response, session, seen, filters, limit, cursor)
+    return await list_answer(request, response, session, await view_of(session, principal), asked)
 
 
-async def page_response(
+async def list_answer(
     request: Request,
     response: Response,
     session: AsyncSession,
-    seen: Any,
-    filters: Any,
-    limit: int,
-    cursor: str | None,
+    view: View,
+    asked: Listing,
 ) -> ActivityPage | Response:
-    """A page with its ETag and Link header (shared with the public view)."""
+    """A page with its ETag and Link header, or every row as streamed CSV (the CSV is a
+    ``StreamingResponse``; a bare 304 has no body). Shared with the public view."""
+    filters = asked.filters
+    if wants_csv(request.headers.get("accept"), asked.fmt):
+        return await csv_response(request, session, view, filters)
     items, next_cursor, resume = await activity_page(
-        session, seen, filters, cursor=cursor, limit=limit
+        session, view.seen, filters, cursor=asked.cursor, limit=asked.limit
     )
     tag = combined_etag([*((a.id, a.version) for a in items), next_cursor, resume])
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    response.headers["ETag"] = tag
-    response.headers.update(next_link(request.url, next_cursor))
-    return ActivityPage(
+    page = ActivityPage(
         items=[api_out(a) for a in items], next_cursor=next_cursor, resume_cursor=resume
     )
+    found = read_answer(request, response, page, tag)
+    response.headers.update(next_link(request.url, next_cursor))  # unused by a 304
+    return found
 
 
 @router.get(
@@ -143,7 +159,7 @@ async def page_response(
     "progress updates ...). 404 when it does not exist or you may not see it. ETag; 304 to "
     "a matching If-None-Match.",
     response_model=ActivityOut,
-    responses=ONE_ERRORS | {304: {"description": "Not modified"}},
+    responses=ONE_ERRORS | NOT_MODIFIED,
 )
 async def get_activity(
     identifier: IdentifierPath,
@@ -155,41 +171,7 @@ async def get_activity(
     """One activity the caller may see."""
     seen = await visibility(session, principal, public_only=False)
     activity = await visible_activity(session, identifier, seen)
-    if activity is None:
-        raise Problem(404, "not-found", "No activity with that identifier that you may see.")
-    tag = activity_etag(activity)
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    return answer(activity, response)
-
-
-@asynccontextmanager
-async def concurrent_write() -> AsyncIterator[None]:
-    """A version check lost to a concurrent writer (SQLite has no row locks) is a 412."""
-    try:
-        yield
-    except StaleDataError:
-        raise Problem(
-            412, "precondition-failed", "The activity changed meanwhile; read it and retry."
-        ) from None
-
-
-async def editable(
-    session: AsyncSession, request: Request, identifier: str, principal: Principal
-) -> Activity:
-    """The activity locked for writing, after the read rule (404) and If-Match (428/412)."""
-    activity = await service.load_activity(session, identifier, for_update=True)
-    if activity is None or not can_see(activity, principal):
-        raise Problem(404, "not-found", "No activity with that identifier that you may see.")
-    require_if_match(request, activity_etag(activity))
-    return activity
-
-
-def require_lead(activity: Activity, principal: Principal) -> None:
-    if activity.lead_org.code != principal.org:
-        raise Problem(
-            403, "not-the-lead", "Only the lead organisation edits, publishes or deletes it."
-        )
+    return read_activity(request, response, activity, NOT_SEEN)
 
 
 @router.post(
@@ -209,24 +191,18 @@ async def create_activity(
     response: Response,
     session: SessionDep,
     principal: Writer,
-) -> ActivityOut | JSONResponse:
-    """Create an activity led by the caller's organisation."""
-    key = idempotency_key(request)
-    digest = body_digest(await request.body())
-    if key is not None:
-        ids = {"client_id": principal.client_id, "key": key, "request_sha256": digest}
-        replayed = await replay(session, IdempotencyKey, **ids)
-        if replayed is not None:
-            return replayed
-    refs = await load_refs(session)
-    activity = await service.create_activity(session, Actor.of(principal), body, refs)
-    out = answer(activity, response)
-    response.headers["Location"] = f"/v1/activities/{activity.identifier}"
-    if key is not None:
-        body_json = out.model_dump(mode="json")
-        await remember(session, IdempotencyKey, **ids, status=201, body=body_json)
-    await session.commit()
-    return out
+) -> ActivityOut | Response:
+    """Create an activity led by the caller's organisation (a retry with the same
+    Idempotency-Key gets the stored first answer: a raw replay)."""
+
+    async def create() -> ActivityOut:
+        refs = await load_refs(session)
+        activity = await service.create_activity(session, Actor.of(principal), body, refs)
+        out = answer(activity, response)
+        response.headers["Location"] = f"/v1/activities/{activity.identifier}"
+        return out
+
+    return await answer_once(request, session, principal, create, 201)
 
 
 @router.patch(
@@ -238,22 +214,9 @@ async def create_activity(
     response_model=ActivityOut,
     responses=WRITE_ERRORS,
 )
-async def patch_activity(
-    identifier: IdentifierPath,
-    body: ActivityFields,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Writer,
-) -> ActivityOut:
+async def patch_activity(body: ActivityFields, edit: Editing) -> ActivityOut:
     """Edit an activity the caller's organisation leads."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        require_lead(activity, principal)
-        refs = await load_refs(session)
-        await service.update_activity(session, Actor.of(principal), activity, body, refs)
-        await session.commit()
-    return answer(activity, response)
+    return await edit(service.update_activity, body, lead=True)
 
 
 @router.post(
@@ -263,20 +226,9 @@ async def patch_activity(
     response_model=ActivityOut,
     responses=WRITE_ERRORS,
 )
-async def publish_activity(
-    identifier: IdentifierPath,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Writer,
-) -> ActivityOut:
+async def publish_activity(edit: Editing) -> ActivityOut:
     """Publish an activity the caller's organisation leads."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        require_lead(activity, principal)
-        await service.publish_activity(session, Actor.of(principal), activity)
-        await session.commit()
-    return answer(activity, response)
+    return await edit(service.publish_activity, lead=True, refs=False)
 
 
 @router.delete(
@@ -286,15 +238,9 @@ async def publish_activity(
     description=f"Readers of the change feed get a tombstone. {IF_MATCH}",
     responses=WRITE_ERRORS,
 )
-async def delete_activity(
-    identifier: IdentifierPath, request: Request, session: SessionDep, principal: Writer
-) -> Response:
-    """Delete an activity the caller's organisation leads."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        require_lead(activity, principal)
-        await service.delete_activity(session, Actor.of(principal), activity)
-        await session.commit()
+async def delete_activity(edit: Editing) -> Response:
+    """Delete an activity the caller's organisation leads (no body, so no response model)."""
+    await edit.apply(service.delete_activity, lead=True, refs=False)
     return Response(status_code=204)
 
 
@@ -306,21 +252,9 @@ async def delete_activity(
     response_model=ActivityOut,
     responses=WRITE_ERRORS,
 )
-async def add_progress_update(
-    identifier: IdentifierPath,
-    body: ProgressUpdateIn,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Writer,
-) -> ActivityOut:
+async def add_progress_update(body: ProgressUpdateIn, edit: Editing) -> ActivityOut:
     """Report progress on an activity the caller's organisation takes part in."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        refs = await load_refs(session)
-        await service.add_progress_update(session, Actor.of(principal), activity, body, refs)
-        await session.commit()
-    return answer(activity, response)
+    return await edit(service.add_progress_update, body)
 
 
 @router.put(
@@ -340,13 +274,10 @@ async def set_actual(
     session: SessionDep,
     principal: Writer,
 ) -> ActivityOut:
-    """Report the actual of an indicator period."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        refs = await load_refs(session)
-        await service.set_actual(session, Actor.of(principal), activity, period_id, body, refs)
-        await session.commit()
-    return answer(activity, response)
+    """Report the actual of an indicator period. The Edit is made here, not by ``Editing``:
+    a dependency's ``identifier`` would follow ``period_id`` in the OpenAPI parameters."""
+    edit = Edit(identifier, request, response, session, principal)
+    return await edit(service.set_actual, period_id, body)
 
 
 @router.post(
@@ -358,21 +289,9 @@ async def set_actual(
     response_model=ActivityOut,
     responses=WRITE_ERRORS,
 )
-async def add_spending(
-    identifier: IdentifierPath,
-    body: SpendingIn,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Writer,
-) -> ActivityOut:
+async def add_spending(body: SpendingIn, edit: Editing) -> ActivityOut:
     """Report actual spending on an activity the caller's organisation takes part in."""
-    async with concurrent_write():
-        activity = await editable(session, request, identifier, principal)
-        refs = await load_refs(session)
-        await service.add_spending(session, Actor.of(principal), activity, body, refs)
-        await session.commit()
-    return answer(activity, response)
+    return await edit(service.add_spending, body)
 
 
 @router.get(
@@ -396,7 +315,7 @@ async def get_history(
     seen = await visibility(session, principal, public_only=False)
     activity = await visible_activity(session, identifier, seen)
     if activity is None:
-        raise Problem(404, "not-found", "No activity with that identifier that you may see.")
+        raise Problem(404, "not-found", NOT_SEEN)
     if principal.org not in participant_codes(activity):
         raise Problem(403, "not-a-participant", "The history is shown to participants only.")
     page = await history_page(session, activity.id, cursor=cursor, limit=limit)
@@ -411,28 +330,28 @@ async def get_history(
     "`delete`, and `withdrawn` (you may no longer see it). Pass `next_after` as `after` next "
     "time; entries are never skipped, even under concurrent writes.",
     response_model=ChangePage,
-    responses=READ_ERRORS | {304: {"description": "Not modified"}},
+    responses=READ_ERRORS | NOT_MODIFIED,
 )
 async def list_changes(
-    request: Request,
-    session: SessionDep,
-    principal: Reader,
-    after: Annotated[int, Query(ge=0, le=2**62, description="Last seq you have.")] = 0,
-    limit: LimitQuery = 100,
+    request: Request, response: Response, session: SessionDep, principal: Reader, asked: FeedDep
 ) -> ChangePage | Response:
     """The caller's change feed."""
-    return await changes_response(request, session, principal, after, limit)
+    return await changes_answer(request, response, session, principal, asked)
 
 
-async def changes_response(
-    request: Request, session: AsyncSession, principal: Principal | None, after: int, limit: int
+async def changes_answer(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal | None,
+    asked: Feed,
 ) -> ChangePage | Response:
+    """A page of the change feed with its ETag and Link (a bare 304 has no body)."""
+    after, limit = asked.after, asked.limit
     page = await change_page(session, principal, after=after, limit=limit)
     tag = combined_etag([after, limit, page.next_after, *(c.seq for c in page.items)])
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    headers = {"ETag": tag}
-    if page.items:
+    found = read_answer(request, response, page, tag)
+    if page.items:  # the Link is unused by a 304
         link = request.url.include_query_params(after=page.next_after)
-        headers["Link"] = f'<{link}>; rel="next"'
-    return JSONResponse(page.model_dump(mode="json"), headers=headers)
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return found

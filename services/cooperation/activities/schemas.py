@@ -1,12 +1,11 @@
-"""Activity representations: what callers send (strict: unknown or read-only fields are a
-422, never ignored) and what they get back."""
+"""What callers send about an activity (strict: unknown or read-only fields are a 422, never
+ignored). What they get back is in ``views``."""
 
 from __future__ import annotations
 
-import datetime as dt
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -182,17 +181,11 @@ class ActivityFields(Strict):
         return self
 
 
-NOT_NULL_LISTS = (
-    "participants",
-    "priority_areas",
-    "action_areas",
-    "sectors",
-    "policy_markers",
-    "locations",
-    "budgets",
-    "transactions",
-    "document_links",
-    "results",
+# The list fields: null cannot clear them (send [] to empty one).
+NOT_NULL_LISTS = tuple(
+    name
+    for name, field in ActivityFields.model_fields.items()
+    if list in {get_origin(t) for t in get_args(field.annotation)}
 )
 
 
@@ -264,189 +257,3 @@ class SpendingIn(TransactionIn):
     """Money actually spent: a disbursement (3) or an expenditure (4)."""
 
     type: Literal["3", "4"]
-
-
-# --- out -----------------------------------------------------------------------------------
-
-
-class PartyOut(BaseModel):
-    ref: str | None
-    name: str | None
-    type: str | None
-
-
-class ParticipantOut(BaseModel):
-    org: str | None = Field(description="Code of the registered organisation, if it is one.")
-    ref: str | None
-    name: str | None
-    type: str | None
-    role: int
-
-
-class SectorOut(BaseModel):
-    vocabulary: str
-    code: str
-    percentage: Decimal | None
-
-
-class PolicyMarkerOut(BaseModel):
-    vocabulary: str
-    code: str
-    significance: str | None
-
-
-class LocationOut(BaseModel):
-    department: str
-    name: str
-
-
-class BudgetOut(BaseModel):
-    type: str
-    status: str
-    period_start: date
-    period_end: date
-    value: Decimal
-    currency: str | None
-    value_date: date
-
-
-class TransactionOut(BaseModel):
-    id: int
-    type: str
-    date: dt.date
-    value: Decimal
-    currency: str | None
-    value_date: dt.date
-    description: str | None
-    provider_org: PartyOut | None
-    receiver_org: PartyOut | None
-
-
-class DocumentLinkOut(BaseModel):
-    url: str
-    format: str
-    title: str
-    category: str
-    document_date: date | None
-    language: str | None
-
-
-class PeriodOut(BaseModel):
-    id: int
-    start: date
-    end: date
-    target: str | None
-    actual: str | None
-
-
-class BaselineOut(BaseModel):
-    year: int
-    value: str | None
-    iso_date: date | None
-
-
-class IndicatorOut(BaseModel):
-    id: int
-    measure: str
-    title: str
-    ascending: bool | None
-    baseline: BaselineOut | None
-    periods: list[PeriodOut]
-
-
-class ResultOut(BaseModel):
-    id: int
-    type: str
-    title: str
-    description: str | None
-    aggregation_status: bool | None
-    indicators: list[IndicatorOut]
-
-
-class ProgressUpdateOut(BaseModel):
-    id: int
-    reported_on: date
-    text_en: str | None
-    text_es: str | None
-    author_org: str
-    created_at: datetime
-
-
-class ActivityOut(BaseModel):
-    """An activity with every part; ``updated_at`` is its IATI last-updated-datetime."""
-
-    identifier: str
-    program: str
-    reporting_org: str
-    lead_org: str
-    title_en: str
-    title_es: str | None
-    description_en: str | None
-    description_es: str | None
-    status: int
-    visibility: Visibility
-    published: bool
-    published_at: datetime | None
-    planned_start: date | None
-    planned_end: date | None
-    actual_start: date | None
-    actual_end: date | None
-    default_currency: str | None
-    participants: list[ParticipantOut]
-    priority_areas: list[str]
-    action_areas: list[str]
-    sectors: list[SectorOut]
-    policy_markers: list[PolicyMarkerOut]
-    locations: list[LocationOut]
-    budgets: list[BudgetOut]
-    transactions: list[TransactionOut]
-    funding_status: str | None = Field(
-        description="pledged, committed, partially_disbursed, disbursed or none (derived "
-        "from budgets and transactions); null when they mix currencies."
-    )
-    results: list[ResultOut]
-    document_links: list[DocumentLinkOut]
-    progress_updates: list[ProgressUpdateOut]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-
-class ActivityPage(BaseModel):
-    """One page of activities in (updated_at, identifier) order."""
-
-    items: list[ActivityOut]
-    next_cursor: str | None = Field(description="The next page; null on the last page.")
-    resume_cursor: str | None = Field(
-        description="Keep this for the next sync: passed as `cursor` later it returns what "
-        "changed since this page, and nothing is missed."
-    )
-
-
-class ChangeOut(BaseModel):
-    """A change feed entry as the caller sees it."""
-
-    seq: int
-    identifier: str
-    kind: Literal["upsert", "delete", "withdrawn"]
-    at: datetime
-
-
-class ChangePage(BaseModel):
-    items: list[ChangeOut]
-    next_after: int = Field(description="Pass as `after` to continue; store it between syncs.")
-
-
-class HistoryEntryOut(BaseModel):
-    id: int
-    at: datetime
-    version: int | None
-    client_id: str
-    org: str | None
-    action: str
-    changes: dict[str, dict[str, object]]
-
-
-class HistoryPage(BaseModel):
-    items: list[HistoryEntryOut]
-    next_cursor: str | None

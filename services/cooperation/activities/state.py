@@ -25,10 +25,14 @@ from services.cooperation.activities.models import (
     Participant,
     ProgressUpdate,
     Result,
-    Transaction,
 )
-from services.cooperation.activities.schemas import ActivityOut
-from services.cooperation.iati import IatiBudget, IatiTransaction, funding_status
+from services.cooperation.activities.views import ActivityOut
+from services.cooperation.iati import (
+    IatiBudget,
+    IatiOrganisationRef,
+    IatiTransaction,
+    funding_status,
+)
 from services.cooperation.programs.models import (
     ActionArea,
     Organisation,
@@ -72,8 +76,12 @@ def action_area_code(area: ActionArea) -> str:
     return f"{area.priority_area.code}.{area.number}"
 
 
-def _participant(p: Participant) -> dict[str, Any]:
-    org = p.organisation
+# The parts below read attributes only: each serves a loaded ORM object and a plain SQL row
+# of the same columns alike (``state_rows`` reads exports as rows).
+
+
+def participant_item(p: Any, org: Organisation | None) -> dict[str, Any]:
+    """A participant: a registered organisation (``org``), or the ref and name it was given."""
     if org is not None:
         return {
             "org": org.code,
@@ -85,52 +93,15 @@ def _participant(p: Participant) -> dict[str, Any]:
     return {"org": None, "ref": p.ref, "name": p.name, "type": p.org_type, "role": p.role}
 
 
-def _party(ref: str | None, name: str | None, type_: str | None) -> dict[str, Any] | None:
+def party(ref: str | None, name: str | None, type_: str | None) -> dict[str, Any] | None:
     if ref is None and name is None and type_ is None:
         return None
     return {"ref": ref, "name": name, "type": type_}
 
 
-def _transaction(t: Transaction) -> dict[str, Any]:
+def scalar_fields(a: Any) -> State:
+    """The activity's own columns in state form (not its organisations or program)."""
     return {
-        "type": t.type,
-        "date": day(t.date),
-        "value": money(t.value),
-        "currency": t.currency,
-        "value_date": day(t.value_date),
-        "description": t.description,
-        "provider_org": _party(t.provider_ref, t.provider_name, t.provider_type),
-        "receiver_org": _party(t.receiver_ref, t.receiver_name, t.receiver_type),
-    }
-
-
-def _indicator(i: Indicator) -> dict[str, Any]:
-    baseline = None
-    if i.baseline_year is not None:
-        baseline = {
-            "year": i.baseline_year,
-            "value": i.baseline_value,
-            "iso_date": day(i.baseline_date),
-        }
-    return {
-        "measure": i.measure,
-        "title": i.title,
-        "ascending": i.ascending,
-        "baseline": baseline,
-        "periods": [
-            {"start": day(p.start), "end": day(p.end), "target": p.target, "actual": p.actual}
-            for p in i.periods
-        ],
-    }
-
-
-def state_of(a: Activity) -> State:
-    """The activity as plain data (every relationship must be loaded: ``FULL_LOAD``)."""
-    return {
-        "identifier": a.identifier,
-        "program": a.program.code,
-        "reporting_org": a.reporting_org.code,
-        "lead_org": a.lead_org.code,
         "published": a.published_at is not None,
         "title_en": a.title_en,
         "title_es": a.title_es,
@@ -143,61 +114,148 @@ def state_of(a: Activity) -> State:
         "actual_start": day(a.actual_start),
         "actual_end": day(a.actual_end),
         "default_currency": a.default_currency,
-        "participants": [_participant(p) for p in a.participants],
+    }
+
+
+def sector_item(s: Any) -> dict[str, Any]:
+    return {"vocabulary": s.vocabulary, "code": s.code, "percentage": money(s.percentage)}
+
+
+def marker_item(m: Any) -> dict[str, Any]:
+    return {"vocabulary": m.vocabulary, "code": m.code, "significance": m.significance}
+
+
+def budget_item(b: Any) -> dict[str, Any]:
+    return {
+        "type": b.type,
+        "status": b.status,
+        "period_start": day(b.period_start),
+        "period_end": day(b.period_end),
+        "value": money(b.value),
+        "currency": b.currency,
+        "value_date": day(b.value_date),
+    }
+
+
+def transaction_fields(
+    t: Any, value_date: date, provider: dict[str, Any] | None, receiver: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A transaction in state form, its value date and organisations given."""
+    return {
+        "type": t.type,
+        "date": day(t.date),
+        "value": money(t.value),
+        "currency": t.currency,
+        "value_date": day(value_date),
+        "description": t.description,
+        "provider_org": provider,
+        "receiver_org": receiver,
+    }
+
+
+def transaction_item(t: Any) -> dict[str, Any]:
+    provider = party(t.provider_ref, t.provider_name, t.provider_type)
+    receiver = party(t.receiver_ref, t.receiver_name, t.receiver_type)
+    return transaction_fields(t, t.value_date, provider, receiver)
+
+
+def document_item(d: Any) -> dict[str, Any]:
+    return {
+        "url": d.url,
+        "format": d.format,
+        "title": d.title,
+        "category": d.category,
+        "document_date": day(d.document_date),
+        "language": d.language,
+    }
+
+
+def result_item(r: Any, indicators: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": r.type,
+        "title": r.title,
+        "description": r.description,
+        "aggregation_status": r.aggregation_status,
+        "indicators": indicators,
+    }
+
+
+def indicator_fields(
+    i: Any, baseline: dict[str, Any] | None, periods: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "measure": i.measure,
+        "title": i.title,
+        "ascending": i.ascending,
+        "baseline": baseline,
+        "periods": periods,
+    }
+
+
+def indicator_item(i: Any, periods: list[dict[str, Any]]) -> dict[str, Any]:
+    """An indicator row (its baseline in columns of its own)."""
+    baseline = None
+    if i.baseline_year is not None:
+        baseline = {
+            "year": i.baseline_year,
+            "value": i.baseline_value,
+            "iso_date": day(i.baseline_date),
+        }
+    return indicator_fields(i, baseline, periods)
+
+
+def nested_indicator_item(i: Any) -> dict[str, Any]:
+    """An indicator whose baseline and periods are parts of it (a request body, the
+    standard's indicator)."""
+    b = i.baseline
+    baseline = None
+    if b is not None:
+        baseline = {"year": b.year, "value": b.value, "iso_date": day(b.iso_date)}
+    return indicator_fields(i, baseline, [period_item(p) for p in i.periods])
+
+
+def period_item(p: Any) -> dict[str, Any]:
+    return {"start": day(p.start), "end": day(p.end), "target": p.target, "actual": p.actual}
+
+
+def period_values(p: dict[str, Any]) -> dict[str, Any]:
+    """A period in state form with its dates as dates (to build a row or the standard's)."""
+    start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
+    return {"start": start, "end": end, "target": p["target"], "actual": p["actual"]}
+
+
+def update_item(u: Any, author_org: str) -> dict[str, Any]:
+    return {
+        "reported_on": day(u.reported_on),
+        "text_en": u.text_en,
+        "text_es": u.text_es,
+        "author_org": author_org,
+    }
+
+
+def _indicator(i: Indicator) -> dict[str, Any]:
+    return indicator_item(i, [period_item(p) for p in i.periods])
+
+
+def state_of(a: Activity) -> State:
+    """The activity as plain data (every relationship must be loaded: ``FULL_LOAD``)."""
+    return {
+        "identifier": a.identifier,
+        "program": a.program.code,
+        "reporting_org": a.reporting_org.code,
+        "lead_org": a.lead_org.code,
+        **scalar_fields(a),
+        "participants": [participant_item(p, p.organisation) for p in a.participants],
         "priority_areas": sorted(p.code for p in a.priority_areas),
         "action_areas": sorted(action_area_code(x) for x in a.action_areas),
-        "sectors": [
-            {"vocabulary": s.vocabulary, "code": s.code, "percentage": money(s.percentage)}
-            for s in a.sectors
-        ],
-        "policy_markers": [
-            {"vocabulary": m.vocabulary, "code": m.code, "significance": m.significance}
-            for m in a.policy_markers
-        ],
+        "sectors": [sector_item(s) for s in a.sectors],
+        "policy_markers": [marker_item(m) for m in a.policy_markers],
         "locations": [location(x.department) for x in a.locations],
-        "budgets": [
-            {
-                "type": b.type,
-                "status": b.status,
-                "period_start": day(b.period_start),
-                "period_end": day(b.period_end),
-                "value": money(b.value),
-                "currency": b.currency,
-                "value_date": day(b.value_date),
-            }
-            for b in a.budgets
-        ],
-        "transactions": [_transaction(t) for t in a.transactions],
-        "document_links": [
-            {
-                "url": d.url,
-                "format": d.format,
-                "title": d.title,
-                "category": d.category,
-                "document_date": day(d.document_date),
-                "language": d.language,
-            }
-            for d in a.document_links
-        ],
-        "results": [
-            {
-                "type": r.type,
-                "title": r.title,
-                "description": r.description,
-                "aggregation_status": r.aggregation_status,
-                "indicators": [_indicator(i) for i in r.indicators],
-            }
-            for r in a.results
-        ],
-        "progress_updates": [
-            {
-                "reported_on": day(u.reported_on),
-                "text_en": u.text_en,
-                "text_es": u.text_es,
-                "author_org": u.author_org.code,
-            }
-            for u in a.progress_updates
-        ],
+        "budgets": [budget_item(b) for b in a.budgets],
+        "transactions": [transaction_item(t) for t in a.transactions],
+        "document_links": [document_item(d) for d in a.document_links],
+        "results": [result_item(r, [_indicator(i) for i in r.indicators]) for r in a.results],
+        "progress_updates": [update_item(u, u.author_org.code) for u in a.progress_updates],
     }
 
 
@@ -205,31 +263,44 @@ def location(department: str) -> dict[str, str]:
     return {"department": department, "name": DEPARTMENTS.get(department, department)}
 
 
+def iati_budget(b: dict[str, Any]) -> IatiBudget:
+    """A budget in state form as the standard's budget."""
+    return IatiBudget(
+        date.fromisoformat(b["period_start"]),
+        date.fromisoformat(b["period_end"]),
+        Decimal(b["value"]),
+        date.fromisoformat(b["value_date"]),
+        currency=b["currency"],
+        type=b["type"],
+        status=b["status"],
+    )
+
+
+def iati_party(value: dict[str, Any] | None) -> IatiOrganisationRef | None:
+    if value is None:
+        return None
+    return IatiOrganisationRef(ref=value["ref"], name=value["name"] or "", type=value["type"])
+
+
+def iati_transaction(t: dict[str, Any]) -> IatiTransaction:
+    """A transaction in state form as the standard's transaction."""
+    return IatiTransaction(
+        t["type"],
+        date.fromisoformat(t["date"]),
+        Decimal(t["value"]),
+        date.fromisoformat(t["value_date"]),
+        currency=t["currency"],
+        description=t["description"],
+        provider_org=iati_party(t["provider_org"]),
+        receiver_org=iati_party(t["receiver_org"]),
+    )
+
+
 def derived_funding_status(state: State) -> str | None:
     """IATI has no funding status: derived from budgets and transactions (None when they
     mix currencies, which cannot be added up)."""
-    budgets = [
-        IatiBudget(
-            date.fromisoformat(b["period_start"]),
-            date.fromisoformat(b["period_end"]),
-            Decimal(b["value"]),
-            date.fromisoformat(b["value_date"]),
-            currency=b["currency"],
-            type=b["type"],
-            status=b["status"],
-        )
-        for b in state["budgets"]
-    ]
-    transactions = [
-        IatiTransaction(
-            t["type"],
-            date.fromisoformat(t["date"]),
-            Decimal(t["value"]),
-            date.fromisoformat(t["value_date"]),
-            currency=t["currency"],
-        )
-        for t in state["transactions"]
-    ]
+    budgets = [iati_budget(b) for b in state["budgets"]]
+    transactions = [iati_transaction(t) for t in state["transactions"]]
     try:
         return funding_status(budgets, transactions, default_currency=state["default_currency"])
     except ValueError:

@@ -33,15 +33,24 @@ from services.cooperation.activities.models import (
     Sector,
     Transaction,
 )
-from services.cooperation.activities.schemas import ActivityOut
 from services.cooperation.activities.state import (
     Refs,
     State,
-    day,
+    budget_item,
     derived_funding_status,
+    document_item,
+    indicator_item,
     location,
-    money,
+    marker_item,
+    participant_item,
+    period_item,
+    result_item,
+    scalar_fields,
+    sector_item,
+    transaction_item,
+    update_item,
 )
+from services.cooperation.activities.views import ActivityOut
 
 ACTIVITY_COLUMNS = tuple(Activity.__table__.c)
 
@@ -73,16 +82,8 @@ class _Names:
         return self.orgs[org_id].code
 
     def participant(self, p: Any) -> dict[str, Any]:
-        if p.organisation_id is None:
-            return {"org": None, "ref": p.ref, "name": p.name, "type": p.org_type, "role": p.role}
-        o = self.orgs[p.organisation_id]
-        return {
-            "org": o.code,
-            "ref": o.iati_ref,
-            "name": o.name_en,
-            "type": o.iati_type,
-            "role": p.role,
-        }
+        org_id = p.organisation_id
+        return participant_item(p, None if org_id is None else self.orgs[org_id])
 
 
 async def _grouped(
@@ -99,15 +100,14 @@ async def _grouped(
     return found
 
 
-def _party(ref: str | None, name: str | None, type_: str | None) -> dict[str, Any] | None:
-    if ref is None and name is None and type_ is None:
-        return None
-    return {"ref": ref, "name": name, "type": type_}
-
-
 def _with_id(item: dict[str, Any], row: Any, with_ids: bool) -> dict[str, Any]:
     """``item`` with the row's id first (the API shows ids; states and exports do not)."""
     return {"id": row.id} | item if with_ids else item
+
+
+def _ids(groups: dict[int, list[Any]]) -> list[int]:
+    """The ids of every row of ``groups`` (the parents of the next level down)."""
+    return [row.id for rows in groups.values() for row in rows]
 
 
 async def _results(
@@ -116,67 +116,23 @@ async def _results(
     results = await _grouped(
         session, Result, "activity_id", ids, "id type title description aggregation_status"
     )
-    indicators = await _grouped(
-        session,
-        Indicator,
-        "result_id",
-        [r.id for rows in results.values() for r in rows],
-        "id measure title ascending baseline_year baseline_value baseline_date",
-    )
+    columns = "id measure title ascending baseline_year baseline_value baseline_date"
+    indicators = await _grouped(session, Indicator, "result_id", _ids(results), columns)
     periods = await _grouped(
-        session,
-        IndicatorPeriod,
-        "indicator_id",
-        [i.id for rows in indicators.values() for i in rows],
-        "id start end target actual",
+        session, IndicatorPeriod, "indicator_id", _ids(indicators), "id start end target actual"
     )
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+
+    def period(p: Any) -> dict[str, Any]:
+        return _with_id(period_item(p), p, with_ids)
+
+    def indicator(i: Any) -> dict[str, Any]:
+        return _with_id(indicator_item(i, [period(p) for p in periods.get(i.id, [])]), i, with_ids)
+
     for activity_id, rows in results.items():
         for r in rows:
-            out[activity_id].append(
-                _with_id(
-                    {
-                        "type": r.type,
-                        "title": r.title,
-                        "description": r.description,
-                        "aggregation_status": r.aggregation_status,
-                        "indicators": [
-                            _with_id(
-                                {
-                                    "measure": i.measure,
-                                    "title": i.title,
-                                    "ascending": i.ascending,
-                                    "baseline": None
-                                    if i.baseline_year is None
-                                    else {
-                                        "year": i.baseline_year,
-                                        "value": i.baseline_value,
-                                        "iso_date": day(i.baseline_date),
-                                    },
-                                    "periods": [
-                                        _with_id(
-                                            {
-                                                "start": day(p.start),
-                                                "end": day(p.end),
-                                                "target": p.target,
-                                                "actual": p.actual,
-                                            },
-                                            p,
-                                            with_ids,
-                                        )
-                                        for p in periods.get(i.id, [])
-                                    ],
-                                },
-                                i,
-                                with_ids,
-                            )
-                            for i in indicators.get(r.id, [])
-                        ],
-                    },
-                    r,
-                    with_ids,
-                )
-            )
+            items = [indicator(i) for i in indicators.get(r.id, [])]
+            out[activity_id].append(_with_id(result_item(r, items), r, with_ids))
     return out
 
 
@@ -225,79 +181,22 @@ async def load_states(
             "program": names.programs[a.program_id],
             "reporting_org": names.org(a.reporting_org_id),
             "lead_org": names.org(a.lead_org_id),
-            "published": a.published_at is not None,
-            "title_en": a.title_en,
-            "title_es": a.title_es,
-            "description_en": a.description_en,
-            "description_es": a.description_es,
-            "status": a.status,
-            "visibility": a.visibility,
-            "planned_start": day(a.planned_start),
-            "planned_end": day(a.planned_end),
-            "actual_start": day(a.actual_start),
-            "actual_end": day(a.actual_end),
-            "default_currency": a.default_currency,
+            **scalar_fields(a),
             "participants": [names.participant(p) for p in participants.get(a.id, [])],
             "priority_areas": sorted(names.areas[x.priority_area_id] for x in areas.get(a.id, [])),
             "action_areas": sorted(names.actions[x.action_area_id] for x in actions.get(a.id, [])),
-            "sectors": [
-                {"vocabulary": s.vocabulary, "code": s.code, "percentage": money(s.percentage)}
-                for s in sectors.get(a.id, [])
-            ],
-            "policy_markers": [
-                {"vocabulary": m.vocabulary, "code": m.code, "significance": m.significance}
-                for m in markers.get(a.id, [])
-            ],
+            "sectors": [sector_item(s) for s in sectors.get(a.id, [])],
+            "policy_markers": [marker_item(m) for m in markers.get(a.id, [])],
             "locations": [location(x.department) for x in locations.get(a.id, [])],
-            "budgets": [
-                {
-                    "type": b.type,
-                    "status": b.status,
-                    "period_start": day(b.period_start),
-                    "period_end": day(b.period_end),
-                    "value": money(b.value),
-                    "currency": b.currency,
-                    "value_date": day(b.value_date),
-                }
-                for b in budgets.get(a.id, [])
-            ],
+            "budgets": [budget_item(b) for b in budgets.get(a.id, [])],
             "transactions": [
-                _with_id(
-                    {
-                        "type": t.type,
-                        "date": day(t.date),
-                        "value": money(t.value),
-                        "currency": t.currency,
-                        "value_date": day(t.value_date),
-                        "description": t.description,
-                        "provider_org": _party(t.provider_ref, t.provider_name, t.provider_type),
-                        "receiver_org": _party(t.receiver_ref, t.receiver_name, t.receiver_type),
-                    },
-                    t,
-                    with_ids,
-                )
-                for t in transactions.get(a.id, [])
+                _with_id(transaction_item(t), t, with_ids) for t in transactions.get(a.id, [])
             ],
-            "document_links": [
-                {
-                    "url": d.url,
-                    "format": d.format,
-                    "title": d.title,
-                    "category": d.category,
-                    "document_date": day(d.document_date),
-                    "language": d.language,
-                }
-                for d in documents.get(a.id, [])
-            ],
+            "document_links": [document_item(d) for d in documents.get(a.id, [])],
             "results": results.get(a.id, []),
             "progress_updates": [
                 _with_id(
-                    {
-                        "reported_on": day(u.reported_on),
-                        "text_en": u.text_en,
-                        "text_es": u.text_es,
-                        "author_org": names.org(u.author_org_id),
-                    }
+                    update_item(u, names.org(u.author_org_id))
                     | ({"created_at": u.created_at} if with_ids else {}),
                     u,
                     with_ids,

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.cooperation.db import Base
+from services.cooperation.db import Base, cascade
 from shared.db import VersionedMixin
 
 
@@ -66,7 +66,7 @@ class Goal(Base):
     __table_args__ = (UniqueConstraint("program_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    program_id: Mapped[int] = mapped_column(ForeignKey("work_programs.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = cascade("work_programs")
     code: Mapped[str] = mapped_column(String(4))
     text_en: Mapped[str] = mapped_column(Text)
     text_es: Mapped[str | None] = mapped_column(Text)
@@ -81,7 +81,7 @@ class PriorityArea(Base):
     __table_args__ = (UniqueConstraint("program_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    program_id: Mapped[int] = mapped_column(ForeignKey("work_programs.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = cascade("work_programs")
     code: Mapped[str] = mapped_column(String(4))
     title_en: Mapped[str] = mapped_column(Text)
     title_es: Mapped[str | None] = mapped_column(Text)
@@ -103,9 +103,7 @@ class Objective(Base):
     __table_args__ = (UniqueConstraint("priority_area_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    priority_area_id: Mapped[int] = mapped_column(
-        ForeignKey("priority_areas.id", ondelete="CASCADE")
-    )
+    priority_area_id: Mapped[int] = cascade("priority_areas")
     number: Mapped[int]
     text_en: Mapped[str] = mapped_column(Text)
 
@@ -117,9 +115,7 @@ class ActionArea(Base):
     __table_args__ = (UniqueConstraint("priority_area_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    priority_area_id: Mapped[int] = mapped_column(
-        ForeignKey("priority_areas.id", ondelete="CASCADE")
-    )
+    priority_area_id: Mapped[int] = cascade("priority_areas")
     number: Mapped[int]
     text_en: Mapped[str] = mapped_column(Text)
 

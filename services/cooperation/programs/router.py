@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services.cooperation.activities.queries import check_cursor
 from services.cooperation.programs.models import Organisation, PriorityArea, WorkProgram
 from services.cooperation.programs.schemas import (
     PROGRAM_TEXTS,
@@ -17,13 +20,33 @@ from services.cooperation.programs.schemas import (
     ProgramSummary,
 )
 from shared.db import SessionDep
-from shared.pagination import CursorQuery, LimitQuery, Page, keyset_page, next_link
+from shared.pagination import CursorQuery, LimitQuery, Page, check_cursor, keyset_page, next_link
 from shared.problems import Problem
 from shared.security import require_scopes
 
 router = APIRouter(
     prefix="/v1", dependencies=[require_scopes("cooperation:read")], tags=["work programs"]
 )
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+async def id_page(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    table: Any,
+    out: type[Item],
+    limit: int,
+    cursor: str | None,
+) -> Page[Item]:
+    """A page of ``table`` in id order, each row as ``out``; the Link header names the next."""
+    check_cursor(cursor, [table.id])
+    rows, next_cursor = await keyset_page(
+        session, select(table), [table.id], cursor=cursor, limit=limit
+    )
+    response.headers.update(next_link(request.url, next_cursor))
+    return Page(items=[out.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/programs", summary="List work programs", response_model=Page[ProgramSummary])
@@ -35,12 +58,7 @@ async def list_programs(
     cursor: CursorQuery = None,
 ) -> Page[ProgramSummary]:
     """Cooperation work programs, in id order."""
-    check_cursor(cursor, [WorkProgram.id])
-    rows, next_cursor = await keyset_page(
-        session, select(WorkProgram), [WorkProgram.id], cursor=cursor, limit=limit
-    )
-    response.headers.update(next_link(request.url, next_cursor))
-    return Page(items=[ProgramSummary.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return await id_page(request, response, session, WorkProgram, ProgramSummary, limit, cursor)
 
 
 @router.get(
@@ -87,9 +105,4 @@ async def list_organisations(
     cursor: CursorQuery = None,
 ) -> Page[OrganisationOut]:
     """Agencies and partners, in id order."""
-    check_cursor(cursor, [Organisation.id])
-    rows, next_cursor = await keyset_page(
-        session, select(Organisation), [Organisation.id], cursor=cursor, limit=limit
-    )
-    response.headers.update(next_link(request.url, next_cursor))
-    return Page(items=[OrganisationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return await id_page(request, response, session, Organisation, OrganisationOut, limit, cursor)

@@ -17,35 +17,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.cooperation.activities.exports import CSV_COLUMNS
-from services.cooperation.activities.imports import MAX_ROWS, Row
+from services.cooperation.activities.csv_export import CSV_COLUMNS
+from services.cooperation.activities.schemas import ActivityFields
 from services.cooperation.activities.state import Refs
+from services.cooperation.exchange.imports import MAX_ROWS, Row
 from shared.problems import Problem
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UNZIPPED = 64 * 1024 * 1024
 MAX_RATIO = 200
-WRITABLE = (
-    "identifier",
-    "program",
-    "visibility",
-    "status",
-    "title_en",
-    "title_es",
-    "description_en",
-    "description_es",
-    "planned_start",
-    "planned_end",
-    "actual_start",
-    "actual_end",
-    "default_currency",
-    "participants",
-    "priority_areas",
-    "action_areas",
-    "sectors",
-    "policy_markers",
-    "locations",
-)
+SUMMARISED = ("results", "document_links")
+# The fields of the activity among the export's columns, but the ones the export only
+# summarises (a count of results, the documents' URLs).
+WRITABLE = tuple(c for c in CSV_COLUMNS if c in ActivityFields.model_fields and c not in SUMMARISED)
 READ_ONLY = tuple(c for c in CSV_COLUMNS if c not in WRITABLE)
 
 

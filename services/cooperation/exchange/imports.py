@@ -17,13 +17,13 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.cooperation.activities.exports import participant_cell
+from services.cooperation.activities.csv_export import participant_cell
 from services.cooperation.activities.models import Activity
 from services.cooperation.activities.normalize import Error, normalize
+from services.cooperation.activities.rows import new_activity
 from services.cooperation.activities.schemas import ActivityFields
 from services.cooperation.activities.service import (
     empty_state,
-    new_activity,
     record_or_conflict,
     reporting_org,
     update_from_state,

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response
 
-from services.cooperation.activities.iati_import import read_iati
-from services.cooperation.activities.imports import ImportReport, Mode, Row, import_rows
-from services.cooperation.activities.models import IdempotencyKey
-from services.cooperation.activities.router import PROBLEM, WRITE_ERRORS, Writer
+from services.cooperation.activities.access import PROBLEM, WRITE_ERRORS, Writer
+from services.cooperation.activities.replay import answer_once
 from services.cooperation.activities.state import load_refs
 from services.cooperation.activities.sync import Actor
-from services.cooperation.activities.table_import import XLSX, csv_records, read_table, xlsx_records
+from services.cooperation.exchange.iati_import import read_iati
+from services.cooperation.exchange.imports import ImportReport, Mode, Row, import_rows
+from services.cooperation.exchange.table_import import XLSX, csv_records, read_table, xlsx_records
 from shared.db import SessionDep
-from shared.idempotency import body_digest, idempotency_key, remember, replay
 from shared.problems import Problem
 from shared.security import Principal
 
@@ -72,28 +70,28 @@ async def run_import(
     mode: Mode,
     visibility: str,
     action: str,
-) -> ImportReport | JSONResponse:
-    """Shared by both imports: idempotency key, rows, apply, commit (history action
-    ``import-<action>``)."""
-    key = idempotency_key(request)
-    ids = {"client_id": principal.client_id, "key": key or "", "request_sha256": ""}
-    if key is not None:
-        ids["request_sha256"] = body_digest(data + str(request.query_params).encode())
-        replayed = await replay(session, IdempotencyKey, **ids)
-        if replayed is not None:
-            return replayed
-    refs = await load_refs(session)
-    rows, ignored = read(refs)
-    actor = Actor.of(principal)
-    report = await import_rows(
-        session, actor, refs, rows, mode=mode, new_visibility=visibility, action=f"import-{action}"
-    )
-    report.ignored_columns = ignored
-    if key is not None:
-        body = report.model_dump(mode="json")
-        await remember(session, IdempotencyKey, **ids, status=200, body=body)
-    await session.commit()
-    return report
+) -> ImportReport | Response:
+    """Shared by both imports: rows, apply (history action ``import-<action>``), under an
+    Idempotency-Key bound to the file and the query (a retry gets the stored first answer:
+    a raw replay). The session dependency commits."""
+
+    async def run() -> ImportReport:
+        refs = await load_refs(session)
+        rows, ignored = read(refs)
+        report = await import_rows(
+            session,
+            Actor.of(principal),
+            refs,
+            rows,
+            mode=mode,
+            new_visibility=visibility,
+            action=f"import-{action}",
+        )
+        report.ignored_columns = ignored
+        return report
+
+    fingerprint = data + str(request.query_params).encode()
+    return await answer_once(request, session, principal, run, 200, fingerprint=fingerprint)
 
 
 @router.post(
@@ -118,7 +116,7 @@ async def import_iati(
     mode: ModeQuery = "all",
     program: ProgramQuery = None,
     visibility: VisibilityQuery = "participants",
-) -> ImportReport | JSONResponse:
+) -> ImportReport | Response:
     """Create or update activities from an IATI file."""
     if media_type(request) not in ("application/xml", "text/xml"):
         raise Problem(415, "unsupported-media-type", "Send the file as application/xml.")
@@ -160,7 +158,7 @@ async def import_matrix(
     principal: Writer,
     mode: ModeQuery = "all",
     visibility: VisibilityQuery = "participants",
-) -> ImportReport | JSONResponse:
+) -> ImportReport | Response:
     """Create or update activities from a spreadsheet of the matrix."""
     kind = media_type(request)
     if kind not in ("text/csv", XLSX):

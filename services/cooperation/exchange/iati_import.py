@@ -15,8 +15,14 @@ from typing import Any
 from lxml import etree
 
 from services.cooperation.activities.iati_map import ACTION_TAG, AREA_TAG, PARENT
-from services.cooperation.activities.imports import Row
-from services.cooperation.activities.state import Refs
+from services.cooperation.activities.state import (
+    Refs,
+    document_item,
+    marker_item,
+    nested_indicator_item,
+    result_item,
+)
+from services.cooperation.exchange.imports import Row
 from services.cooperation.iati import (
     IatiActivity,
     IatiOrganisationRef,
@@ -147,10 +153,7 @@ def _row(
             {"vocabulary": s.vocabulary, "code": s.code, "percentage": s.percentage}
             for s in a.sectors
         ],
-        "policy_markers": [
-            {"vocabulary": m.vocabulary, "code": m.code, "significance": m.significance}
-            for m in a.policy_markers
-        ],
+        "policy_markers": [marker_item(m) for m in a.policy_markers],
         "locations": [loc.ref for loc in a.locations],
         "budgets": [
             {
@@ -177,51 +180,9 @@ def _row(
             }
             for t in a.transactions
         ],
-        "document_links": [
-            {
-                "url": d.url,
-                "format": d.format,
-                "title": d.title,
-                "category": d.category,
-                "document_date": d.document_date.isoformat() if d.document_date else None,
-                "language": d.language,
-            }
-            for d in a.document_links
-        ],
+        "document_links": [document_item(d) for d in a.document_links],
         "results": [
-            {
-                "type": r.type,
-                "title": r.title,
-                "description": r.description,
-                "aggregation_status": r.aggregation_status,
-                "indicators": [
-                    {
-                        "measure": i.measure,
-                        "title": i.title,
-                        "ascending": i.ascending,
-                        "baseline": None
-                        if i.baseline is None
-                        else {
-                            "year": i.baseline.year,
-                            "value": i.baseline.value,
-                            "iso_date": i.baseline.iso_date.isoformat()
-                            if i.baseline.iso_date
-                            else None,
-                        },
-                        "periods": [
-                            {
-                                "start": p.start.isoformat(),
-                                "end": p.end.isoformat(),
-                                "target": p.target,
-                                "actual": p.actual,
-                            }
-                            for p in i.periods
-                        ],
-                    }
-                    for i in r.indicators
-                ],
-            }
-            for r in a.results
+            result_item(r, [nested_indicator_item(i) for i in r.indicators]) for r in a.results
         ],
     } | dates
     return row

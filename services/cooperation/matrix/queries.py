@@ -13,16 +13,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, exists, extract, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.cooperation.activities.codes import labels
-from services.cooperation.activities.exports import audience_key, export_version
 from services.cooperation.activities.models import (
     Activity,
     ActivityActionArea,
@@ -31,65 +28,20 @@ from services.cooperation.activities.models import (
     Participant,
     Transaction,
 )
-from services.cooperation.activities.queries import visibility
-from services.cooperation.activities.router import READ_ERRORS, Reader
-from services.cooperation.activities.sync import public_clause
 from services.cooperation.db import Hundredths
+from services.cooperation.matrix.schemas import (
+    AreaRow,
+    Cell,
+    Gap,
+    MatrixOut,
+    Money,
+    OrganisationRow,
+    YearRow,
+)
 from services.cooperation.programs.models import ActionArea, Organisation, PriorityArea, WorkProgram
-from shared.conditional import etag, not_modified
-from shared.db import SessionDep
-from shared.problems import Problem
 
-Money = dict[str, Decimal]
 Rows = Any  # a multi-column SELECT
 ROLES = {1: "funding", 2: "accountable", 3: "extending", 4: "implementing"}
-
-
-class Cell(BaseModel):
-    """Activities and their money (per currency code)."""
-
-    activities: int = 0
-    budget: Money = Field(default_factory=dict)
-    committed: Money = Field(default_factory=dict)
-    disbursed: Money = Field(default_factory=dict)
-
-
-class AreaRow(BaseModel):
-    code: str
-    title_en: str
-    by_status: dict[str, Cell] = Field(description="Keyed by IATI activity status (1-6).")
-    total: Cell
-
-
-class Gap(BaseModel):
-    action_area: str
-    text_en: str
-
-
-class OrganisationRow(BaseModel):
-    org: str
-    name_en: str
-    activities: int
-    lead: int
-    roles: dict[str, int] = Field(description="Activities per IATI role.")
-    budget_funded: Money = Field(description="Budgets of the activities it funds (role 1).")
-
-
-class YearRow(BaseModel):
-    year: int
-    active: int = Field(description="Activities running that year (actual dates, else planned).")
-    budget: Money
-    disbursed: Money
-
-
-class MatrixOut(BaseModel):
-    program: str
-    statuses: dict[str, str]
-    total: Cell
-    priority_areas: list[AreaRow]
-    coverage_gaps: list[Gap]
-    organisations: list[OrganisationRow]
-    years: list[YearRow]
 
 
 def _visible(seen: ColumnElement[bool], program_id: int) -> Any:
@@ -323,63 +275,3 @@ async def _by_year(session: AsyncSession, rows: Rows, column: str) -> dict[int, 
     for y, currency, amount in await session.execute(stmt):
         found[int(y)][currency or "?"] = amount
     return found
-
-
-# --- routes -------------------------------------------------------------------------------
-
-router = APIRouter(prefix="/v1", tags=["matrix"])
-ProgramQuery = Annotated[str, Query(max_length=60, description="Work program code.")]
-RESPONSES: dict[int | str, dict[str, Any]] = READ_ERRORS | {
-    304: {"description": "Not modified"},
-    404: {"description": "No such program", "content": {"application/problem+json": {}}},
-}
-DESCRIPTION = (
-    "Counts and money by priority area and status, the action areas no activity covers "
-    "(coverage gaps), and the figures per organisation and per year, over the activities "
-    "{who}. Money per currency; a revised budget replaces the original of its period; an "
-    "activity in two areas counts in both. ETag; 304 to a matching If-None-Match."
-)
-
-
-async def matrix_response(
-    request: Request, session: AsyncSession, code: str, seen: ColumnElement[bool], audience: str
-) -> MatrixOut | Response:
-    program = await session.scalar(select(WorkProgram).where(WorkProgram.code == code))
-    if program is None:
-        raise Problem(404, "not-found", "No work program with that code.")
-    tag = etag("matrix", code, audience, *(await export_version(session)))
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    matrix = await build_matrix(session, program, seen)
-    response = Response(matrix.model_dump_json(), media_type="application/json")
-    response.headers["ETag"] = tag
-    return response
-
-
-@router.get(
-    "/matrix",
-    summary="The activity matrix of a program",
-    description=DESCRIPTION.format(who="you may see"),
-    response_model=MatrixOut,
-    responses=RESPONSES,
-)
-async def get_matrix(
-    request: Request, session: SessionDep, principal: Reader, program: ProgramQuery
-) -> MatrixOut | Response:
-    """The matrix over what the caller may see."""
-    seen = await visibility(session, principal, public_only=False)
-    return await matrix_response(request, session, program, seen, audience_key(principal, False))
-
-
-@router.get(
-    "/public/matrix",
-    summary="The public activity matrix of a program",
-    description=DESCRIPTION.format(who="published as public") + " No token needed.",
-    response_model=MatrixOut,
-    responses=RESPONSES,
-)
-async def get_public_matrix(
-    request: Request, session: SessionDep, program: ProgramQuery
-) -> MatrixOut | Response:
-    """The matrix over published public activities."""
-    return await matrix_response(request, session, program, public_clause(), "public")

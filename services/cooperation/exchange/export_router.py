@@ -7,19 +7,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.cooperation.activities.exports import (
-    anything_to_export,
-    audience_key,
-    export_etag,
-    iati_document,
+from services.cooperation.activities.access import NOT_MODIFIED, PROBLEM, READ_ERRORS, Reader
+from services.cooperation.activities.csv_export import download, export_tag
+from services.cooperation.activities.queries import (
+    ActivityFilters,
+    FiltersDep,
+    View,
+    public_view,
+    view_of,
 )
-from services.cooperation.activities.queries import ActivityFilters, FiltersDep, visibility
-from services.cooperation.activities.router import READ_ERRORS, Reader
-from services.cooperation.activities.sync import public_clause
-from shared.conditional import not_modified
+from services.cooperation.exchange.exports import anything_to_export, iati_document
 from shared.db import SessionDep
 from shared.problems import Problem
 
@@ -27,31 +26,23 @@ router = APIRouter(prefix="/v1", tags=["exports"])
 XML = "application/xml"
 XML_RESPONSES: dict[int | str, dict[str, Any]] = READ_ERRORS | {
     200: {"content": {XML: {}}, "description": "IATI 2.03 activities document"},
-    304: {"description": "Not modified"},
-    404: {
-        "description": "Nothing matches the filters",
-        "content": {"application/problem+json": {}},
-    },
+    **NOT_MODIFIED,
+    404: {"description": "Nothing matches the filters", **PROBLEM},
 }
 
 
 async def xml_response(
-    request: Request,
-    session: AsyncSession,
-    seen: ColumnElement[bool],
-    filters: ActivityFilters,
-    audience: str,
+    request: Request, session: AsyncSession, view: View, filters: ActivityFilters
 ) -> Response:
-    tag = await export_etag(session, "iati", audience, filters)
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    if not await anything_to_export(session, seen, filters):
+    """The IATI document of ``view`` (a stream; a bare 304 when the caller holds it)."""
+    tag, held = await export_tag(request, session, "iati", view.audience, filters)
+    if held is not None:
+        return held
+    if not await anything_to_export(session, view.seen, filters):
         # The schema needs at least one activity: an empty document would not validate.
         raise Problem(404, "not-found", "No program or activity matches; nothing to export.")
-    return StreamingResponse(
-        iati_document(request.app.state.db, seen, filters),
-        media_type=XML,
-        headers={"ETag": tag, "Content-Disposition": 'attachment; filename="iati-activities.xml"'},
+    return download(
+        iati_document(request.app.state.db, view.seen, filters), XML, tag, "iati-activities.xml"
     )
 
 
@@ -69,8 +60,7 @@ async def export_iati(
     request: Request, session: SessionDep, principal: Reader, filters: FiltersDep
 ) -> Response:
     """IATI XML of the activities the caller may see."""
-    seen = await visibility(session, principal, public_only=False)
-    return await xml_response(request, session, seen, filters, audience_key(principal, False))
+    return await xml_response(request, session, await view_of(session, principal), filters)
 
 
 @router.get(
@@ -85,4 +75,4 @@ async def export_public_iati(
     request: Request, session: SessionDep, filters: FiltersDep
 ) -> Response:
     """IATI XML of the published public activities."""
-    return await xml_response(request, session, public_clause(), filters, "public")
+    return await xml_response(request, session, public_view(), filters)

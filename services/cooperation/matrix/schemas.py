@@ -1,0 +1,56 @@
+"""What the activity matrix answers (money per currency code)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+Money = dict[str, Decimal]
+
+
+class Cell(BaseModel):
+    """Activities and their money (per currency code)."""
+
+    activities: int = 0
+    budget: Money = Field(default_factory=dict)
+    committed: Money = Field(default_factory=dict)
+    disbursed: Money = Field(default_factory=dict)
+
+
+class AreaRow(BaseModel):
+    code: str
+    title_en: str
+    by_status: dict[str, Cell] = Field(description="Keyed by IATI activity status (1-6).")
+    total: Cell
+
+
+class Gap(BaseModel):
+    action_area: str
+    text_en: str
+
+
+class OrganisationRow(BaseModel):
+    org: str
+    name_en: str
+    activities: int
+    lead: int
+    roles: dict[str, int] = Field(description="Activities per IATI role.")
+    budget_funded: Money = Field(description="Budgets of the activities it funds (role 1).")
+
+
+class YearRow(BaseModel):
+    year: int
+    active: int = Field(description="Activities running that year (actual dates, else planned).")
+    budget: Money
+    disbursed: Money
+
+
+class MatrixOut(BaseModel):
+    program: str
+    statuses: dict[str, str]
+    total: Cell
+    priority_areas: list[AreaRow]
+    coverage_gaps: list[Gap]
+    organisations: list[OrganisationRow]
+    years: list[YearRow]
