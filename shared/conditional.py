@@ -10,7 +10,6 @@ from fastapi import Request, Response
 
 from shared.problems import Problem
 
-
 T = TypeVar("T")
 
 

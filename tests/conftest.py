@@ -15,6 +15,7 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -45,6 +46,8 @@ METADATA: dict[str, MetaData] = {
 }
 POSTGRES_URL = os.environ.get("ENLACE_TEST_POSTGRES_URL", "").rstrip("/")
 DB_PREFIX = os.environ.get("ENLACE_TEST_DB_PREFIX", "enlace_test_")
+# argon2 is slow on purpose; the tests hash and verify client secrets at the lowest cost.
+CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
 
 
 def on_postgres() -> bool:
@@ -154,6 +157,7 @@ def gateway_settings(clean_databases: dict[str, str], keys_dir: Path) -> Gateway
         cooperation_url="http://cooperation",
         keys_dir=str(keys_dir),
         access_log=False,
+        **CHEAP_ARGON2,
     )
 
 
@@ -203,16 +207,8 @@ async def gateway(gateway_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 TEST_SECRET = "test-secret-for-every-test-client-0123456789"
-_hash_cache: dict[str, str] = {}
-
-
-def _secret_hash() -> str:
-    # argon2 is slow on purpose; hash the one test secret once per run.
-    if not _hash_cache:
-        from argon2 import PasswordHasher
-
-        _hash_cache["h"] = PasswordHasher().hash(TEST_SECRET)
-    return _hash_cache["h"]
+# Hashed at the tests' low cost, which the gateway's verification then pays too.
+TEST_SECRET_HASH = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(TEST_SECRET)
 
 
 class Tokens:
@@ -233,7 +229,7 @@ class Tokens:
                     name=client_id,
                     org_code=org,
                     scopes=scopes,
-                    secret_hash=_secret_hash(),
+                    secret_hash=TEST_SECRET_HASH,
                     rate_limit_per_minute=rate_limit_per_minute,
                 )
             )
