@@ -1,0 +1,65 @@
+"""The shapes the migrations repeat, written once.
+
+Each helper renders exactly what autogenerate wrote before it (same names through the naming
+convention, same types, same batch operations), so the schema a migration builds is
+unchanged and ``tests/test_migrations.py`` still finds no difference from the models.
+Migrations import only this module, never application code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+def versioned() -> tuple[sa.Column[object], ...]:
+    """``created_at``, ``updated_at``, ``version``: the columns of ``VersionedMixin``."""
+    return (
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+    )
+
+
+def pk(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
+    """The primary key of ``table`` (on ``id`` unless columns are given)."""
+    return sa.PrimaryKeyConstraint(*(columns or ("id",)), name=op.f(f"pk_{table}"))
+
+
+def fk(
+    table: str, column: str, target: str, *, ondelete: str | None = None
+) -> sa.ForeignKeyConstraint:
+    """``table.column`` references ``target.id``."""
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
+    )
+
+
+def create_indexes(
+    table: str, *columns: str, named: dict[str, Sequence[str]] | None = None
+) -> None:
+    """Non-unique indexes on ``table``: one per column in ``columns`` (named by the
+    convention), and those in ``named`` (name: columns)."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in columns:
+            batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
+        for name, indexed in (named or {}).items():
+            batch_op.create_index(name, list(indexed), unique=False)
+
+
+def drop_indexes(table: str, *columns: str, named: Sequence[str] = ()) -> None:
+    """Drop what ``create_indexes`` made with the same arguments."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for name in named:
+            batch_op.drop_index(name)
+        for column in reversed(columns):
+            batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))
+
+
+def drop_table(table: str, *indexed: str, named: Sequence[str] = ()) -> None:
+    """Drop ``table`` after its indexes (``indexed``/``named`` as for ``create_indexes``)."""
+    if indexed or named:
+        drop_indexes(table, *indexed, named=named)
+    op.drop_table(table)
