@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import SchemaItem
 
 
 def versioned() -> tuple[sa.Column[object], ...]:
@@ -35,6 +36,20 @@ def fk(
     return sa.ForeignKeyConstraint(
         [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
     )
+
+
+def create_child_table(table: str, parent: str, key: str, *elements: SchemaItem) -> None:
+    """A table whose rows belong to one ``parent`` row: an ``id``, the ``key`` column that
+    references the parent (its rows go when it goes), ``elements``; indexed on ``key``."""
+    op.create_table(
+        table,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column(key, sa.Integer(), nullable=False),
+        *elements,
+        fk(table, key, parent, ondelete="CASCADE"),
+        pk(table),
+    )
+    create_indexes(table, key)
 
 
 def create_indexes(

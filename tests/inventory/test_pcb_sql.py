@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Numeric, String, create_engine, literal, select
 from sqlalchemy.types import Integer
 
-from services.inventory.submissions.models import Submission
 from services.inventory.pcb.classes import (
     class_sql,
     flag_sql,
@@ -34,6 +33,7 @@ from services.inventory.pcb.rules import (
     classify,
 )
 from services.inventory.registry.models import Holder, Site
+from services.inventory.submissions.models import Submission
 
 T = Thresholds()
 D = Decimal

@@ -1,9 +1,4 @@
-"""initial cooperation schema
-
-Revision ID: c1212a5a708c
-Revises:
-Create Date: 2026-11-22 03:39:58.737561
-"""
+"""initial cooperation schema (created 2026-11-22)."""
 
 import sqlalchemy as sa
 from alembic import op

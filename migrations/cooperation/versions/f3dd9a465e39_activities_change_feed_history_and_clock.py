@@ -1,14 +1,9 @@
-"""activities, change feed, history and commit clock
-
-Revision ID: f3dd9a465e39
-Revises: c1212a5a708c
-Create Date: 2026-11-22 04:09:12.917655
-"""
+"""activities, change feed, history and commit clock (created 2026-11-22)."""
 
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.ddl import create_indexes, drop_table, fk, pk, versioned
+from migrations.ddl import create_child_table, create_indexes, drop_table, fk, pk, versioned
 
 revision = "f3dd9a465e39"
 down_revision = "c1212a5a708c"
@@ -100,10 +95,10 @@ def upgrade() -> None:
         named={"ix_activities_updated_at_id": ["updated_at", "id"]},
     )
 
-    op.create_table(
+    create_child_table(
         "activity_budgets",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("activity_id", sa.Integer(), nullable=False),
+        "activities",
+        "activity_id",
         sa.Column("type", sa.String(length=2), nullable=False),
         sa.Column("status", sa.String(length=2), nullable=False),
         sa.Column("period_start", sa.Date(), nullable=False),
@@ -111,67 +106,52 @@ def upgrade() -> None:
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("value_date", sa.Date(), nullable=False),
-        fk("activity_budgets", "activity_id", "activities", ondelete="CASCADE"),
-        pk("activity_budgets"),
     )
-    create_indexes("activity_budgets", "activity_id")
 
-    op.create_table(
+    create_child_table(
         "activity_document_links",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("activity_id", sa.Integer(), nullable=False),
+        "activities",
+        "activity_id",
         sa.Column("url", sa.String(length=2000), nullable=False),
         sa.Column("format", sa.String(length=100), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("category", sa.String(length=3), nullable=False),
         sa.Column("document_date", sa.Date(), nullable=True),
         sa.Column("language", sa.String(length=2), nullable=True),
-        fk("activity_document_links", "activity_id", "activities", ondelete="CASCADE"),
-        pk("activity_document_links"),
     )
-    create_indexes("activity_document_links", "activity_id")
 
-    op.create_table(
+    create_child_table(
         "activity_locations",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("activity_id", sa.Integer(), nullable=False),
+        "activities",
+        "activity_id",
         sa.Column("department", sa.String(length=2), nullable=False),
-        fk("activity_locations", "activity_id", "activities", ondelete="CASCADE"),
-        pk("activity_locations"),
     )
-    create_indexes("activity_locations", "activity_id")
 
-    op.create_table(
+    create_child_table(
         "activity_participants",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("activity_id", sa.Integer(), nullable=False),
+        "activities",
+        "activity_id",
         sa.Column("organisation_id", sa.Integer(), nullable=True),
         sa.Column("role", sa.SmallInteger(), nullable=False),
         sa.Column("ref", sa.String(length=100), nullable=True),
         sa.Column("name", sa.String(length=300), nullable=True),
         sa.Column("org_type", sa.String(length=3), nullable=True),
         sa.CheckConstraint("role BETWEEN 1 AND 4", name=op.f("ck_activity_participants_role")),
-        fk("activity_participants", "activity_id", "activities", ondelete="CASCADE"),
         fk("activity_participants", "organisation_id", "organisations"),
-        pk("activity_participants"),
     )
     create_indexes(
         "activity_participants",
-        "activity_id",
         named={"ix_activity_participants_org": ["organisation_id", "activity_id"]},
     )
 
-    op.create_table(
+    create_child_table(
         "activity_policy_markers",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("activity_id", sa.Integer(), nullable=False),
+        "activities",
+        "activity_id",
         sa.Column("vocabulary", sa.String(length=3), nullable=False),
         sa.Column("code", sa.String(length=10), nullable=False),
         sa.Column("significance", sa.String(length=2), nullable=True),
-        fk("activity_policy_markers", "activity_id", "activities", ondelete="CASCADE"),
-        pk("activity_policy_markers"),
     )
-    create_indexes("activity_policy_markers", "activity_id")
 
     op.create_table(
         "activity_priority_areas",
@@ -186,54 +166,42 @@ def upgrade() -> None:
         named={"ix_activity_priority_areas_area": ["priority_area_id", "activity_id"]},
     )
 
-    op.create_table(
+    create_child_table(
         "activity_progress_updates",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("activity_id", sa.Integer(), nullable=False),
+        "activities",
+        "activity_id",
         sa.Column("reported_on", sa.Date(), nullable=False),
         sa.Column("text_en", sa.Text(), nullable=True),
         sa.Column("text_es", sa.Text(), nullable=True),
         sa.Column("author_org_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        fk("activity_progress_updates", "activity_id", "activities", ondelete="CASCADE"),
         fk("activity_progress_updates", "author_org_id", "organisations"),
-        pk("activity_progress_updates"),
     )
-    create_indexes("activity_progress_updates", "activity_id")
 
-    op.create_table(
+    create_child_table(
         "activity_results",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("activity_id", sa.Integer(), nullable=False),
+        "activities",
+        "activity_id",
         sa.Column("type", sa.String(length=2), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("aggregation_status", sa.Boolean(), nullable=True),
-        fk("activity_results", "activity_id", "activities", ondelete="CASCADE"),
-        pk("activity_results"),
     )
-    create_indexes("activity_results", "activity_id")
 
-    op.create_table(
+    create_child_table(
         "activity_sectors",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("activity_id", sa.Integer(), nullable=False),
+        "activities",
+        "activity_id",
         sa.Column("vocabulary", sa.String(length=3), nullable=False),
         sa.Column("code", sa.String(length=20), nullable=False),
         sa.Column("percentage", sa.BigInteger(), nullable=True),
-        fk("activity_sectors", "activity_id", "activities", ondelete="CASCADE"),
-        pk("activity_sectors"),
     )
-    create_indexes(
-        "activity_sectors",
-        "activity_id",
-        named={"ix_activity_sectors_code": ["code", "activity_id"]},
-    )
+    create_indexes("activity_sectors", named={"ix_activity_sectors_code": ["code", "activity_id"]})
 
-    op.create_table(
+    create_child_table(
         "activity_transactions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("activity_id", sa.Integer(), nullable=False),
+        "activities",
+        "activity_id",
         sa.Column("type", sa.String(length=2), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
@@ -246,10 +214,7 @@ def upgrade() -> None:
         sa.Column("receiver_ref", sa.String(length=100), nullable=True),
         sa.Column("receiver_name", sa.String(length=300), nullable=True),
         sa.Column("receiver_type", sa.String(length=3), nullable=True),
-        fk("activity_transactions", "activity_id", "activities", ondelete="CASCADE"),
-        pk("activity_transactions"),
     )
-    create_indexes("activity_transactions", "activity_id")
 
     op.create_table(
         "activity_action_areas",
@@ -264,33 +229,27 @@ def upgrade() -> None:
         named={"ix_activity_action_areas_area": ["action_area_id", "activity_id"]},
     )
 
-    op.create_table(
+    create_child_table(
         "result_indicators",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("result_id", sa.Integer(), nullable=False),
+        "activity_results",
+        "result_id",
         sa.Column("measure", sa.String(length=2), nullable=False),
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("ascending", sa.Boolean(), nullable=True),
         sa.Column("baseline_year", sa.Integer(), nullable=True),
         sa.Column("baseline_value", sa.String(length=100), nullable=True),
         sa.Column("baseline_date", sa.Date(), nullable=True),
-        fk("result_indicators", "result_id", "activity_results", ondelete="CASCADE"),
-        pk("result_indicators"),
     )
-    create_indexes("result_indicators", "result_id")
 
-    op.create_table(
+    create_child_table(
         "indicator_periods",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("indicator_id", sa.Integer(), nullable=False),
+        "result_indicators",
+        "indicator_id",
         sa.Column("start", sa.Date(), nullable=False),
         sa.Column("end", sa.Date(), nullable=False),
         sa.Column("target", sa.String(length=100), nullable=True),
         sa.Column("actual", sa.String(length=100), nullable=True),
-        fk("indicator_periods", "indicator_id", "result_indicators", ondelete="CASCADE"),
-        pk("indicator_periods"),
     )
-    create_indexes("indicator_periods", "indicator_id")
 
     with op.batch_alter_table("priority_areas", schema=None) as batch_op:
         batch_op.add_column(sa.Column("objectives_en", sa.Text(), nullable=True))

@@ -1,9 +1,4 @@
-"""clients, revocations and audit log
-
-Revision ID: 249d683997c7
-Revises:
-Create Date: 2026-11-22 03:47:50.505488
-"""
+"""clients, revocations and audit log (created 2026-11-22)."""
 
 import sqlalchemy as sa
 from alembic import op

@@ -1,9 +1,4 @@
-"""initial inventory schema
-
-Revision ID: 201fc88258ac
-Revises:
-Create Date: 2026-11-22 03:39:57.942336
-"""
+"""initial inventory schema (created 2026-11-22)."""
 
 import sqlalchemy as sa
 from alembic import op

@@ -1,9 +1,4 @@
-"""sites unique by holder and name (import natural key)
-
-Revision ID: 5a1c95111e9d
-Revises: a062393111f6
-Create Date: 2026-11-22 05:00:07.181797
-"""
+"""sites unique by holder and name (import natural key) (created 2026-11-22)."""
 
 import sqlalchemy as sa
 from alembic import op

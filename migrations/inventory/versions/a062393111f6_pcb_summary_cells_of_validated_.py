@@ -1,9 +1,4 @@
-"""PCB summary cells of validated submissions
-
-Revision ID: a062393111f6
-Revises: f07a9702c405
-Create Date: 2026-11-22 04:49:22.993638
-"""
+"""PCB summary cells of validated submissions (created 2026-11-22)."""
 
 import sqlalchemy as sa
 from alembic import op

@@ -1,9 +1,4 @@
-"""inventory cycles, PCB analyses and status history, thresholds, history
-
-Revision ID: df7fb9793c4d
-Revises: 201fc88258ac
-Create Date: 2026-11-22 04:08:16.940725
-"""
+"""inventory cycles, PCB analyses and status history, thresholds, history (created 2026-11-22)."""
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime

@@ -1,9 +1,4 @@
-"""UP-POPs emission factors and release estimates, mercury release estimates
-
-Revision ID: f07a9702c405
-Revises: df7fb9793c4d
-Create Date: 2026-11-22 04:28:13.231661
-"""
+"""UP-POPs emission factors and release estimates, mercury release estimates (created 2026-11-22)."""
 
 import sqlalchemy as sa
 from alembic import op
