@@ -8,6 +8,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -161,12 +162,18 @@ def gateway_settings(clean_databases: dict[str, str], keys_dir: Path) -> Gateway
     )
 
 
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """``app`` with its lifespan (database, keys, background tasks) started."""
+    async with app.router.lifespan_context(app):
+        yield app
+
+
 @pytest.fixture
 async def inventory_app(
     inventory_settings: InventorySettings, keys_dir: Path
 ) -> AsyncIterator[FastAPI]:
-    app = create_inventory(inventory_settings, key_source=KeyStore(keys_dir))
-    async with app.router.lifespan_context(app):
+    async with running(create_inventory(inventory_settings, key_source=KeyStore(keys_dir))) as app:
         yield app
 
 
@@ -174,8 +181,8 @@ async def inventory_app(
 async def cooperation_app(
     cooperation_settings: CooperationSettings, keys_dir: Path
 ) -> AsyncIterator[FastAPI]:
-    app = create_cooperation(cooperation_settings, key_source=KeyStore(keys_dir))
-    async with app.router.lifespan_context(app):
+    settings, keys = cooperation_settings, KeyStore(keys_dir)
+    async with running(create_cooperation(settings, key_source=keys)) as app:
         yield app
 
 
@@ -195,8 +202,7 @@ async def gateway_app(
         "inventory": httpx.ASGITransport(app=inventory_app, raise_app_exceptions=False),
         "cooperation": httpx.ASGITransport(app=cooperation_app, raise_app_exceptions=False),
     }
-    app = create_gateway(gateway_settings, transports=transports)
-    async with app.router.lifespan_context(app):
+    async with running(create_gateway(gateway_settings, transports=transports)) as app:
         yield app
 
 
@@ -282,12 +288,21 @@ def direct_headers(keys_dir: Path) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(keys_dir, scopes=ALL_READ)}"}
 
 
+@asynccontextmanager
+async def direct_client(
+    app: FastAPI, base_url: str, headers: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client calling ``app`` directly (not through the gateway) with ``headers``."""
+    async with asgi_client(app, base_url) as client:
+        client.headers.update(headers)
+        yield client
+
+
 @pytest.fixture
 async def inventory(
     inventory_app: FastAPI, direct_headers: dict[str, str]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(inventory_app, "http://inventory") as client:
-        client.headers.update(direct_headers)
+    async with direct_client(inventory_app, "http://inventory", direct_headers) as client:
         yield client
 
 
@@ -295,6 +310,5 @@ async def inventory(
 async def cooperation(
     cooperation_app: FastAPI, direct_headers: dict[str, str]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(cooperation_app, "http://cooperation") as client:
-        client.headers.update(direct_headers)
+    async with direct_client(cooperation_app, "http://cooperation", direct_headers) as client:
         yield client

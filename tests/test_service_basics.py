@@ -22,7 +22,7 @@ from services.inventory.settings import InventorySettings
 from shared.db import SessionDep
 from shared.logging import configure_logging
 from shared.settings import ServiceSettings
-from tests.conftest import asgi_client
+from tests.conftest import asgi_client, direct_client, running
 from tests.support import PROBLEM, PROBLEMS, assert_problem
 
 
@@ -41,8 +41,7 @@ async def service(
         if request.param == "inventory"
         else create_cooperation(cooperation_settings, key_source=keys)
     )
-    async with app.router.lifespan_context(app), asgi_client(app, "http://svc") as client:
-        client.headers.update(direct_headers)
+    async with running(app), direct_client(app, "http://svc", direct_headers) as client:
         yield client
 
 

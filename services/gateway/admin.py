@@ -151,15 +151,21 @@ async def list_clients(session: SessionDep, _: Admin) -> list[ClientOut]:
     return [ClientOut.model_validate(c) for c in await clients.list_clients(session)]
 
 
+async def _set_disabled(
+    request: Request, session: SessionDep, client_id: str, disabled: bool
+) -> ClientOut:
+    client = await _client(session, client_id)
+    await clients.set_disabled(session, client, disabled)
+    _reload(request, session)
+    return ClientOut.model_validate(client)
+
+
 @router.post("/clients/{client_id}/disable", summary="Disable a client", responses=NOT_FOUND)
 async def disable_client(
     client_id: str, request: Request, session: SessionDep, _: Admin
 ) -> ClientOut:
     """Refuse the client's tokens and token requests from now on."""
-    client = await _client(session, client_id)
-    await clients.set_disabled(session, client, True)
-    _reload(request, session)
-    return ClientOut.model_validate(client)
+    return await _set_disabled(request, session, client_id, True)
 
 
 @router.post("/clients/{client_id}/enable", summary="Enable a client", responses=NOT_FOUND)
@@ -167,10 +173,7 @@ async def enable_client(
     client_id: str, request: Request, session: SessionDep, _: Admin
 ) -> ClientOut:
     """Accept the client again."""
-    client = await _client(session, client_id)
-    await clients.set_disabled(session, client, False)
-    _reload(request, session)
-    return ClientOut.model_validate(client)
+    return await _set_disabled(request, session, client_id, False)
 
 
 @router.post(

@@ -97,19 +97,33 @@ async def chunked(body: bytes, size: int = 256) -> AsyncIterator[bytes]:
         yield body[start : start + size]
 
 
+async def post_oversized(
+    app: FastAPI, gateway: httpx.AsyncClient, *, streamed: bool
+) -> list[httpx.Response]:
+    """An oversized body to the inventory, the admin API and the token endpoint, with a
+    Content-Length or (``streamed``) without one."""
+    tokens = Tokens(app, gateway)
+    writer = await tokens.headers(*WRITER)
+    admin = await tokens.headers(*ADMIN)
+    responses = []
+    for path, headers in ((HOLDERS, writer), ("/admin/clients", admin), ("/oauth/token", {})):
+        body, content_type = oversized(path)
+        content = chunked(body) if streamed else body
+        responses.append(
+            await gateway.post(
+                path, content=content, headers=headers | {"Content-Type": content_type}
+            )
+        )
+        sent = {k.lower() for k in responses[-1].request.headers}
+        assert ("content-length" in sent) is not streamed
+    return responses
+
+
 async def test_case_17_body_over_limit_with_content_length_is_413(
     small_bodies: tuple[FastAPI, httpx.AsyncClient, Recorder],
 ) -> None:
     app, gateway, recorder = small_bodies
-    tokens = Tokens(app, gateway)
-    writer = await tokens.headers(*WRITER)
-    admin = await tokens.headers(*ADMIN)
-    for path, headers in ((HOLDERS, writer), ("/admin/clients", admin), ("/oauth/token", {})):
-        body, content_type = oversized(path)
-        response = await gateway.post(
-            path, content=body, headers=headers | {"Content-Type": content_type}
-        )
-        assert "content-length" in {k.lower() for k in response.request.headers}
+    for response in await post_oversized(app, gateway, streamed=False):
         assert_problem(response, 413, "payload-too-large")
         assert response.json()["source"] == "gateway"
     assert recorder.seen == [], "an oversized body was forwarded"
@@ -119,15 +133,7 @@ async def test_case_17_body_over_limit_without_content_length_is_413(
     small_bodies: tuple[FastAPI, httpx.AsyncClient, Recorder],
 ) -> None:
     app, gateway, _ = small_bodies
-    tokens = Tokens(app, gateway)
-    writer = await tokens.headers(*WRITER)
-    admin = await tokens.headers(*ADMIN)
-    for path, headers in ((HOLDERS, writer), ("/admin/clients", admin), ("/oauth/token", {})):
-        body, content_type = oversized(path)
-        response = await gateway.post(
-            path, content=chunked(body), headers=headers | {"Content-Type": content_type}
-        )
-        assert "content-length" not in {k.lower() for k in response.request.headers}
+    for response in await post_oversized(app, gateway, streamed=True):
         assert_problem(response, 413, "payload-too-large")
 
 

@@ -1,6 +1,5 @@
 """inventory cycles, PCB analyses and status history, thresholds, history (created 2026-11-22)."""
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -11,6 +10,23 @@ from migrations.ddl import create_indexes, drop_table, fk, pk, versioned
 
 revision = "df7fb9793c4d"
 down_revision = "201fc88258ac"
+
+# The columns ix_pcb_items_summary carries (PostgreSQL INCLUDE), as pcb/models.py lists them.
+SUMMARY_INCLUDE = [
+    "status",
+    "conc_kind",
+    "conc_value_mg_per_kg",
+    "conc_source",
+    "fluid_volume_l",
+    "year_manufactured",
+    "fluid_kind",
+    "fluid_mass_kg",
+    "total_mass_kg",
+    "labelled",
+    "in_food_feed_area",
+    "department_code",
+    "holder_id",
+]
 
 
 def upgrade() -> None:
@@ -195,21 +211,7 @@ def upgrade() -> None:
             "ix_pcb_items_summary",
             ["submission_id"],
             unique=False,
-            postgresql_include=[
-                "status",
-                "conc_kind",
-                "conc_value_mg_per_kg",
-                "conc_source",
-                "fluid_volume_l",
-                "year_manufactured",
-                "fluid_kind",
-                "fluid_mass_kg",
-                "total_mass_kg",
-                "labelled",
-                "in_food_feed_area",
-                "department_code",
-                "holder_id",
-            ],
+            postgresql_include=SUMMARY_INCLUDE,
         )
         batch_op.create_index("ix_pcb_items_updated_at_id", ["updated_at", "id"], unique=False)
         batch_op.create_unique_constraint(
@@ -325,21 +327,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_pcb_items_updated_at_id")
         batch_op.drop_index(
             "ix_pcb_items_summary",
-            postgresql_include=[
-                "status",
-                "conc_kind",
-                "conc_value_mg_per_kg",
-                "conc_source",
-                "fluid_volume_l",
-                "year_manufactured",
-                "fluid_kind",
-                "fluid_mass_kg",
-                "total_mass_kg",
-                "labelled",
-                "in_food_feed_area",
-                "department_code",
-                "holder_id",
-            ],
+            postgresql_include=SUMMARY_INCLUDE,
         )
         batch_op.drop_index(batch_op.f("ix_pcb_items_department_code"))
         batch_op.create_unique_constraint(
