@@ -52,6 +52,36 @@ def create_child_table(table: str, parent: str, key: str, *elements: SchemaItem)
     create_indexes(table, key)
 
 
+def create_link_table(table: str, left: tuple[str, str], right: tuple[str, str]) -> None:
+    """A many-to-many link: ``left`` and ``right`` are (column, referenced table); a row goes
+    with either end. The key is (left, right); ``ix_<table>_area`` serves lookups from the
+    right."""
+    (left_key, left_table), (right_key, right_table) = left, right
+    op.create_table(
+        table,
+        sa.Column(left_key, sa.Integer(), nullable=False),
+        sa.Column(right_key, sa.Integer(), nullable=False),
+        fk(table, left_key, left_table, ondelete="CASCADE"),
+        fk(table, right_key, right_table, ondelete="CASCADE"),
+        pk(table, left_key, right_key),
+    )
+    create_indexes(table, named={f"ix_{table}_area": [right_key, left_key]})
+
+
+def create_idempotency_keys() -> None:
+    """The table of ``shared.idempotency``: the first answer to each Idempotency-Key."""
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("client_id", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_sha256", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("response_json", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        pk("idempotency_keys", "client_id", "key"),
+    )
+
+
 def create_indexes(
     table: str, *columns: str, named: dict[str, Sequence[str]] | None = None
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -192,7 +192,7 @@ async def rotate_secret(
 async def revoke_token(body: RevokeIn, request: Request, session: SessionDep, _: Admin) -> None:
     """Refuse the token with this ``jti`` until it would have expired."""
     settings: GatewaySettings = request.app.state.settings
-    now = int(datetime.now().timestamp())
+    now = int(datetime.now(UTC).timestamp())
     await clients.revoke_token(
         session,
         jti=body.jti,

@@ -11,6 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -288,6 +289,19 @@ async def test_case_19_sql_in_service_filters_and_sort_is_refused_or_changes_not
     assert len(after.json()["items"]) == holders
 
 
+@asynccontextmanager
+async def behind_tcp_backend(
+    settings: GatewaySettings, transport: str, reply: bytes
+) -> AsyncIterator[tuple[TcpServer, FastAPI, httpx.AsyncClient, str]]:
+    """A gateway whose inventory is a TCP server answering ``reply`` to every connection:
+    the server, the gateway app, a client to it, and a reader's token."""
+    async with TcpServer(reply) as backend:
+        update = {"inventory_url": backend.url, "transport": transport}
+        async with running_gateway(settings.model_copy(update=update)) as (app, gateway):
+            token = await Tokens(app, gateway).get("reader-test", "MINAM", "inventory:read")
+            yield backend, app, gateway, token
+
+
 # -- 20. Traversal, encoded slashes, NUL, long ids ----------------------------------------------
 
 CROSSING = [
@@ -355,13 +369,8 @@ async def test_case_20_encoded_characters_keep_their_meaning_behind_the_gateway(
     """A path means the same to the service as to the gateway: an encoded ``?`` or ``#`` is
     not turned into a query or a fragment, and nothing is decoded twice."""
     reply = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    async with TcpServer(reply) as backend:
-        settings = gateway_settings.model_copy(
-            update={"inventory_url": backend.url, "transport": transport}
-        )
-        async with running_gateway(settings) as (app, gateway):
-            token = await Tokens(app, gateway).get("reader-test", "MINAM", "inventory:read")
-            await raw_request(app, raw, headers=bearer(token))
+    async with behind_tcp_backend(gateway_settings, transport, reply) as (backend, app, _, token):
+        await raw_request(app, raw, headers=bearer(token))
     (request,) = backend.received
     request_line = request.split(b"\r\n", 1)[0]
     assert request_line == b"GET " + forwarded + b" HTTP/1.1"
@@ -777,13 +786,8 @@ def assert_sanitized(response: httpx.Response) -> None:
 async def test_case_26_backend_garbage_or_internals_become_a_sanitized_502(
     gateway_settings: GatewaySettings, transport: str, reply: bytes
 ) -> None:
-    async with TcpServer(reply) as backend:
-        settings = gateway_settings.model_copy(
-            update={"inventory_url": backend.url, "transport": transport}
-        )
-        async with running_gateway(settings) as (app, gateway):
-            reader = await Tokens(app, gateway).headers("reader-test", "MINAM", "inventory:read")
-            response = await gateway.get(HOLDERS, headers=reader)
+    async with behind_tcp_backend(gateway_settings, transport, reply) as (_, _, gateway, token):
+        response = await gateway.get(HOLDERS, headers=bearer(token))
     assert_sanitized(response)
 
 
@@ -794,13 +798,8 @@ async def test_case_26_backend_body_cut_short_is_not_completed_by_the_gateway(
     """Once the headers are relayed the status cannot change: the response is left
     incomplete (the server then closes the connection), never padded or passed as whole."""
     reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
-    async with TcpServer(reply) as backend:
-        settings = gateway_settings.model_copy(
-            update={"inventory_url": backend.url, "transport": transport}
-        )
-        async with running_gateway(settings) as (app, gateway):
-            token = await Tokens(app, gateway).get("reader-test", "MINAM", "inventory:read")
-            response = await raw_request(app, HOLDERS.encode(), headers=bearer(token))
+    async with behind_tcp_backend(gateway_settings, transport, reply) as (_, app, _, token):
+        response = await raw_request(app, HOLDERS.encode(), headers=bearer(token))
     assert response.status == 200
     assert response.body == b"{"
     assert not response.complete

@@ -3,7 +3,16 @@
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.ddl import create_child_table, create_indexes, drop_table, fk, pk, versioned
+from migrations.ddl import (
+    create_child_table,
+    create_idempotency_keys,
+    create_indexes,
+    create_link_table,
+    drop_table,
+    fk,
+    pk,
+    versioned,
+)
 
 revision = "f3dd9a465e39"
 down_revision = "c1212a5a708c"
@@ -39,16 +48,7 @@ def upgrade() -> None:
     )
     create_indexes("activity_history", "activity_id")
 
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("client_id", sa.String(length=64), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("request_sha256", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.Integer(), nullable=False),
-        sa.Column("response_json", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        pk("idempotency_keys", "client_id", "key"),
-    )
+    create_idempotency_keys()
     op.create_table(
         "sync_clock",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -153,17 +153,10 @@ def upgrade() -> None:
         sa.Column("significance", sa.String(length=2), nullable=True),
     )
 
-    op.create_table(
+    create_link_table(
         "activity_priority_areas",
-        sa.Column("activity_id", sa.Integer(), nullable=False),
-        sa.Column("priority_area_id", sa.Integer(), nullable=False),
-        fk("activity_priority_areas", "activity_id", "activities", ondelete="CASCADE"),
-        fk("activity_priority_areas", "priority_area_id", "priority_areas", ondelete="CASCADE"),
-        pk("activity_priority_areas", "activity_id", "priority_area_id"),
-    )
-    create_indexes(
-        "activity_priority_areas",
-        named={"ix_activity_priority_areas_area": ["priority_area_id", "activity_id"]},
+        ("activity_id", "activities"),
+        ("priority_area_id", "priority_areas"),
     )
 
     create_child_table(
@@ -216,17 +209,8 @@ def upgrade() -> None:
         sa.Column("receiver_type", sa.String(length=3), nullable=True),
     )
 
-    op.create_table(
-        "activity_action_areas",
-        sa.Column("activity_id", sa.Integer(), nullable=False),
-        sa.Column("action_area_id", sa.Integer(), nullable=False),
-        fk("activity_action_areas", "action_area_id", "action_areas", ondelete="CASCADE"),
-        fk("activity_action_areas", "activity_id", "activities", ondelete="CASCADE"),
-        pk("activity_action_areas", "activity_id", "action_area_id"),
-    )
-    create_indexes(
-        "activity_action_areas",
-        named={"ix_activity_action_areas_area": ["action_area_id", "activity_id"]},
+    create_link_table(
+        "activity_action_areas", ("activity_id", "activities"), ("action_area_id", "action_areas")
     )
 
     create_child_table(

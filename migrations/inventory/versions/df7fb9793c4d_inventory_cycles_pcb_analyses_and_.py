@@ -6,7 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.ddl import create_indexes, drop_table, fk, pk, versioned
+from migrations.ddl import create_idempotency_keys, create_indexes, drop_table, fk, pk, versioned
 
 revision = "df7fb9793c4d"
 down_revision = "201fc88258ac"
@@ -55,16 +55,7 @@ def upgrade() -> None:
         *versioned(),
         pk("fluid_densities", "fluid_kind"),
     )
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("client_id", sa.String(length=64), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("request_sha256", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.Integer(), nullable=False),
-        sa.Column("response_json", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        pk("idempotency_keys", "client_id", "key"),
-    )
+    create_idempotency_keys()
     op.create_table(
         "pcb_thresholds",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -2,11 +2,34 @@
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import SchemaItem
 
 from migrations.ddl import create_indexes, drop_table, fk, pk, versioned
 
 revision = "f07a9702c405"
 down_revision = "df7fb9793c4d"
+
+
+def estimate_head() -> tuple[sa.Column[object], ...]:
+    """How each release estimate starts: its id, its submission, the submitting agency."""
+    return (
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column("org_code", sa.String(length=40), nullable=False),
+    )
+
+
+def estimate_tail(table: str) -> tuple[SchemaItem, ...]:
+    """How each release estimate ends: where, whose, a note, versioning, keys."""
+    return (
+        sa.Column("department_code", sa.String(length=2), nullable=True),
+        sa.Column("holder_id", sa.Integer(), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        *versioned(),
+        fk(table, "holder_id", "holders"),
+        fk(table, "submission_id", "submissions"),
+        pk(table),
+    )
 
 
 def upgrade() -> None:
@@ -43,9 +66,7 @@ def upgrade() -> None:
 
     op.create_table(
         "mercury_estimates",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("submission_id", sa.Integer(), nullable=False),
-        sa.Column("org_code", sa.String(length=40), nullable=False),
+        *estimate_head(),
         sa.Column("category", sa.String(length=30), nullable=False),
         sa.Column("subcategory", sa.String(length=200), nullable=True),
         sa.Column("toolkit_level", sa.Integer(), nullable=False),
@@ -55,21 +76,13 @@ def upgrade() -> None:
         sa.Column("input_factor_unit", sa.String(length=20), nullable=False),
         sa.Column("factor_provenance", sa.Text(), nullable=False),
         sa.Column("input_kg_per_year", sa.Numeric(precision=24, scale=3), nullable=False),
-        sa.Column("department_code", sa.String(length=2), nullable=True),
-        sa.Column("holder_id", sa.Integer(), nullable=True),
-        sa.Column("description", sa.Text(), nullable=True),
-        *versioned(),
-        fk("mercury_estimates", "holder_id", "holders"),
-        fk("mercury_estimates", "submission_id", "submissions"),
-        pk("mercury_estimates"),
+        *estimate_tail("mercury_estimates"),
     )
     create_indexes("mercury_estimates", "submission_id")
 
     op.create_table(
         "upops_estimates",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("submission_id", sa.Integer(), nullable=False),
-        sa.Column("org_code", sa.String(length=40), nullable=False),
+        *estimate_head(),
         sa.Column("source_group", sa.String(length=2), nullable=False),
         sa.Column("category", sa.String(length=10), nullable=False),
         sa.Column("class_no", sa.Integer(), nullable=False),
@@ -78,13 +91,7 @@ def upgrade() -> None:
         sa.Column("toolkit_edition", sa.String(length=10), nullable=False),
         sa.Column("activity_rate", sa.Numeric(precision=20, scale=6), nullable=False),
         sa.Column("activity_unit", sa.String(length=20), nullable=False),
-        sa.Column("department_code", sa.String(length=2), nullable=True),
-        sa.Column("holder_id", sa.Integer(), nullable=True),
-        sa.Column("description", sa.Text(), nullable=True),
-        *versioned(),
-        fk("upops_estimates", "holder_id", "holders"),
-        fk("upops_estimates", "submission_id", "submissions"),
-        pk("upops_estimates"),
+        *estimate_tail("upops_estimates"),
     )
     create_indexes("upops_estimates", "submission_id")
 
