@@ -24,6 +24,22 @@ def versioned() -> tuple[sa.Column[object], ...]:
     )
 
 
+def create_versioned_table(table: str, *elements: SchemaItem) -> None:
+    """The table of a ``VersionedMixin`` model: ``id``, the columns among ``elements``,
+    ``created_at``/``updated_at``/``version``, then the other elements (constraints) and the
+    primary key on ``id``."""
+    columns = [e for e in elements if isinstance(e, sa.Column)]
+    constraints = [e for e in elements if not isinstance(e, sa.Column)]
+    op.create_table(
+        table,
+        sa.Column("id", sa.Integer(), nullable=False),
+        *columns,
+        *versioned(),
+        *constraints,
+        pk(table),
+    )
+
+
 def pk(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
     """The primary key of ``table`` (on ``id`` unless columns are given)."""
     return sa.PrimaryKeyConstraint(*(columns or ("id",)), name=op.f(f"pk_{table}"))

@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
-# The columns and constraints every table repeats: migrations/ddl.py (create_indexes, fk,
-# pk, versioned, drop_table). Fold autogenerate's output into them where they fit.
+# The shapes every table repeats are in migrations/ddl.py (create_versioned_table, fk, pk,
+# create_indexes, drop_table, ...): fold autogenerate's output into them where they fit.
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

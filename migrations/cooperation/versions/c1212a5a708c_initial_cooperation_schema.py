@@ -3,29 +3,25 @@
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.ddl import drop_table, fk, pk, versioned
+from migrations.ddl import create_versioned_table, drop_table, fk, pk, versioned
 
 revision = "c1212a5a708c"
 down_revision = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_versioned_table(
         "organisations",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("name_es", sa.String(length=300), nullable=False),
         sa.Column("name_en", sa.String(length=300), nullable=False),
         sa.Column("iati_type", sa.String(length=3), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=True),
         sa.Column("iati_ref", sa.String(length=100), nullable=True),
-        *versioned(),
-        pk("organisations"),
         sa.UniqueConstraint("code", name=op.f("uq_organisations_code")),
     )
-    op.create_table(
+    create_versioned_table(
         "work_programs",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=60), nullable=False),
         sa.Column("title_en", sa.String(length=500), nullable=False),
         sa.Column("title_es", sa.String(length=500), nullable=False),
@@ -37,8 +33,6 @@ def upgrade() -> None:
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("background_en", sa.Text(), nullable=True),
         sa.Column("benchmarks_en", sa.Text(), nullable=True),
-        *versioned(),
-        pk("work_programs"),
         sa.UniqueConstraint("code", name=op.f("uq_work_programs_code")),
     )
     op.create_table(

@@ -8,6 +8,7 @@ from migrations.ddl import (
     create_idempotency_keys,
     create_indexes,
     create_link_table,
+    create_versioned_table,
     drop_table,
     fk,
     pk,
@@ -56,9 +57,8 @@ def upgrade() -> None:
         sa.Column("stamp", sa.DateTime(timezone=True), nullable=False),
         pk("sync_clock"),
     )
-    op.create_table(
+    create_versioned_table(
         "activities",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("identifier", sa.String(length=150), nullable=False),
         sa.Column("program_id", sa.Integer(), nullable=False),
         sa.Column("reporting_org_id", sa.Integer(), nullable=False),
@@ -75,7 +75,6 @@ def upgrade() -> None:
         sa.Column("default_currency", sa.String(length=3), nullable=True),
         sa.Column("visibility", sa.String(length=12), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        *versioned(),
         sa.CheckConstraint(
             "visibility IN ('public', 'partners', 'participants')",
             name=op.f("ck_activities_visibility"),
@@ -84,7 +83,6 @@ def upgrade() -> None:
         fk("activities", "lead_org_id", "organisations"),
         fk("activities", "program_id", "work_programs"),
         fk("activities", "reporting_org_id", "organisations"),
-        pk("activities"),
         sa.UniqueConstraint("identifier", name=op.f("uq_activities_identifier")),
     )
     create_indexes(

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.ddl import create_indexes, drop_table, pk, versioned
+from migrations.ddl import create_indexes, create_versioned_table, drop_table, pk, versioned
 
 revision = "249d683997c7"
 down_revision = None
@@ -50,9 +50,8 @@ def upgrade() -> None:
         sa.Column("last_hash", sa.String(length=64), nullable=False),
         pk("audit_head"),
     )
-    op.create_table(
+    create_versioned_table(
         "clients",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("org_code", sa.String(length=40), nullable=False),
@@ -61,8 +60,6 @@ def upgrade() -> None:
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("rate_limit_per_minute", sa.Integer(), nullable=True),
         sa.Column("secret_rotated_at", sa.DateTime(timezone=True), nullable=False),
-        *versioned(),
-        pk("clients"),
         sa.UniqueConstraint("client_id", name=op.f("uq_clients_client_id")),
     )
     create_indexes("clients", "org_code")

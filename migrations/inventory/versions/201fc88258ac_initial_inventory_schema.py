@@ -3,16 +3,15 @@
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.ddl import create_indexes, drop_table, fk, pk, versioned
+from migrations.ddl import create_indexes, create_versioned_table, drop_table, fk, pk, versioned
 
 revision = "201fc88258ac"
 down_revision = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_versioned_table(
         "holders",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ruc", sa.String(length=11), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("sector", sa.String(length=60), nullable=False),
@@ -21,15 +20,12 @@ def upgrade() -> None:
         sa.Column("contact_email", sa.String(length=254), nullable=True),
         sa.Column("contact_phone", sa.String(length=40), nullable=True),
         sa.Column("org_code", sa.String(length=40), nullable=False),
-        *versioned(),
-        pk("holders"),
         sa.UniqueConstraint("ruc", name=op.f("uq_holders_ruc")),
     )
     create_indexes("holders", "org_code")
 
-    op.create_table(
+    create_versioned_table(
         "sites",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("holder_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("address", sa.String(length=500), nullable=False),
@@ -37,15 +33,12 @@ def upgrade() -> None:
         sa.Column("latitude", sa.Numeric(precision=9, scale=6), nullable=True),
         sa.Column("longitude", sa.Numeric(precision=9, scale=6), nullable=True),
         sa.Column("site_type", sa.String(length=20), nullable=False),
-        *versioned(),
         fk("sites", "holder_id", "holders"),
-        pk("sites"),
     )
     create_indexes("sites", "holder_id", "ubigeo")
 
-    op.create_table(
+    create_versioned_table(
         "pcb_items",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("holder_id", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("equipment_type", sa.String(length=20), nullable=False),
@@ -67,10 +60,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=30), nullable=False),
         sa.Column("status_since", sa.Date(), nullable=True),
         sa.Column("org_code", sa.String(length=40), nullable=False),
-        *versioned(),
         fk("pcb_items", "holder_id", "holders"),
         fk("pcb_items", "site_id", "sites"),
-        pk("pcb_items"),
         sa.UniqueConstraint(
             "holder_id",
             "manufacturer",

@@ -6,7 +6,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.ddl import create_idempotency_keys, create_indexes, drop_table, fk, pk, versioned
+from migrations.ddl import (
+    create_idempotency_keys,
+    create_indexes,
+    create_versioned_table,
+    drop_table,
+    fk,
+    pk,
+    versioned,
+)
 
 revision = "df7fb9793c4d"
 down_revision = "201fc88258ac"
@@ -56,9 +64,8 @@ def upgrade() -> None:
         pk("fluid_densities", "fluid_kind"),
     )
     create_idempotency_keys()
-    op.create_table(
+    create_versioned_table(
         "pcb_thresholds",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("p1_mg_per_kg", sa.Numeric(precision=14, scale=3), nullable=False),
         sa.Column("p2_mg_per_kg", sa.Numeric(precision=14, scale=3), nullable=False),
         sa.Column("p3_mg_per_kg", sa.Numeric(precision=14, scale=3), nullable=False),
@@ -69,12 +76,9 @@ def upgrade() -> None:
         sa.Column("presumed_before_year", sa.Integer(), nullable=False),
         sa.Column("presumed_min_volume_l", sa.Numeric(precision=12, scale=3), nullable=False),
         sa.Column("provenance", sa.Text(), nullable=False),
-        *versioned(),
-        pk("pcb_thresholds"),
     )
-    op.create_table(
+    create_versioned_table(
         "submissions",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("org_code", sa.String(length=40), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("section", sa.String(length=10), nullable=False),
@@ -86,10 +90,8 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("validated_at", sa.DateTime(timezone=True), nullable=True),
-        *versioned(),
         fk("submissions", "superseded_by_id", "submissions"),
         fk("submissions", "supersedes_id", "submissions"),
-        pk("submissions"),
     )
     create_indexes(
         "submissions",

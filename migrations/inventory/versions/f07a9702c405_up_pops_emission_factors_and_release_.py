@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.schema import SchemaItem
 
-from migrations.ddl import create_indexes, drop_table, fk, pk, versioned
+from migrations.ddl import create_indexes, create_versioned_table, drop_table, fk, pk, versioned
 
 revision = "f07a9702c405"
 down_revision = "df7fb9793c4d"
@@ -33,9 +33,8 @@ def estimate_tail(table: str) -> tuple[SchemaItem, ...]:
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_versioned_table(
         "emission_factors",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_group", sa.String(length=2), nullable=False),
         sa.Column("category", sa.String(length=10), nullable=False),
         sa.Column("category_name", sa.String(length=300), nullable=False),
@@ -50,8 +49,6 @@ def upgrade() -> None:
         sa.Column("toolkit_edition", sa.String(length=10), nullable=False),
         sa.Column("provenance", sa.Text(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        *versioned(),
-        pk("emission_factors"),
         sa.UniqueConstraint(
             "category",
             "class_no",
