@@ -169,21 +169,55 @@ def run() -> None:
                 p.kill()
 
 
+# What `test` lints before the suite runs (.pre-commit-config.yaml runs the same).
+LINTS = {
+    "ruff check": ("ruff", "check", "."),
+    "ruff format": ("ruff", "format", "--check", "."),
+    "mypy": ("mypy",),
+}
+
+
+def _phase(name: str, durations: dict[str, float], *args: str, env: dict[str, str]) -> int:
+    start = time.monotonic()
+    code = subprocess.run(list(args), cwd=ROOT, env=env).returncode
+    durations[name] = time.monotonic() - start
+    return code
+
+
+def _report(durations: dict[str, float]) -> None:
+    print("\n== durations ==", flush=True)
+    for name, seconds in durations.items():
+        print(f"  {name:20} {seconds:7.1f} s", flush=True)
+    print(f"  {'total':20} {sum(durations.values()):7.1f} s", flush=True)
+
+
 def test(extra: list[str]) -> None:
-    """Lint, type-check, then run the suite on SQLite and (when configured) PostgreSQL."""
-    _run(sys.executable, "-m", "ruff", "check", ".")
-    _run(sys.executable, "-m", "ruff", "format", "--check", ".")
-    _run(sys.executable, "-m", "mypy")
-    env = _env()
-    env.pop("ENLACE_TEST_POSTGRES_URL", None)
-    print("== tests on SQLite ==", flush=True)
-    _run(sys.executable, "-m", "pytest", *extra, env=env)
-    pg = os.environ.get("ENLACE_TEST_POSTGRES_URL")
-    if pg:
-        print("== tests on PostgreSQL ==", flush=True)
-        _run(sys.executable, "-m", "pytest", *extra, env=_env())
-    else:
-        print("ENLACE_TEST_POSTGRES_URL is not set: PostgreSQL run skipped.", flush=True)
+    """Lint, type-check, then run the suite on SQLite and (when configured) PostgreSQL; print
+    how long each phase took at the end, whether or not it passed."""
+    durations: dict[str, float] = {}
+    code = 0
+    try:
+        for name, args in LINTS.items():
+            code = code or _phase(name, durations, sys.executable, "-m", *args, env=_env())
+        if code:
+            return
+        env = _env()
+        env.pop("ENLACE_TEST_POSTGRES_URL", None)
+        print("== tests on SQLite ==", flush=True)
+        code = _phase("tests on SQLite", durations, sys.executable, "-m", "pytest", *extra, env=env)
+        if code:
+            return
+        if os.environ.get("ENLACE_TEST_POSTGRES_URL"):
+            print("== tests on PostgreSQL ==", flush=True)
+            code = _phase(
+                "tests on PostgreSQL", durations, sys.executable, "-m", "pytest", *extra, env=_env()
+            )
+        else:
+            print("ENLACE_TEST_POSTGRES_URL is not set: PostgreSQL run skipped.", flush=True)
+    finally:
+        _report(durations)
+        if code:
+            sys.exit(code)
 
 
 COMMANDS = {

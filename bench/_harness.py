@@ -27,12 +27,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Literal, TypeVar
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_ENV_PREFIXES = ("INVENTORY_", "COOPERATION_", "GATEWAY_")
 LoadTool = Literal["wrk", "python"]
@@ -475,6 +476,25 @@ class LoadOptions:
         return Sample(load, {k: v * 1e6 / requests for k, v in spent.items()}, other)
 
 
+def add_repeatable(parser: argparse.ArgumentParser, flag: str, metavar: str, text: str) -> None:
+    """An option that may be given several times; its values collect in a list."""
+    parser.add_argument(flag, action="append", default=[], metavar=metavar, help=text)
+
+
+def run_reported(label: str, run: Callable[[], T], report: Callable[[T], None]) -> int:
+    """Run a bench and print its report; the exit status (130 on Ctrl-C, 1 if a run failed)."""
+    try:
+        result = run()
+    except KeyboardInterrupt:
+        print("\ninterrupted; servers stopped", file=sys.stderr)
+        return 130
+    except RuntimeError as exc:
+        print(f"{label} failed: {exc}", file=sys.stderr)
+        return 1
+    report(result)
+    return 0
+
+
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every load bench shares (see bench/README.md)."""
     parser.add_argument("--duration", type=float, help="seconds per run (10; --quick: 3)")
@@ -482,12 +502,11 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=int, help="runs per target, medians reported (3; quick 1)")
     parser.add_argument("--warmup", type=float, help="warm-up seconds per target (3; quick 1)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 s, 1 run, 1 s warm-up")
-    parser.add_argument(
+    add_repeatable(
+        parser,
         "--header",
-        action="append",
-        default=[],
-        metavar="'NAME: VALUE'",
-        help="request header sent by the load generator (repeatable), e.g. Authorization",
+        "'NAME: VALUE'",
+        "request header sent by the load generator (repeatable), e.g. Authorization",
     )
     parser.add_argument(
         "--loadgen", choices=("auto", "wrk", "python"), default="auto", help="load generator"

@@ -35,12 +35,14 @@ from bench._harness import (
     Stack,
     Target,
     add_load_arguments,
+    add_repeatable,
     compare,
     free_port,
     http_get,
     http_request,
     load_options,
     median,
+    run_reported,
 )
 
 DIRECT = "direct"
@@ -379,12 +381,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--postgres-url", help="admin URL of a PostgreSQL server (else SQLite)")
     parser.add_argument("--no-access-log", action="store_true", help="switch access logs off")
     parser.add_argument("--no-nginx", action="store_true", help="skip the nginx row")
-    parser.add_argument(
+    add_repeatable(
+        parser,
         "--env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="extra setting for every server (repeatable), e.g. GATEWAY_REDIS_URL=...",
+        "NAME=VALUE",
+        "extra setting for every server (repeatable), e.g. GATEWAY_REDIS_URL=...",
     )
     args = parser.parse_args(argv)
     if not args.path.startswith("/"):
@@ -402,8 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_signal_handlers()
     access_log = not args.no_access_log
     print_header(options, args.path, args.postgres_url, access_log, binary)
-    try:
-        samples = run_proxy_bench(
+    return run_reported(
+        "bench proxy",
+        lambda: run_proxy_bench(
             options,
             path=args.path,
             postgres_url=args.postgres_url,
@@ -411,15 +413,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             gateway_env=extra_env,
             inventory_env=extra_env,
             nginx=not args.no_nginx,
-        )
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        return 130
-    except RuntimeError as exc:
-        print(f"bench proxy failed: {exc}", file=sys.stderr)
-        return 1
-    print_report(samples)
-    return 0
+        ),
+        print_report,
+    )
 
 
 def print_header(

@@ -29,7 +29,7 @@ from typing import Any
 from jose import jwt
 
 from bench import proxy
-from bench._harness import Pinning, add_load_arguments, load_options, median
+from bench._harness import Pinning, add_load_arguments, load_options, median, run_reported
 from shared.tokens import (
     PublicKey,
     StaticKeys,
@@ -239,16 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{options.pinning.describe()}; full run: python3 manage.py bench proxy):",
         flush=True,
     )
-    try:
-        samples = proxy.run_proxy_bench(options, transports=("aiohttp",), nginx=not args.no_nginx)
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        return 130
-    except RuntimeError as exc:
-        print(f"bench tokens: load run failed: {exc}", file=sys.stderr)
-        return 1
-    proxy.print_report(samples)
-    return 0
+    return run_reported(
+        "bench tokens: load run",
+        lambda: proxy.run_proxy_bench(options, transports=("aiohttp",), nginx=not args.no_nginx),
+        proxy.print_report,
+    )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -104,6 +104,15 @@ class Database:
         await self.engine.dispose()
 
 
+AFTER_COMMIT = "enlace.after_commit"
+
+
+def after_commit(session: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
+    """Run ``hook`` once the request's session has committed (and before the response is
+    sent), e.g. to reload an in-memory cache that must see the change. Not run on rollback."""
+    session.info.setdefault(AFTER_COMMIT, []).append(hook)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed on success, rolled back on error."""
     db: Database = request.app.state.db
@@ -114,6 +123,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+        for hook in session.info.pop(AFTER_COMMIT, []):
+            await hook()
 
 
 # scope="function": the commit happens before the response is sent, so a caller never gets

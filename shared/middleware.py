@@ -32,17 +32,32 @@ def incoming_request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-class RequestContextMiddleware:
-    """Assigns the request id, echoes it, and writes one structured access-log line."""
+class HTTPMiddleware:
+    """Base of the pure-ASGI middlewares: lifespan and websocket scopes go straight to
+    ``app``; each HTTP request goes to ``http``."""
 
-    def __init__(self, app: ASGIApp, *, access_log_enabled: bool = True) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.access_log_enabled = access_log_enabled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request."""
+        raise NotImplementedError
+
+
+class RequestContextMiddleware(HTTPMiddleware):
+    """Assigns the request id, echoes it, and writes one structured access-log line."""
+
+    def __init__(self, app: ASGIApp, *, access_log_enabled: bool = True) -> None:
+        super().__init__(app)
+        self.access_log_enabled = access_log_enabled
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = incoming_request_id(scope)
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id

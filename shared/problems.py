@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -181,28 +181,27 @@ def install_problem_handlers(app: FastAPI) -> None:
             errors=_clean_errors(exc.errors()),
         )
 
-    async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
-        # A constraint the checks before it did not catch (often a concurrent writer): the
-        # caller's request conflicts with the stored data. No SQL in the answer, nor in the
-        # log: the driver's error class says what kind of constraint it was.
-        log.warning("integrity error: %s", type(getattr(exc, "orig", exc)).__name__)
-        return problem_response(
-            409,
-            "conflict",
-            detail="The change conflicts with stored data (a duplicate or a missing reference).",
-            instance=request.url.path,
-        )
+    def refusal(status: int, slug: str, detail: str) -> Callable[..., Awaitable[JSONResponse]]:
+        async def on_refusal(request: Request, exc: Exception) -> JSONResponse:
+            # No SQL in the answer, nor in the log: the driver's error class says enough.
+            log.warning("%s: %s", slug, type(getattr(exc, "orig", exc)).__name__)
+            return problem_response(status, slug, detail=detail, instance=request.url.path)
 
-    async def on_stale(request: Request, exc: Exception) -> JSONResponse:
-        # The version check of an optimistic update lost to a concurrent writer (SQLite has
-        # no row locks, so the If-Match check alone cannot see it): the same answer as a
-        # stale If-Match.
-        return problem_response(
-            412,
-            "precondition-failed",
-            detail="The record changed meanwhile; read it again and retry.",
-            instance=request.url.path,
-        )
+        return on_refusal
+
+    # A constraint the checks before it did not catch (often a concurrent writer): the
+    # caller's request conflicts with the stored data. No SQL in the answer.
+    on_integrity = refusal(
+        409,
+        "conflict",
+        "The change conflicts with stored data (a duplicate or a missing reference).",
+    )
+    # The version check of an optimistic update lost to a concurrent writer (SQLite has no
+    # row locks, so the If-Match check alone cannot see it): the same answer as a stale
+    # If-Match.
+    on_stale = refusal(
+        412, "precondition-failed", "The record changed meanwhile; read it again and retry."
+    )
 
     app.add_exception_handler(Problem, on_problem)
     # The database's own refusals, mapped once for every service: routes never catch them.

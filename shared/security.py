@@ -49,21 +49,19 @@ def unauthorized(description: str | None) -> Problem:
             "This resource needs a bearer token (OAuth2 client credentials at /oauth/token).",
             headers={"WWW-Authenticate": bearer_challenge()},
         )
-    return Problem(
-        401,
-        "invalid-token",
-        description,
-        headers={"WWW-Authenticate": bearer_challenge("invalid_token", description)},
-    )
+    return _challenged(401, "invalid_token", description)
 
 
 def invalid_request(description: str) -> Problem:
     """400 ``invalid_request`` (RFC 6750 3.1)."""
+    return _challenged(400, "invalid_request", description)
+
+
+def _challenged(status: int, error: str, description: str) -> Problem:
+    """A problem whose slug is the RFC 6750 ``error`` code, also named in its challenge."""
+    challenge = bearer_challenge(error, description)
     return Problem(
-        400,
-        "invalid-request",
-        description,
-        headers={"WWW-Authenticate": bearer_challenge("invalid_request", description)},
+        status, error.replace("_", "-"), description, headers={"WWW-Authenticate": challenge}
     )
 
 

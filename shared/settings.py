@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +13,7 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
+    # "production" refuses what is only fit for a laptop: a SQLite database, demo clients.
     environment: Literal["development", "test", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -28,6 +29,20 @@ class ServiceSettings(BaseSettings):
     token_issuer: str = "urn:enlace:gateway"  # noqa: S105 - an identifier, not a secret
     token_audience: str = "urn:enlace:api"  # noqa: S105 - an identifier, not a secret
     token_leeway_s: int = Field(default=30, ge=0, le=300)
+
+    @property
+    def production(self) -> bool:
+        """True when ``environment`` is ``production``."""
+        return self.environment == "production"
+
+    @model_validator(mode="after")
+    def _no_sqlite_in_production(self) -> ServiceSettings:
+        if self.production and self.database_url.startswith("sqlite"):
+            raise ValueError(
+                "environment is production but database_url is SQLite; "
+                "production needs PostgreSQL (postgresql+asyncpg://...)"
+            )
+        return self
 
 
 class ResourceServiceSettings(ServiceSettings):

@@ -8,6 +8,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -45,6 +47,8 @@ METADATA: dict[str, MetaData] = {
 }
 POSTGRES_URL = os.environ.get("ENLACE_TEST_POSTGRES_URL", "").rstrip("/")
 DB_PREFIX = os.environ.get("ENLACE_TEST_DB_PREFIX", "enlace_test_")
+# argon2 is slow on purpose; the tests hash and verify client secrets at the lowest cost.
+CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
 
 
 def on_postgres() -> bool:
@@ -154,15 +158,22 @@ def gateway_settings(clean_databases: dict[str, str], keys_dir: Path) -> Gateway
         cooperation_url="http://cooperation",
         keys_dir=str(keys_dir),
         access_log=False,
+        **CHEAP_ARGON2,
     )
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """``app`` with its lifespan (database, keys, background tasks) started."""
+    async with app.router.lifespan_context(app):
+        yield app
 
 
 @pytest.fixture
 async def inventory_app(
     inventory_settings: InventorySettings, keys_dir: Path
 ) -> AsyncIterator[FastAPI]:
-    app = create_inventory(inventory_settings, key_source=KeyStore(keys_dir))
-    async with app.router.lifespan_context(app):
+    async with running(create_inventory(inventory_settings, key_source=KeyStore(keys_dir))) as app:
         yield app
 
 
@@ -170,8 +181,8 @@ async def inventory_app(
 async def cooperation_app(
     cooperation_settings: CooperationSettings, keys_dir: Path
 ) -> AsyncIterator[FastAPI]:
-    app = create_cooperation(cooperation_settings, key_source=KeyStore(keys_dir))
-    async with app.router.lifespan_context(app):
+    settings, keys = cooperation_settings, KeyStore(keys_dir)
+    async with running(create_cooperation(settings, key_source=keys)) as app:
         yield app
 
 
@@ -191,8 +202,7 @@ async def gateway_app(
         "inventory": httpx.ASGITransport(app=inventory_app, raise_app_exceptions=False),
         "cooperation": httpx.ASGITransport(app=cooperation_app, raise_app_exceptions=False),
     }
-    app = create_gateway(gateway_settings, transports=transports)
-    async with app.router.lifespan_context(app):
+    async with running(create_gateway(gateway_settings, transports=transports)) as app:
         yield app
 
 
@@ -203,16 +213,8 @@ async def gateway(gateway_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 TEST_SECRET = "test-secret-for-every-test-client-0123456789"
-_hash_cache: dict[str, str] = {}
-
-
-def _secret_hash() -> str:
-    # argon2 is slow on purpose; hash the one test secret once per run.
-    if not _hash_cache:
-        from argon2 import PasswordHasher
-
-        _hash_cache["h"] = PasswordHasher().hash(TEST_SECRET)
-    return _hash_cache["h"]
+# Hashed at the tests' low cost, which the gateway's verification then pays too.
+TEST_SECRET_HASH = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(TEST_SECRET)
 
 
 class Tokens:
@@ -233,7 +235,7 @@ class Tokens:
                     name=client_id,
                     org_code=org,
                     scopes=scopes,
-                    secret_hash=_secret_hash(),
+                    secret_hash=TEST_SECRET_HASH,
                     rate_limit_per_minute=rate_limit_per_minute,
                 )
             )
@@ -286,12 +288,21 @@ def direct_headers(keys_dir: Path) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(keys_dir, scopes=ALL_READ)}"}
 
 
+@asynccontextmanager
+async def direct_client(
+    app: FastAPI, base_url: str, headers: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client calling ``app`` directly (not through the gateway) with ``headers``."""
+    async with asgi_client(app, base_url) as client:
+        client.headers.update(headers)
+        yield client
+
+
 @pytest.fixture
 async def inventory(
     inventory_app: FastAPI, direct_headers: dict[str, str]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(inventory_app, "http://inventory") as client:
-        client.headers.update(direct_headers)
+    async with direct_client(inventory_app, "http://inventory", direct_headers) as client:
         yield client
 
 
@@ -299,6 +310,5 @@ async def inventory(
 async def cooperation(
     cooperation_app: FastAPI, direct_headers: dict[str, str]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(cooperation_app, "http://cooperation") as client:
-        client.headers.update(direct_headers)
+    async with direct_client(cooperation_app, "http://cooperation", direct_headers) as client:
         yield client

@@ -392,3 +392,27 @@ def test_k8s_services_route_to_deployments_and_secrets_are_only_referenced() -> 
     [spec] = deployments["gateway"]["spec"]["template"]["spec"]["containers"]
     mounts = {mount["mountPath"] for mount in spec["volumeMounts"]}
     assert gateway.env["GATEWAY_KEYS_DIR"] in mounts
+
+
+def test_pre_commit_runs_what_manage_test_lints() -> None:
+    import manage
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]  # nothing fetched
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert {hook["language"] for hook in hooks} == {"system"}
+    entries = [shlex.split(hook["entry"]) for hook in hooks]
+    for args in manage.LINTS.values():
+        # The same tool and options, on the files pre-commit passes instead of ".".
+        wanted = [".venv/bin/python", "-m", *(a for a in args if a != ".")]
+        assert any(entry[: len(wanted)] == wanted for entry in entries), (args, entries)
+
+
+def test_locks_pin_every_package_with_hashes() -> None:
+    for name in ("runtime.lock", "dev.lock"):
+        text = (ROOT / "requirements" / name).read_text()
+        pins = re.findall(r"^([A-Za-z0-9_.-]+)==\S+ \\$", text, flags=re.MULTILINE)
+        assert pins, name
+        blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", text, flags=re.MULTILINE)[1:]
+        assert len(blocks) == len(pins)
+        assert all("--hash=sha256:" in block for block in blocks), name

@@ -10,18 +10,20 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from services.cooperation.app import create_app as create_cooperation
 from services.cooperation.settings import CooperationSettings
 from services.gateway.keys import KeyStore
+from services.gateway.settings import GatewaySettings
 from services.inventory.app import create_app as create_inventory
 from services.inventory.registry.models import Holder
 from services.inventory.settings import InventorySettings
 from shared.db import SessionDep
 from shared.logging import configure_logging
-from tests.conftest import asgi_client
-
-PROBLEM = "application/problem+json"
+from shared.settings import ServiceSettings
+from tests.conftest import asgi_client, direct_client, running
+from tests.support import PROBLEM, PROBLEMS, assert_problem
 
 
 @pytest.fixture(params=["inventory", "cooperation"])
@@ -39,8 +41,7 @@ async def service(
         if request.param == "inventory"
         else create_cooperation(cooperation_settings, key_source=keys)
     )
-    async with app.router.lifespan_context(app), asgi_client(app, "http://svc") as client:
-        client.headers.update(direct_headers)
+    async with running(app), direct_client(app, "http://svc", direct_headers) as client:
         yield client
 
 
@@ -66,7 +67,7 @@ async def test_ready_is_503_when_database_unreachable(factory, settings_cls, key
     async with app.router.lifespan_context(app), asgi_client(app, "http://svc") as client:
         response = await client.get("/health/ready")
         live = await client.get("/health/live")
-    assert response.status_code == 503
+    assert_problem(response, 503)
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["retry-after"]
     assert "127.0.0.1" not in response.text  # no connection details leak
@@ -75,18 +76,17 @@ async def test_ready_is_503_when_database_unreachable(factory, settings_cls, key
 
 async def test_unknown_route_is_a_404_problem(service: httpx.AsyncClient) -> None:
     response = await service.get("/v1/no-such-thing")
-    assert response.status_code == 404
+    assert_problem(response, 404, "not-found")
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
-    assert body["type"] == "https://enlace.example/problems/not-found"
-    assert body["status"] == 404
+    assert body["type"] == PROBLEMS + "not-found"
     assert body["instance"] == "/v1/no-such-thing"
     assert body["request_id"] == response.headers["x-request-id"]
 
 
 async def test_wrong_method_is_a_405_problem(inventory: httpx.AsyncClient) -> None:
     response = await inventory.delete("/v1/holders")
-    assert response.status_code == 405
+    assert_problem(response, 405)
     assert response.headers["content-type"] == PROBLEM
     assert "GET" in response.headers["allow"]
 
@@ -98,9 +98,9 @@ async def test_bad_paging_values_are_field_level_problems(
     cooperation: httpx.AsyncClient, query: str
 ) -> None:
     response = await cooperation.get(f"/v1/programs?{query}")
-    assert response.status_code == 422
-    body = response.json()
+    assert_problem(response, 422)
     assert response.headers["content-type"] == PROBLEM
+    body = response.json()
     assert body["errors"][0]["loc"] == ["query", "limit"]
     assert {"loc", "msg", "type"} == set(body["errors"][0])
 
@@ -129,7 +129,7 @@ async def test_unhandled_exception_is_a_500_problem_without_internals(
 
     async with app.router.lifespan_context(app), asgi_client(app, "http://svc") as client:
         response = await client.get("/boom")
-    assert response.status_code == 500
+    assert_problem(response, 500)
     assert response.headers["content-type"] == PROBLEM
     assert "hunter2" not in response.text
     assert "Traceback" not in response.text
@@ -194,6 +194,17 @@ async def test_a_failed_commit_never_answers_2xx(
 
     async with app.router.lifespan_context(app), asgi_client(app, "http://svc") as client:
         response = await client.post("/dup", headers=direct_headers)
-    assert response.status_code == 409
+    assert_problem(response, 409)
     assert response.headers["content-type"] == PROBLEM
     assert "INSERT" not in response.text
+
+
+@pytest.mark.parametrize("settings_cls", [InventorySettings, CooperationSettings, GatewaySettings])
+def test_production_refuses_a_sqlite_database(settings_cls: type[ServiceSettings]) -> None:
+    with pytest.raises(ValidationError, match="production needs PostgreSQL"):
+        settings_cls(environment="production", database_url="sqlite+aiosqlite:///var/x.db")
+    settings = settings_cls(
+        environment="production", database_url="postgresql+asyncpg://enlace@db/enlace"
+    )
+    assert settings.production
+    assert not settings_cls(database_url="sqlite+aiosqlite:///var/x.db").production

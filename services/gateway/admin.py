@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,7 +13,7 @@ from services.gateway.access import AccessState
 from services.gateway.keys import KeyStore
 from services.gateway.models import Client
 from services.gateway.settings import GatewaySettings
-from shared.db import SessionDep
+from shared.db import SessionDep, after_commit
 from shared.pagination import CursorQuery, LimitQuery, Page, next_link
 from shared.problems import Problem
 from shared.security import Principal, require_scopes
@@ -116,9 +116,10 @@ async def _client(session: SessionDep, client_id: str) -> Client:
     return client
 
 
-async def _reload(request: Request) -> None:
+def _reload(request: Request, session: SessionDep) -> None:
+    """Reload the access state once the change is committed (before the answer is sent)."""
     access: AccessState = request.app.state.access
-    await access.load()
+    after_commit(session, access.load)
 
 
 @router.post(
@@ -132,14 +133,15 @@ async def create_client(
 ) -> ClientCreated:
     """Register an agency system or partner integration; the secret is in this answer only."""
     try:
-        client, secret = await clients.create_client(session, **body.model_dump())
+        client, secret = await clients.create_client(
+            session, request.app.state.hasher, **body.model_dump()
+        )
     except clients.ClientError as exc:
         status = 409 if "exists" in str(exc) else 422
         raise Problem(
             status, "conflict" if status == 409 else "validation-error", str(exc)
         ) from None
-    await session.commit()
-    await _reload(request)
+    _reload(request, session)
     return ClientCreated(**ClientOut.model_validate(client).model_dump(), client_secret=secret)
 
 
@@ -149,16 +151,21 @@ async def list_clients(session: SessionDep, _: Admin) -> list[ClientOut]:
     return [ClientOut.model_validate(c) for c in await clients.list_clients(session)]
 
 
+async def _set_disabled(
+    request: Request, session: SessionDep, client_id: str, disabled: bool
+) -> ClientOut:
+    client = await _client(session, client_id)
+    await clients.set_disabled(session, client, disabled)
+    _reload(request, session)
+    return ClientOut.model_validate(client)
+
+
 @router.post("/clients/{client_id}/disable", summary="Disable a client", responses=NOT_FOUND)
 async def disable_client(
     client_id: str, request: Request, session: SessionDep, _: Admin
 ) -> ClientOut:
     """Refuse the client's tokens and token requests from now on."""
-    client = await _client(session, client_id)
-    await clients.set_disabled(session, client, True)
-    await session.commit()
-    await _reload(request)
-    return ClientOut.model_validate(client)
+    return await _set_disabled(request, session, client_id, True)
 
 
 @router.post("/clients/{client_id}/enable", summary="Enable a client", responses=NOT_FOUND)
@@ -166,29 +173,26 @@ async def enable_client(
     client_id: str, request: Request, session: SessionDep, _: Admin
 ) -> ClientOut:
     """Accept the client again."""
-    client = await _client(session, client_id)
-    await clients.set_disabled(session, client, False)
-    await session.commit()
-    await _reload(request)
-    return ClientOut.model_validate(client)
+    return await _set_disabled(request, session, client_id, False)
 
 
 @router.post(
     "/clients/{client_id}/rotate-secret", summary="Rotate a client's secret", responses=NOT_FOUND
 )
-async def rotate_secret(client_id: str, session: SessionDep, _: Admin) -> SecretOut:
+async def rotate_secret(
+    client_id: str, request: Request, session: SessionDep, _: Admin
+) -> SecretOut:
     """A new secret; the old one stops working at once (tokens already issued stay valid)."""
     client = await _client(session, client_id)
-    secret = await clients.rotate_secret(session, client)
-    await session.commit()
+    secret = await clients.rotate_secret(session, request.app.state.hasher, client)
     return SecretOut(client_id=client.client_id, client_secret=secret)
 
 
 @router.post("/tokens/revoke", status_code=204, summary="Revoke a token")
-async def revoke_token(body: RevokeIn, request: Request, session: SessionDep, _: Admin) -> Response:
+async def revoke_token(body: RevokeIn, request: Request, session: SessionDep, _: Admin) -> None:
     """Refuse the token with this ``jti`` until it would have expired."""
     settings: GatewaySettings = request.app.state.settings
-    now = int(datetime.now().timestamp())
+    now = int(datetime.now(UTC).timestamp())
     await clients.revoke_token(
         session,
         jti=body.jti,
@@ -197,9 +201,7 @@ async def revoke_token(body: RevokeIn, request: Request, session: SessionDep, _:
         expires_at=now + settings.token_lifetime_s + settings.token_leeway_s,
         reason=body.reason,
     )
-    await session.commit()
-    await _reload(request)
-    return Response(status_code=204)
+    _reload(request, session)
 
 
 @router.post("/keys/rotate", summary="Rotate the signing key")

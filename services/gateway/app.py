@@ -13,6 +13,7 @@ from services.gateway.admin import router as admin_router
 from services.gateway.audit import AuditLog
 from services.gateway.backends import make_clients
 from services.gateway.breaker import CircuitBreaker
+from services.gateway.clients import SecretHasher
 from services.gateway.edge import EdgeMiddleware
 from services.gateway.health import router as health_router
 from services.gateway.keys import KeyStore
@@ -101,6 +102,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.hasher = SecretHasher(settings)
     app.state.clients = {}
     app.state.edge = None
     app.state.audit = None

@@ -44,6 +44,7 @@ def _client_commands(args: argparse.Namespace) -> int:
             try:
                 client, secret = await clients.create_client(
                     session,
+                    clients.SecretHasher(GatewaySettings()),
                     client_id=args.client_id,
                     name=args.name or args.client_id,
                     org_code=args.org,
@@ -68,7 +69,9 @@ def _client_commands(args: argparse.Namespace) -> int:
             await clients.set_disabled(session, found, args.action == "disable")
             print(f"{found.client_id} {args.action}d")
         else:
-            secret = await clients.rotate_secret(session, found)
+            secret = await clients.rotate_secret(
+                session, clients.SecretHasher(GatewaySettings()), found
+            )
             print(json.dumps({"client_id": found.client_id, "client_secret": secret}))
         return 0
 

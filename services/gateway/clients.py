@@ -12,13 +12,36 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import Client, RevokedToken
+from services.gateway.settings import GatewaySettings
 from shared.db import utcnow
 from shared.security import SCOPES
 
-# argon2id with the library's defaults (RFC 9106 low-memory profile): slow on purpose.
-_hasher = PasswordHasher()
-# Compared against when the client id is unknown, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(32))
+
+class SecretHasher:
+    """argon2id hashing of client secrets, at the cost the gateway settings give."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        # Compared against when the client id is unknown, so both paths take the same time.
+        self.dummy_hash = self._hasher.hash(secrets.token_urlsafe(32))
+
+    async def hash(self, secret: str) -> str:
+        """The hash to store for ``secret`` (computed off the event loop)."""
+        return await anyio.to_thread.run_sync(self._hasher.hash, secret)
+
+    def _verify(self, hash_: str, secret: str) -> bool:
+        try:
+            return self._hasher.verify(hash_, secret)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def verify(self, hash_: str, secret: str) -> bool:
+        """True when ``secret`` matches ``hash_`` (computed off the event loop)."""
+        return await anyio.to_thread.run_sync(self._verify, hash_, secret)
 
 
 class ClientError(ValueError):
@@ -39,6 +62,7 @@ def _check_scopes(scopes: list[str]) -> str:
 
 async def create_client(
     session: AsyncSession,
+    hasher: SecretHasher,
     *,
     client_id: str,
     name: str,
@@ -55,7 +79,7 @@ async def create_client(
         name=name,
         org_code=org_code,
         scopes=_check_scopes(scopes),
-        secret_hash=await anyio.to_thread.run_sync(_hasher.hash, secret),
+        secret_hash=await hasher.hash(secret),
         rate_limit_per_minute=rate_limit_per_minute,
     )
     session.add(client)
@@ -73,18 +97,13 @@ async def list_clients(session: AsyncSession) -> list[Client]:
     return list(await session.scalars(select(Client).order_by(Client.client_id)))
 
 
-def _verify(hash_: str, secret: str) -> bool:
-    try:
-        return _hasher.verify(hash_, secret)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-async def authenticate(session: AsyncSession, client_id: str, secret: str) -> Client | None:
+async def authenticate(
+    session: AsyncSession, hasher: SecretHasher, client_id: str, secret: str
+) -> Client | None:
     """The enabled client with this id and secret, else None (same cost either way)."""
     client = await get_client(session, client_id)
-    hash_ = client.secret_hash if client is not None else _DUMMY_HASH
-    ok = await anyio.to_thread.run_sync(_verify, hash_, secret)
+    hash_ = client.secret_hash if client is not None else hasher.dummy_hash
+    ok = await hasher.verify(hash_, secret)
     if client is None or not ok or client.disabled:
         return None
     return client
@@ -96,10 +115,10 @@ async def set_disabled(session: AsyncSession, client: Client, disabled: bool) ->
     await session.flush()
 
 
-async def rotate_secret(session: AsyncSession, client: Client) -> str:
+async def rotate_secret(session: AsyncSession, hasher: SecretHasher, client: Client) -> str:
     """Give ``client`` a new secret (the old one stops working at once)."""
     secret = new_secret()
-    client.secret_hash = await anyio.to_thread.run_sync(_hasher.hash, secret)
+    client.secret_hash = await hasher.hash(secret)
     client.secret_rotated_at = utcnow()
     await session.flush()
     return secret

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.audit import AuditLog, AuditRecord
+from shared.middleware import HTTPMiddleware
 from shared.problems import send_problem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -29,21 +30,18 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-class EdgeMiddleware:
+class EdgeMiddleware(HTTPMiddleware):
     """Refuses oversized bodies (413, with or without Content-Length) and appends one audit
     entry per request (who, what, outcome, duration, body digest for writes)."""
 
     def __init__(
         self, app: ASGIApp, *, max_body_bytes: int, audit: Callable[[], AuditLog | None]
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_body_bytes = max_body_bytes
         self.audit = audit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         state = scope.setdefault("state", {})
         status = 500

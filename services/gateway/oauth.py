@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.gateway.clients import authenticate
+from services.gateway.clients import SecretHasher, authenticate
 from services.gateway.keys import KeyStore
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
@@ -88,22 +88,26 @@ def _basic_credentials(request: Request) -> tuple[str, str] | bool | None:
 )
 async def token(
     request: Request,
+    response: Response,
     session: SessionDep,
     grant_type: Annotated[str, Form(max_length=100)] = "",
     scope: Annotated[str | None, Form(max_length=1000)] = None,
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
-) -> Any:
-    """Issue a short-lived access token to an authenticated client."""
+) -> TokenResponse | JSONResponse:
+    """Issue a short-lived access token to an authenticated client.
+
+    Refusals are raw responses: RFC 6749 5.2 error bodies, not the token model.
+    """
     settings: GatewaySettings = request.app.state.settings
     limiter: RateLimiter = request.app.state.limiter
     ip = request.client.host if request.client else "unknown"
     limit = await limiter.hit(f"token-ip:{ip}", settings.token_rate_limit_per_minute)
     if not limit.allowed:
         request.scope["state"]["outcome"] = "rate_limited"
-        response = _oauth_error(429, "slow_down", "Too many token requests; retry later.")
-        response.headers.update(limit.headers())
-        return response
+        refused = _oauth_error(429, "slow_down", "Too many token requests; retry later.")
+        refused.headers.update(limit.headers())
+        return refused
 
     basic = _basic_credentials(request)
     if basic is False or (basic and (client_id or client_secret)):
@@ -115,7 +119,8 @@ async def token(
             400, "unsupported_grant_type", "Only the client_credentials grant is supported."
         )
     cid, secret = basic if isinstance(basic, tuple) else (client_id, client_secret)
-    client = await authenticate(session, cid, secret) if cid and secret else None
+    hasher: SecretHasher = request.app.state.hasher
+    client = await authenticate(session, hasher, cid, secret) if cid and secret else None
     if client is None:
         request.scope["state"]["outcome"] = "invalid_client"
         extra = {"WWW-Authenticate": 'Basic realm="enlace"'} if basic else {}
@@ -139,10 +144,10 @@ async def token(
         scopes=sorted(set(requested)),
         lifetime_s=settings.token_lifetime_s,
     )
-    body = TokenResponse(
+    response.headers.update(NO_STORE)
+    return TokenResponse(
         access_token=access_token, expires_in=settings.token_lifetime_s, scope=claims["scope"]
     )
-    return JSONResponse(body.model_dump(), headers=NO_STORE)
 
 
 @router.get(

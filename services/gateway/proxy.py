@@ -22,8 +22,9 @@ from services.gateway.access import AccessState
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.ratelimit import RateLimiter, RateLimitResult
 from shared.context import request_id_var
+from shared.middleware import HTTPMiddleware
 from shared.problems import PROBLEM_BASE, Problem, send_problem
-from shared.security import bearer_challenge, extract_bearer
+from shared.security import bearer_challenge, extract_bearer, unauthorized
 from shared.tokens import TokenError, TokenVerifier, VerifiedToken
 
 log = logging.getLogger("enlace.gateway.proxy")
@@ -166,18 +167,15 @@ class Refused(Exception):
         self.outcome = outcome
 
 
-class ProxyMiddleware:
+class ProxyMiddleware(HTTPMiddleware):
     """Forwards requests whose first path segment names a backend; passes on the rest."""
 
     def __init__(self, app: ASGIApp, *, edge: Any) -> None:
-        self.app = app
+        super().__init__(app)
         # A callable, because the edge is built by the app's lifespan after this middleware.
         self.edge = edge
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         name, _, rest = scope["path"][1:].partition("/")
         edge: Edge | None = self.edge()
         if edge is None or name not in edge.clients:
@@ -261,10 +259,10 @@ class ProxyMiddleware:
         try:
             principal = await edge.verifier.verify(token)
         except TokenError as exc:
-            raise Refused(_invalid_token(exc.description), "invalid_token") from None
+            raise Refused(unauthorized(exc.description), "invalid_token") from None
         state.update(client_id=principal.client_id, org=principal.org)
         if not edge.access.allows(principal):
-            raise Refused(_invalid_token("The token has been revoked."), "revoked")
+            raise Refused(unauthorized("The token has been revoked."), "revoked")
         if not scope_allows(name, method, principal.scopes):
             needed = f"{name}:read" if method in READ_METHODS else f"{name}:write"
             raise Refused(
@@ -426,12 +424,3 @@ async def _read_limited(response: httpx.Response) -> bytes | None:
 def _ip(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
-
-
-def _invalid_token(description: str) -> Problem:
-    return Problem(
-        401,
-        "invalid-token",
-        description,
-        headers={"WWW-Authenticate": bearer_challenge("invalid_token", description)},
-    )

@@ -59,6 +59,11 @@ def _save(credentials: dict[str, str]) -> None:
 async def main() -> None:
     """Create missing demo clients (and a signing key) and print every demo credential."""
     settings = GatewaySettings()
+    if settings.production:
+        raise SystemExit(
+            "gateway: GATEWAY_ENVIRONMENT is production; demo clients are for local runs only."
+        )
+    hasher = clients.SecretHasher(settings)
     KeyStore(settings.keys_dir).ensure()
     credentials = _load()
     db = Database(settings.database_url)
@@ -68,12 +73,17 @@ async def main() -> None:
                 existing = await clients.get_client(session, client_id)
                 if existing is None:
                     _, secret = await clients.create_client(
-                        session, client_id=client_id, name=name, org_code=org, scopes=scopes.split()
+                        session,
+                        hasher,
+                        client_id=client_id,
+                        name=name,
+                        org_code=org,
+                        scopes=scopes.split(),
                     )
                     credentials[client_id] = secret
                 elif client_id not in credentials:
                     # The secret was lost (var/ cleaned): give the demo client a new one.
-                    credentials[client_id] = await clients.rotate_secret(session, existing)
+                    credentials[client_id] = await clients.rotate_secret(session, hasher, existing)
             await session.commit()
     finally:
         await db.close()

@@ -33,6 +33,11 @@ class GatewaySettings(ServiceSettings):
     # signs; every key in it is published at /.well-known/jwks.json.
     keys_dir: str = "var/keys"
     token_lifetime_s: int = Field(default=300, ge=30, le=3600)
+    # argon2id cost of hashing client secrets (the library's defaults, RFC 9106's low-memory
+    # profile). Slow on purpose; the tests lower it. A stored hash keeps its own cost.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
     # Requests per minute per client (unless the client has its own), and per IP address on
     # /oauth/token. With a Redis URL the counters are shared by every gateway process.
     rate_limit_per_minute: int = Field(default=600, ge=1)

@@ -34,10 +34,11 @@ from services.inventory.app import create_app as create_inventory
 from services.inventory.settings import InventorySettings
 from shared.tokens import SigningKey
 
-PROBLEM = "application/problem+json"
+# Re-exported for the gateway tests; defined once in tests/support.py.
+from tests.support import PROBLEM, PROBLEMS, assert_problem, closed_port  # noqa: F401
+
 ISSUER: str = GatewaySettings.model_fields["token_issuer"].default
 AUDIENCE: str = GatewaySettings.model_fields["token_audience"].default
-PROBLEMS = "https://enlace.example/problems/"
 
 # -- tokens by hand ---------------------------------------------------------------------------
 
@@ -146,16 +147,6 @@ def challenge_error(response: httpx.Response) -> str | None:
     assert value.startswith("Bearer "), value
     match = re.search(r'error="([^"]+)"', value)
     return match.group(1) if match else None
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
-    """``response`` is an RFC 9457 problem with ``status`` (and type ``slug``)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers
-    body = response.json()
-    assert body["status"] == status
-    if slug is not None:
-        assert body["type"] == PROBLEMS + slug, body
 
 
 # -- what a backend receives -------------------------------------------------------------------

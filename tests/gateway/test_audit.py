@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -248,6 +249,7 @@ async def test_list_entries_refuses_a_forged_cursor(db: Database) -> None:
 async def test_failed_flush_keeps_records_and_the_queue_is_bounded(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    threads_before = set(threading.enumerate())
     broken = Database("sqlite+aiosqlite:////nonexistent-enlace-dir/audit.db")
     log = AuditLog(broken, max_queue=5)
     try:
@@ -264,6 +266,13 @@ async def test_failed_flush_keeps_records_and_the_queue_is_bounded(
             assert "dropped 3 oldest records" in caplog.text
     finally:
         await broken.close()
+        # aiosqlite ends each failed connect on its own thread, which then calls back into
+        # this event loop: let those threads finish while the loop still runs.
+        for _ in range(500):
+            started = set(threading.enumerate()) - threads_before
+            if not any("_connection_worker_thread" in t.name for t in started):
+                break
+            await asyncio.sleep(0.01)
 
 
 async def test_background_flusher_writes_and_close_drains(db: Database) -> None:

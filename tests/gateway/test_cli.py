@@ -9,7 +9,7 @@ import pytest
 
 from services.gateway import cli, seed
 from services.gateway.keys import KeyStore
-from tests.conftest import in_thread
+from tests.conftest import CHEAP_ARGON2, in_thread
 
 
 @pytest.fixture
@@ -20,6 +20,8 @@ def gateway_env(
     keys = tmp_path / "keys"
     monkeypatch.setenv("GATEWAY_DATABASE_URL", clean_databases["gateway"])
     monkeypatch.setenv("GATEWAY_KEYS_DIR", str(keys))
+    for name, value in CHEAP_ARGON2.items():
+        monkeypatch.setenv(f"GATEWAY_{name.upper()}", str(value))
     monkeypatch.chdir(tmp_path)  # the demo seed writes var/demo-credentials.json here
     return keys
 
@@ -93,3 +95,15 @@ def test_demo_clients_are_created_once_and_printed(
     credentials = Path("var/demo-credentials.json")
     assert oct(credentials.stat().st_mode & 0o777) == "0o600"
     assert set(json.loads(credentials.read_text())) == {c[0] for c in seed.DEMO_CLIENTS}
+
+
+def test_demo_clients_are_refused_in_production(
+    gateway_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    monkeypatch.setenv("GATEWAY_ENVIRONMENT", "production")
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", "postgresql+asyncpg://enlace@db/enlace_gateway")
+    with pytest.raises(SystemExit, match="production"):
+        in_thread(lambda: asyncio.run(seed.main()))
+    assert not Path("var/demo-credentials.json").exists()

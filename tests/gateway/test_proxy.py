@@ -1,11 +1,11 @@
-"""The gateway forwards to the real services and turns backend failures into problems."""
+"""The gateway forwards to the real services: same answers, request ids passed on, hop-by-hop
+headers dropped, bodies streamed. (Hostile paths and backends that are down or slow:
+test_hostile_edge.py, cases 20 and 25.)"""
 
 from __future__ import annotations
 
-import asyncio
-import socket
+import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -16,15 +16,12 @@ from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from services.inventory.seed import DEMO, load_demo
 from tests.conftest import Tokens, asgi_client
-
-PROBLEM = "application/problem+json"
+from tests.support import PROBLEM, assert_problem
 
 
 async def test_forwards_to_the_service_and_matches_direct_answer(
     gateway: httpx.AsyncClient, inventory: httpx.AsyncClient, inventory_app: FastAPI, tokens: Tokens
 ) -> None:
-    import json
-
     async with inventory_app.state.db.sessions() as session:
         await load_demo(session, json.loads(DEMO.read_text()))
         await session.commit()
@@ -42,7 +39,7 @@ async def test_relayed_service_problem_is_not_marked_as_gateway(
 ) -> None:
     auth = await tokens.headers("usaid-test", "USAID", "cooperation:read")
     response = await gateway.get("/cooperation/v1/programs/NOPE", headers=auth)
-    assert response.status_code == 404
+    assert_problem(response, 404, "not-found")
     assert response.headers["content-type"] == PROBLEM
     assert "source" not in response.json()
     assert response.json()["instance"] == "/v1/programs/NOPE"
@@ -50,24 +47,7 @@ async def test_relayed_service_problem_is_not_marked_as_gateway(
 
 async def test_unknown_gateway_route_is_a_problem(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/nothing/here")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == PROBLEM
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/inventory/v1/%2e%2e/%2e%2e/cooperation/v1/programs",
-        "/inventory/v1/holders%2F..%2F..%2Fcooperation",
-        "/inventory/v1/holders/%00",
-        "/inventory/" + "a" * 5000,
-    ],
-)
-async def test_unsafe_paths_are_refused_before_forwarding(
-    gateway: httpx.AsyncClient, path: str
-) -> None:
-    response = await gateway.get(path)
-    assert response.status_code in (400, 404)
+    assert_problem(response, 404)
     assert response.headers["content-type"] == PROBLEM
 
 
@@ -83,8 +63,6 @@ def _echo_app() -> FastAPI:
         received = dict(request.headers.items())
 
         async def chunks() -> AsyncIterator[bytes]:
-            import json
-
             yield json.dumps(
                 {
                     "path": "/" + path,
@@ -145,75 +123,6 @@ async def test_request_body_is_streamed_to_the_backend(echo_gateway: httpx.Async
 
     response = await echo_gateway.post("/inventory/v1/upload", content=body())
     assert response.json()["size"] == 64 * 1024
-
-
-# -- backends that are down or slow ---------------------------------------------------------
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def silent_server() -> AsyncIterator[int]:
-    """A TCP server that accepts connections and never answers."""
-    connections: list[asyncio.StreamWriter] = []
-
-    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(writer)
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    yield int(port)
-    for writer in connections:
-        writer.close()
-    server.close()
-    await server.wait_closed()
-
-
-async def _real_gateway(settings: GatewaySettings, **urls: Any) -> FastAPI:
-    return create_gateway(settings.model_copy(update=urls))
-
-
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
-async def test_backend_down_is_503_with_retry_after(
-    gateway_settings: GatewaySettings, transport: str
-) -> None:
-    app = await _real_gateway(
-        gateway_settings,
-        inventory_url=f"http://127.0.0.1:{_closed_port()}",
-        transport=transport,
-    )
-    async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
-        auth = await Tokens(app, client).headers("r", "MINAM", "inventory:read")
-        response = await client.get("/inventory/v1/holders", headers=auth)
-        health = await client.get("/health")
-    assert response.status_code == 503
-    assert response.headers["content-type"] == PROBLEM
-    assert int(response.headers["retry-after"]) > 0
-    assert response.json()["source"] == "gateway"
-    assert health.status_code == 503
-    assert health.json()["components"]["inventory"] == "unreachable"
-
-
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
-async def test_backend_slower_than_timeout_is_504(
-    gateway_settings: GatewaySettings, silent_server: int, transport: str
-) -> None:
-    app = await _real_gateway(
-        gateway_settings,
-        inventory_url=f"http://127.0.0.1:{silent_server}",
-        read_timeout_s=0.3,
-        transport=transport,
-    )
-    async with app.router.lifespan_context(app), asgi_client(app, "http://gateway") as client:
-        auth = await Tokens(app, client).headers("r", "MINAM", "inventory:read")
-        response = await client.get("/inventory/v1/holders", headers=auth)
-    assert response.status_code == 504
-    assert response.headers["content-type"] == PROBLEM
-    assert response.headers["retry-after"]
 
 
 async def test_health_reports_each_backend(gateway: httpx.AsyncClient) -> None:
