@@ -13,24 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.cooperation import iati
 from services.cooperation.iati import (
-    IatiActivity,
-    IatiActivityDate,
-    IatiBaseline,
-    IatiBudget,
-    IatiDocumentLink,
-    IatiIndicator,
-    IatiLocation,
-    IatiOrganisationRef,
-    IatiParseError,
-    IatiParticipatingOrg,
-    IatiPeriod,
-    IatiPolicyMarker,
-    IatiRelatedActivity,
-    IatiResult,
-    IatiSector,
-    IatiTag,
-    IatiTransaction,
     SchemaError,
     errors_by_line,
     funding_status,
@@ -40,34 +24,38 @@ from services.cooperation.iati import (
     write_activities,
 )
 
-MINAM = IatiOrganisationRef(ref="PE-RUC-20492966658", name="Ministerio del Ambiente", type="10")
-USAID = IatiOrganisationRef(ref="US-GOV-1", name="USAID", type="10")
+MINAM = iati.IatiOrganisationRef(
+    ref="PE-RUC-20492966658", name="Ministerio del Ambiente", type="10"
+)
+USAID = iati.IatiOrganisationRef(ref="US-GOV-1", name="USAID", type="10")
 GENERATED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 UPDATED = datetime(2026, 11, 20, 15, 0, 5, 250000, tzinfo=UTC)
 TODAY = date(2026, 11, 22)
 PROGRAM_ID = f"{MINAM.ref}-US-PE-ECWP-2015-2018"
 
 
-def minimal(identifier: str = f"{MINAM.ref}-MIN-01", **changes: Any) -> IatiActivity:
+def minimal(identifier: str = f"{MINAM.ref}-MIN-01", **changes: Any) -> iati.IatiActivity:
     """Only what the schema requires."""
-    activity = IatiActivity(
+    activity = iati.IatiActivity(
         identifier=identifier,
         reporting_org=MINAM,
         last_updated=UPDATED,
         titles={"en": "Minimal activity"},
         descriptions={"en": "Only the required elements."},
-        participating_orgs=(IatiParticipatingOrg(role="2", ref=MINAM.ref, name=MINAM.name),),
+        participating_orgs=(iati.IatiParticipatingOrg(role="2", ref=MINAM.ref, name=MINAM.name),),
         status="1",
-        dates=(IatiActivityDate(type="1", iso_date=date(2026, 1, 1)),),
+        dates=(iati.IatiActivityDate(type="1", iso_date=date(2026, 1, 1)),),
         recipient_country=None,
     )
     return dataclasses.replace(activity, **changes)
 
 
-def full() -> IatiActivity:
+def full() -> iati.IatiActivity:
     """Every part of the model filled in."""
-    period = IatiPeriod(start=date(2017, 1, 1), end=date(2017, 12, 31), target="20", actual="22")
-    return IatiActivity(
+    period = iati.IatiPeriod(
+        start=date(2017, 1, 1), end=date(2017, 12, 31), target="20", actual="22"
+    )
+    return iati.IatiActivity(
         identifier=f"{MINAM.ref}-OEFA-ENF-01",
         reporting_org=MINAM,
         last_updated=UPDATED,
@@ -77,37 +65,40 @@ def full() -> IatiActivity:
         titles={"en": "Inspection training", "es": "Capacitación en inspecciones"},
         descriptions={"en": "Train-the-trainer <program> & more", "es": "Formación de formadores"},
         participating_orgs=(
-            IatiParticipatingOrg(role="1", ref=USAID.ref, name="USAID", type="10"),
-            IatiParticipatingOrg(
+            iati.IatiParticipatingOrg(role="1", ref=USAID.ref, name="USAID", type="10"),
+            iati.IatiParticipatingOrg(
                 role="2", ref=MINAM.ref, name=MINAM.name, type="10", activity_id=PROGRAM_ID
             ),
-            IatiParticipatingOrg(role="4", ref=None, name="Ciudad Saludable", type="22"),
+            iati.IatiParticipatingOrg(role="4", ref=None, name="Ciudad Saludable", type="22"),
         ),
         status="2",
         dates=(
-            IatiActivityDate(type="1", iso_date=date(2017, 1, 1)),
-            IatiActivityDate(type="2", iso_date=date(2017, 9, 1)),
-            IatiActivityDate(type="3", iso_date=date(2020, 6, 30)),
-            IatiActivityDate(type="4", iso_date=date(2020, 3, 31)),
+            iati.IatiActivityDate(type="1", iso_date=date(2017, 1, 1)),
+            iati.IatiActivityDate(type="2", iso_date=date(2017, 9, 1)),
+            iati.IatiActivityDate(type="3", iso_date=date(2020, 6, 30)),
+            iati.IatiActivityDate(type="4", iso_date=date(2020, 3, 31)),
         ),
         recipient_country="PE",
-        locations=(IatiLocation(name="Lima", ref="15"), IatiLocation(name="Huánuco", ref="10")),
+        locations=(
+            iati.IatiLocation(name="Lima", ref="15"),
+            iati.IatiLocation(name="Huánuco", ref="10"),
+        ),
         sectors=(
-            IatiSector(code="41010", percentage=Decimal("60")),
-            IatiSector(code="41081", percentage=Decimal("40.00")),
+            iati.IatiSector(code="41010", percentage=Decimal("60")),
+            iati.IatiSector(code="41081", percentage=Decimal("40.00")),
         ),
         tags=(
-            IatiTag(
+            iati.IatiTag(
                 code="PA-A", text="Priority area A", vocabulary_uri="https://enlace.example/pa"
             ),
-            IatiTag(code="PA-A-AA1", text="Action area A.1"),
+            iati.IatiTag(code="PA-A-AA1", text="Action area A.1"),
         ),
         policy_markers=(
-            IatiPolicyMarker(code="2", significance="2"),
-            IatiPolicyMarker(code="6", significance="1"),
+            iati.IatiPolicyMarker(code="2", significance="2"),
+            iati.IatiPolicyMarker(code="6", significance="1"),
         ),
         budgets=(
-            IatiBudget(
+            iati.IatiBudget(
                 period_start=date(2017, 1, 1),
                 period_end=date(2017, 12, 31),
                 value=Decimal("60000.00"),
@@ -116,7 +107,7 @@ def full() -> IatiActivity:
                 type="1",
                 status="2",
             ),
-            IatiBudget(
+            iati.IatiBudget(
                 period_start=date(2018, 1, 1),
                 period_end=date(2018, 12, 31),
                 value=Decimal("1E+4"),  # written in plain notation, which xsd:decimal needs
@@ -126,7 +117,7 @@ def full() -> IatiActivity:
             ),
         ),
         transactions=(
-            IatiTransaction(
+            iati.IatiTransaction(
                 type="2",
                 date=date(2017, 3, 15),
                 value=Decimal("70000.00"),
@@ -136,7 +127,7 @@ def full() -> IatiActivity:
                 provider_org=USAID,
                 receiver_org=MINAM,
             ),
-            IatiTransaction(
+            iati.IatiTransaction(
                 type="3",
                 date=date(2017, 12, 15),
                 value=Decimal("58200.50"),
@@ -144,7 +135,7 @@ def full() -> IatiActivity:
             ),
         ),
         document_links=(
-            IatiDocumentLink(
+            iati.IatiDocumentLink(
                 url="https://enlace.example/reports/oefa-enf-01.pdf",
                 format="application/pdf",
                 title="Progress report 2017",
@@ -153,29 +144,29 @@ def full() -> IatiActivity:
                 language="es",
             ),
         ),
-        related_activities=(IatiRelatedActivity(ref=PROGRAM_ID, type="1"),),
+        related_activities=(iati.IatiRelatedActivity(ref=PROGRAM_ID, type="1"),),
         results=(
-            IatiResult(
+            iati.IatiResult(
                 type="1",
                 title="Inspectors trained",
                 description="Trainers certified by the program",
                 aggregation_status=True,
                 indicators=(
-                    IatiIndicator(
+                    iati.IatiIndicator(
                         measure="1",
                         title="OEFA staff trained",
                         ascending=True,
-                        baseline=IatiBaseline(year=2017, value="0", iso_date=date(2017, 1, 1)),
+                        baseline=iati.IatiBaseline(year=2017, value="0", iso_date=date(2017, 1, 1)),
                         periods=(period, dataclasses.replace(period, actual=None)),
                     ),
-                    IatiIndicator(measure="5", title="Quality of training", ascending=False),
+                    iati.IatiIndicator(measure="5", title="Quality of training", ascending=False),
                 ),
             ),
         ),
     )
 
 
-def document(*activities: IatiActivity) -> bytes:
+def document(*activities: iati.IatiActivity) -> bytes:
     return b"".join(write_activities(activities, generated=GENERATED))
 
 
@@ -184,18 +175,18 @@ def line_of(xml: bytes, fragment: bytes) -> int:
     return next(n for n, text in enumerate(xml.splitlines(), 1) if fragment in text)
 
 
-def program_with_children() -> list[IatiActivity]:
+def program_with_children() -> list[iati.IatiActivity]:
     children = [minimal(f"{MINAM.ref}-CHILD-{n}") for n in (1, 2)]
     children = [
-        dataclasses.replace(c, related_activities=(IatiRelatedActivity(PROGRAM_ID, "1"),))
+        dataclasses.replace(c, related_activities=(iati.IatiRelatedActivity(PROGRAM_ID, "1"),))
         for c in children
     ]
     program = minimal(
         PROGRAM_ID,
         hierarchy=1,
         titles={"en": "US-Peru Environmental Cooperation Work Program (2015-2018)"},
-        tags=(IatiTag(code="GOAL-A", text="Goal A"), IatiTag(code="PA-A", text="Area A")),
-        related_activities=tuple(IatiRelatedActivity(c.identifier, "2") for c in children),
+        tags=(iati.IatiTag(code="GOAL-A", text="Goal A"), iati.IatiTag(code="PA-A", text="Area A")),
+        related_activities=tuple(iati.IatiRelatedActivity(c.identifier, "2") for c in children),
     )
     return [program, *children]
 
@@ -218,7 +209,9 @@ def test_program_and_children_validate_and_link_both_ways() -> None:
         c.identifier for c in children
     }
     assert all(c.hierarchy == 2 for c in children)
-    assert all(c.related_activities == (IatiRelatedActivity(PROGRAM_ID, "1"),) for c in children)
+    assert all(
+        c.related_activities == (iati.IatiRelatedActivity(PROGRAM_ID, "1"),) for c in children
+    )
     assert schema_errors(document(*program_with_children())) == []
 
 
@@ -245,7 +238,7 @@ def test_errors_by_line_groups_and_sorts() -> None:
 
 
 @pytest.mark.parametrize("activity", [full(), minimal()], ids=["full", "minimal"])
-def test_parse_reads_back_what_write_wrote(activity: IatiActivity) -> None:
+def test_parse_reads_back_what_write_wrote(activity: iati.IatiActivity) -> None:
     assert parse_activities(document(activity)) == [activity]
 
 
@@ -272,7 +265,7 @@ def test_naive_datetimes_are_refused() -> None:
 def test_write_streams_one_activity_at_a_time() -> None:
     consumed: list[str] = []
 
-    def activities() -> Iterator[IatiActivity]:
+    def activities() -> Iterator[iati.IatiActivity]:
         for n in range(3):
             consumed.append(str(n))
             yield minimal(f"{MINAM.ref}-S-{n}")
@@ -294,11 +287,11 @@ def test_write_streams_one_activity_at_a_time() -> None:
 
 
 def test_parse_errors_carry_the_line() -> None:
-    with pytest.raises(IatiParseError) as malformed:
+    with pytest.raises(iati.IatiParseError) as malformed:
         parse_activities(b"<iati-activities>\n<iati-activity>\n<oops></iati-activity>")
     assert malformed.value.line == 3
     xml = document(minimal()).replace(b'<activity-status code="1"/>', b"<activity-status/>")
-    with pytest.raises(IatiParseError, match="code") as missing:
+    with pytest.raises(iati.IatiParseError, match="code") as missing:
         parse_activities(xml)
     assert missing.value.line == line_of(xml, b"<activity-status/>")
 
@@ -327,7 +320,7 @@ def test_a_doctype_is_refused_by_the_schema_check() -> None:
 # --- ruleset ------------------------------------------------------------------------------
 
 
-def rule_names(activity: IatiActivity, today: date = TODAY) -> list[str]:
+def rule_names(activity: iati.IatiActivity, today: date = TODAY) -> list[str]:
     return [message.split(":", 1)[0] for message in ruleset_errors(activity, today)]
 
 
@@ -356,11 +349,11 @@ def test_sector_percentages_sum_to_100_per_vocabulary(
     percentages: tuple[str | None, ...], ok: bool
 ) -> None:
     sectors = tuple(
-        IatiSector(code=f"4101{n}", percentage=None if p is None else Decimal(p))
+        iati.IatiSector(code=f"4101{n}", percentage=None if p is None else Decimal(p))
         for n, p in enumerate(percentages)
     )
     # A second vocabulary is checked on its own.
-    other = IatiSector(code="1", vocabulary="99", percentage=Decimal(100))
+    other = iati.IatiSector(code="1", vocabulary="99", percentage=Decimal(100))
     assert rule_names(minimal(sectors=(*sectors, other))) == ([] if ok else ["sector-percentages"])
 
 
@@ -372,13 +365,16 @@ def test_actual_dates_and_transactions_must_not_be_in_the_future() -> None:
 
 def test_starts_must_not_be_after_ends() -> None:
     dates = (
-        IatiActivityDate("1", date(2020, 1, 2)),
-        IatiActivityDate("3", date(2020, 1, 1)),
-        IatiActivityDate("2", date(2020, 1, 5)),
-        IatiActivityDate("4", date(2020, 1, 4)),
+        iati.IatiActivityDate("1", date(2020, 1, 2)),
+        iati.IatiActivityDate("3", date(2020, 1, 1)),
+        iati.IatiActivityDate("2", date(2020, 1, 5)),
+        iati.IatiActivityDate("4", date(2020, 1, 4)),
     )
     assert rule_names(minimal(dates=dates)) == ["date-order", "date-order"]
-    one_day = (IatiActivityDate("1", date(2020, 1, 1)), IatiActivityDate("3", date(2020, 1, 1)))
+    one_day = (
+        iati.IatiActivityDate("1", date(2020, 1, 1)),
+        iati.IatiActivityDate("3", date(2020, 1, 1)),
+    )
     assert rule_names(minimal(dates=one_day)) == []
 
 
@@ -397,15 +393,15 @@ def test_starts_must_not_be_after_ends() -> None:
 def test_budget_periods_start_before_end_and_last_at_most_a_year(
     start: date, end: date, ok: bool
 ) -> None:
-    budget = IatiBudget(start, end, Decimal(1), start)
+    budget = iati.IatiBudget(start, end, Decimal(1), start)
     assert rule_names(minimal(budgets=(budget,))) == ([] if ok else ["budget-period"])
 
 
 # --- funding status -------------------------------------------------------------------------
 
 
-def budget(value: str, status: str, currency: str | None = "USD") -> IatiBudget:
-    return IatiBudget(
+def budget(value: str, status: str, currency: str | None = "USD") -> iati.IatiBudget:
+    return iati.IatiBudget(
         date(2017, 1, 1),
         date(2017, 12, 31),
         Decimal(value),
@@ -415,8 +411,8 @@ def budget(value: str, status: str, currency: str | None = "USD") -> IatiBudget:
     )
 
 
-def transaction(type_: str, value: str, currency: str | None = "USD") -> IatiTransaction:
-    return IatiTransaction(type_, date(2017, 6, 1), Decimal(value), date(2017, 6, 1), currency)
+def transaction(type_: str, value: str, currency: str | None = "USD") -> iati.IatiTransaction:
+    return iati.IatiTransaction(type_, date(2017, 6, 1), Decimal(value), date(2017, 6, 1), currency)
 
 
 @pytest.mark.parametrize(
@@ -439,7 +435,7 @@ def transaction(type_: str, value: str, currency: str | None = "USD") -> IatiTra
     ],
 )
 def test_funding_status(
-    budgets: list[IatiBudget], transactions: list[IatiTransaction], expected: str
+    budgets: list[iati.IatiBudget], transactions: list[iati.IatiTransaction], expected: str
 ) -> None:
     assert funding_status(budgets, transactions) == expected
 
@@ -487,14 +483,14 @@ def test_round_trip_property(
     base = full()
     indicator = dataclasses.replace(
         base.results[0].indicators[0],
-        periods=(IatiPeriod(date(2017, 1, 1), date(2017, 12, 31), target=target),),
+        periods=(iati.IatiPeriod(date(2017, 1, 1), date(2017, 12, 31), target=target),),
     )
     activity = dataclasses.replace(
         base,
         titles=titles,
         last_updated=updated,
         reporting_org=dataclasses.replace(MINAM, name=org_name),
-        sectors=(IatiSector("41010", percentage), IatiSector("41020", 100 - percentage)),
+        sectors=(iati.IatiSector("41010", percentage), iati.IatiSector("41020", 100 - percentage)),
         budgets=(dataclasses.replace(base.budgets[0], value=value),),
         results=(dataclasses.replace(base.results[0], indicators=(indicator,)),),
     )
@@ -514,7 +510,7 @@ def test_sector_split_property(parts: list[int], nudge: Decimal) -> None:
     total = sum(parts)
     shares = [(Decimal(100) * p / total).quantize(Decimal("0.01")) for p in parts]
     shares[-1] += Decimal(100) - sum(shares) + nudge
-    sectors = tuple(IatiSector(f"410{n:02d}", share) for n, share in enumerate(shares))
+    sectors = tuple(iati.IatiSector(f"410{n:02d}", share) for n, share in enumerate(shares))
     errors = ruleset_errors(minimal(sectors=sectors), TODAY)
     assert (errors == []) == (nudge == 0)
 

@@ -14,22 +14,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from services.cooperation import iati
 from services.cooperation.iati import (
-    IatiActivity,
-    IatiActivityDate,
-    IatiBaseline,
-    IatiBudget,
-    IatiIndicator,
-    IatiLocation,
-    IatiOrganisationRef,
-    IatiParticipatingOrg,
-    IatiPeriod,
-    IatiPolicyMarker,
-    IatiRelatedActivity,
-    IatiResult,
-    IatiSector,
-    IatiTag,
-    IatiTransaction,
     funding_status,
     parse_activities,
     ruleset_errors,
@@ -178,47 +164,47 @@ def test_demo_money_is_decimal_text() -> None:
             assert re.fullmatch(r"\d+\.\d{2}", item["value"]), item
 
 
-def org_ref(code: str) -> IatiOrganisationRef:
+def org_ref(code: str) -> iati.IatiOrganisationRef:
     org = ORGS[code]
-    return IatiOrganisationRef(ref=org["iati_ref"], name=org["name_en"], type=org["iati_type"])
+    return iati.IatiOrganisationRef(ref=org["iati_ref"], name=org["name_en"], type=org["iati_type"])
 
 
 def program_identifier() -> str:
     return f"{ORGS['MINAM']['iati_ref']}-{PROGRAM['code']}"
 
 
-def participant(p: dict[str, Any]) -> IatiParticipatingOrg:
+def participant(p: dict[str, Any]) -> iati.IatiParticipatingOrg:
     org = org_ref(p["org"])
-    return IatiParticipatingOrg(str(p["role"]), org.ref, org.name, org.type)
+    return iati.IatiParticipatingOrg(str(p["role"]), org.ref, org.name, org.type)
 
 
-def result(r: dict[str, Any]) -> IatiResult:
+def result(r: dict[str, Any]) -> iati.IatiResult:
     day = date.fromisoformat
     indicators = tuple(
-        IatiIndicator(
+        iati.IatiIndicator(
             i["measure"],
             i["title_en"],
             i["ascending"],
-            IatiBaseline(i["baseline"]["year"], i["baseline"]["value"]),
+            iati.IatiBaseline(i["baseline"]["year"], i["baseline"]["value"]),
             tuple(
-                IatiPeriod(day(p["start"]), day(p["end"]), p["target"], p["actual"])
+                iati.IatiPeriod(day(p["start"]), day(p["end"]), p["target"], p["actual"])
                 for p in i["periods"]
             ),
         )
         for i in r["indicators"]
     )
-    return IatiResult(r["type"], r["title_en"], indicators)
+    return iati.IatiResult(r["type"], r["title_en"], indicators)
 
 
-def to_iati(a: dict[str, Any]) -> IatiActivity:
+def to_iati(a: dict[str, Any]) -> iati.IatiActivity:
     """A demo activity as the service would publish it (reported by its lead organisation)."""
     lead = org_ref(a["lead_org"])
     day = date.fromisoformat
     date_keys = {"1": "planned_start", "2": "actual_start", "3": "planned_end", "4": "actual_end"}
     titles = {area["code"]: area["title_en"] for area in PROGRAM["priority_areas"]}
-    tags = [IatiTag(f"PA-{code}", titles[code]) for code in a["priority_areas"]]
-    tags += [IatiTag(f"PA-{c}-AA{n}", f"Action area {c}.{n}") for c, n in a["action_areas"]]
-    return IatiActivity(
+    tags = [iati.IatiTag(f"PA-{code}", titles[code]) for code in a["priority_areas"]]
+    tags += [iati.IatiTag(f"PA-{c}-AA{n}", f"Action area {c}.{n}") for c, n in a["action_areas"]]
+    return iati.IatiActivity(
         identifier=f"{lead.ref}-{a['own_id']}",
         reporting_org=lead,
         last_updated=UPDATED,
@@ -226,16 +212,16 @@ def to_iati(a: dict[str, Any]) -> IatiActivity:
         descriptions={"en": a["description_en"], "es": a["description_es"]},
         participating_orgs=tuple(participant(p) for p in a["participants"]),
         status=str(a["status"]),
-        dates=tuple(IatiActivityDate(t, day(a[k])) for t, k in date_keys.items() if a[k]),
+        dates=tuple(iati.IatiActivityDate(t, day(a[k])) for t, k in date_keys.items() if a[k]),
         default_currency="USD",
-        locations=tuple(IatiLocation(DEPARTMENTS[c], c) for c in a["locations"]),
-        sectors=tuple(IatiSector(s["code"], Decimal(s["percentage"])) for s in a["sectors"]),
+        locations=tuple(iati.IatiLocation(DEPARTMENTS[c], c) for c in a["locations"]),
+        sectors=tuple(iati.IatiSector(s["code"], Decimal(s["percentage"])) for s in a["sectors"]),
         tags=tuple(tags),
         policy_markers=tuple(
-            IatiPolicyMarker(m["code"], m["significance"]) for m in a["policy_markers"]
+            iati.IatiPolicyMarker(m["code"], m["significance"]) for m in a["policy_markers"]
         ),
         budgets=tuple(
-            IatiBudget(
+            iati.IatiBudget(
                 day(b["period_start"]),
                 day(b["period_end"]),
                 Decimal(b["value"]),
@@ -247,7 +233,7 @@ def to_iati(a: dict[str, Any]) -> IatiActivity:
             for b in a["budgets"]
         ),
         transactions=tuple(
-            IatiTransaction(
+            iati.IatiTransaction(
                 t["type"],
                 day(t["date"]),
                 Decimal(t["value"]),
@@ -258,28 +244,28 @@ def to_iati(a: dict[str, Any]) -> IatiActivity:
             )
             for t in a["transactions"]
         ),
-        related_activities=(IatiRelatedActivity(program_identifier(), "1"),),
+        related_activities=(iati.IatiRelatedActivity(program_identifier(), "1"),),
         results=tuple(result(r) for r in a["results"]),
     )
 
 
-def program_activity(children: list[IatiActivity]) -> IatiActivity:
+def program_activity(children: list[iati.IatiActivity]) -> iati.IatiActivity:
     minam = org_ref("MINAM")
-    return IatiActivity(
+    return iati.IatiActivity(
         identifier=program_identifier(),
         reporting_org=minam,
         last_updated=UPDATED,
         hierarchy=1,
         titles={"en": PROGRAM["title_en"], "es": PROGRAM["title_es"]},
         descriptions={"en": PROGRAM["preamble_en"]},
-        participating_orgs=(IatiParticipatingOrg("2", minam.ref, minam.name, minam.type),),
+        participating_orgs=(iati.IatiParticipatingOrg("2", minam.ref, minam.name, minam.type),),
         status="4",
         dates=(
-            IatiActivityDate("1", date.fromisoformat(PROGRAM["period_start"])),
-            IatiActivityDate("3", date.fromisoformat(PROGRAM["period_end"])),
+            iati.IatiActivityDate("1", date.fromisoformat(PROGRAM["period_start"])),
+            iati.IatiActivityDate("3", date.fromisoformat(PROGRAM["period_end"])),
         ),
-        tags=tuple(IatiTag(f"GOAL-{g['code']}", g["text_en"]) for g in PROGRAM["goals"]),
-        related_activities=tuple(IatiRelatedActivity(c.identifier, "2") for c in children),
+        tags=tuple(iati.IatiTag(f"GOAL-{g['code']}", g["text_en"]) for g in PROGRAM["goals"]),
+        related_activities=tuple(iati.IatiRelatedActivity(c.identifier, "2") for c in children),
     )
 
 

@@ -13,6 +13,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from services.cooperation import iati
 from services.cooperation.activities.state import (
     ProgramRefs,
     Refs,
@@ -20,22 +21,6 @@ from services.cooperation.activities.state import (
     iati_budget,
     iati_transaction,
     period_values,
-)
-from services.cooperation.iati import (
-    IatiActivity,
-    IatiActivityDate,
-    IatiBaseline,
-    IatiDocumentLink,
-    IatiIndicator,
-    IatiLocation,
-    IatiOrganisationRef,
-    IatiParticipatingOrg,
-    IatiPeriod,
-    IatiPolicyMarker,
-    IatiRelatedActivity,
-    IatiResult,
-    IatiSector,
-    IatiTag,
 )
 from services.cooperation.programs.models import Organisation
 
@@ -50,8 +35,8 @@ AREA_TAG = re.compile(r"^PA-([A-Z]{1,4})$")
 ACTION_TAG = re.compile(r"^PA-([A-Z]{1,4})-AA([0-9]{1,3})$")
 
 
-def org_ref(org: Organisation) -> IatiOrganisationRef:
-    return IatiOrganisationRef(ref=org.iati_ref, name=org.name_en, type=org.iati_type)
+def org_ref(org: Organisation) -> iati.IatiOrganisationRef:
+    return iati.IatiOrganisationRef(ref=org.iati_ref, name=org.name_en, type=org.iati_type)
 
 
 def _day(value: str | None) -> date | None:
@@ -62,37 +47,37 @@ def _texts(en: str | None, es: str | None) -> dict[str, str]:
     return {k: v for k, v in (("en", en), ("es", es)) if v}
 
 
-def _tags(state: State, program: ProgramRefs | None) -> tuple[IatiTag, ...]:
+def _tags(state: State, program: ProgramRefs | None) -> tuple[iati.IatiTag, ...]:
     if program is None:
         return ()
-    tags = [IatiTag(f"PA-{c}", program.areas[c].title_en) for c in state["priority_areas"]]
+    tags = [iati.IatiTag(f"PA-{c}", program.areas[c].title_en) for c in state["priority_areas"]]
     for code in state["action_areas"]:
         area, number = code.split(".")
         action = program.action_areas[code]
-        tags.append(IatiTag(f"PA-{area}-AA{number}", action.text_en))
+        tags.append(iati.IatiTag(f"PA-{area}-AA{number}", action.text_en))
     return tuple(tags)
 
 
-def _results(state: State) -> tuple[IatiResult, ...]:
+def _results(state: State) -> tuple[iati.IatiResult, ...]:
     return tuple(
-        IatiResult(
+        iati.IatiResult(
             type=r["type"],
             title=r["title"],
             description=r["description"],
             aggregation_status=r["aggregation_status"],
             indicators=tuple(
-                IatiIndicator(
+                iati.IatiIndicator(
                     measure=i["measure"],
                     title=i["title"],
                     ascending=i["ascending"],
                     baseline=None
                     if i["baseline"] is None
-                    else IatiBaseline(
+                    else iati.IatiBaseline(
                         year=i["baseline"]["year"],
                         value=i["baseline"]["value"],
                         iso_date=_day(i["baseline"]["iso_date"]),
                     ),
-                    periods=tuple(IatiPeriod(**period_values(p)) for p in i["periods"]),
+                    periods=tuple(iati.IatiPeriod(**period_values(p)) for p in i["periods"]),
                 )
                 for i in r["indicators"]
             ),
@@ -101,32 +86,32 @@ def _results(state: State) -> tuple[IatiResult, ...]:
     )
 
 
-def activity_iati(state: State, refs: Refs, last_updated: datetime) -> IatiActivity:
+def activity_iati(state: State, refs: Refs, last_updated: datetime) -> iati.IatiActivity:
     """The activity (in state form) as an IATI activity, child of its program."""
     reporter = refs.orgs[state["reporting_org"]]
     program = refs.programs.get(state["program"])
     parent = program.identifier if program else None
-    return IatiActivity(
+    return iati.IatiActivity(
         identifier=state["identifier"],
         reporting_org=org_ref(reporter),
         last_updated=last_updated,
         titles=_texts(state["title_en"], state["title_es"]),
         descriptions=_texts(state["description_en"], state["description_es"]),
         participating_orgs=tuple(
-            IatiParticipatingOrg(str(p["role"]), p["ref"], p["name"] or "", p["type"])
+            iati.IatiParticipatingOrg(str(p["role"]), p["ref"], p["name"] or "", p["type"])
             for p in state["participants"]
         ),
         status=str(state["status"]),
         dates=tuple(
-            IatiActivityDate(code, date.fromisoformat(state[key]))
+            iati.IatiActivityDate(code, date.fromisoformat(state[key]))
             for code, key in DATE_TYPES
             if state[key]
         ),
         hierarchy=2,
         default_currency=state["default_currency"],
-        locations=tuple(IatiLocation(x["name"], x["department"]) for x in state["locations"]),
+        locations=tuple(iati.IatiLocation(x["name"], x["department"]) for x in state["locations"]),
         sectors=tuple(
-            IatiSector(
+            iati.IatiSector(
                 s["code"],
                 None if s["percentage"] is None else Decimal(s["percentage"]),
                 s["vocabulary"],
@@ -135,13 +120,13 @@ def activity_iati(state: State, refs: Refs, last_updated: datetime) -> IatiActiv
         ),
         tags=_tags(state, program),
         policy_markers=tuple(
-            IatiPolicyMarker(m["code"], m["significance"], m["vocabulary"])
+            iati.IatiPolicyMarker(m["code"], m["significance"], m["vocabulary"])
             for m in state["policy_markers"]
         ),
         budgets=tuple(iati_budget(b) for b in state["budgets"]),
         transactions=tuple(iati_transaction(t) for t in state["transactions"]),
         document_links=tuple(
-            IatiDocumentLink(
+            iati.IatiDocumentLink(
                 d["url"],
                 d["format"],
                 d["title"],
@@ -151,7 +136,7 @@ def activity_iati(state: State, refs: Refs, last_updated: datetime) -> IatiActiv
             )
             for d in state["document_links"]
         ),
-        related_activities=(IatiRelatedActivity(parent, PARENT),) if parent else (),
+        related_activities=(iati.IatiRelatedActivity(parent, PARENT),) if parent else (),
         results=_results(state),
     )
 
@@ -165,16 +150,18 @@ def program_status(program: ProgramRefs, today: date) -> str:
 
 def program_iati(
     program: ProgramRefs, refs: Refs, last_updated: datetime, today: date
-) -> IatiActivity | None:
+) -> iati.IatiActivity | None:
     """The program as the parent activity (without its children's links, which a streamed
     export appends itself); None when it has no reporting organisation with a ref."""
     p = program.program
     reporter = next((o for o in refs.orgs.values() if o.id == p.reporting_org_id), None)
     if program.identifier is None or reporter is None:
         return None
-    goals = [IatiTag(f"GOAL-{g.code}", g.text_en) for g in p.goals]
-    areas = [IatiTag(f"PA-{code}", area.title_en) for code, area in sorted(program.areas.items())]
-    return IatiActivity(
+    goals = [iati.IatiTag(f"GOAL-{g.code}", g.text_en) for g in p.goals]
+    areas = [
+        iati.IatiTag(f"PA-{code}", area.title_en) for code, area in sorted(program.areas.items())
+    ]
+    return iati.IatiActivity(
         identifier=program.identifier,
         reporting_org=org_ref(reporter),
         last_updated=last_updated,
@@ -182,9 +169,12 @@ def program_iati(
         titles=_texts(p.title_en, p.title_es),
         descriptions=_texts(p.preamble_en or p.title_en, None),
         participating_orgs=(
-            IatiParticipatingOrg("2", reporter.iati_ref, reporter.name_en, reporter.iati_type),
+            iati.IatiParticipatingOrg("2", reporter.iati_ref, reporter.name_en, reporter.iati_type),
         ),
         status=program_status(program, today),
-        dates=(IatiActivityDate("1", p.period_start), IatiActivityDate("3", p.period_end)),
+        dates=(
+            iati.IatiActivityDate("1", p.period_start),
+            iati.IatiActivityDate("3", p.period_end),
+        ),
         tags=(*goals, *areas),
     )

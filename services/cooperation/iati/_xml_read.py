@@ -11,24 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from . import model
 from .model import (
     DESCRIPTION_TYPE_GENERAL,
-    IatiActivity,
-    IatiActivityDate,
-    IatiBaseline,
-    IatiBudget,
-    IatiDocumentLink,
-    IatiIndicator,
-    IatiLocation,
-    IatiOrganisationRef,
-    IatiParticipatingOrg,
-    IatiPeriod,
-    IatiPolicyMarker,
-    IatiRelatedActivity,
-    IatiResult,
-    IatiSector,
-    IatiTag,
-    IatiTransaction,
 )
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -44,7 +29,7 @@ class IatiParseError(ValueError):
         self.message = message
 
 
-def activity_from_element(element: Any) -> IatiActivity:
+def activity_from_element(element: Any) -> model.IatiActivity:
     """Read one ``iati-activity`` element into the model.
 
     Narratives without ``xml:lang`` are in the activity's ``xml:lang`` ("en" when that is
@@ -59,7 +44,7 @@ def activity_from_element(element: Any) -> IatiActivity:
     country = element.find("recipient-country")
     hierarchy = element.get("hierarchy")
     children = element.iterchildren
-    return IatiActivity(
+    return model.IatiActivity(
         identifier=_required(element, "iati-identifier").text or "",
         reporting_org=_org_ref(_required(element, "reporting-org"), language),
         last_updated=_attr_datetime(element, "last-updated-datetime"),
@@ -70,7 +55,7 @@ def activity_from_element(element: Any) -> IatiActivity:
         ),
         status=_attr(_required(element, "activity-status"), "code"),
         dates=tuple(
-            IatiActivityDate(type=_attr(d, "type"), iso_date=_attr_date(d, "iso-date"))
+            model.IatiActivityDate(type=_attr(d, "type"), iso_date=_attr_date(d, "iso-date"))
             for d in children("activity-date")
         ),
         hierarchy=_int(element, hierarchy) if hierarchy is not None else 1,
@@ -78,7 +63,7 @@ def activity_from_element(element: Any) -> IatiActivity:
         default_language=language,
         recipient_country=_attr(country, "code") if country is not None else None,
         locations=tuple(
-            IatiLocation(name=_text(location.find("name"), language), ref=location.get("ref"))
+            model.IatiLocation(name=_text(location.find("name"), language), ref=location.get("ref"))
             for location in children("location")
         ),
         sectors=tuple(_sector(s) for s in children("sector")),
@@ -88,15 +73,15 @@ def activity_from_element(element: Any) -> IatiActivity:
         transactions=tuple(_read_transaction(t, language) for t in children("transaction")),
         document_links=tuple(_read_document_link(d, language) for d in children("document-link")),
         related_activities=tuple(
-            IatiRelatedActivity(ref=_attr(r, "ref"), type=_attr(r, "type"))
+            model.IatiRelatedActivity(ref=_attr(r, "ref"), type=_attr(r, "type"))
             for r in children("related-activity")
         ),
         results=tuple(_read_result(r, language) for r in children("result")),
     )
 
 
-def _participating_org(element: Any, language: str) -> IatiParticipatingOrg:
-    return IatiParticipatingOrg(
+def _participating_org(element: Any, language: str) -> model.IatiParticipatingOrg:
+    return model.IatiParticipatingOrg(
         role=_attr(element, "role"),
         ref=element.get("ref"),
         name=_text(element, language),
@@ -105,16 +90,16 @@ def _participating_org(element: Any, language: str) -> IatiParticipatingOrg:
     )
 
 
-def _sector(element: Any) -> IatiSector:
-    return IatiSector(
+def _sector(element: Any) -> model.IatiSector:
+    return model.IatiSector(
         code=_attr(element, "code"),
         percentage=_opt_decimal(element, "percentage"),
         vocabulary=element.get("vocabulary") or "1",
     )
 
 
-def _tag(element: Any, language: str) -> IatiTag:
-    return IatiTag(
+def _tag(element: Any, language: str) -> model.IatiTag:
+    return model.IatiTag(
         code=_attr(element, "code"),
         text=_text(element, language),
         vocabulary=_attr(element, "vocabulary"),
@@ -122,17 +107,17 @@ def _tag(element: Any, language: str) -> IatiTag:
     )
 
 
-def _policy_marker(element: Any) -> IatiPolicyMarker:
-    return IatiPolicyMarker(
+def _policy_marker(element: Any) -> model.IatiPolicyMarker:
+    return model.IatiPolicyMarker(
         code=_attr(element, "code"),
         significance=element.get("significance"),
         vocabulary=element.get("vocabulary") or "1",
     )
 
 
-def _read_budget(element: Any) -> IatiBudget:
+def _read_budget(element: Any) -> model.IatiBudget:
     value = _required(element, "value")
-    return IatiBudget(
+    return model.IatiBudget(
         period_start=_child_date(element, "period-start"),
         period_end=_child_date(element, "period-end"),
         value=_decimal_text(value),
@@ -143,12 +128,12 @@ def _read_budget(element: Any) -> IatiBudget:
     )
 
 
-def _read_transaction(element: Any, language: str) -> IatiTransaction:
+def _read_transaction(element: Any, language: str) -> model.IatiTransaction:
     value = _required(element, "value")
     description = element.find("description")
     provider = element.find("provider-org")
     receiver = element.find("receiver-org")
-    return IatiTransaction(
+    return model.IatiTransaction(
         type=_attr(_required(element, "transaction-type"), "code"),
         date=_child_date(element, "transaction-date"),
         value=_decimal_text(value),
@@ -160,10 +145,10 @@ def _read_transaction(element: Any, language: str) -> IatiTransaction:
     )
 
 
-def _read_document_link(element: Any, language: str) -> IatiDocumentLink:
+def _read_document_link(element: Any, language: str) -> model.IatiDocumentLink:
     document_date = element.find("document-date")
     language_element = element.find("language")
-    return IatiDocumentLink(
+    return model.IatiDocumentLink(
         url=_attr(element, "url"),
         format=_attr(element, "format"),
         title=_text(element.find("title"), language),
@@ -175,9 +160,9 @@ def _read_document_link(element: Any, language: str) -> IatiDocumentLink:
     )
 
 
-def _read_result(element: Any, language: str) -> IatiResult:
+def _read_result(element: Any, language: str) -> model.IatiResult:
     description = element.find("description")
-    return IatiResult(
+    return model.IatiResult(
         type=_attr(element, "type"),
         title=_text(element.find("title"), language),
         indicators=tuple(_read_indicator(i, language) for i in element.iterchildren("indicator")),
@@ -186,14 +171,14 @@ def _read_result(element: Any, language: str) -> IatiResult:
     )
 
 
-def _read_indicator(element: Any, language: str) -> IatiIndicator:
+def _read_indicator(element: Any, language: str) -> model.IatiIndicator:
     baseline = element.find("baseline")
-    return IatiIndicator(
+    return model.IatiIndicator(
         measure=_attr(element, "measure"),
         title=_text(element.find("title"), language),
         ascending=_opt_bool(element, "ascending"),
         baseline=(
-            IatiBaseline(
+            model.IatiBaseline(
                 year=_int(baseline, _attr(baseline, "year")),
                 value=baseline.get("value"),
                 iso_date=_attr_date(baseline, "iso-date") if baseline.get("iso-date") else None,
@@ -202,7 +187,7 @@ def _read_indicator(element: Any, language: str) -> IatiIndicator:
             else None
         ),
         periods=tuple(
-            IatiPeriod(
+            model.IatiPeriod(
                 start=_child_date(p, "period-start"),
                 end=_child_date(p, "period-end"),
                 target=_child_attr(p, "target", "value"),
@@ -213,8 +198,8 @@ def _read_indicator(element: Any, language: str) -> IatiIndicator:
     )
 
 
-def _org_ref(element: Any, language: str) -> IatiOrganisationRef:
-    return IatiOrganisationRef(
+def _org_ref(element: Any, language: str) -> model.IatiOrganisationRef:
+    return model.IatiOrganisationRef(
         ref=element.get("ref"), name=_text(element, language), type=element.get("type")
     )
 
