@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.db import UTCDateTime
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | Literal[False]:
     # Migrations must not import application code: UTCDateTime is a timezone-aware DateTime.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

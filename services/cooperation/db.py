@@ -37,7 +37,8 @@ class Hundredths(TypeDecorator[Decimal]):
     impl = BigInteger
     cache_ok = True
 
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+    # TypeDecorator's interface fixes the name ``dialect``; hundredths are the same everywhere.
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:  # noqa: ARG002
         if value is None:
             return None
         scaled = Decimal(value).scaleb(2)
@@ -45,7 +46,7 @@ class Hundredths(TypeDecorator[Decimal]):
             raise ValueError(f"{value} has more than two decimal places")
         return int(scaled)
 
-    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:  # noqa: ARG002
         if value is None:
             return None
         return Decimal(int(value)).scaleb(-2)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,74 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+class _Exchange:
+    """One request passing the edge: the body counted (and hashed, for writes) while the app
+    reads it, and the response's status noted while it is sent."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        max_body_bytes: int,
+        refuse: Callable[[Send, Scope, int], Awaitable[None]],
+    ) -> None:
+        self.scope = scope
+        self.state: dict[str, Any] = scope.setdefault("state", {})
+        self._receive = receive
+        self._send = send
+        self._refuse = refuse
+        self.max_body_bytes = max_body_bytes
+        self.status = 500
+        self.response_started = False
+        self.digest = hashlib.sha256() if scope["method"] in WRITE_METHODS else None
+        self.body_complete = False
+        self.received = 0
+        self.replaced = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.response_started = True
+        await self._send(message)
+
+    async def send_checked(self, message: Message) -> None:
+        """What the app sends, unless it answers an oversized body: that becomes a 413."""
+        # FastAPI turns any error while reading a body into its own 400, so BodyTooLarge
+        # may never reach us: whatever the app answers to an oversized body becomes a 413.
+        if self.replaced:
+            return
+        if self.state.get("body_too_large") and not self.response_started:
+            self.replaced = True
+            self.state["outcome"] = "body_too_large"
+            await self.refuse(self.max_body_bytes + 1)
+            return
+        await self.send(message)
+
+    async def receive(self) -> Message:
+        """The next request message, refused (``BodyTooLarge``) once the body is too large."""
+        message = await self._receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            self.received += len(chunk)
+            if self.received > self.max_body_bytes:
+                self.state["body_too_large"] = True
+                raise BodyTooLarge
+            if self.digest is not None:
+                self.digest.update(chunk)
+            if not message.get("more_body", False):
+                self.body_complete = True
+        return message
+
+    async def refuse(self, length: int) -> None:
+        await self._refuse(self.send, self.scope, length)
+
+    def body_sha256(self) -> str | None:
+        """The digest of a write's body, once the app read all of it."""
+        return self.digest.hexdigest() if self.digest and self.body_complete else None
+
+
 class EdgeMiddleware(HTTPMiddleware):
     """Refuses oversized bodies (413, with or without Content-Length) and appends one audit
     entry per request (who, what, outcome, duration, body digest for writes)."""
@@ -43,68 +112,25 @@ class EdgeMiddleware(HTTPMiddleware):
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        state = scope.setdefault("state", {})
-        status = 500
-        response_started = False
-        method: str = scope["method"]
-        digest = hashlib.sha256() if method in WRITE_METHODS else None
-        body_complete = False
-        received = 0
-        replaced = False
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status, response_started
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_started = True
-            await send(message)
-
-        async def send_checked(message: Message) -> None:
-            # FastAPI turns any error while reading a body into its own 400, so BodyTooLarge
-            # may never reach us: whatever the app answers to an oversized body becomes a 413.
-            nonlocal replaced
-            if replaced:
-                return
-            if state.get("body_too_large") and not response_started:
-                replaced = True
-                state["outcome"] = "body_too_large"
-                await self._refuse(send_wrapper, scope, self.max_body_bytes + 1)
-                return
-            await send_wrapper(message)
-
-        async def receive_limited() -> Message:
-            nonlocal received, body_complete
-            message = await receive()
-            if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                received += len(chunk)
-                if received > self.max_body_bytes:
-                    state["body_too_large"] = True
-                    raise BodyTooLarge
-                if digest is not None:
-                    digest.update(chunk)
-                if not message.get("more_body", False):
-                    body_complete = True
-            return message
-
+        exchange = _Exchange(
+            scope, receive, send, max_body_bytes=self.max_body_bytes, refuse=self._refuse
+        )
         try:
             length = _content_length(scope)
             if length is not None and (length < 0 or length > self.max_body_bytes):
-                state["outcome"] = "body_too_large" if length > 0 else "invalid_request"
-                await self._refuse(send_wrapper, scope, length)
+                exchange.state["outcome"] = "body_too_large" if length > 0 else "invalid_request"
+                await exchange.refuse(length)
             else:
-                await self.app(scope, receive_limited, send_checked)
+                await self.app(scope, exchange.receive, exchange.send_checked)
         except BodyTooLarge:
-            state["outcome"] = "body_too_large"
-            if replaced:
+            exchange.state["outcome"] = "body_too_large"
+            if exchange.replaced:
                 return
-            if response_started:
+            if exchange.response_started:
                 raise
-            await self._refuse(send_wrapper, scope, self.max_body_bytes + 1)
+            await exchange.refuse(self.max_body_bytes + 1)
         finally:
-            self._record(
-                scope, status, started, digest.hexdigest() if digest and body_complete else None
-            )
+            self._record(scope, exchange.status, started, exchange.body_sha256())
 
     async def _refuse(self, send: Send, scope: Scope, length: int) -> None:
         if length < 0:

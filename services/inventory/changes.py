@@ -14,7 +14,6 @@ from services.inventory.history import ChangeRecord
 from services.inventory.routing import REVIEW
 from shared.db import SessionDep
 from shared.pagination import CursorQuery, LimitQuery, Page, check_cursor, keyset_page, next_link
-from shared.security import Principal
 
 router = APIRouter(prefix="/v1", tags=["history"])
 
@@ -51,12 +50,12 @@ def _out(record: ChangeRecord) -> ChangeOut:
     "was). Reviewers only: it includes other organisations' drafts. Filter by `entity`, "
     "`entity_id` and `since`.",
     response_model=Page[ChangeOut],
+    dependencies=[REVIEW],
 )
 async def list_changes(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: Principal = REVIEW,
     entity: Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$")] = None,
     entity_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     since: AwareDatetime | None = None,

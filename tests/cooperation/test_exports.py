@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +39,7 @@ from tests.cooperation.conftest import (
 pytestmark = pytest.mark.usefixtures("seeded")
 API = "/cooperation/v1"
 PROGRAM_ID = f"PE-RUC-20492966658-{PROGRAM}"
-TODAY = date.today()
+TODAY = datetime.now(UTC).date()  # the exports' today: the UTC date
 
 
 async def export(

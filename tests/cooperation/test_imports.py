@@ -327,7 +327,8 @@ async def test_xlsx_import(gateway: httpx.AsyncClient, as_org: As) -> None:
     sheet.append(list(NEW_ROW))
     values: list[Any] = list(NEW_ROW.values())
     values[3] = 2  # a number cell
-    values[6] = datetime(2025, 1, 1)  # a date cell
+    # A date cell: Excel cells have no time zone (openpyxl refuses aware datetimes).
+    values[6] = datetime(2025, 1, 1)  # noqa: DTZ001
     sheet.append(values)
     out = io.BytesIO()
     book.save(out)

@@ -116,7 +116,7 @@ async def test_hashes_are_stable_after_read_back(db: Database) -> None:
 
 async def test_naive_datetime_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        rec(0, at=datetime(2026, 1, 1))
+        rec(0, at=datetime(2026, 1, 1))  # noqa: DTZ001 - naive on purpose: it is refused
 
 
 @pytest.mark.parametrize(

@@ -30,9 +30,8 @@ def run(*argv: str) -> int:
     return in_thread(lambda: cli.main(list(argv)))
 
 
-def test_create_list_disable_and_rotate_clients(
-    gateway_env: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("gateway_env")
+def test_create_list_disable_and_rotate_clients(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("clients", "create", "oefa-sys", "--org", "OEFA", "--scopes", "inventory:read") == 0
     created = json.loads(capsys.readouterr().out)
     assert created["client_id"] == "oefa-sys"
@@ -71,18 +70,16 @@ def test_key_rotation_and_pruning(gateway_env: Path, capsys: pytest.CaptureFixtu
     assert [k["kid"] for k in store.jwks()["keys"]] == [max(kids)]
 
 
-def test_audit_verify_on_an_empty_log(
-    gateway_env: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("gateway_env")
+def test_audit_verify_on_an_empty_log(capsys: pytest.CaptureFixture[str]) -> None:
     code = run("audit", "verify")
     report = json.loads(capsys.readouterr().out)
     assert code == 0
     assert report["checked"] == 0
 
 
-def test_demo_clients_are_created_once_and_printed(
-    gateway_env: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("gateway_env")
+def test_demo_clients_are_created_once_and_printed(capsys: pytest.CaptureFixture[str]) -> None:
     import asyncio
 
     in_thread(lambda: asyncio.run(seed.main()))
@@ -97,9 +94,8 @@ def test_demo_clients_are_created_once_and_printed(
     assert set(json.loads(credentials.read_text())) == {c[0] for c in seed.DEMO_CLIENTS}
 
 
-def test_demo_clients_are_refused_in_production(
-    gateway_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("gateway_env")
+def test_demo_clients_are_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
     monkeypatch.setenv("GATEWAY_ENVIRONMENT", "production")

@@ -984,7 +984,6 @@ async def test_tokens_and_client_secrets_never_reach_the_audit_log_or_logs(
     gateway_settings: GatewaySettings,
     inventory_app: FastAPI,
     cooperation_app: FastAPI,
-    keys_dir: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)

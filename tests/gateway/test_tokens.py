@@ -314,8 +314,9 @@ async def test_token_with_another_grant_is_unsupported_grant_type(
     [("reader-test", "wrong-secret"), ("nobody-test", TEST_SECRET), ("reader-test", "")],
     ids=["wrong-secret", "unknown-client", "empty-secret"],
 )
+@pytest.mark.usefixtures("reader")  # registers reader-test, whose secret is then wrong
 async def test_token_with_wrong_credentials_is_401_invalid_client(
-    gateway: httpx.AsyncClient, reader: str, client_id: str, secret: str
+    gateway: httpx.AsyncClient, client_id: str, secret: str
 ) -> None:
     basic = await gateway.post("/oauth/token", data=GRANT, auth=(client_id, secret))
     assert basic.status_code == 401

@@ -260,7 +260,7 @@ async def test_items_reference_the_submitters_holders_and_sites(
     )
 
 
-async def test_filters_and_csv(minem: Caller, minam: Caller, setup: dict[str, Any]) -> None:
+async def test_filters_and_csv(minem: Caller, setup: dict[str, Any]) -> None:
     p1 = await _item(minem, setup, fluid_volume_l="850", labelled=False, in_food_feed_area=True)
     await minem.analysis(p1["id"], method="gc", analysed_on="2024-01-01", value_mg_per_kg="300000")
     clean = await _item(minem, setup, fluid_volume_l="100", year_manufactured=1999)
@@ -389,7 +389,7 @@ async def test_hostile_bodies_are_4xx(minem: Caller, setup: dict[str, Any], kind
         assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_wrong_content_type_is_refused(minem: Caller, setup: dict[str, Any]) -> None:
+async def test_wrong_content_type_is_refused(minem: Caller) -> None:
     response = await minem.post(
         "/submissions",
         content=b'{"year": 2024, "section": "pcb"}',

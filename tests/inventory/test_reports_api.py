@@ -133,9 +133,8 @@ async def inventory_2024(minem: Caller, produce: Caller, minam: Caller) -> dict[
     }
 
 
-async def test_national_summary_counts_validated_data_only(
-    oefa: Caller, inventory_2024: dict[str, Any]
-) -> None:
+@pytest.mark.usefixtures("inventory_2024")
+async def test_national_summary_counts_validated_data_only(oefa: Caller) -> None:
     response = await oefa.get(
         "/reports/national-summary", params={"year": 2024, "as_of": "2025-06-30"}
     )
@@ -242,7 +241,8 @@ async def test_by_department_holder_and_time_series(
     assert [y["year"] for y in bounded["years"]] == [2024]
 
 
-async def test_csv_exports(oefa: Caller, inventory_2024: dict[str, Any]) -> None:
+@pytest.mark.usefixtures("inventory_2024")
+async def test_csv_exports(oefa: Caller) -> None:
     pcb = await oefa.get("/reports/national-summary", params={"year": 2024, "format": "csv"})
     assert pcb.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(pcb.text)))

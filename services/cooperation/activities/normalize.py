@@ -97,14 +97,14 @@ def _participants(values: list[Any], refs: Refs, check: Checker) -> list[dict[st
 
 
 def _codes_list(field: str) -> Callable[[list[str], Refs, Checker], list[str]]:
-    def convert(values: list[str], refs: Refs, check: Checker) -> list[str]:
+    def convert(values: list[str], _refs: Refs, check: Checker) -> list[str]:
         check.unique(values, (field,))
         return sorted(set(values))
 
     return convert
 
 
-def _sectors(values: list[SectorIn], refs: Refs, check: Checker) -> list[dict[str, Any]]:
+def _sectors(values: list[SectorIn], _refs: Refs, check: Checker) -> list[dict[str, Any]]:
     for n, s in enumerate(values):
         check.code(s.vocabulary, "SectorVocabulary", ("sectors", n, "vocabulary"))
         if s.vocabulary == "1":
@@ -113,7 +113,7 @@ def _sectors(values: list[SectorIn], refs: Refs, check: Checker) -> list[dict[st
     return [sector_item(s) for s in values]
 
 
-def _markers(values: list[Any], refs: Refs, check: Checker) -> list[dict[str, Any]]:
+def _markers(values: list[Any], _refs: Refs, check: Checker) -> list[dict[str, Any]]:
     for n, m in enumerate(values):
         check.code(m.vocabulary, "PolicyMarkerVocabulary", ("policy_markers", n, "vocabulary"))
         if m.vocabulary == "1":
@@ -123,7 +123,7 @@ def _markers(values: list[Any], refs: Refs, check: Checker) -> list[dict[str, An
     return [marker_item(m) for m in values]
 
 
-def _locations(values: list[str], refs: Refs, check: Checker) -> list[dict[str, str]]:
+def _locations(values: list[str], _refs: Refs, check: Checker) -> list[dict[str, str]]:
     for n, code in enumerate(values):
         if code not in DEPARTMENTS:
             check.errors.append(error(("locations", n), f"{code!r} is not a department code"))
@@ -131,7 +131,7 @@ def _locations(values: list[str], refs: Refs, check: Checker) -> list[dict[str, 
     return [location(code) for code in values]
 
 
-def _budgets(values: list[BudgetIn], refs: Refs, check: Checker) -> list[dict[str, Any]]:
+def _budgets(values: list[BudgetIn], _refs: Refs, check: Checker) -> list[dict[str, Any]]:
     out = []
     for n, b in enumerate(values):
         check.code(b.type, "BudgetType", ("budgets", n, "type"))
@@ -160,13 +160,13 @@ def _transactions(values: list[TransactionIn], refs: Refs, check: Checker) -> li
     return [transaction(t, refs, check, ("transactions", n)) for n, t in enumerate(values)]
 
 
-def _documents(values: list[DocumentLinkIn], refs: Refs, check: Checker) -> list[Any]:
+def _documents(values: list[DocumentLinkIn], _refs: Refs, check: Checker) -> list[Any]:
     for n, d in enumerate(values):
         check.code(d.category, "DocumentCategory", ("document_links", n, "category"))
     return [document_item(d) for d in values]
 
 
-def _results(values: list[ResultIn], refs: Refs, check: Checker) -> list[Any]:
+def _results(values: list[ResultIn], _refs: Refs, check: Checker) -> list[Any]:
     out = []
     for n, r in enumerate(values):
         check.code(r.type, "ResultType", ("results", n, "type"))

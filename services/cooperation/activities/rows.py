@@ -95,7 +95,7 @@ def transaction_row(t: dict[str, Any]) -> Transaction:
     )
 
 
-def _set_results(activity: Activity, value: list[dict[str, Any]], refs: Refs) -> None:
+def _set_results(activity: Activity, value: list[dict[str, Any]], _refs: Refs) -> None:
     activity.results = [
         Result(
             type=r["type"],
@@ -131,7 +131,7 @@ _CHILDREN: dict[str, Any] = {
     "participants": _set_participants,
     "priority_areas": _set_areas,
     "action_areas": _set_action_areas,
-    "sectors": lambda a, v, r: setattr(
+    "sectors": lambda a, v, _refs: setattr(
         a,
         "sectors",
         [
@@ -139,11 +139,13 @@ _CHILDREN: dict[str, Any] = {
             for s in v
         ],
     ),
-    "policy_markers": lambda a, v, r: setattr(a, "policy_markers", [PolicyMarker(**m) for m in v]),
-    "locations": lambda a, v, r: setattr(
+    "policy_markers": lambda a, v, _refs: setattr(
+        a, "policy_markers", [PolicyMarker(**m) for m in v]
+    ),
+    "locations": lambda a, v, _refs: setattr(
         a, "locations", [Location(department=x["department"]) for x in v]
     ),
-    "budgets": lambda a, v, r: setattr(
+    "budgets": lambda a, v, _refs: setattr(
         a,
         "budgets",
         [
@@ -159,8 +161,8 @@ _CHILDREN: dict[str, Any] = {
             for b in v
         ],
     ),
-    "transactions": lambda a, v, r: setattr(a, "transactions", [transaction_row(t) for t in v]),
-    "document_links": lambda a, v, r: setattr(
+    "transactions": lambda a, v, _refs: setattr(a, "transactions", [transaction_row(t) for t in v]),
+    "document_links": lambda a, v, _refs: setattr(
         a,
         "document_links",
         [

@@ -87,7 +87,7 @@ def read_iati(xml: bytes, refs: Refs, default_program: str | None) -> list[Row]:
     return rows
 
 
-def _party(org: IatiOrganisationRef | None, refs: Refs) -> dict[str, Any] | None:
+def _party(org: IatiOrganisationRef | None) -> dict[str, Any] | None:
     if org is None or (org.ref is None and not org.name):
         return None
     return {"ref": org.ref, "name": org.name or None, "type": org.type}
@@ -175,8 +175,8 @@ def _row(
                 "currency": t.currency,
                 "value_date": t.value_date.isoformat(),
                 "description": t.description,
-                "provider_org": _party(t.provider_org, refs),
-                "receiver_org": _party(t.receiver_org, refs),
+                "provider_org": _party(t.provider_org),
+                "receiver_org": _party(t.receiver_org),
             }
             for t in a.transactions
         ],

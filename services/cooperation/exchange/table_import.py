@@ -60,7 +60,7 @@ def _participants(text: str, refs: Refs) -> list[dict[str, Any]]:
     return out
 
 
-def _sectors(text: str, refs: Refs) -> list[dict[str, Any]]:
+def _sectors(text: str, _refs: Refs) -> list[dict[str, Any]]:
     out = []
     for part in _list(text):
         code, percentage = _pair(part, "CODE:PERCENTAGE")
@@ -69,7 +69,7 @@ def _sectors(text: str, refs: Refs) -> list[dict[str, Any]]:
     return out
 
 
-def _markers(text: str, refs: Refs) -> list[dict[str, Any]]:
+def _markers(text: str, _refs: Refs) -> list[dict[str, Any]]:
     return [
         {"code": code, "significance": significance}
         for code, significance in (_pair(p, "CODE:SIGNIFICANCE") for p in _list(text))
@@ -78,11 +78,11 @@ def _markers(text: str, refs: Refs) -> list[dict[str, Any]]:
 
 _COLUMNS: dict[str, Callable[[str, Refs], Any]] = {
     "participants": _participants,
-    "priority_areas": lambda text, refs: _list(text),
-    "action_areas": lambda text, refs: _list(text),
+    "priority_areas": lambda text, _refs: _list(text),
+    "action_areas": lambda text, _refs: _list(text),
     "sectors": _sectors,
     "policy_markers": _markers,
-    "locations": lambda text, refs: _list(text),
+    "locations": lambda text, _refs: _list(text),
 }
 
 

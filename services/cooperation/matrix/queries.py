@@ -138,7 +138,7 @@ async def build_matrix(
         statuses=labels("ActivityStatus"),
         total=total,
         priority_areas=area_rows,
-        coverage_gaps=await _gaps(session, program, visible, areas),
+        coverage_gaps=await _gaps(session, visible, areas),
         organisations=await _organisations(session, visible, budgets),
         years=await _years(session, seen, program.id, budgets, spending),
     )
@@ -156,9 +156,7 @@ def _sum(cells: Any) -> Cell:
     return total
 
 
-async def _gaps(
-    session: AsyncSession, program: WorkProgram, visible: Any, areas: list[PriorityArea]
-) -> list[Gap]:
+async def _gaps(session: AsyncSession, visible: Any, areas: list[PriorityArea]) -> list[Gap]:
     codes = {a.id: a.code for a in areas}
     covered = exists().where(
         ActivityActionArea.action_area_id == ActionArea.id,

@@ -48,13 +48,13 @@ def _etag(factor: EmissionFactor) -> str:
     description="The UP-POPs emission-factor catalogue (UNEP Toolkit): µg TEQ per unit of "
     "activity per class and vector, NA or ND, with TEQ scheme, edition and provenance.",
     response_model=Page[FactorOut],
+    dependencies=[READ],
 )
 async def list_factors(
     request: Request,
     response: Response,
     session: SessionDep,
     paging: PagingQuery,
-    principal: Principal = READ,
     source_group: Annotated[str | None, Query(pattern=r"^(10|[1-9])$")] = None,
     category: Annotated[str | None, Query(pattern=r"^(10|[1-9])[a-z]$")] = None,
     class_no: Annotated[int | None, Query(ge=1, le=99)] = None,
@@ -116,13 +116,13 @@ async def _factor(session: SessionDep, factor_id: int) -> EmissionFactor:
     summary="Get an emission factor",
     response_model=FactorOut,
     responses=READ_ONE,
+    dependencies=[READ],
 )
 async def get_factor(
     request: Request,
     response: Response,
     factor_id: IdPath,
     session: SessionDep,
-    principal: Principal = READ,
 ) -> FactorOut | Response:
     """One catalogue entry."""
     factor = await _factor(session, factor_id)

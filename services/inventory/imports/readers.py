@@ -193,75 +193,97 @@ def read_json_lines(file: IO[bytes]) -> Iterator[Row]:
         yield _element(value, number)
 
 
-def read_json_array(file: IO[bytes]) -> Iterator[Row]:
-    """Elements of a JSON array of objects, decoded one at a time from a sliding buffer."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    buffer = ""
-    position = 0
-    started = False
-    number = 0
-    eof = False
+class _JsonArrayCursor:
+    """A position in a JSON array read from a UTF-8 file through a sliding buffer: only the
+    part not yet decoded is kept, plus the chunk being read."""
 
-    def more() -> bool:
-        nonlocal buffer, position, eof
-        if eof:
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buffer = ""
+        self.position = 0
+        self.number = 0  # elements decoded so far
+        self.eof = False
+
+    def more(self) -> bool:
+        """Append the next chunk to the buffer (dropping what was consumed); False at the end."""
+        if self.eof:
             return False
-        chunk = file.read(CHUNK)
+        chunk = self.file.read(CHUNK)
         try:
-            text = decoder.decode(chunk, final=not chunk)
+            text = self.decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError:
-            raise UnreadableFile("the file is not valid UTF-8", row=number + 1) from None
-        buffer = buffer[position:] + text
-        position = 0
-        eof = not chunk
+            raise UnreadableFile("the file is not valid UTF-8", row=self.number + 1) from None
+        self.buffer = self.buffer[self.position :] + text
+        self.position = 0
+        self.eof = not chunk
         return True
 
-    def skip_space() -> bool:
-        nonlocal position
+    def skip_space(self) -> bool:
+        """Move past whitespace; True when a character follows, False at the end of the file."""
         while True:
-            while position < len(buffer) and buffer[position] in " \t\r\n":
-                position += 1
-            if position < len(buffer):
+            while self.position < len(self.buffer) and self.buffer[self.position] in " \t\r\n":
+                self.position += 1
+            if self.position < len(self.buffer):
                 return True
-            if not more():
+            if not self.more():
                 return False
 
-    if not skip_space() or buffer[position] != "[":
-        raise UnreadableFile("a JSON import is an array of objects (or use JSON Lines)")
-    position += 1
-    started = True
-    while started:
-        if not skip_space():
-            raise UnreadableFile("the JSON array is not closed", row=number + 1)
-        if buffer[position] == "]":
-            position += 1
-            break
-        if number and buffer[position] == ",":
-            position += 1
-            if not skip_space():
-                raise UnreadableFile("the JSON array is not closed", row=number + 1)
-        elif number:
-            raise UnreadableFile("elements must be separated by commas", row=number + 1)
+    def current(self) -> str:
+        return self.buffer[self.position]
+
+    def not_closed(self) -> UnreadableFile:
+        return UnreadableFile("the JSON array is not closed", row=self.number + 1)
+
+    def next_element(self) -> bool:
+        """Move to the start of the next element (past its comma); False past the closing
+        bracket."""
+        if not self.skip_space():
+            raise self.not_closed()
+        if self.current() == "]":
+            self.position += 1
+            return False
+        if self.number and self.current() == ",":
+            self.position += 1
+            if not self.skip_space():
+                raise self.not_closed()
+        elif self.number:
+            raise UnreadableFile("elements must be separated by commas", row=self.number + 1)
+        return True
+
+    def decode(self) -> Any:
+        """The element at the position, reading more of the file until it is whole."""
         while True:
             try:
-                value, end = _DECODER.raw_decode(buffer, position)
-                break
+                value, end = _DECODER.raw_decode(self.buffer, self.position)
             except RecursionError:
-                raise UnreadableFile("JSON nested too deeply", row=number + 1) from None
+                raise UnreadableFile("JSON nested too deeply", row=self.number + 1) from None
             except ValueError as exc:
-                if len(buffer) - position > MAX_JSON_ELEMENT:
+                if len(self.buffer) - self.position > MAX_JSON_ELEMENT:
                     raise UnreadableFile(
-                        "a JSON element is larger than 1 MB", row=number + 1
+                        "a JSON element is larger than 1 MB", row=self.number + 1
                     ) from None
-                if not more():
+                if not self.more():
                     raise UnreadableFile(
-                        f"invalid JSON: {exc.args[0][:120]}", row=number + 1
+                        f"invalid JSON: {exc.args[0][:120]}", row=self.number + 1
                     ) from None
-        number += 1
-        position = end
-        yield _element(value, number)
-    if skip_space():
-        raise UnreadableFile("unexpected content after the JSON array", row=number + 1)
+            else:
+                self.number += 1
+                self.position = end
+                return value
+
+
+def read_json_array(file: IO[bytes]) -> Iterator[Row]:
+    """Elements of a JSON array of objects, decoded one at a time from a sliding buffer."""
+    cursor = _JsonArrayCursor(file)
+    if not cursor.skip_space() or cursor.current() != "[":
+        raise UnreadableFile("a JSON import is an array of objects (or use JSON Lines)")
+    cursor.position += 1
+    while cursor.next_element():
+        value = cursor.decode()
+        yield _element(value, cursor.number)
+    if cursor.skip_space():
+        raise UnreadableFile("unexpected content after the JSON array", row=cursor.number + 1)
 
 
 def read_rows(file: IO[bytes], fmt: FileFormat, *, encoding: str = "utf-8") -> Iterator[Row]:
@@ -276,6 +298,33 @@ def read_rows(file: IO[bytes], fmt: FileFormat, *, encoding: str = "utf-8") -> I
 
 
 _DONE = object()
+
+
+def _produce(
+    rows: Iterator[Row],
+    parse: Callable[[int, dict[str, Any]], Any],
+    batch: int,
+    put: Callable[[Any], None],
+    stop: threading.Event,
+) -> None:
+    """The worker's side of ``parsed_batches``: parsed rows handed to ``put`` ``batch`` at a
+    time, then ``_DONE``; an exception is handed over instead, for the consumer to raise.
+    Returns early, handing nothing more, once ``stop`` is set."""
+    try:
+        chunk: list[Any] = []
+        for number, raw in rows:
+            if stop.is_set():
+                return
+            chunk.append(parse(number, raw))
+            if len(chunk) >= batch:
+                put(chunk)
+                chunk = []
+        if chunk:
+            put(chunk)
+        put(_DONE)
+    except BaseException as exc:  # handed to the consumer, raised there
+        if not stop.is_set():
+            put(exc)
 
 
 async def parsed_batches(
@@ -297,24 +346,8 @@ async def parsed_batches(
     def put(item: Any) -> None:
         asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
 
-    def produce() -> None:
-        try:
-            chunk: list[Any] = []
-            for number, raw in read_rows(file, fmt, encoding=encoding):
-                if stop.is_set():
-                    return
-                chunk.append(parse(number, raw))
-                if len(chunk) >= batch:
-                    put(chunk)
-                    chunk = []
-            if chunk:
-                put(chunk)
-            put(_DONE)
-        except BaseException as exc:  # handed to the consumer, raised there
-            if not stop.is_set():
-                put(exc)
-
-    worker = loop.run_in_executor(None, produce)
+    rows = read_rows(file, fmt, encoding=encoding)  # a generator: read in the worker
+    worker = loop.run_in_executor(None, _produce, rows, parse, batch, put, stop)
     try:
         while True:
             item = await queue.get()

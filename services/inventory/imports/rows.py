@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
@@ -139,7 +139,8 @@ def day(value: Any) -> date:
 
 def past_day(value: Any) -> date:
     found = day(value)
-    if found > date.today():
+    # The same "today" as the JSON API's checks (the UTC date), whatever the server's zone.
+    if found > datetime.now(UTC).date():
         raise CellError("in the future")
     return found
 
@@ -299,15 +300,34 @@ class ImportRow:
 def parse_row(number: int, raw: dict[str, Any]) -> ImportRow:
     """Check and convert one row; its ``errors`` list every (column, reason) found."""
     row = ImportRow(number, {})
+    unreadable = _unreadable(raw)
+    if unreadable is not None:
+        row.errors.append(("", unreadable))
+        return row
+    _convert_cells(row, raw)
+    for column in REQUIRED:
+        if column not in row.values and not any(c == column for c, _ in row.errors):
+            row.errors.append((column, "required"))
+    _check_place(row)
+    _check_status(row)
+    _check_analysis(row)
+    _derive_fluid_kind(row)
+    return row
+
+
+def _unreadable(raw: dict[str, Any]) -> str | None:
+    """Why the reader could not give this row as cells (the markers it puts instead), if so."""
     if "__extra__" in raw:
-        row.errors.append(("", f"{raw['__extra__']} cells: more than the header has"))
-        return row
+        return f"{raw['__extra__']} cells: more than the header has"
     if "__not_object__" in raw:
-        row.errors.append(("", f"a JSON object is expected, not {raw['__not_object__']}"))
-        return row
+        return f"a JSON object is expected, not {raw['__not_object__']}"
     if "__invalid_json__" in raw:
-        row.errors.append(("", f"invalid JSON: {raw['__invalid_json__']}"))
-        return row
+        return f"invalid JSON: {raw['__invalid_json__']}"
+    return None
+
+
+def _convert_cells(row: ImportRow, raw: dict[str, Any]) -> None:
+    """Every non-blank cell through its column's converter, into ``values`` or ``errors``."""
     values, errors = row.values, row.errors
     for column, value in raw.items():
         converter = COLUMNS.get(column) if isinstance(column, str) else None
@@ -323,17 +343,14 @@ def parse_row(number: int, raw: dict[str, Any]) -> ImportRow:
         except (ValueError, ArithmeticError, TypeError):
             # Whatever a file holds (NaN, 1e999, nested lists): a rejected cell, never a 500.
             errors.append((column, "not a valid value"))
-    for column in REQUIRED:
-        if column not in row.values and not any(c == column for c, _ in row.errors):
-            row.errors.append((column, "required"))
-    _check_place(row)
-    _check_status(row)
-    _check_analysis(row)
+
+
+def _derive_fluid_kind(row: ImportRow) -> None:
+    """The fluid kind from the trade name, when the row gives a known name and no kind."""
     if row.values.get("fluid_kind") is None and row.values.get("fluid_trade_name"):
         derived = fluid_kind_from_trade_name(row.values["fluid_trade_name"])
         if derived is not None:
             row.values["fluid_kind"] = derived.value
-    return row
 
 
 def _check_place(row: ImportRow) -> None:

@@ -383,9 +383,10 @@ async def create_status_event(
     "deadlines every class and flag is computed with.",
     response_model=ThresholdsOut,
     responses=responses(304),
+    dependencies=[READ],
 )
 async def get_thresholds(
-    request: Request, response: Response, session: SessionDep, principal: Principal = READ
+    request: Request, response: Response, session: SessionDep
 ) -> ThresholdsOut | Response:
     """The thresholds in force (a bare 304 when the caller holds them)."""
     row = await thresholds_row(session)
@@ -427,8 +428,9 @@ async def put_thresholds(
     description="Densities (kg/L) used to estimate fluid masses from volumes, with their "
     "provenance (to verify).",
     response_model=list[FluidDensityOut],
+    dependencies=[READ],
 )
-async def list_densities(session: SessionDep, principal: Principal = READ) -> list[FluidDensityOut]:
+async def list_densities(session: SessionDep) -> list[FluidDensityOut]:
     """Every fluid density."""
     rows = list(await session.scalars(select(FluidDensity).order_by(FluidDensity.fluid_kind)))
     if not rows:

@@ -189,7 +189,7 @@ def pcb_summary(groups: Sequence[PcbGroup], thresholds: Thresholds, as_of: date)
     return summary
 
 
-def release_cell(value: Any, determined: int, nd: int, na: int) -> dict[str, Any]:
+def release_cell(value: Any, determined: int, nd: int) -> dict[str, Any]:
     """One summed release: the determined sum, and whether ND parts were left out."""
     if determined:
         status = "determined"
@@ -209,12 +209,12 @@ def upops_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
     """The UP-POPs part of a summary: by source group and vector, and totals by vector."""
     by_group: dict[str, dict[str, Any]] = {}
     sums: dict[str, Decimal] = {}
-    counts: dict[str, tuple[int, int, int]] = {}
-    for group, vector, value, determined, nd, na in rows:
-        by_group.setdefault(group, {})[vector] = release_cell(value, determined, nd, na)
+    counts: dict[str, tuple[int, int]] = {}
+    for group, vector, value, determined, nd, _na in rows:
+        by_group.setdefault(group, {})[vector] = release_cell(value, determined, nd)
         sums[vector] = sums.get(vector, Decimal(0)) + Decimal(value or 0)
-        d0, n0, a0 = counts.get(vector, (0, 0, 0))
-        counts[vector] = (d0 + int(determined), n0 + int(nd), a0 + int(na))
+        d0, n0 = counts.get(vector, (0, 0))
+        counts[vector] = (d0 + int(determined), n0 + int(nd))
     by_vector = {v: release_cell(sums[v], *counts[v]) for v in counts}
     total = sum(sums.values(), Decimal(0))
     nd_parts = sum(c[1] for c in counts.values())

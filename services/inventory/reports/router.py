@@ -95,7 +95,7 @@ class _Ask:
         rows = [
             [year if year is not None else key[0], *key[1:], *row]
             for key, summary in groups
-            for row in service.section_rows(self.section, service.part_of(summary, self.section))
+            for row in service.section_rows(service.part_of(summary, self.section))
         ]
         headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return StreamingResponse(

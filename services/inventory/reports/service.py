@@ -82,7 +82,7 @@ async def _figures(
     as_of: date,
     *,
     by: str | None,
-    estimates_by: Callable[[Any], list[Any]] = lambda table: [],
+    estimates_by: Callable[[Any], list[Any]] = lambda _table: [],
     flags: bool = True,
     holders: list[int] | None = None,
 ) -> _Figures:
@@ -189,7 +189,7 @@ async def time_series(
     """National figures of every year with validated data (within the bounds)."""
     scope = Scope(first_year=from_year, last_year=to_year)
     figures = await _figures(
-        session, scope, as_of, by="year", estimates_by=lambda t: [Submission.year], flags=False
+        session, scope, as_of, by="year", estimates_by=lambda _t: [Submission.year], flags=False
     )
     return TimeSeriesOut(
         as_of=as_of,
@@ -211,9 +211,7 @@ UPOPS_COLUMNS = (
 MERCURY_COLUMNS = ("category", "pathway", "release_kg_per_year")
 
 
-def section_rows(
-    section: Section, part: PcbSummaryOut | UpopsSummaryOut | MercurySummaryOut
-) -> list[list[Any]]:
+def section_rows(part: PcbSummaryOut | UpopsSummaryOut | MercurySummaryOut) -> list[list[Any]]:
     """One section of a summary as CSV rows (columns ``*_COLUMNS``)."""
     if isinstance(part, PcbSummaryOut):
         return [
