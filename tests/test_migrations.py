@@ -101,3 +101,30 @@ def test_environment_reads_url_from_service_settings(tmp_path: Path) -> None:
     finally:
         del os.environ["COOPERATION_DATABASE_URL"]
     assert (tmp_path / "from-env.db").exists()
+
+
+def test_a_generated_revision_is_tidy_and_lint_clean(tmp_path: Path) -> None:
+    # What a developer gets from `alembic revision --autogenerate`: the post-write hooks
+    # drop autogenerate's banner comments and leave a file that ruff accepts as it is.
+    import shutil
+    import subprocess
+    import sys
+
+    versions = tmp_path / "versions"
+    shutil.copytree(Path(__file__).parents[1] / "migrations" / "gateway" / "versions", versions)
+    config = alembic_config("gateway", f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    config.set_section_option("gateway", "version_locations", str(versions))
+    in_thread(lambda: command.upgrade(config, "head"))
+    in_thread(lambda: command.revision(config, message="probe", autogenerate=True))
+
+    (new,) = versions.glob("*_probe.py")
+    text = new.read_text()
+    assert "# ###" not in text
+    assert "def upgrade() -> None:\n    pass\n" in text
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(new)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout
