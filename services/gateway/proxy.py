@@ -244,8 +244,10 @@ class ProxyMiddleware(HTTPMiddleware):
         except Problem as problem:
             raise Refused(problem, "invalid_request") from None
         method = scope["method"]
+        # Public is public: a read of a public route needs no scope, with a token or without.
+        public_read = method in READ_METHODS and target.startswith(PUBLIC_PREFIXES)
         if token is None:
-            if method in READ_METHODS and target.startswith(PUBLIC_PREFIXES):
+            if public_read:
                 return None
             raise Refused(
                 Problem(
@@ -263,7 +265,7 @@ class ProxyMiddleware(HTTPMiddleware):
         state.update(client_id=principal.client_id, org=principal.org)
         if not edge.access.allows(principal):
             raise Refused(unauthorized("The token has been revoked."), "revoked")
-        if not scope_allows(name, method, principal.scopes):
+        if not public_read and not scope_allows(name, method, principal.scopes):
             needed = f"{name}:read" if method in READ_METHODS else f"{name}:write"
             raise Refused(
                 Problem(
