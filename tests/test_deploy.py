@@ -416,3 +416,27 @@ def test_locks_pin_every_package_with_hashes() -> None:
         blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", text, flags=re.MULTILINE)[1:]
         assert len(blocks) == len(pins)
         assert all("--hash=sha256:" in block for block in blocks), name
+
+
+def test_k8s_lets_only_the_gateway_reach_the_services() -> None:
+    documents = k8s_documents()
+    kustomization = next(doc for doc in documents if doc["kind"] == "Kustomization")
+    listed = set(kustomization["resources"])
+    on_disk = {p.name for p in (ROOT / "deploy" / "k8s").glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == on_disk, "every manifest is applied by kubectl apply -k"
+    deployments = {doc["metadata"]["name"]: doc for doc in documents if doc["kind"] == "Deployment"}
+    policies = [doc for doc in documents if doc["kind"] == "NetworkPolicy"]
+    containers = {c.where.removeprefix("k8s:"): c for c in k8s_containers()}
+    gateway_labels = deployments["gateway"]["spec"]["template"]["metadata"]["labels"]
+    for backend in ("inventory", "cooperation"):
+        labels = deployments[backend]["spec"]["template"]["metadata"]["labels"]
+        [policy] = [
+            p for p in policies if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+        ]
+        assert policy["spec"]["policyTypes"] == ["Ingress"]
+        [rule] = policy["spec"]["ingress"]
+        [source] = rule["from"]
+        assert source["podSelector"]["matchLabels"].items() <= gateway_labels.items()
+        assert set(source) == {"podSelector"}, "no namespace or IP block widens it"
+        [port] = rule["ports"]
+        assert port["port"] == port_of(containers[backend], backend)
