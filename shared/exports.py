@@ -1,23 +1,67 @@
-"""Streamed tabular exports: CSV rows written as they are produced, never the whole file."""
+"""Streamed tabular exports: CSV rows written as they are produced, never the whole file.
+
+Every CSV export goes through ``csv_stream``, which escapes formula injection (OWASP "CSV
+Injection"): a text cell whose first character is ``= + - @``, a tab or a carriage return,
+or whose first character after leading whitespace is one of ``= + - @`` (spreadsheets trim
+it before they look for a formula), gets a single quote in front, so a spreadsheet shows it
+as text and never runs it. Only text is escaped: numbers (``int``, ``float``, ``Decimal``)
+are written as they are, so ``-1.5`` stays a number; a text field holding ``"-5"`` is text
+and is escaped (``'-5``), as OWASP recommends. Rows from a pydantic model keep their
+numbers with ``export_values``. There is no XLSX export; one would escape its cells with
+``safe_cell`` too.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from decimal import Decimal
 from typing import Any
+
+from pydantic import BaseModel
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell as written to a spreadsheet: ``None`` empty, text that a spreadsheet would
+    read as a formula behind a single quote, anything else (numbers, booleans) unchanged."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_STARTS) or value.lstrip().startswith(FORMULA_STARTS[:4])
+    ):
+        return "'" + value
+    return value
+
+
+def export_values(model: BaseModel) -> dict[str, Any]:
+    """``model_dump(mode="json")`` with numbers left as numbers, so that ``safe_cell``
+    tells a number (never escaped) from text (a JSON dump writes a ``Decimal`` as text)."""
+    values: dict[str, Any] = _numbers_kept(model.model_dump(), model.model_dump(mode="json"))
+    return values
+
+
+def _numbers_kept(typed: Any, dumped: Any) -> Any:
+    if isinstance(typed, dict) and isinstance(dumped, dict):
+        return {k: _numbers_kept(typed.get(k), v) for k, v in dumped.items()}
+    if isinstance(typed, Decimal | int | float) and not isinstance(typed, bool):
+        return typed
+    return dumped
 
 
 async def csv_stream(
     header: Sequence[str], rows: AsyncIterable[Sequence[Any]], *, batch: int = 500
 ) -> AsyncIterator[bytes]:
-    """UTF-8 CSV with a header line, yielded in batches of rows (RFC 4180 quoting)."""
+    """UTF-8 CSV with a header line, yielded in batches of rows (RFC 4180 quoting), every
+    cell through ``safe_cell``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([safe_cell(h) for h in header])
     count = 0
     async for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([safe_cell(v) for v in row])
         count += 1
         if count % batch == 0:
             yield buffer.getvalue().encode("utf-8")

@@ -27,6 +27,7 @@ from services.cooperation.iati import (
     schema_errors,
 )
 from tests.cooperation.conftest import (
+    EPA_REF,
     IUU,
     OEFA_ENF,
     PROGRAM,
@@ -34,6 +35,7 @@ from tests.cooperation.conftest import (
     As,
     fetch,
     full_activity,
+    new_activity,
 )
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -241,6 +243,30 @@ async def test_csv_has_one_row_per_activity_and_stable_columns(
         f"{API}/activities?format=csv", headers=usaid | {"If-None-Match": tag}
     )
     assert again.status_code == 304
+
+
+FORMULAS = ["=1+1", "+1+2", "-3+4", "@SUM(A1:A2)", "\t=1+1", "\r=1+1", "  =1+1", "-5"]
+
+
+async def test_csv_escapes_formulas_and_leaves_the_rest(
+    gateway: httpx.AsyncClient, as_org: As
+) -> None:
+    epa = await as_org("EPA")
+    for n, value in enumerate(FORMULAS):
+        body = new_activity(f"{EPA_REF}-INJ-{n}", title_en=value, title_es=f"{value} es")
+        created = await gateway.post(f"{API}/activities", json=body, headers=epa)
+        assert created.status_code == 201, created.text
+    response = await gateway.get(f"{API}/activities", params={"format": "csv"}, headers=epa)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.text, newline="")))
+    records = {r[0]: dict(zip(CSV_COLUMNS, r, strict=True)) for r in rows[1:]}
+    for n, value in enumerate(FORMULAS):
+        row = records[f"{EPA_REF}-INJ-{n}"]
+        assert (row["title_en"], row["title_es"]) == ("'" + value, f"'{value} es")
+        assert (row["version"], row["results"], row["published"]) == ("1", "0", "false")
+    enforcement = records[OEFA_ENF]
+    assert not any(v.startswith("'") for v in enforcement.values())
+    assert enforcement["budget"] == "USD 160000.00"
 
 
 async def test_exports_read_the_same_state_as_the_api(

@@ -139,6 +139,23 @@ async def test_schema_errors_are_reported_by_line(gateway: httpx.AsyncClient, as
     assert malformed.json()["errors"][0]["line"] == 3
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "two"])
+async def test_a_hierarchy_below_one_or_not_an_integer_is_a_422_naming_the_line(
+    gateway: httpx.AsyncClient, as_org: As, value: str
+) -> None:
+    epa = await as_org("EPA")
+    xml, _ = only(await export_xml(gateway, epa), {OEFA_ENF})
+    assert b'hierarchy="2"' in xml
+    bad = xml.replace(b'hierarchy="2"', f'hierarchy="{value}"'.encode(), 1)
+    response = await import_xml(gateway, epa, bad)
+    assert response.status_code == 422, response.text
+    assert response.json()["type"].endswith("invalid-iati")
+    line = next(n for n, text in enumerate(bad.splitlines(), 1) if b"<iati-activity " in text)
+    errors = response.json()["errors"]
+    assert line in {e["line"] for e in errors}
+    assert any("hierarchy" in e["msg"] for e in errors), errors
+
+
 BOMB = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
  <!ENTITY lol "lol">

@@ -268,6 +268,16 @@ async def test_csv_exports(oefa: Caller) -> None:
     )
 
 
+@pytest.mark.usefixtures("inventory_2024")
+async def test_report_csv_numbers_are_not_escaped(oefa: Caller) -> None:
+    exported = await oefa.get("/reports/by-holder", params={"year": 2024, "format": "csv"})
+    assert exported.status_code == 200, exported.text
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert rows
+    assert all(not v.startswith("'") for r in rows for v in r.values())
+    assert all(int(r["items"]) >= 0 for r in rows)
+
+
 async def test_anonymous_callers_see_published_aggregates_only(
     anonymous: Caller, minem: Caller, minam: Caller, inventory_2024: dict[str, Any]
 ) -> None:

@@ -58,7 +58,7 @@ def activity_from_element(element: Any) -> model.IatiActivity:
             model.IatiActivityDate(type=_attr(d, "type"), iso_date=_attr_date(d, "iso-date"))
             for d in children("activity-date")
         ),
-        hierarchy=_int(element, hierarchy) if hierarchy is not None else 1,
+        hierarchy=_hierarchy(element, hierarchy) if hierarchy is not None else 1,
         default_currency=element.get("default-currency"),
         default_language=language,
         recipient_country=_attr(country, "code") if country is not None else None,
@@ -277,6 +277,16 @@ def _opt_bool(element: Any, name: str) -> bool | None:
 
 def _int(element: Any, text: str) -> int:
     return _convert(element, "integer", text, int)
+
+
+def _hierarchy(element: Any, text: str) -> int:
+    """``@hierarchy``: a positive integer (the schema's ``xsd:int`` lets 0 and -1 through)."""
+    value = _convert(element, "@hierarchy", text.strip(), int)
+    if value < 1:
+        raise IatiParseError(
+            element.sourceline or 0, f"<{element.tag}> @hierarchy: {text!r} is not 1 or more"
+        )
+    return value
 
 
 def _convert(element: Any, what: str, text: str, convert: Callable[[str], _T]) -> _T:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.inventory.pcb.schemas import PcbItemIn, PcbItemOut
+from shared.exports import export_values
 
 _CSV_SPREAD = {
     "effective_concentration": {
@@ -62,7 +63,7 @@ ITEM_FIELDS: dict[str, Any] = {
 
 def csv_row(out: PcbItemOut) -> list[Any]:
     """One item as a row of ``CSV_COLUMNS``."""
-    data = out.model_dump(mode="json")
+    data = export_values(out)
     for name, columns in _CSV_SPREAD.items():
         spread = data.pop(name)
         data.update({column: spread[key] for key, column in columns.items()})

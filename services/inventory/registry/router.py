@@ -42,7 +42,7 @@ from services.inventory.submissions.service import current_ids, latest_year
 from services.inventory.vocabulary import Sector
 from shared.conditional import read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep
-from shared.exports import csv_stream, wants_csv
+from shared.exports import csv_stream, export_values, wants_csv
 from shared.idempotency import once
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
@@ -191,7 +191,7 @@ async def patch_holder(
 async def _site_rows(session: SessionDep, stmt: Select[Site]) -> AsyncIterator[Sequence[Any]]:
     result = await session.stream_scalars(stmt.order_by(Site.id).execution_options(yield_per=500))
     async for site in result:
-        out = SiteOut.model_validate(site).model_dump(mode="json")
+        out = export_values(SiteOut.model_validate(site))
         yield [out[c] for c in SITE_COLUMNS]
 
 

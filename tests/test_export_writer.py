@@ -1,0 +1,67 @@
+"""The one CSV writer every export goes through (shared.exports.csv_stream): formula
+injection escaped as OWASP recommends, numbers and ordinary text untouched."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from shared.exports import csv_stream, export_values, safe_cell
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "\tplain", " =1", "\n +1", "-5"]
+)
+def test_text_a_spreadsheet_would_run_gets_a_quote(text: str) -> None:
+    assert safe_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize(
+    "value", ["plain", "", "a=b", "1-2", "'=already", " plain", -1.5, Decimal("-1.5"), -3, True]
+)
+def test_ordinary_text_and_numbers_are_unchanged(value: Any) -> None:
+    assert safe_cell(value) == value
+    assert safe_cell(None) == ""
+
+
+async def _rows(rows: Sequence[Sequence[Any]]) -> AsyncIterator[Sequence[Any]]:
+    for row in rows:
+        yield row
+
+
+async def test_the_stream_escapes_every_cell() -> None:
+    rows = [["=cmd|'/c calc'!A1", Decimal("-12.050000"), -1.5, None, "\r=1", "ok"]]
+    out = b"".join([part async for part in csv_stream(["a", "b", "c", "d", "e", "f"], _rows(rows))])
+    assert list(csv.reader(io.StringIO(out.decode(), newline=""))) == [
+        ["a", "b", "c", "d", "e", "f"],
+        ["'=cmd|'/c calc'!A1", "-12.050000", "-1.5", "", "'\r=1", "ok"],
+    ]
+
+
+class _Inner(BaseModel):
+    mass: Decimal
+    note: str
+
+
+class _Outer(BaseModel):
+    lat: Decimal
+    code: str
+    inner: _Inner
+
+
+def test_export_values_keeps_numbers_as_numbers() -> None:
+    values = export_values(
+        _Outer(lat=Decimal("-12.05"), code="-5", inner=_Inner(mass=Decimal("-1"), note="=x"))
+    )
+    assert values == {
+        "lat": Decimal("-12.05"),
+        "code": "-5",
+        "inner": {"mass": Decimal("-1"), "note": "=x"},
+    }
+    assert [safe_cell(values["lat"]), safe_cell(values["code"])] == [Decimal("-12.05"), "'-5"]
