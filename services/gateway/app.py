@@ -14,7 +14,7 @@ from services.gateway.audit import AuditLog
 from services.gateway.backends import make_clients
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.clients import SecretHasher
-from services.gateway.edge import EdgeMiddleware
+from services.gateway.edge import EdgeMiddleware, HeaderLimits
 from services.gateway.health import router as health_router
 from services.gateway.keys import KeyStore
 from services.gateway.oauth import router as oauth_router
@@ -115,7 +115,14 @@ def create_app(
     app.include_router(docs_router)
     app.add_middleware(ProxyMiddleware, edge=lambda: app.state.edge)
     app.add_middleware(
-        EdgeMiddleware, max_body_bytes=settings.max_body_bytes, audit=lambda: app.state.audit
+        EdgeMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        header_limits=HeaderLimits(
+            lines=settings.max_header_lines,
+            one_bytes=settings.max_header_bytes,
+            total_bytes=settings.max_headers_total_bytes,
+        ),
+        audit=lambda: app.state.audit,
     )
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
     return app

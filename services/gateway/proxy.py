@@ -19,6 +19,7 @@ import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.access import AccessState
+from services.gateway.backends import BackendClient
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.ratelimit import RateLimiter, RateLimitResult
 from shared.context import request_id_var
@@ -149,7 +150,7 @@ def is_clean_problem(content_type: str, body: bytes) -> bool:
 class Edge:
     """What the proxy needs from the gateway app, created by its lifespan."""
 
-    clients: Mapping[str, httpx.AsyncClient]
+    clients: Mapping[str, BackendClient]
     breakers: Mapping[str, CircuitBreaker]
     verifier: TokenVerifier
     access: AccessState
@@ -306,7 +307,7 @@ class ProxyMiddleware(HTTPMiddleware):
             content: Any = _body(receive) if has_body else None
             request = client.build_request(method, url, headers=headers, content=content)
             try:
-                response = await client.send(request, stream=True)
+                response = await client.forward(request)
                 break
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 if scope["state"].get("body_too_large"):

@@ -1,0 +1,101 @@
+"""Issue 9 at the gateway's edge: header floods (431), no cookie machinery when forwarding,
+security headers, the cached /health, the last admin, the half-open circuit breaker's probe."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.gateway.settings import GatewaySettings
+from tests.gateway.support import (
+    Recorder,
+    TcpServer,
+    asgi_transport,
+    raw_request,
+    running_gateway,
+)
+
+PUBLIC = "/cooperation/v1/public/vocabularies"
+HOLDERS = "/inventory/v1/holders"
+
+
+@pytest.fixture
+async def recorded(
+    gateway_settings: GatewaySettings, inventory_app: FastAPI, cooperation_app: FastAPI
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, Recorder]]]:
+    """The gateway in front of the real services, recording what each service received."""
+    recorders = {
+        "inventory": Recorder(asgi_transport(inventory_app)),
+        "cooperation": Recorder(asgi_transport(cooperation_app)),
+    }
+    async with running_gateway(gateway_settings, recorders) as (app, client):
+        yield app, client, recorders
+
+
+def lines(count: int) -> dict[str, str]:
+    return {f"x-h{i}": "v" for i in range(count)}
+
+
+# -- 1. Header floods ---------------------------------------------------------------------------
+
+
+async def test_99_header_lines_are_forwarded(
+    recorded: tuple[FastAPI, httpx.AsyncClient, dict[str, Recorder]],
+) -> None:
+    app, _, recorders = recorded
+    response = await raw_request(app, PUBLIC.encode(), headers=lines(99))  # + Host: 100
+    assert response.status == 200
+    assert len(recorders["cooperation"].seen) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [lines(100), {"x-big": "v" * (8 * 1024 - len("x-big") + 1)}, lines(2000)],
+    ids=["101-lines", "one-header-8KB+1", "2000-lines"],
+)
+async def test_header_flood_is_431_and_never_forwarded(
+    recorded: tuple[FastAPI, httpx.AsyncClient, dict[str, Recorder]], headers: dict[str, str]
+) -> None:
+    app, _, recorders = recorded
+    response = await raw_request(app, PUBLIC.encode(), headers=headers)
+    assert response.status == 431
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/headers-too-large")
+    assert response.json()["source"] == "gateway"
+    assert all(not r.seen for r in recorders.values()), "refused before forwarding"
+
+
+async def test_headers_over_32KB_in_all_are_431(
+    recorded: tuple[FastAPI, httpx.AsyncClient, dict[str, Recorder]],
+) -> None:
+    app, _, recorders = recorded
+    headers = {f"x-h{i}": "v" * 4000 for i in range(9)}  # each under 8 KB, 36 KB in all
+    response = await raw_request(app, PUBLIC.encode(), headers=headers)
+    assert response.status == 431
+    assert "in all" in response.json()["detail"]
+    assert all(not r.seen for r in recorders.values())
+
+
+SET_COOKIE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+    b"Set-Cookie: session=caller-a; Path=/\r\nConnection: close\r\n\r\n{}"
+)
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_forwarding_keeps_no_cookies_between_callers(
+    gateway_settings: GatewaySettings, transport: str
+) -> None:
+    async with TcpServer(SET_COOKIE) as backend:
+        update = {"cooperation_url": backend.url, "transport": transport}
+        async with running_gateway(gateway_settings.model_copy(update=update)) as (app, gateway):
+            first = await gateway.get(PUBLIC)
+            assert first.headers["set-cookie"].startswith("session=caller-a")
+            gateway.cookies.clear()
+            await gateway.get(PUBLIC)
+            assert not app.state.clients["cooperation"].cookies
+    assert len(backend.received) == 2
+    assert b"caller-a" not in backend.received[1], "no cookie jar between callers"
