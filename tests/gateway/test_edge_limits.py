@@ -4,16 +4,19 @@ security headers, the cached /health, the last admin, the half-open circuit brea
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from services.gateway.settings import GatewaySettings
+from tests.conftest import Tokens, mint
 from tests.gateway.support import (
     Recorder,
     TcpServer,
     asgi_transport,
+    assert_problem,
     raw_request,
     running_gateway,
 )
@@ -99,3 +102,47 @@ async def test_forwarding_keeps_no_cookies_between_callers(
             assert not app.state.clients["cooperation"].cookies
     assert len(backend.received) == 2
     assert b"caller-a" not in backend.received[1], "no cookie jar between callers"
+
+
+# -- 16. An admin cannot lock everyone out -------------------------------------------------------
+
+
+async def test_admin_cannot_disable_its_own_client(
+    gateway: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    admin = await tokens.headers("admin-one", "MINAM", "admin")
+    await tokens.register("admin-two", "MINAM", "admin")
+    response = await gateway.post("/admin/clients/admin-one/disable", headers=admin)
+    assert_problem(response, 409, "conflict")
+    assert "itself" in response.json()["detail"]
+    listed = {
+        c["client_id"]: c for c in (await gateway.get("/admin/clients", headers=admin)).json()
+    }
+    assert listed["admin-one"]["disabled"] is False
+
+
+async def test_last_enabled_admin_cannot_be_disabled(
+    gateway: httpx.AsyncClient, tokens: Tokens, keys_dir: Path
+) -> None:
+    # The caller's token has the admin scope its client no longer holds (as after a change by
+    # the CLI, or a concurrent disable): the caller is not among the enabled admins.
+    await tokens.register("operator", "MINAM", "inventory:read")
+    caller = {"Authorization": f"Bearer {mint(keys_dir, scopes='admin', client_id='operator')}"}
+    await tokens.register("admin-two", "MINAM", "admin inventory:read")
+    await tokens.register("admin-three", "MINAM", "admin")
+    await tokens.register("partner", "GIZ", "cooperation:read")
+    for client_id in ("partner", "admin-two"):
+        disabled = await gateway.post(f"/admin/clients/{client_id}/disable", headers=caller)
+        assert disabled.status_code == 200, disabled.text
+    response = await gateway.post("/admin/clients/admin-three/disable", headers=caller)
+    assert_problem(response, 409, "conflict")
+    assert "last enabled client with the admin scope" in response.json()["detail"]
+    listed = {
+        c["client_id"]: c for c in (await gateway.get("/admin/clients", headers=caller)).json()
+    }
+    assert listed["admin-three"]["disabled"] is False
+    enabled = await gateway.post("/admin/clients/admin-two/enable", headers=caller)
+    assert enabled.status_code == 200
+    assert (
+        await gateway.post("/admin/clients/admin-three/disable", headers=caller)
+    ).status_code == 200
