@@ -65,7 +65,9 @@ def create_app(
             clients=app.state.clients,
             breakers={
                 name: CircuitBreaker(
-                    failures=settings.breaker_failures, reset_s=settings.breaker_reset_s
+                    failures=settings.breaker_failures,
+                    reset_s=settings.breaker_reset_s,
+                    probe_timeout_s=settings.breaker_probe_timeout_s,
                 )
                 for name in app.state.clients
             },

@@ -213,6 +213,8 @@ class ProxyMiddleware(HTTPMiddleware):
                     ),
                     "circuit_open",
                 )
+            # Half-open: this request is the one probe, sent with the probe's short timeout.
+            state["breaker_probe"] = edge.breakers[name].probing
         except Refused as refused:
             state["outcome"] = refused.outcome
             p = refused.problem
@@ -303,9 +305,16 @@ class ProxyMiddleware(HTTPMiddleware):
         attempts = 2 if method in IDEMPOTENT and not has_body else 1
         response: httpx.Response | None = None
         failure: tuple[int, str, str, dict[str, str]] | None = None
+        timeout: Any = (
+            breaker.probe_timeout_s
+            if scope["state"].get("breaker_probe")
+            else httpx.USE_CLIENT_DEFAULT
+        )
         for attempt in range(attempts):
             content: Any = _body(receive) if has_body else None
-            request = client.build_request(method, url, headers=headers, content=content)
+            request = client.build_request(
+                method, url, headers=headers, content=content, timeout=timeout
+            )
             try:
                 response = await client.forward(request)
                 break

@@ -3,6 +3,7 @@ security headers, the cached /health, the last admin, the half-open circuit brea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -146,3 +147,45 @@ async def test_last_enabled_admin_cannot_be_disabled(
     assert (
         await gateway.post("/admin/clients/admin-three/disable", headers=caller)
     ).status_code == 200
+
+
+# -- 17. The half-open probe -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_slow_half_open_probe_times_out_on_its_own_and_blocks_nobody(
+    gateway_settings: GatewaySettings, transport: str
+) -> None:
+    async with TcpServer(reply=None) as silent:  # accepts, never answers
+        settings = gateway_settings.model_copy(
+            update={
+                "inventory_url": silent.url,
+                "transport": transport,
+                "read_timeout_s": 60.0,  # an ordinary request would wait this long
+                "breaker_failures": 1,
+                "breaker_reset_s": 0.2,
+                "breaker_probe_timeout_s": 0.5,
+            }
+        )
+        async with running_gateway(settings) as (app, gateway):
+            reader = await Tokens(app, gateway).headers("reader-test", "MINAM", "inventory:read")
+            breaker = app.state.edge.breakers["inventory"]
+            breaker.record_failure()  # open
+            await asyncio.sleep(0.3)  # half-open
+            probe = asyncio.create_task(gateway.get(HOLDERS, headers=reader))
+            for _ in range(500):  # until the probe is under way (it reached the backend)
+                if silent.connections:
+                    break
+                await asyncio.sleep(0.01)
+            assert breaker.probing
+            others = await asyncio.wait_for(
+                asyncio.gather(*(gateway.get(HOLDERS, headers=reader) for _ in range(5))), 5
+            )
+            for response in others:
+                assert_problem(response, 503, "backend-unavailable")
+                assert int(response.headers["retry-after"]) >= 1
+            probed = await asyncio.wait_for(probe, 1.8)  # the probe timeout, not the 60 s read one
+            assert_problem(probed, 504, "backend-timeout")
+            assert breaker.state == "open", "a failed probe opens the circuit again"
+            assert not breaker.probing
+        assert silent.connections == 1
