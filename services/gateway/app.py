@@ -15,6 +15,7 @@ from services.gateway.backends import make_clients
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.clients import SecretHasher
 from services.gateway.edge import EdgeMiddleware, HeaderLimits
+from services.gateway.health import HealthCache
 from services.gateway.health import router as health_router
 from services.gateway.keys import KeyStore
 from services.gateway.oauth import router as oauth_router
@@ -109,6 +110,7 @@ def create_app(
     app.state.edge = None
     app.state.audit = None
     app.state.openapi = MergedDocument()
+    app.state.health = HealthCache(settings.health_cache_s)
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(own_health_router())

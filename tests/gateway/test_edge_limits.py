@@ -4,6 +4,7 @@ security headers, the cached /health, the last admin, the half-open circuit brea
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -189,3 +190,73 @@ async def test_slow_half_open_probe_times_out_on_its_own_and_blocks_nobody(
             assert breaker.state == "open", "a failed probe opens the circuit again"
             assert not breaker.probing
         assert silent.connections == 1
+
+
+# -- 10. Security headers; the cached /health ----------------------------------------------------
+
+
+async def test_api_answers_through_the_gateway_are_nosniff(
+    recorded: tuple[FastAPI, httpx.AsyncClient, dict[str, Recorder]],
+) -> None:
+    _, gateway, _ = recorded
+    for response in (
+        await gateway.get(PUBLIC),  # forwarded
+        await gateway.get(HOLDERS),  # refused by the gateway (401)
+        await gateway.get("/health/live"),  # the gateway's own
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff", response.url
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_docs_cannot_be_framed_and_have_a_strict_csp(
+    recorded: tuple[FastAPI, httpx.AsyncClient, dict[str, Recorder]], page: str
+) -> None:
+    _, gateway, _ = recorded
+    response = await gateway.get(page)
+    assert response.status_code == 200
+    assert response.headers["x-frame-options"] == "DENY"
+    csp = {
+        d.split()[0]: d.split()[1:] for d in response.headers["content-security-policy"].split("; ")
+    }
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["default-src"] == ["'none'"]
+    assert "'unsafe-inline'" not in csp["script-src"]
+    assert "'unsafe-eval'" not in csp["script-src"]
+    # What the pages load today is still allowed: their CDN scripts and inline bootstrap.
+    for src in re.findall(r'<script src="([^"]+)"', response.text):
+        assert any(src.startswith(allowed) for allowed in csp["script-src"]), src
+    nonce = next(s for s in csp["script-src"] if s.startswith("'nonce-"))[7:-1]
+    inline = re.findall(r"<script( nonce=\"[^\"]*\")?>", response.text)
+    assert all(attr == f' nonce="{nonce}"' for attr in inline)
+    for href in re.findall(r'<link[^>]*href="([^"]+)"', response.text):
+        allowed = csp["style-src"] + csp["img-src"]
+        assert any(href.startswith(a) for a in allowed if a.startswith("https://")), href
+    assert "'self'" in csp["connect-src"]  # openapi.json, /oauth/token
+
+
+async def test_health_answers_from_a_short_cache(
+    recorded: tuple[FastAPI, httpx.AsyncClient, dict[str, Recorder]],
+) -> None:
+    app, gateway, recorders = recorded
+    assert app.state.settings.health_cache_s == 2.0
+    first, second = await asyncio.gather(gateway.get("/health"), gateway.get("/health"))
+    third = await gateway.get("/health")
+    assert first.status_code == second.status_code == third.status_code == 200
+    assert first.json() == third.json()
+    for recorder in recorders.values():
+        assert [s.raw_path for s in recorder.seen] == [b"/health/ready"], "one probe per period"
+
+
+async def test_health_probes_again_once_the_cache_expires(
+    gateway_settings: GatewaySettings, inventory_app: FastAPI, cooperation_app: FastAPI
+) -> None:
+    recorders = {
+        "inventory": Recorder(asgi_transport(inventory_app)),
+        "cooperation": Recorder(asgi_transport(cooperation_app)),
+    }
+    settings = gateway_settings.model_copy(update={"health_cache_s": 0.05})
+    async with running_gateway(settings, recorders) as (_, gateway):
+        assert (await gateway.get("/health")).status_code == 200
+        await asyncio.sleep(0.1)
+        assert (await gateway.get("/health")).status_code == 200
+    assert len(recorders["inventory"].seen) == 2
