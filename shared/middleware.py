@@ -51,7 +51,8 @@ class HTTPMiddleware:
 
 
 class RequestContextMiddleware(HTTPMiddleware):
-    """Assigns the request id, echoes it, and writes one structured access-log line."""
+    """Assigns the request id, echoes it, sends ``X-Content-Type-Options: nosniff``, and
+    writes one structured access-log line."""
 
     def __init__(self, app: ASGIApp, *, access_log_enabled: bool = True) -> None:
         super().__init__(app)
@@ -71,8 +72,14 @@ class RequestContextMiddleware(HTTPMiddleware):
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started_response = True
-                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k not in (b"x-request-id", b"x-content-type-options")
+                ]
                 headers.append((b"x-request-id", raw_id))
+                # Browsers must take every answer as the type it declares (no sniffing).
+                headers.append((b"x-content-type-options", b"nosniff"))
                 message["headers"] = headers
             await send(message)
 

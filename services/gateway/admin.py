@@ -160,11 +160,22 @@ async def _set_disabled(
     return ClientOut.model_validate(client)
 
 
-@router.post("/clients/{client_id}/disable", summary="Disable a client", responses=NOT_FOUND)
+@router.post(
+    "/clients/{client_id}/disable",
+    summary="Disable a client",
+    responses={**NOT_FOUND, 409: {"description": "The caller's own client, or the last admin"}},
+)
 async def disable_client(
-    client_id: str, request: Request, session: SessionDep, _: Admin
+    client_id: str, request: Request, session: SessionDep, admin: Admin
 ) -> ClientOut:
-    """Refuse the client's tokens and token requests from now on."""
+    """Refuse the client's tokens and token requests from now on. The caller's own client
+    and the last enabled client with the ``admin`` scope cannot be disabled (409)."""
+    target = await _client(session, client_id)
+    refusal = clients.disable_refusal(
+        admin.client_id, target, await clients.enabled_admins(session)
+    )
+    if refusal is not None:
+        raise Problem(409, "conflict", refusal)
     return await _set_disabled(request, session, client_id, True)
 
 

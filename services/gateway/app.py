@@ -14,7 +14,8 @@ from services.gateway.audit import AuditLog
 from services.gateway.backends import make_clients
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.clients import SecretHasher
-from services.gateway.edge import EdgeMiddleware
+from services.gateway.edge import EdgeMiddleware, HeaderLimits
+from services.gateway.health import HealthCache
 from services.gateway.health import router as health_router
 from services.gateway.keys import KeyStore
 from services.gateway.oauth import router as oauth_router
@@ -65,7 +66,9 @@ def create_app(
             clients=app.state.clients,
             breakers={
                 name: CircuitBreaker(
-                    failures=settings.breaker_failures, reset_s=settings.breaker_reset_s
+                    failures=settings.breaker_failures,
+                    reset_s=settings.breaker_reset_s,
+                    probe_timeout_s=settings.breaker_probe_timeout_s,
                 )
                 for name in app.state.clients
             },
@@ -107,6 +110,7 @@ def create_app(
     app.state.edge = None
     app.state.audit = None
     app.state.openapi = MergedDocument()
+    app.state.health = HealthCache(settings.health_cache_s)
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(own_health_router())
@@ -115,7 +119,14 @@ def create_app(
     app.include_router(docs_router)
     app.add_middleware(ProxyMiddleware, edge=lambda: app.state.edge)
     app.add_middleware(
-        EdgeMiddleware, max_body_bytes=settings.max_body_bytes, audit=lambda: app.state.audit
+        EdgeMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        header_limits=HeaderLimits(
+            lines=settings.max_header_lines,
+            one_bytes=settings.max_header_bytes,
+            total_bytes=settings.max_headers_total_bytes,
+        ),
+        audit=lambda: app.state.audit,
     )
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
     return app

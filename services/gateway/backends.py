@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
@@ -10,6 +12,25 @@ from httpx_aiohttp import AiohttpTransport
 from services.gateway.settings import GatewaySettings
 
 BACKENDS = ("inventory", "cooperation")
+
+
+class BackendClient(httpx.AsyncClient):
+    """A pooled client to one backend. ``forward`` hands a caller's request to the transport
+    alone: no cookie jar, no redirects, no auth. httpx's cookie extraction copies the request
+    headers once per header (quadratic: 100k header lines froze the gateway), and a shared jar
+    would send one caller's cookies with the next caller's requests."""
+
+    def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
+        # Nor do the gateway's own calls (health, OpenAPI) keep cookies: the jar refuses all.
+        jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+        super().__init__(transport=transport, cookies=jar, **kwargs)
+        self.backend_transport = transport
+
+    async def forward(self, request: httpx.Request) -> httpx.Response:
+        """The backend's answer to ``request``, its body still to be streamed."""
+        response = await self.backend_transport.handle_async_request(request)
+        response.request = request
+        return response
 
 
 def backend_urls(settings: GatewaySettings) -> dict[str, str]:
@@ -20,7 +41,7 @@ def backend_urls(settings: GatewaySettings) -> dict[str, str]:
 def make_clients(
     settings: GatewaySettings,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
-) -> dict[str, httpx.AsyncClient]:
+) -> dict[str, BackendClient]:
     """One long-lived pooled client per backend, with explicit timeouts.
 
     ``transports`` replaces the network transport (the tests mount the real service apps).
@@ -44,7 +65,7 @@ def make_clients(
             transport = AiohttpTransport(limits=limits, trust_env=False)
         else:
             transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
-        clients[name] = httpx.AsyncClient(
+        clients[name] = BackendClient(
             base_url=url, transport=transport, timeout=timeout, trust_env=False
         )
     return clients

@@ -109,6 +109,28 @@ async def authenticate(
     return client
 
 
+def disable_refusal(caller: str, target: Client, enabled_admins: list[str]) -> str | None:
+    """Why ``caller`` may not disable ``target``, or None: never its own client, never the last
+    enabled client holding the ``admin`` scope (nobody could administer the gateway)."""
+    if target.client_id == caller:
+        return "A client cannot disable itself."
+    if "admin" in target.scopes.split() and set(enabled_admins) <= {target.client_id}:
+        return f"{target.client_id} is the last enabled client with the admin scope."
+    return None
+
+
+async def enabled_admins(session: AsyncSession) -> list[str]:
+    """Ids of the enabled clients with the ``admin`` scope, locked until the transaction
+    ends (on PostgreSQL), so two admins disabling each other cannot both succeed."""
+    rows = await session.execute(
+        select(Client.client_id, Client.scopes)
+        .where(Client.disabled.is_(False))
+        .order_by(Client.client_id)
+        .with_for_update()
+    )
+    return [client_id for client_id, scopes in rows if "admin" in scopes.split()]
+
+
 async def set_disabled(session: AsyncSession, client: Client, disabled: bool) -> None:
     """Disable (every token of the client is refused from now on) or re-enable a client."""
     client.disabled = disabled

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,30 @@ from shared.middleware import HTTPMiddleware
 from shared.problems import send_problem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class HeaderLimits:
+    """How many request header lines, and how many bytes per header and in all, are allowed."""
+
+    lines: int
+    one_bytes: int
+    total_bytes: int
+
+
+def headers_refusal(headers: list[tuple[bytes, bytes]], limits: HeaderLimits) -> str | None:
+    """Why ``headers`` are refused, or None; one pass, stopping at the first excess."""
+    if len(headers) > limits.lines:
+        return f"More than {limits.lines} header lines."
+    total = 0
+    for name, value in headers:
+        size = len(name) + len(value)
+        if size > limits.one_bytes:
+            return f"A header is larger than {limits.one_bytes} bytes."
+        total += size
+        if total > limits.total_bytes:
+            return f"The headers are larger than {limits.total_bytes} bytes in all."
+    return None
 
 
 class BodyTooLarge(Exception):
@@ -100,18 +125,40 @@ class _Exchange:
 
 
 class EdgeMiddleware(HTTPMiddleware):
-    """Refuses oversized bodies (413, with or without Content-Length) and appends one audit
-    entry per request (who, what, outcome, duration, body digest for writes)."""
+    """Refuses too many or too large headers (431) and oversized bodies (413, with or without
+    Content-Length), and appends one audit entry per request (who, what, outcome, duration,
+    body digest for writes)."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, audit: Callable[[], AuditLog | None]
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        header_limits: HeaderLimits,
+        audit: Callable[[], AuditLog | None],
     ) -> None:
         super().__init__(app)
         self.max_body_bytes = max_body_bytes
+        self.header_limits = header_limits
         self.audit = audit
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
+        # Before anything else reads the headers: their cost must not grow with the input.
+        refusal = headers_refusal(scope["headers"], self.header_limits)
+        if refusal is not None:
+            scope.setdefault("state", {})["outcome"] = "headers_too_large"
+            await send_problem(
+                send,
+                431,
+                "headers-too-large",
+                refusal,
+                instance=scope["path"][:2048],
+                source="gateway",
+                headers={"Connection": "close"},
+            )
+            self._record(scope, 431, started, None)
+            return
         exchange = _Exchange(
             scope, receive, send, max_body_bytes=self.max_body_bytes, refuse=self._refuse
         )

@@ -3,12 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 router = APIRouter(tags=["health"])
+
+
+class HealthCache:
+    """The last health report, kept ``ttl_s`` seconds: anonymous calls to ``/health`` reach
+    the services and the database at most once per period, however many there are."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._report: tuple[dict[str, Any], bool] | None = None
+        self._at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def get(self, request: Request) -> tuple[dict[str, Any], bool]:
+        """The report (body, ok), computed again when older than ``ttl_s``."""
+        async with self._lock:  # concurrent callers share one round of probes
+            if self._report is None or time.monotonic() - self._at >= self.ttl_s:
+                self._report = await _report(request)
+                self._at = time.monotonic()
+            return self._report
+
+
+async def _report(request: Request) -> tuple[dict[str, Any], bool]:
+    clients: dict[str, httpx.AsyncClient] = request.app.state.clients
+    names = list(clients)
+    results = await asyncio.gather(*(_probe(clients[n]) for n in names))
+    components = dict(zip(names, results, strict=True))
+    try:
+        await request.app.state.db.ping()
+        components["gateway_database"] = "ok"
+    except Exception:  # any failure is "unreachable"; details stay in the server
+        components["gateway_database"] = "unreachable"
+    ok = all(v == "ok" for v in components.values())
+    return {"status": "ok" if ok else "degraded", "components": components}, ok
 
 
 async def _probe(client: httpx.AsyncClient) -> str:
@@ -23,23 +58,15 @@ async def _probe(client: httpx.AsyncClient) -> str:
     "/health",
     summary="Health of the suite",
     description="The gateway's database and the readiness of each backend service. "
-    "200 when everything is ok, 503 otherwise.",
+    "200 when everything is ok, 503 otherwise. Answered from a cache of a few seconds.",
     responses={503: {"description": "A component is not ready"}},
 )
 async def health(request: Request) -> JSONResponse:
     """Report each component; 503 when any is not ok."""
-    clients: dict[str, httpx.AsyncClient] = request.app.state.clients
-    names = list(clients)
-    results = await asyncio.gather(*(_probe(clients[n]) for n in names))
-    components = dict(zip(names, results, strict=True))
-    try:
-        await request.app.state.db.ping()
-        components["gateway_database"] = "ok"
-    except Exception:  # any failure is "unreachable"; details stay in the server
-        components["gateway_database"] = "unreachable"
-    ok = all(v == "ok" for v in components.values())
+    cache: HealthCache = request.app.state.health
+    body, ok = await cache.get(request)
     return JSONResponse(
-        {"status": "ok" if ok else "degraded", "components": components},
+        body,
         status_code=200 if ok else 503,
         headers={} if ok else {"Retry-After": "5"},
     )

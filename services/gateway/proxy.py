@@ -19,6 +19,7 @@ import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.access import AccessState
+from services.gateway.backends import BackendClient
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.ratelimit import RateLimiter, RateLimitResult
 from shared.context import request_id_var
@@ -149,7 +150,7 @@ def is_clean_problem(content_type: str, body: bytes) -> bool:
 class Edge:
     """What the proxy needs from the gateway app, created by its lifespan."""
 
-    clients: Mapping[str, httpx.AsyncClient]
+    clients: Mapping[str, BackendClient]
     breakers: Mapping[str, CircuitBreaker]
     verifier: TokenVerifier
     access: AccessState
@@ -212,6 +213,8 @@ class ProxyMiddleware(HTTPMiddleware):
                     ),
                     "circuit_open",
                 )
+            # Half-open: this request is the one probe, sent with the probe's short timeout.
+            state["breaker_probe"] = edge.breakers[name].probing
         except Refused as refused:
             state["outcome"] = refused.outcome
             p = refused.problem
@@ -304,11 +307,18 @@ class ProxyMiddleware(HTTPMiddleware):
         attempts = 2 if method in IDEMPOTENT and not has_body else 1
         response: httpx.Response | None = None
         failure: tuple[int, str, str, dict[str, str]] | None = None
+        timeout: Any = (
+            breaker.probe_timeout_s
+            if scope["state"].get("breaker_probe")
+            else httpx.USE_CLIENT_DEFAULT
+        )
         for attempt in range(attempts):
             content: Any = _body(receive) if has_body else None
-            request = client.build_request(method, url, headers=headers, content=content)
+            request = client.build_request(
+                method, url, headers=headers, content=content, timeout=timeout
+            )
             try:
-                response = await client.send(request, stream=True)
+                response = await client.forward(request)
                 break
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 if scope["state"].get("body_too_large"):

@@ -48,3 +48,12 @@ class GatewaySettings(ServiceSettings):
     # Circuit breaker per backend: open after this many consecutive failures, for this long.
     breaker_failures: int = Field(default=5, ge=1)
     breaker_reset_s: float = Field(default=10.0, gt=0)
+    # The half-open probe's own timeout (connect, read, write, pool), so a slow probe is
+    # given up soon and other requests are not held behind it.
+    breaker_probe_timeout_s: float = Field(default=2.0, gt=0)
+    # Request headers: refused (431) before any work beyond these.
+    max_header_lines: int = Field(default=100, ge=1)
+    max_header_bytes: int = Field(default=8 * 1024, ge=256)
+    max_headers_total_bytes: int = Field(default=32 * 1024, ge=1024)
+    # Seconds GET /health answers from its last result (anonymous calls reach no backend).
+    health_cache_s: float = Field(default=2.0, ge=0)
