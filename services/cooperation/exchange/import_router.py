@@ -166,7 +166,10 @@ async def import_matrix(
     data = await read_body(request)
 
     def read(refs: Any) -> tuple[list[Row], list[str]]:
-        records = csv_records(data) if kind == "text/csv" else xlsx_records(data)
+        if kind == "text/csv":
+            records = csv_records(data)
+        else:
+            records = xlsx_records(data, request.app.state.settings.xlsx_limits)
         return read_table(records, refs)
 
     return await run_import(

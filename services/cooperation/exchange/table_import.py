@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,10 +21,9 @@ from services.cooperation.activities.schemas import ActivityFields
 from services.cooperation.activities.state import Refs
 from services.cooperation.exchange.imports import MAX_ROWS, Row
 from shared.problems import Problem
+from shared.spreadsheets import NotAWorkbook, XlsxLimits, check_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UNZIPPED = 64 * 1024 * 1024
-MAX_RATIO = 200
 SUMMARISED = ("results", "document_links")
 # The fields of the activity among the export's columns, but the ones the export only
 # summarises (a count of results, the documents' URLs).
@@ -151,15 +149,13 @@ def csv_records(data: bytes) -> Iterator[list[Any]]:
         raise Problem(422, "invalid-csv", f"The CSV cannot be read: {exc}") from None
 
 
-def xlsx_records(data: bytes) -> Iterator[list[Any]]:
-    """Rows of the first sheet, after refusing archives that unpack to far more than sent."""
+def xlsx_records(data: bytes, limits: XlsxLimits) -> Iterator[list[Any]]:
+    """Rows of the first sheet, after the shared guard refused workbooks that unpack to far
+    more than sent, or to too many cells or shared strings (413)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(i.file_size for i in archive.infolist())
-    except (zipfile.BadZipFile, ValueError):
+        check_xlsx(io.BytesIO(data), limits, sent=len(data))
+    except NotAWorkbook:
         raise Problem(422, "invalid-xlsx", "The file is not an XLSX workbook.") from None
-    if unpacked > MAX_UNZIPPED or unpacked > MAX_RATIO * max(len(data), 1):
-        raise Problem(413, "xlsx-too-large", "The workbook unpacks to too much data.")
     from openpyxl import load_workbook
 
     try:

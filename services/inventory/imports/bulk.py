@@ -4,10 +4,14 @@ and writes them by binary COPY; SQLite (and PostgreSQL where COPY does not pay) 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.imports.records import (
@@ -40,6 +44,17 @@ async def driver(session: AsyncSession) -> Any:
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     return raw.driver_connection
+
+
+@asynccontextmanager
+async def translated(statement: str) -> AsyncIterator[None]:
+    """Statements run on the asyncpg connection itself bypass SQLAlchemy, and so its
+    translation of the driver's errors: a constraint violation (a concurrent import of the
+    same new items) is made the ``IntegrityError`` the services answer 409 to."""
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(statement, None, exc) from exc
 
 
 async def existing_items(
@@ -102,7 +117,18 @@ async def copy_items(
     """PostgreSQL: new items by COPY with ids drawn from the sequence, existing ones by
     one UPDATE from a COPYed temporary table (made when ``staging`` is false). Binary COPY
     costs a fraction of bound parameters; a concurrent insert of the same key fails the
-    import (409), it never duplicates."""
+    import (``IntegrityError``, so 409), it never duplicates."""
+    async with translated("COPY pcb_items"):
+        return await _copy_items(session, records, existing, staging=staging)
+
+
+async def _copy_items(
+    session: AsyncSession,
+    records: list[dict[str, Any]],
+    existing: dict[ItemKey, int],
+    *,
+    staging: bool,
+) -> dict[ItemKey, int]:
     connection = await driver(session)
     columns = list(records[0])
     ids: dict[ItemKey, int] = {}
@@ -151,11 +177,12 @@ async def insert_events(session: AsyncSession, history: list[dict[str, Any]]) ->
     """Append status events (COPY on PostgreSQL)."""
     if is_postgres(session):
         columns = list(history[0])
-        await (await driver(session)).copy_records_to_table(
-            "pcb_status_events",
-            columns=columns,
-            records=[tuple(h[c] for c in columns) for h in history],
-        )
+        async with translated("COPY pcb_status_events"):
+            await (await driver(session)).copy_records_to_table(
+                "pcb_status_events",
+                columns=columns,
+                records=[tuple(h[c] for c in columns) for h in history],
+            )
     else:
         await session.execute(insert(session, table(PcbStatusEvent)), history)
 

@@ -14,19 +14,33 @@ import csv
 import io
 import json
 import threading
-import zipfile
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import IO, Any
 
+from shared.spreadsheets import NotAWorkbook, XlsxLimits, check_xlsx
+
 # A single JSON element larger than this is refused rather than buffered.
 MAX_JSON_ELEMENT = 1 << 20
-# An XLSX whose XML expands beyond this is refused (a zip bomb would exhaust the disk).
-MAX_XLSX_EXPANDED = 512 << 20
 CHUNK = 64 << 10
 
 Row = tuple[int, dict[str, Any]]
+# Codecs that are text encodings to Python but no file's encoding: they refuse every input
+# (undefined), or read domain names and escape sequences.
+NOT_FILE_ENCODINGS = frozenset(
+    {"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape"}
+)
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How large a file's shape may be: columns of the header, what an XLSX unpacks to."""
+
+    max_columns: int
+    xlsx: XlsxLimits
 
 
 class FileFormat(StrEnum):
@@ -76,36 +90,48 @@ def detect_format(content_type: str | None, filename: str | None) -> FileFormat 
     return None
 
 
-def _header(names: list[Any]) -> list[str]:
+def text_encoding(name: str) -> str:
+    """The codec's name when ``name`` is a text encoding a file can be in (``ValueError``
+    otherwise: unknown, bytes-to-bytes like zlib or base64, str-to-str like rot13)."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise ValueError(f"unknown encoding {name!r}") from None
+    if not info._is_text_encoding or info.name in NOT_FILE_ENCODINGS:
+        raise ValueError(f"{name!r} is not a text encoding")
+    return info.name
+
+
+def _header(names: list[Any], max_columns: int) -> list[str]:
     header = [str(n).strip() if n is not None else "" for n in names]
     while header and header[-1] == "":
         header.pop()  # trailing empty cells of a spreadsheet
     if not header:
         raise UnreadableFile("the file has no header row", row=1)
+    if len(header) > max_columns:
+        raise UnreadableFile(f"the header has more than {max_columns} columns", row=1)
     if "" in header:
         raise UnreadableFile(f"column {header.index('') + 1} of the header is empty", row=1)
-    duplicates = sorted({n for n in header if header.count(n) > 1})
+    duplicates = sorted(n for n, times in Counter(header).items() if times > 1)
     if duplicates:
         raise UnreadableFile(f"duplicate columns: {', '.join(duplicates)}", row=1)
     return header
 
 
-def read_csv(file: IO[bytes], encoding: str = "utf-8") -> Iterator[Row]:
+def read_csv(file: IO[bytes], limits: ReadLimits, encoding: str = "utf-8") -> Iterator[Row]:
     """Rows of a CSV file (comma or semicolon separated, detected from the header)."""
     try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise UnreadableFile(f"unknown encoding {encoding!r}") from None
-    text = io.TextIOWrapper(
-        file, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline=""
-    )
+        codec = text_encoding(encoding)
+    except ValueError as exc:
+        raise UnreadableFile(str(exc)) from None
+    text = io.TextIOWrapper(file, encoding="utf-8-sig" if codec == "utf-8" else codec, newline="")
     row_number = 1
     try:
         first = text.readline()
         if not first:
             raise UnreadableFile("the file is empty", row=1)
         delimiter = ";" if first.count(";") > first.count(",") else ","
-        header = _header(next(csv.reader([first], delimiter=delimiter)))
+        header = _header(next(csv.reader([first], delimiter=delimiter)), limits.max_columns)
         reader = csv.reader(text, delimiter=delimiter)
         for values in reader:
             row_number = reader.line_num + 1
@@ -117,7 +143,7 @@ def read_csv(file: IO[bytes], encoding: str = "utf-8") -> Iterator[Row]:
                     yield row_number, {"__extra__": len(values)}
                     continue
             yield row_number, dict(zip(header, values, strict=False))
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise UnreadableFile(
             f"the file is not valid {encoding} (give the encoding, e.g. ?encoding=cp1252)",
             row=row_number + 1,
@@ -128,16 +154,15 @@ def read_csv(file: IO[bytes], encoding: str = "utf-8") -> Iterator[Row]:
         text.detach()
 
 
-def read_xlsx(file: IO[bytes]) -> Iterator[Row]:
-    """Rows of the first sheet of an XLSX workbook (read-only, streamed)."""
-    try:
-        with zipfile.ZipFile(file) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError):
-        raise UnreadableFile("not an XLSX file") from None
-    if expanded > MAX_XLSX_EXPANDED:
-        raise UnreadableFile("the workbook expands to more than 512 MB")
+def read_xlsx(file: IO[bytes], limits: ReadLimits) -> Iterator[Row]:
+    """Rows of the first sheet of an XLSX workbook (read-only, streamed), once the shared
+    guard has found it no bomb (a 413 problem otherwise)."""
+    sent = file.seek(0, io.SEEK_END)
     file.seek(0)
+    try:
+        check_xlsx(file, limits.xlsx, sent=sent)
+    except NotAWorkbook:
+        raise UnreadableFile("not an XLSX file") from None
     from openpyxl import load_workbook  # imported here: a slow import used only for XLSX
 
     try:
@@ -147,7 +172,7 @@ def read_xlsx(file: IO[bytes]) -> Iterator[Row]:
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
-        header = _header(list(next(rows, ())))
+        header = _header(list(next(rows, ())), limits.max_columns)
         for number, values in enumerate(rows, start=2):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
@@ -286,12 +311,14 @@ def read_json_array(file: IO[bytes]) -> Iterator[Row]:
         raise UnreadableFile("unexpected content after the JSON array", row=cursor.number + 1)
 
 
-def read_rows(file: IO[bytes], fmt: FileFormat, *, encoding: str = "utf-8") -> Iterator[Row]:
+def read_rows(
+    file: IO[bytes], fmt: FileFormat, limits: ReadLimits, *, encoding: str = "utf-8"
+) -> Iterator[Row]:
     """The rows of an upload in ``fmt``."""
     if fmt == FileFormat.CSV:
-        return read_csv(file, encoding)
+        return read_csv(file, limits, encoding)
     if fmt == FileFormat.XLSX:
-        return read_xlsx(file)
+        return read_xlsx(file, limits)
     if fmt == FileFormat.JSON:
         return read_json_array(file)
     return read_json_lines(file)
@@ -331,6 +358,7 @@ async def parsed_batches(
     file: IO[bytes],
     fmt: FileFormat,
     parse: Callable[[int, dict[str, Any]], Any],
+    limits: ReadLimits,
     *,
     encoding: str = "utf-8",
     batch: int = 1000,
@@ -346,7 +374,7 @@ async def parsed_batches(
     def put(item: Any) -> None:
         asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
 
-    rows = read_rows(file, fmt, encoding=encoding)  # a generator: read in the worker
+    rows = read_rows(file, fmt, limits, encoding=encoding)  # a generator: read in the worker
     worker = loop.run_in_executor(None, _produce, rows, parse, batch, put, stop)
     try:
         while True:

@@ -15,9 +15,11 @@ from services.inventory.access import editable_submission
 from services.inventory.history import IdempotencyKey, record_change
 from services.inventory.imports.readers import (
     FileFormat,
+    ReadLimits,
     UnreadableFile,
     detect_format,
     parsed_batches,
+    text_encoding,
 )
 from services.inventory.imports.rows import COLUMNS, parse_row
 from services.inventory.imports.writer import Importer
@@ -167,7 +169,13 @@ async def import_file(
     """Import a file into the caller's editable PCB submission."""
     submission = await editable_submission(session, principal, submission_id, section=Section.PCB)
     idempotency_key(request)  # an unusable key is refused before the upload is read
-    limit: int = request.app.state.settings.import_max_bytes
+    try:
+        text_encoding(encoding)
+    except ValueError as exc:
+        raise Problem(422, "unsupported-encoding", f"{exc}; use e.g. utf-8 or cp1252.") from None
+    settings = request.app.state.settings
+    limit: int = settings.import_max_bytes
+    limits = ReadLimits(max_columns=settings.import_max_columns, xlsx=settings.xlsx_limits)
     file, sha256, content_type, filename = await _spool(request, limit)
     try:
         fmt = format or detect_format(content_type, filename)
@@ -183,7 +191,9 @@ async def import_file(
         )
         if (first := await idempotent.replay()) is not None:
             return first  # a retry with the same key: the first report, as it was stored
-        report = await _import(session, principal, submission, file, fmt, mode, encoding)
+        report = await _import(
+            session, principal, submission, file, fmt, mode, encoding=encoding, limits=limits
+        )
         record_change(
             session,
             principal,
@@ -205,13 +215,15 @@ async def _import(
     file: IO[bytes],
     fmt: FileFormat,
     mode: Literal["all", "partial"],
+    *,
     encoding: str,
+    limits: ReadLimits,
 ) -> ImportReport:
     """Read and write every row; a Problem (and so nothing imported) when the file cannot
     be read, or when ``mode`` is ``all`` and a row is rejected."""
     importer = Importer(session, principal, submission)
     try:
-        async for rows in parsed_batches(file, fmt, parse_row, encoding=encoding):
+        async for rows in parsed_batches(file, fmt, parse_row, limits, encoding=encoding):
             for row in rows:
                 await importer.add(row)
         await importer.flush()
