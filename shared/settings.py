@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.spreadsheets import XlsxLimits
 
 
 class ServiceSettings(BaseSettings):
@@ -53,3 +55,25 @@ class ResourceServiceSettings(ServiceSettings):
     jwks_url: str | None = None
     jwks_json: str | None = None
     jwks_cooldown_s: float = Field(default=30.0, ge=1)
+
+
+class XlsxImportSettings(BaseModel):
+    """The limits of a service's XLSX imports, checked before a workbook is parsed (413
+    beyond): bytes unpacked in all, the ratio to the compressed size (per member and
+    overall), cells in all sheets, entries of the shared-string table. A service's settings
+    inherit them, with its own defaults where its files are larger."""
+
+    import_max_xlsx_expanded: int = Field(default=64 * 1024 * 1024, ge=1024)
+    import_max_xlsx_ratio: int = Field(default=100, ge=1)
+    import_max_xlsx_cells: int = Field(default=1_000_000, ge=1)
+    import_max_shared_strings: int = Field(default=500_000, ge=1)
+
+    @property
+    def xlsx_limits(self) -> XlsxLimits:
+        """The XLSX guard's limits for imports."""
+        return XlsxLimits(
+            max_expanded=self.import_max_xlsx_expanded,
+            max_ratio=self.import_max_xlsx_ratio,
+            max_cells=self.import_max_xlsx_cells,
+            max_shared_strings=self.import_max_shared_strings,
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import httpx
+from fastapi import FastAPI
 
 PROBLEM = "application/problem+json"
 PROBLEMS = "https://enlace.example/problems/"
@@ -25,3 +26,8 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def limit(app: FastAPI, **settings: int) -> None:
+    """Lower some of a running app's limits for this test (its settings are read per request)."""
+    app.state.settings = app.state.settings.model_copy(update=settings)

@@ -42,3 +42,9 @@ def ratio_bomb(header: list[str], *, masked: bool = False) -> bytes:
         noise = random.Random(9).randbytes(1 << 20)
         data = with_member(data, "docProps/thumbnail.jpeg", noise)
     return data
+
+
+def with_shared_strings(data: bytes, count: int) -> bytes:
+    """The workbook ``data`` with a shared-string table of ``count`` entries."""
+    table = b"<sst>" + b"<si><t>x</t></si>" * count + b"</sst>"
+    return with_member(data, "xl/sharedStrings.xml", table)

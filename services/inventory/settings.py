@@ -5,11 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ResourceServiceSettings
-from shared.spreadsheets import XlsxLimits
+from shared.settings import ResourceServiceSettings, XlsxImportSettings
 
 
-class InventorySettings(ResourceServiceSettings):
+class InventorySettings(ResourceServiceSettings, XlsxImportSettings):
     """Typed settings; see README.md for every variable."""
 
     model_config = SettingsConfigDict(env_prefix="INVENTORY_", extra="ignore", frozen=True)
@@ -21,20 +20,7 @@ class InventorySettings(ResourceServiceSettings):
     import_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     # Most columns an import file's header may have (422 beyond).
     import_max_columns: int = Field(default=200, ge=1)
-    # What an XLSX import may unpack to, checked before it is parsed (413 beyond): bytes in
-    # all, the ratio to its compressed size (per member and overall), cells in all sheets,
-    # entries of the shared-string table.
+    # XLSX limits (XlsxImportSettings): inventories are larger than matrices.
     import_max_xlsx_expanded: int = Field(default=512 * 1024 * 1024, ge=1024)
-    import_max_xlsx_ratio: int = Field(default=100, ge=1)
     import_max_xlsx_cells: int = Field(default=5_000_000, ge=1)
     import_max_shared_strings: int = Field(default=1_000_000, ge=1)
-
-    @property
-    def xlsx_limits(self) -> XlsxLimits:
-        """The XLSX guard's limits for imports."""
-        return XlsxLimits(
-            max_expanded=self.import_max_xlsx_expanded,
-            max_ratio=self.import_max_xlsx_ratio,
-            max_cells=self.import_max_xlsx_cells,
-            max_shared_strings=self.import_max_shared_strings,
-        )

@@ -10,14 +10,10 @@ from fastapi import FastAPI
 from services.cooperation.exchange.table_import import XLSX
 from tests.cooperation.conftest import As
 from tests.cooperation.test_imports import NEW_ROW, import_table
-from tests.support import assert_problem
-from tests.workbooks import ratio_bomb, with_member, workbook
+from tests.support import assert_problem, limit
+from tests.workbooks import ratio_bomb, with_shared_strings, workbook
 
 pytestmark = pytest.mark.usefixtures("seeded")
-
-
-def limit(app: FastAPI, **settings: int) -> None:
-    app.state.settings = app.state.settings.model_copy(update=settings)
 
 
 @pytest.mark.parametrize("masked", [False, True])
@@ -37,8 +33,7 @@ async def test_cells_and_shared_strings_are_capped(
     genuine = workbook([list(NEW_ROW), list(NEW_ROW.values())])
     limit(cooperation_app, import_max_xlsx_cells=2 * len(NEW_ROW) - 1)
     assert_problem(await import_table(gateway, headers, genuine, XLSX), 413, "xlsx-too-large")
-    table = b"<sst>" + b"<si><t>x</t></si>" * 3 + b"</sst>"
-    strings = with_member(genuine, "xl/sharedStrings.xml", table)
+    strings = with_shared_strings(genuine, 3)
     limit(cooperation_app, import_max_xlsx_cells=1000, import_max_shared_strings=2)
     assert_problem(await import_table(gateway, headers, strings, XLSX), 413, "xlsx-too-large")
     limit(cooperation_app, import_max_shared_strings=3)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -25,19 +24,6 @@ from tests.gateway.support import (
 
 PUBLIC = "/cooperation/v1/public/vocabularies"
 HOLDERS = "/inventory/v1/holders"
-
-
-@pytest.fixture
-async def recorded(
-    gateway_settings: GatewaySettings, inventory_app: FastAPI, cooperation_app: FastAPI
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, Recorder]]]:
-    """The gateway in front of the real services, recording what each service received."""
-    recorders = {
-        "inventory": Recorder(asgi_transport(inventory_app)),
-        "cooperation": Recorder(asgi_transport(cooperation_app)),
-    }
-    async with running_gateway(gateway_settings, recorders) as (app, client):
-        yield app, client, recorders
 
 
 def lines(count: int) -> dict[str, str]:

@@ -54,19 +54,6 @@ async def with_demo_inventory(inventory_app: FastAPI) -> int:
     return len(json.loads(DEMO.read_text())["holders"])
 
 
-@pytest.fixture
-async def recorded(
-    gateway_settings: GatewaySettings, inventory_app: FastAPI, cooperation_app: FastAPI
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, Recorder]]]:
-    """The gateway in front of the real services, recording what each service received."""
-    recorders = {
-        "inventory": Recorder(asgi_transport(inventory_app)),
-        "cooperation": Recorder(asgi_transport(cooperation_app)),
-    }
-    async with running_gateway(gateway_settings, recorders) as (app, client):
-        yield app, client, recorders
-
-
 # -- 17. Body over the size limit ---------------------------------------------------------------
 
 LIMIT = 1024

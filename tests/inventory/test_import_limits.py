@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from tests.conftest import on_postgres
 from tests.inventory.conftest import Caller, assert_problem
 from tests.inventory.test_import_api import HEADER, row, to_csv
-from tests.workbooks import ratio_bomb, with_member, workbook
+from tests.support import limit
+from tests.workbooks import ratio_bomb, with_shared_strings, workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -25,11 +26,6 @@ async def upload(
     return await caller.post(
         f"/submissions/{sid}/imports", content=body, headers={"Content-Type": kind}, params=params
     )
-
-
-def limit(app: FastAPI, **settings: int) -> None:
-    """Lower some of the inventory's import limits for this test."""
-    app.state.settings = app.state.settings.model_copy(update=settings)
 
 
 async def test_a_wide_header_is_refused_quickly(minem: Caller) -> None:
@@ -77,8 +73,7 @@ async def test_xlsx_bombs_are_refused_before_parsing(minem: Caller, inventory_ap
     genuine = workbook([HEADER, [row(1)[c] or None for c in HEADER]])
     limit(inventory_app, import_max_xlsx_cells=len(HEADER))
     assert_problem(await upload(minem, sid, genuine, XLSX), 413, "xlsx-too-large")
-    table = b"<sst>" + b"<si><t>x</t></si>" * 11 + b"</sst>"
-    strings = with_member(genuine, "xl/sharedStrings.xml", table)
+    strings = with_shared_strings(genuine, 11)
     limit(inventory_app, import_max_xlsx_cells=10_000, import_max_shared_strings=10)
     assert_problem(await upload(minem, sid, strings, XLSX), 413, "xlsx-too-large")
     limit(inventory_app, import_max_shared_strings=11)
