@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -72,6 +73,23 @@ def keys_from_settings(settings: ResourceServiceSettings) -> KeySource:
     raise RuntimeError("set <SERVICE>_JWKS_URL (the gateway's JWKS) or <SERVICE>_JWKS_JSON")
 
 
+def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How uvicorn runs a process: its address, fast loop and parser, our own logs, and
+    forwarding headers believed only from ``trusted_proxies``."""
+    trusted = settings.trusted_proxies.strip()
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "log_config": None,
+        "server_header": False,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+    }
+
+
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     """Run ``app`` under uvicorn (uvloop + httptools) with JSON logs."""
     configure_logging(service, settings.log_level)
@@ -79,13 +97,4 @@ def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     gc.collect()
     gc.freeze()
     logging.getLogger("enlace").info("starting", extra={"port": settings.port})
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_config=None,
-        server_header=False,
-    )
+    uvicorn.run(app, **uvicorn_options(settings))

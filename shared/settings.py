@@ -31,6 +31,10 @@ class ServiceSettings(BaseSettings):
     token_issuer: str = "urn:enlace:gateway"  # noqa: S105 - an identifier, not a secret
     token_audience: str = "urn:enlace:api"  # noqa: S105 - an identifier, not a secret
     token_leeway_s: int = Field(default=30, ge=0, le=300)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
+    # networks). None by default: a caller cannot choose the address its limits and audit
+    # entries are keyed on.
+    trusted_proxies: str = ""
 
     @property
     def production(self) -> bool:
