@@ -304,14 +304,13 @@ class ProxyMiddleware(HTTPMiddleware):
         method: str = scope["method"]
         has_body = _has_body(scope)
         retry_after = {"Retry-After": str(edge.retry_after_s)}
-        attempts = 2 if method in IDEMPOTENT and not has_body else 1
+        probe = bool(scope["state"].get("breaker_probe"))
+        # A half-open probe tries once, on its own short timeout: its answer decides the
+        # breaker, and a retry would only hold the probe slot longer.
+        attempts = 2 if method in IDEMPOTENT and not has_body and not probe else 1
         response: httpx.Response | None = None
         failure: tuple[int, str, str, dict[str, str]] | None = None
-        timeout: Any = (
-            breaker.probe_timeout_s
-            if scope["state"].get("breaker_probe")
-            else httpx.USE_CLIENT_DEFAULT
-        )
+        timeout: Any = breaker.probe_timeout_s if probe else httpx.USE_CLIENT_DEFAULT
         for attempt in range(attempts):
             content: Any = _body(receive) if has_body else None
             request = client.build_request(

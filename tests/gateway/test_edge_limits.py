@@ -151,7 +151,7 @@ async def test_slow_half_open_probe_times_out_on_its_own_and_blocks_nobody(
                 "read_timeout_s": 60.0,  # an ordinary request would wait this long
                 "breaker_failures": 1,
                 "breaker_reset_s": 0.2,
-                "breaker_probe_timeout_s": 0.5,
+                "breaker_probe_timeout_s": 1.0,
             }
         )
         async with running_gateway(settings) as (app, gateway):
@@ -171,7 +171,7 @@ async def test_slow_half_open_probe_times_out_on_its_own_and_blocks_nobody(
             for response in others:
                 assert_problem(response, 503, "backend-unavailable")
                 assert int(response.headers["retry-after"]) >= 1
-            probed = await asyncio.wait_for(probe, 1.8)  # the probe timeout, not the 60 s read one
+            probed = await asyncio.wait_for(probe, 3.0)  # the probe timeout, not the 60 s read one
             assert_problem(probed, 504, "backend-timeout")
             assert breaker.state == "open", "a failed probe opens the circuit again"
             assert not breaker.probing
