@@ -11,7 +11,6 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, select
 
 from services.inventory.access import editable_submission
-from services.inventory.history import IdempotencyKey
 from services.inventory.pcb import service
 from services.inventory.pcb.classes import (
     load_densities,
@@ -52,6 +51,7 @@ from services.inventory.routing import (
     OrgQuery,
     UpdatedSince,
     YearQuery,
+    create_once,
     list_page,
     responses,
 )
@@ -61,7 +61,6 @@ from services.inventory.submissions.service import current_ids
 from shared.conditional import etag, read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep, utcnow
 from shared.exports import csv_stream, wants_csv
-from shared.idempotency import once
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
 
@@ -179,14 +178,15 @@ async def create_item(
     principal: Principal = WRITE,
 ) -> PcbItemOut | Response:
     """Add an item."""
-    idempotent = await once(request, session, IdempotencyKey, principal.client_id)
-    if (first := await idempotent.replay()) is not None:
-        return first  # a retry with the same key: the first answer, as it was stored
-    submission = await editable_submission(session, principal, submission_id, section=Section.PCB)
-    item = await service.create_item(session, principal, submission, body)
-    out, tag = await _item_answer(session, item)
-    await idempotent.keep(out, 201)
-    return tagged(response, out, tag)
+
+    async def create() -> tuple[PcbItemOut, str]:
+        submission = await editable_submission(
+            session, principal, submission_id, section=Section.PCB
+        )
+        item = await service.create_item(session, principal, submission, body)
+        return await _item_answer(session, item)
+
+    return await create_once(request, response, session, principal, create)
 
 
 @router.get(

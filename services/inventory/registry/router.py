@@ -12,7 +12,6 @@ from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import holder_visible, submission_visible, visible_submission
-from services.inventory.history import IdempotencyKey
 from services.inventory.pcb.classes import load_thresholds
 from services.inventory.pcb.models import PcbItem
 from services.inventory.registry import service
@@ -33,6 +32,7 @@ from services.inventory.routing import (
     IdPath,
     UpdatedSince,
     YearQuery,
+    create_once,
     list_page,
     record_etag,
     responses,
@@ -43,7 +43,6 @@ from services.inventory.vocabulary import Sector
 from shared.conditional import read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep
 from shared.exports import csv_stream, export_values, wants_csv
-from shared.idempotency import once
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
 
@@ -137,13 +136,12 @@ async def create_holder(
     principal: Principal = WRITE,
 ) -> HolderOut | Response:
     """Register a holder."""
-    idempotent = await once(request, session, IdempotencyKey, principal.client_id)
-    if (first := await idempotent.replay()) is not None:
-        return first  # a retry with the same key: the first answer, as it was stored
-    holder = await service.create_holder(session, principal, body)
-    out = HolderOut.model_validate(holder)
-    await idempotent.keep(out, 201)
-    return tagged(response, out, record_etag("holder", holder))
+
+    async def create() -> tuple[HolderOut, str]:
+        holder = await service.create_holder(session, principal, body)
+        return HolderOut.model_validate(holder), record_etag("holder", holder)
+
+    return await create_once(request, response, session, principal, create)
 
 
 @router.get(
@@ -272,13 +270,12 @@ async def create_site(
     principal: Principal = WRITE,
 ) -> SiteOut | Response:
     """Add a site."""
-    idempotent = await once(request, session, IdempotencyKey, principal.client_id)
-    if (first := await idempotent.replay()) is not None:
-        return first  # a retry with the same key: the first answer, as it was stored
-    site = await service.create_site(session, principal, body)
-    out = SiteOut.model_validate(site)
-    await idempotent.keep(out, 201)
-    return tagged(response, out, record_etag("site", site))
+
+    async def create() -> tuple[SiteOut, str]:
+        site = await service.create_site(session, principal, body)
+        return SiteOut.model_validate(site), record_etag("site", site)
+
+    return await create_once(request, response, session, principal, create)
 
 
 @router.get("/sites/{site_id}", summary="Get a site", response_model=SiteOut, responses=READ_ONE)
