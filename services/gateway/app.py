@@ -19,7 +19,7 @@ from services.gateway.health import HealthCache
 from services.gateway.health import router as health_router
 from services.gateway.keys import KeyStore
 from services.gateway.oauth import router as oauth_router
-from services.gateway.openapi import MergedDocument
+from services.gateway.openapi import MergedDocument, mount_assets
 from services.gateway.openapi import router as docs_router
 from services.gateway.proxy import Edge, ProxyMiddleware
 from services.gateway.ratelimit import RateLimiter
@@ -117,6 +117,7 @@ def create_app(
     app.include_router(oauth_router)
     app.include_router(admin_router)
     app.include_router(docs_router)
+    mount_assets(app)
     app.add_middleware(ProxyMiddleware, edge=lambda: app.state.edge)
     app.add_middleware(
         EdgeMiddleware,

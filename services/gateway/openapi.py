@@ -13,13 +13,16 @@ import copy
 import logging
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from shared.security import bearer_scheme
 
@@ -117,21 +120,26 @@ async def openapi_json(request: Request) -> JSONResponse:
     return JSONResponse(await merged.get(request.app))
 
 
-# The pages load Swagger UI and ReDoc from jsDelivr, ReDoc's fonts from Google and the
-# favicon from fastapi.tiangolo.com (FastAPI's defaults); everything else is the gateway's.
+# Swagger UI, ReDoc and the favicon are served by the gateway itself, from the pinned
+# fastapi-offline package: the pages work on closed networks and nothing loads from a CDN.
 # Inline scripts run only with the page's nonce; Swagger UI and ReDoc set inline styles.
-_CDN = "https://cdn.jsdelivr.net"
+ASSETS_PATH = "/docs/assets"
+_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 _DOCS_CSP = (
     "default-src 'none'; "
-    f"script-src {_CDN} 'nonce-{{nonce}}'; "
-    f"style-src 'self' {_CDN} https://fonts.googleapis.com 'unsafe-inline'; "
-    "font-src https://fonts.gstatic.com data:; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly "
-    "https://validator.swagger.io; "
+    "script-src 'self' 'nonce-{nonce}'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; "
+    "img-src 'self' data:; "
     "connect-src 'self'; "
     "worker-src blob:; "
     "base-uri 'none'; form-action 'self'; object-src 'none'; frame-ancestors 'none'"
 )
+
+
+def mount_assets(app: FastAPI) -> None:
+    """Serve the documentation pages' scripts, styles and favicon under ``ASSETS_PATH``."""
+    app.mount(ASSETS_PATH, StaticFiles(directory=_ASSETS_DIR), name="docs-assets")
 
 
 def docs_page(page: HTMLResponse) -> HTMLResponse:
@@ -156,7 +164,12 @@ async def swagger_ui() -> HTMLResponse:
         get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="Enlace API",
+            swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
             init_oauth={"clientId": "", "scopes": ""},
+            # No badge fetched from validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
         )
     )
 
@@ -164,4 +177,12 @@ async def swagger_ui() -> HTMLResponse:
 @router.get("/redoc")
 async def redoc() -> HTMLResponse:
     """ReDoc."""
-    return docs_page(get_redoc_html(openapi_url="/openapi.json", title="Enlace API"))
+    return docs_page(
+        get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Enlace API",
+            redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
+            with_google_fonts=False,
+        )
+    )
