@@ -4,8 +4,8 @@ parsing and checks), so that the event loop keeps serving every other request me
 At most ``size`` jobs hold a slot at once; a request that finds every slot taken waits up
 to ``wait_s`` for one, then gets a 503 problem with ``Retry-After``. The function run in a
 worker gets the request's context variables (request id and the like, for its logs) and
-must not touch the request's database session: it takes bytes and plain data, and returns
-rows and problems.
+never touches the request's database session: it takes the uploaded bytes and what was
+loaded before (read, never changed), and returns rows or raises a problem.
 """
 
 from __future__ import annotations
