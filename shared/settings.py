@@ -81,3 +81,14 @@ class XlsxImportSettings(BaseModel):
             max_cells=self.import_max_xlsx_cells,
             max_shared_strings=self.import_max_shared_strings,
         )
+
+
+class ImportWorkerSettings(BaseModel):
+    """How a service's imports are parsed off its event loop: in at most
+    ``import_workers`` worker threads at once; a further import waits up to
+    ``import_queue_timeout_s`` for one, then gets a 503 with ``Retry-After:
+    import_retry_after_s``."""
+
+    import_workers: int = Field(default=2, ge=1, le=32)
+    import_queue_timeout_s: float = Field(default=2.0, ge=0, le=60)
+    import_retry_after_s: int = Field(default=5, ge=1, le=3600)

@@ -13,6 +13,7 @@ from services.cooperation.matrix.router import router as matrix_router
 from services.cooperation.programs.router import router as programs_router
 from services.cooperation.settings import CooperationSettings
 from shared.app import build_service_app
+from shared.offload import Workers
 from shared.tokens import KeySource
 
 
@@ -21,14 +22,15 @@ def create_app(
 ) -> FastAPI:
     """Build the cooperation app (settings from the environment unless given; ``key_source``
     replaces the configured token keys)."""
-    return build_service_app(
+    settings = settings or CooperationSettings()
+    app = build_service_app(
         title="Enlace cooperation",
         description=(
             "Environmental cooperation work programs and their activity matrix: goals, "
             "priority areas, activities, indicators, donor pull and IATI 2.03 exports."
         ),
         version="1.0.0",
-        settings=settings or CooperationSettings(),
+        settings=settings,
         key_source=key_source,
         routers=[
             programs_router,
@@ -40,3 +42,5 @@ def create_app(
             vocabularies_router,
         ],
     )
+    app.state.import_workers = Workers.configured(settings)
+    return app

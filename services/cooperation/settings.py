@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ResourceServiceSettings, XlsxImportSettings
+from shared.settings import ImportWorkerSettings, ResourceServiceSettings, XlsxImportSettings
 
 
-class CooperationSettings(ResourceServiceSettings, XlsxImportSettings):
+class CooperationSettings(ResourceServiceSettings, XlsxImportSettings, ImportWorkerSettings):
     """Typed settings; see README.md for every variable."""
 
     model_config = SettingsConfigDict(env_prefix="COOPERATION_", extra="ignore", frozen=True)

@@ -17,6 +17,7 @@ from services.inventory.submissions.router import router as submissions_router
 from services.inventory.upops.router import router as upops_router
 from services.inventory.workflow import router as workflow_router
 from shared.app import build_service_app
+from shared.offload import Workers
 from shared.tokens import KeySource
 
 
@@ -25,6 +26,7 @@ def create_app(
 ) -> FastAPI:
     """Build the inventory app (settings from the environment unless given; ``key_source``
     replaces the configured token keys)."""
+    settings = settings or InventorySettings()
     app = build_service_app(
         title="Enlace inventory",
         description=(
@@ -33,7 +35,7 @@ def create_app(
             "inventory cycles."
         ),
         version="1.0.0",
-        settings=settings or InventorySettings(),
+        settings=settings,
         key_source=key_source,
         routers=[
             registry_router,
@@ -49,4 +51,5 @@ def create_app(
             changes_router,
         ],
     )
+    app.state.import_workers = Workers.configured(settings)
     return app

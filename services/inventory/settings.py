@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ResourceServiceSettings, XlsxImportSettings
+from shared.settings import ImportWorkerSettings, ResourceServiceSettings, XlsxImportSettings
 
 
-class InventorySettings(ResourceServiceSettings, XlsxImportSettings):
+class InventorySettings(ResourceServiceSettings, XlsxImportSettings, ImportWorkerSettings):
     """Typed settings; see README.md for every variable."""
 
     model_config = SettingsConfigDict(env_prefix="INVENTORY_", extra="ignore", frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from shared.offload import Workers
 from tests.conftest import on_postgres
 from tests.inventory.conftest import Caller, assert_problem
 from tests.inventory.test_import_api import HEADER, row, to_csv
@@ -84,10 +85,14 @@ async def test_xlsx_bombs_are_refused_before_parsing(minem: Caller, inventory_ap
 @pytest.mark.postgres_only
 @pytest.mark.skipif(not on_postgres(), reason="the COPY path is PostgreSQL's")
 @pytest.mark.parametrize("same_key", [True, False])
-async def test_concurrent_imports_of_the_same_new_items(minem: Caller, same_key: bool) -> None:
+async def test_concurrent_imports_of_the_same_new_items(
+    minem: Caller, inventory_app: FastAPI, same_key: bool
+) -> None:
     """Ten identical imports at once, in rounds of new items: each answer is the import
     (200, or its replay), or a 409 problem; never a 500 from the COPY of the new items, and
     never a duplicate. The race is timing-bound, hence the rounds."""
+    # As many import workers as imports, so that all ten race (none waits for a worker).
+    inventory_app.state.import_workers = Workers(10, wait_s=30, retry_after_s=5)
     sid = (await minem.submission(2024))["id"]
     # Holders and sites known already: the imports meet first at the new items.
     known = to_csv([row(n, serial_number=f"K-{n}") for n in range(1, 16)])

@@ -15,6 +15,7 @@ from services.cooperation.exchange.iati_import import read_iati
 from services.cooperation.exchange.imports import ImportReport, Mode, Row, import_rows
 from services.cooperation.exchange.table_import import XLSX, csv_records, read_table, xlsx_records
 from shared.db import SessionDep
+from shared.offload import import_workers
 from shared.problems import Problem
 from shared.security import Principal
 
@@ -77,7 +78,9 @@ async def run_import(
 
     async def run() -> ImportReport:
         refs = await load_refs(session)
-        rows, ignored = read(refs)
+        # Parsing and checking the file is CPU work: a worker thread does it (the loop
+        # serves other requests meanwhile), reading ``refs`` and nothing of the session.
+        rows, ignored = await import_workers(request).run(read, refs)
         report = await import_rows(
             session,
             Actor.of(principal),
@@ -164,12 +167,10 @@ async def import_matrix(
     if kind not in ("text/csv", XLSX):
         raise Problem(415, "unsupported-media-type", f"Send text/csv or {XLSX}.")
     data = await read_body(request)
+    limits = request.app.state.settings.xlsx_limits
 
     def read(refs: Any) -> tuple[list[Row], list[str]]:
-        if kind == "text/csv":
-            records = csv_records(data)
-        else:
-            records = xlsx_records(data, request.app.state.settings.xlsx_limits)
+        records = csv_records(data) if kind == "text/csv" else xlsx_records(data, limits)
         return read_table(records, refs)
 
     return await run_import(

@@ -9,6 +9,7 @@ written and the whole import is recorded at once, so it takes the commit clock o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -127,6 +128,9 @@ async def import_rows(
     existing = await _existing(session, sorted(seen))
     pending: list[Pending] = []
     for row in rows:
+        # Each row is a few milliseconds of checks and ORM work: let the loop serve other
+        # requests between rows, so that a large import never holds it for long.
+        await asyncio.sleep(0)
         for warning in row.warnings:
             report.notes.append(RowNote(row=row.where, identifier=row.identifier, note=warning))
         if not row.errors and row.body is not None:

@@ -15,12 +15,13 @@ import io
 import json
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import IO, Any
 
+from shared.offload import Workers
 from shared.spreadsheets import NotAWorkbook, XlsxLimits, check_xlsx
 
 # A single JSON element larger than this is refused rather than buffered.
@@ -359,14 +360,17 @@ async def parsed_batches(
     fmt: FileFormat,
     parse: Callable[[int, dict[str, Any]], Any],
     limits: ReadLimits,
+    workers: Workers,
     *,
     encoding: str = "utf-8",
     batch: int = 1000,
     ahead: int = 4,
-) -> AsyncIterator[list[Any]]:
-    """Rows read and parsed by a worker thread, ``batch`` at a time, at most ``ahead``
-    batches in advance: parsing the next rows overlaps with writing the previous ones
-    (the event loop waits on the database meanwhile), and memory stays bounded."""
+) -> AsyncGenerator[list[Any], None]:
+    """Rows read and parsed by a worker thread (one of ``workers``, held until it is done;
+    a 503 problem when none is free), ``batch`` at a time, at most ``ahead`` batches in
+    advance: parsing the next rows overlaps with writing the previous ones (the event loop
+    waits on the database meanwhile), and memory stays bounded. Close it (``aclosing``)
+    when leaving early."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=ahead)
     stop = threading.Event()
@@ -375,19 +379,20 @@ async def parsed_batches(
         asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
 
     rows = read_rows(file, fmt, limits, encoding=encoding)  # a generator: read in the worker
-    worker = loop.run_in_executor(None, _produce, rows, parse, batch, put, stop)
-    try:
-        while True:
-            item = await queue.get()
-            if item is _DONE:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while not worker.done():
-            # Unblock a producer waiting for room, then let it see ``stop``.
-            while not queue.empty():
-                queue.get_nowait()
-            await asyncio.sleep(0.01)
+    async with workers.slot():
+        worker = workers.spawn(_produce, rows, parse, batch, put, stop)
+        try:
+            while True:
+                item = await queue.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while not worker.done():
+                # Unblock a producer waiting for room, then let it see ``stop``.
+                while not queue.empty():
+                    queue.get_nowait()
+                await asyncio.sleep(0.01)

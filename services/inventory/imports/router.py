@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from services.inventory.access import editable_submission
@@ -21,13 +22,13 @@ from services.inventory.imports.readers import (
     parsed_batches,
     text_encoding,
 )
-from services.inventory.imports.rows import COLUMNS, parse_row
+from services.inventory.imports.rows import COLUMNS, ImportRow, parse_row
 from services.inventory.imports.writer import Importer
 from services.inventory.routing import IdPath, responses
-from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
 from shared.db import SessionDep
 from shared.idempotency import idempotency_key, once
+from shared.offload import import_workers
 from shared.problems import Problem
 from shared.security import Principal, require_scopes
 
@@ -191,9 +192,9 @@ async def import_file(
         )
         if (first := await idempotent.replay()) is not None:
             return first  # a retry with the same key: the first report, as it was stored
-        report = await _import(
-            session, principal, submission, file, fmt, mode, encoding=encoding, limits=limits
-        )
+        workers = import_workers(request)
+        batches = parsed_batches(file, fmt, parse_row, limits, workers, encoding=encoding)
+        report = await _import(Importer(session, principal, submission), batches, fmt, mode)
         record_change(
             session,
             principal,
@@ -209,23 +210,18 @@ async def import_file(
 
 
 async def _import(
-    session: AsyncSession,
-    principal: Principal,
-    submission: Submission,
-    file: IO[bytes],
+    importer: Importer,
+    batches: AsyncGenerator[list[ImportRow], None],
     fmt: FileFormat,
     mode: Literal["all", "partial"],
-    *,
-    encoding: str,
-    limits: ReadLimits,
 ) -> ImportReport:
-    """Read and write every row; a Problem (and so nothing imported) when the file cannot
-    be read, or when ``mode`` is ``all`` and a row is rejected."""
-    importer = Importer(session, principal, submission)
+    """Write every row the worker parsed; a Problem (and so nothing imported) when the file
+    cannot be read, or when ``mode`` is ``all`` and a row is rejected."""
     try:
-        async for rows in parsed_batches(file, fmt, parse_row, limits, encoding=encoding):
-            for row in rows:
-                await importer.add(row)
+        async with aclosing(batches):
+            async for rows in batches:
+                for row in rows:
+                    await importer.add(row)
         await importer.flush()
     except UnreadableFile as exc:
         raise Problem(
@@ -234,7 +230,7 @@ async def _import(
             f"The {fmt} file cannot be read: {exc.reason}.",
             errors=[{"row": exc.row, "column": None, "reason": exc.reason}],
         ) from None
-    report = _report(importer, submission.id, mode, fmt)
+    report = _report(importer, importer.submission.id, mode, fmt)
     if mode == "all" and report.rows_rejected:
         body: dict[str, Any] = report.model_dump(mode="json", exclude={"errors"})
         raise Problem(
