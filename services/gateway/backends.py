@@ -27,7 +27,7 @@ class BackendClient(httpx.AsyncClient):
         *,
         transport: httpx.AsyncBaseTransport,
         base_url: str,
-        public_url: str = "",
+        public_url: str,
         **kwargs: Any,
     ) -> None:
         # Nor do the gateway's own calls (health, OpenAPI) keep cookies: the jar refuses all.
