@@ -104,6 +104,9 @@ def run() -> None:
     env = _env()
     for name in ("inventory", "cooperation"):
         env.setdefault(f"GATEWAY_{name.upper()}_URL", f"http://127.0.0.1:{_port(name)}")
+        # The gateway connects from 127.0.0.1: the services take their public URLs (prefix,
+        # host) from its forwarding headers.
+        env.setdefault(f"{name.upper()}_TRUSTED_PROXIES", "127.0.0.1")
     env.setdefault(
         "INVENTORY_JWKS_URL", f"http://127.0.0.1:{_port('gateway')}/.well-known/jwks.json"
     )

@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 
 from shared.db import Database
+from shared.forwarded import ForwardedHeaders
 from shared.health import health_router
 from shared.logging import configure_logging
 from shared.middleware import RequestContextMiddleware
@@ -54,13 +55,24 @@ def build_service_app(
                 await closer.aclose()
             await app.state.db.close()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    # The document's servers are not taken from a request's (forwarded) root_path: the
+    # gateway publishes the merged document with the public paths.
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        root_path_in_servers=False,
+    )
     app.state.settings = settings
     install_problem_handlers(app)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
+    # Outermost: from a trusted proxy (the gateway) the request's URL is the public one, so
+    # every URL the service builds is (links, Location, redirects, problem instance).
+    app.add_middleware(ForwardedHeaders, trusted_proxies=settings.trusted_proxies)
     return app
 
 
@@ -74,9 +86,9 @@ def keys_from_settings(settings: ResourceServiceSettings) -> KeySource:
 
 
 def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
-    """How uvicorn runs a process: its address, fast loop and parser, our own logs, and
-    forwarding headers believed only from ``trusted_proxies``."""
-    trusted = settings.trusted_proxies.strip()
+    """How uvicorn runs a process: its address, fast loop and parser, our own logs. Forwarding
+    headers are left to the app (``shared.forwarded``), which believes them only from
+    ``trusted_proxies``."""
     return {
         "host": settings.host,
         "port": settings.port,
@@ -85,8 +97,7 @@ def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
         "access_log": False,
         "log_config": None,
         "server_header": False,
-        "proxy_headers": bool(trusted),
-        "forwarded_allow_ips": trusted or None,
+        "proxy_headers": False,
     }
 
 

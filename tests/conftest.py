@@ -36,6 +36,7 @@ from services.inventory.app import create_app as create_inventory
 from services.inventory.db import Base as InventoryBase
 from services.inventory.settings import InventorySettings
 from shared.tokens import issue_access_token
+from tests.support import GATEWAY_PEER, PUBLIC_URL, asgi_transport
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,12 +143,18 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def inventory_settings(clean_databases: dict[str, str]) -> InventorySettings:
-    return InventorySettings(database_url=clean_databases["inventory"], access_log=False)
+    return InventorySettings(
+        database_url=clean_databases["inventory"], access_log=False, trusted_proxies=GATEWAY_PEER
+    )
 
 
 @pytest.fixture
 def cooperation_settings(clean_databases: dict[str, str]) -> CooperationSettings:
-    return CooperationSettings(database_url=clean_databases["cooperation"], access_log=False)
+    return CooperationSettings(
+        database_url=clean_databases["cooperation"],
+        access_log=False,
+        trusted_proxies=GATEWAY_PEER,
+    )
 
 
 @pytest.fixture
@@ -156,6 +163,7 @@ def gateway_settings(clean_databases: dict[str, str], keys_dir: Path) -> Gateway
         database_url=clean_databases["gateway"],
         inventory_url="http://inventory",
         cooperation_url="http://cooperation",
+        public_url=PUBLIC_URL,
         keys_dir=str(keys_dir),
         access_log=False,
         **CHEAP_ARGON2,
@@ -199,8 +207,8 @@ async def gateway_app(
 ) -> AsyncIterator[FastAPI]:
     """The real gateway in front of the real services."""
     transports = {
-        "inventory": httpx.ASGITransport(app=inventory_app, raise_app_exceptions=False),
-        "cooperation": httpx.ASGITransport(app=cooperation_app, raise_app_exceptions=False),
+        "inventory": asgi_transport(inventory_app),
+        "cooperation": asgi_transport(cooperation_app),
     }
     async with running(create_gateway(gateway_settings, transports=transports)) as app:
         yield app

@@ -9,6 +9,11 @@ from fastapi import FastAPI
 
 PROBLEM = "application/problem+json"
 PROBLEMS = "https://enlace.example/problems/"
+# The tests' gateway: its public origin (not the address the test clients call it at), and
+# the address the services see it connect from (their one trusted proxy; direct test
+# clients come from 127.0.0.1, which they do not trust).
+PUBLIC_URL = "https://enlace.test"
+GATEWAY_PEER = "192.0.2.10"
 
 
 def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
@@ -19,6 +24,12 @@ def assert_problem(response: httpx.Response, status: int, slug: str | None = Non
     assert body["status"] == status, body
     if slug is not None:
         assert body["type"] == PROBLEMS + slug, body
+
+
+def asgi_transport(app: FastAPI) -> httpx.ASGITransport:
+    """The gateway's transport into a service ``app``: errors answered as a server would,
+    the connection coming from the gateway's address."""
+    return httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(GATEWAY_PEER, 4711))
 
 
 def closed_port() -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
+import ipaddress
 import json
 import re
 import shlex
@@ -440,3 +441,23 @@ def test_k8s_lets_only_the_gateway_reach_the_services() -> None:
         assert set(source) == {"podSelector"}, "no namespace or IP block widens it"
         [port] = rule["ports"]
         assert port["port"] == port_of(containers[backend], backend)
+
+
+def test_services_trust_only_the_gateway_which_names_its_public_url() -> None:
+    """The services build public URLs from the gateway's forwarding headers, so they must
+    trust the gateway's address (and nobody's else); the gateway must know its public URL."""
+    services = compose()["services"]
+    containers = {c.where.removeprefix("compose:"): c for c in compose_containers()}
+    serving = {process_of(c.command): name for name, c in containers.items()}
+    gateway = serving["gateway"]
+    address = services[gateway]["networks"]["default"]["ipv4_address"]
+    [pool] = compose()["networks"]["default"]["ipam"]["config"]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(pool["subnet"])
+    assert ipaddress.ip_address(address) not in ipaddress.ip_network(pool["ip_range"])
+    for backend in ("inventory", "cooperation"):
+        assert containers[serving[backend]].env[f"{backend.upper()}_TRUSTED_PROXIES"] == address
+    assert containers[gateway].env["GATEWAY_PUBLIC_URL"]
+    k8s = {c.where.removeprefix("k8s:"): c for c in k8s_containers()}
+    for backend in ("inventory", "cooperation"):
+        ipaddress.ip_network(k8s[backend].env[f"{backend.upper()}_TRUSTED_PROXIES"] or "")
+    GatewaySettings(public_url=k8s["gateway"].env["GATEWAY_PUBLIC_URL"] or "")

@@ -25,6 +25,7 @@ from services.gateway.proxy import Edge, ProxyMiddleware
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
 from shared.db import Database
+from shared.forwarded import ForwardedHeaders, PublicOrigin
 from shared.health import health_router as own_health_router
 from shared.middleware import RequestContextMiddleware
 from shared.problems import install_problem_handlers
@@ -118,6 +119,9 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(docs_router)
     mount_assets(app)
+    # The gateway's own routes build their URLs (links, redirects) on the public origin,
+    # never on the caller's Host; forwarded requests carry it to the services instead.
+    app.add_middleware(PublicOrigin, origin=settings.public_origin)
     app.add_middleware(ProxyMiddleware, edge=lambda: app.state.edge)
     app.add_middleware(
         EdgeMiddleware,
@@ -130,4 +134,5 @@ def create_app(
         audit=lambda: app.state.audit,
     )
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
+    app.add_middleware(ForwardedHeaders, trusted_proxies=settings.trusted_proxies, urls=False)
     return app

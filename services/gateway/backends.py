@@ -12,6 +12,8 @@ from httpx_aiohttp import AiohttpTransport
 from services.gateway.settings import GatewaySettings
 
 BACKENDS = ("inventory", "cooperation")
+# Response headers holding URLs: one naming the backend's own address is made public.
+URL_HEADERS = frozenset({b"location", b"content-location", b"link"})
 
 
 class BackendClient(httpx.AsyncClient):
@@ -20,11 +22,37 @@ class BackendClient(httpx.AsyncClient):
     headers once per header (quadratic: 100k header lines froze the gateway), and a shared jar
     would send one caller's cookies with the next caller's requests."""
 
-    def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport,
+        base_url: str,
+        public_url: str,
+        **kwargs: Any,
+    ) -> None:
         # Nor do the gateway's own calls (health, OpenAPI) keep cookies: the jar refuses all.
         jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-        super().__init__(transport=transport, cookies=jar, **kwargs)
+        super().__init__(transport=transport, cookies=jar, base_url=base_url, **kwargs)
         self.backend_transport = transport
+        # Where callers reach this backend (origin and prefix), and the forwarding headers
+        # that tell the service so (made once here, sent with every forwarded request).
+        self.public_url = public_url
+        scheme, _, host = public_url.partition("://")
+        host, _, prefix = host.partition("/")
+        self.forwarding = [
+            (b"x-forwarded-prefix", b"/" + prefix.encode()),
+            (b"x-forwarded-host", host.encode()),
+            (b"x-forwarded-proto", scheme.encode()),
+        ]
+        self._internal = base_url.rstrip("/").encode() + b"/"
+        self._public = public_url.encode() + b"/"
+
+    def publish(self, name: bytes, value: bytes) -> bytes:
+        """A response header's value with URLs at the backend's own address made public
+        (defence in depth: a service that trusts the gateway builds public URLs itself)."""
+        if name in URL_HEADERS and self._internal in value:
+            return value.replace(self._internal, self._public)
+        return value
 
     async def forward(self, request: httpx.Request) -> httpx.Response:
         """The backend's answer to ``request``, its body still to be streamed."""
@@ -66,6 +94,10 @@ def make_clients(
         else:
             transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
         clients[name] = BackendClient(
-            base_url=url, transport=transport, timeout=timeout, trust_env=False
+            base_url=url,
+            public_url=f"{settings.public_origin}/{name}",
+            transport=transport,
+            timeout=timeout,
+            trust_env=False,
         )
     return clients

@@ -54,6 +54,8 @@ SPOOFABLE = frozenset(
         b"x-forwarded-for",
         b"x-forwarded-host",
         b"x-forwarded-proto",
+        b"x-forwarded-prefix",
+        b"x-forwarded-port",
         b"x-real-ip",
         b"forwarded",
         b"x-request-id",
@@ -299,6 +301,7 @@ class ProxyMiddleware(HTTPMiddleware):
         headers = [(k, v) for k, v in forwardable(scope["headers"]) if k.lower() not in SPOOFABLE]
         headers.append((b"x-request-id", (request_id_var.get() or "").encode()))
         headers.append((b"x-forwarded-for", _ip(scope).encode()))
+        headers += client.forwarding  # the public origin and prefix, for the service's URLs
         query: bytes = scope.get("query_string", b"")
         url = quote(target, safe=_PATH_SAFE) + ("?" + query.decode("latin-1") if query else "")
         method: str = scope["method"]
@@ -357,11 +360,12 @@ class ProxyMiddleware(HTTPMiddleware):
             )
             return
         breaker.record_success()
-        await self._relay(name, response, send, instance, rate)
+        await self._relay(name, client, response, send, instance, rate)
 
     async def _relay(
         self,
         name: str,
+        client: BackendClient,
         response: httpx.Response,
         send: Send,
         instance: str,
@@ -373,7 +377,7 @@ class ProxyMiddleware(HTTPMiddleware):
         )
         try:
             raw_headers = [
-                (k.lower(), v)
+                (k.lower(), client.publish(k.lower(), v))
                 for k, v in forwardable(list(response.headers.raw))
                 if k.lower() not in _NOT_RELAYED
             ] + extra

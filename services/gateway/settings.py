@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.forwarded import parse_origin
 from shared.settings import ServiceSettings
 
 
@@ -16,6 +17,11 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
 
     port: int = 8000
+    # The public origin callers use (scheme://host[:port], no path; the gateway serves at its
+    # root). Every URL a caller receives names it: pagination links, Location, redirects.
+    # Unset: http://127.0.0.1:<port>, right for the embedded run only; production must set
+    # it. Never taken from a caller's Host.
+    public_url: str = ""
     database_url: str = "sqlite+aiosqlite:///var/gateway.db"
     inventory_url: str = "http://127.0.0.1:8001"
     cooperation_url: str = "http://127.0.0.1:8002"
@@ -57,3 +63,15 @@ class GatewaySettings(ServiceSettings):
     max_headers_total_bytes: int = Field(default=32 * 1024, ge=1024)
     # Seconds GET /health answers from its last result (anonymous calls reach no backend).
     health_cache_s: float = Field(default=2.0, ge=0)
+
+    @field_validator("public_url")
+    @classmethod
+    def _an_origin(cls, value: str) -> str:
+        if value.strip():
+            parse_origin(value)  # ValueError: not an origin
+        return value.strip().rstrip("/")
+
+    @property
+    def public_origin(self) -> str:
+        """The public origin: ``public_url``, else this process on 127.0.0.1."""
+        return self.public_url or f"http://127.0.0.1:{self.port}"

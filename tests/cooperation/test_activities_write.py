@@ -18,7 +18,7 @@ from tests.cooperation.conftest import (
     full_activity,
     new_activity,
 )
-from tests.support import PROBLEM, assert_problem
+from tests.support import PROBLEM, PUBLIC_URL, assert_problem
 
 pytestmark = pytest.mark.usefixtures("seeded")
 API = "/cooperation/v1"
@@ -44,7 +44,9 @@ async def test_create_gives_an_unpublished_activity_seen_by_participants_only(
     epa = await as_org("EPA")
     response = await create(gateway, epa, new_activity())
     body = response.json()
-    assert response.headers["location"] == f"/v1/activities/{EPA_REF}-TEST-01"
+    location = response.headers["location"]
+    assert location == f"{PUBLIC_URL}{API}/activities/{EPA_REF}-TEST-01"
+    assert (await gateway.get(location, headers=epa)).json() == body
     assert response.headers["etag"]
     assert (body["reporting_org"], body["lead_org"], body["published"]) == ("EPA", "EPA", False)
     assert body["version"] == 1

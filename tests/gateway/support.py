@@ -35,7 +35,13 @@ from services.inventory.settings import InventorySettings
 from shared.tokens import SigningKey
 
 # Re-exported for the gateway tests; defined once in tests/support.py.
-from tests.support import PROBLEM, PROBLEMS, assert_problem, closed_port  # noqa: F401
+from tests.support import (  # noqa: F401
+    PROBLEM,
+    PROBLEMS,
+    asgi_transport,
+    assert_problem,
+    closed_port,
+)
 
 ISSUER: str = GatewaySettings.model_fields["token_issuer"].default
 AUDIENCE: str = GatewaySettings.model_fields["token_audience"].default
@@ -179,11 +185,6 @@ class Recorder(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-def asgi_transport(app: FastAPI) -> httpx.ASGITransport:
-    """A transport into ``app`` that answers its errors as a server would."""
-    return httpx.ASGITransport(app=app, raise_app_exceptions=False)
 
 
 @asynccontextmanager

@@ -51,6 +51,7 @@ from tests.gateway.support import (
     sign_hmac,
     unsigned,
 )
+from tests.support import PUBLIC_URL
 
 HOLDERS = "/inventory/v1/holders"
 PROGRAMS = "/cooperation/v1/programs"
@@ -752,7 +753,9 @@ SPOOFED = {
     "X-Real-IP": "203.0.113.66",
     "Forwarded": "for=203.0.113.66;host=evil.example",
     "X-Forwarded-Host": "evil.example",
-    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Proto": "http",
+    "X-Forwarded-Prefix": "/evil",
+    "X-Forwarded-Port": "8443",
 }
 
 
@@ -776,11 +779,17 @@ async def test_case_15_spoofed_identity_headers_never_reach_the_service(
     assert response.status_code == 200
     (seen,) = recorder.seen
     for name, value in SPOOFED.items():
-        assert value not in seen.headers.get(name, ""), name
+        assert value not in seen.headers.get(name, "").split(", "), name
     assert "x-org" not in seen.headers
     assert "x-client-id" not in seen.headers
     # The one forwarding header the service gets is the gateway's own view of the caller...
     assert seen.headers["x-forwarded-for"] == "127.0.0.1"
+    # ...and where callers reach the service: the public origin and the service's prefix.
+    scheme, _, host = PUBLIC_URL.partition("://")
+    assert seen.headers["x-forwarded-host"] == host
+    assert seen.headers["x-forwarded-proto"] == scheme
+    assert seen.headers["x-forwarded-prefix"] == "/inventory"
+    assert "x-forwarded-port" not in seen.headers
     # ...and the identity it may rely on is the verified token.
     assert seen.headers["authorization"] == f"Bearer {token}"
 

@@ -16,7 +16,7 @@ from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from services.inventory.seed import DEMO, load_demo
 from tests.conftest import Tokens, asgi_client
-from tests.support import PROBLEM, assert_problem
+from tests.support import PROBLEM, PUBLIC_URL, assert_problem
 
 
 async def test_forwards_to_the_service_and_matches_direct_answer(
@@ -31,7 +31,9 @@ async def test_forwards_to_the_service_and_matches_direct_answer(
     assert through.status_code == 200
     assert through.json() == direct.json()
     assert len(through.json()["items"]) == 3
-    assert through.headers["link"] == direct.headers["link"]
+    # The same link, each on the address its caller used (the gateway's is the public one).
+    public = through.headers["link"].replace(f"{PUBLIC_URL}/inventory", "http://inventory")
+    assert public == direct.headers["link"]
 
 
 async def test_relayed_service_problem_is_not_marked_as_gateway(
@@ -42,7 +44,7 @@ async def test_relayed_service_problem_is_not_marked_as_gateway(
     assert_problem(response, 404, "not-found")
     assert response.headers["content-type"] == PROBLEM
     assert "source" not in response.json()
-    assert response.json()["instance"] == "/v1/programs/NOPE"
+    assert response.json()["instance"] == "/cooperation/v1/programs/NOPE"
 
 
 async def test_unknown_gateway_route_is_a_problem(gateway: httpx.AsyncClient) -> None:

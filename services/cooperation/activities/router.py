@@ -199,7 +199,9 @@ async def create_activity(
         refs = await load_refs(session)
         activity = await service.create_activity(session, Actor.of(principal), body, refs)
         out = answer(activity, response)
-        response.headers["Location"] = f"/v1/activities/{activity.identifier}"
+        # Absolute, on the request's public origin and prefix (behind the gateway).
+        location = request.url_for("get_activity", identifier=activity.identifier)
+        response.headers["Location"] = str(location)
         return out
 
     return await answer_once(request, session, principal, create, 201)
