@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+import math
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,9 +17,10 @@ from shared.db import Database
 from shared.health import health_router
 from shared.logging import configure_logging
 from shared.middleware import RequestContextMiddleware
-from shared.problems import install_problem_handlers
+from shared.problems import Problem, install_problem_handlers
+from shared.revocations import RevocationList
 from shared.settings import ResourceServiceSettings, ServiceSettings
-from shared.tokens import JwksClient, KeySource, StaticKeys, TokenVerifier
+from shared.tokens import JwksClient, KeySource, StaticKeys, TokenVerifier, VerifiedToken
 
 
 def build_service_app(
@@ -29,9 +31,11 @@ def build_service_app(
     settings: ResourceServiceSettings,
     routers: Sequence[APIRouter],
     key_source: KeySource | None = None,
+    revocations: RevocationList | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the database lifespan, token verification, health, problems and
-    request context. ``key_source`` replaces the configured public keys (tests)."""
+    """A FastAPI app with the database lifespan, token verification and revocation, health,
+    problems and request context. ``key_source`` and ``revocations`` replace the configured
+    public keys and revocation list (tests)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,9 +51,15 @@ def build_service_app(
             audience=settings.token_audience,
             leeway_s=settings.token_leeway_s,
         )
+        revoked = revocations or revocations_from_settings(settings)
+        if revoked is not None:
+            revoked.start()
+            app.state.revocation_check = revocation_check(revoked)
         try:
             yield
         finally:
+            if revoked is not None:
+                await revoked.aclose()
             if isinstance(closer, JwksClient):
                 await closer.aclose()
             await app.state.db.close()
@@ -71,6 +81,30 @@ def keys_from_settings(settings: ResourceServiceSettings) -> KeySource:
     if settings.jwks_url:
         return JwksClient(settings.jwks_url, cooldown_s=settings.jwks_cooldown_s)
     raise RuntimeError("set <SERVICE>_JWKS_URL (the gateway's JWKS) or <SERVICE>_JWKS_JSON")
+
+
+def revocations_from_settings(settings: ResourceServiceSettings) -> RevocationList | None:
+    """The gateway's revocation list, when a URL for it is configured (or implied)."""
+    url = settings.revocation_list_url
+    return RevocationList(url, refresh_s=settings.revocation_refresh_s) if url else None
+
+
+def revocation_check(revocations: RevocationList) -> Callable[[VerifiedToken], bool]:
+    """The check ``shared.security`` applies to every verified token: False when the list
+    revokes it; a 503 while no list was ever fetched (fail closed)."""
+    retry_after = {"Retry-After": str(math.ceil(revocations.refresh_s))}
+
+    def allows(token: VerifiedToken) -> bool:
+        if not revocations.ready:
+            raise Problem(
+                503,
+                "revocations-unavailable",
+                "The list of revoked tokens could not be fetched from the gateway yet.",
+                headers=retry_after,
+            )
+        return not revocations.refuses(token)
+
+    return allows
 
 
 def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:

@@ -59,6 +59,19 @@ class ResourceServiceSettings(ServiceSettings):
     jwks_url: str | None = None
     jwks_json: str | None = None
     jwks_cooldown_s: float = Field(default=30.0, ge=1)
+    # The gateway's revocation list (shared/revocations.py), fetched every refresh; by default
+    # beside jwks_url (its /.well-known/revocations.json). None with neither URL set.
+    revocations_url: str | None = None
+    revocation_refresh_s: float = Field(default=5.0, gt=0)
+
+    @property
+    def revocation_list_url(self) -> str | None:
+        """Where the revocation list is fetched from, if anywhere."""
+        if self.revocations_url:
+            return self.revocations_url
+        if self.jwks_url and self.jwks_url.endswith("/jwks.json"):
+            return self.jwks_url.removesuffix("jwks.json") + "revocations.json"
+        return None
 
 
 class XlsxImportSettings(BaseModel):

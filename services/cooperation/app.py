@@ -13,14 +13,18 @@ from services.cooperation.matrix.router import router as matrix_router
 from services.cooperation.programs.router import router as programs_router
 from services.cooperation.settings import CooperationSettings
 from shared.app import build_service_app
+from shared.revocations import RevocationList
 from shared.tokens import KeySource
 
 
 def create_app(
-    settings: CooperationSettings | None = None, *, key_source: KeySource | None = None
+    settings: CooperationSettings | None = None,
+    *,
+    key_source: KeySource | None = None,
+    revocations: RevocationList | None = None,
 ) -> FastAPI:
-    """Build the cooperation app (settings from the environment unless given; ``key_source``
-    replaces the configured token keys)."""
+    """Build the cooperation app (settings from the environment unless given;
+    ``key_source`` and ``revocations`` replace the configured token keys and revocation list)."""
     return build_service_app(
         title="Enlace cooperation",
         description=(
@@ -30,6 +34,7 @@ def create_app(
         version="1.0.0",
         settings=settings or CooperationSettings(),
         key_source=key_source,
+        revocations=revocations,
         routers=[
             programs_router,
             activities_router,
