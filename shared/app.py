@@ -16,9 +16,10 @@ from fastapi import APIRouter, FastAPI
 from shared.db import Database
 from shared.health import health_router
 from shared.logging import configure_logging
-from shared.middleware import RequestContextMiddleware
+from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shared.problems import Problem, install_problem_handlers
 from shared.revocations import RevocationList
+from shared.server import bounded_head_protocol
 from shared.settings import ResourceServiceSettings, ServiceSettings
 from shared.tokens import JwksClient, KeySource, StaticKeys, TokenVerifier, VerifiedToken
 
@@ -70,6 +71,8 @@ def build_service_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
+    # Reached directly (not only through the gateway), a service still refuses large bodies.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
     return app
 
@@ -108,14 +111,16 @@ def revocation_check(revocations: RevocationList) -> Callable[[VerifiedToken], b
 
 
 def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
-    """How uvicorn runs a process: its address, fast loop and parser, our own logs, and
-    forwarding headers believed only from ``trusted_proxies``."""
+    """How uvicorn runs a process: its address, fast loop and parser (with a bound on request
+    heads), our own logs, and forwarding headers believed only from ``trusted_proxies``."""
     trusted = settings.trusted_proxies.strip()
     return {
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
-        "http": "httptools",
+        "http": bounded_head_protocol(settings.max_request_head_bytes),
+        # The same bound if the pure-Python parser is chosen instead (it answers 400).
+        "h11_max_incomplete_event_size": settings.max_request_head_bytes,
         "access_log": False,
         "log_config": None,
         "server_header": False,
