@@ -164,7 +164,6 @@ class BodyLimitMiddleware(HTTPMiddleware):
                         "payload-too-large",
                         f"The request body is larger than {refused} bytes.",
                         instance=scope["path"],
-                        headers={"Connection": "close"},
                     )
                 return
             app_started = app_started or message["type"] == "http.response.start"

@@ -22,11 +22,15 @@ from fastapi import FastAPI
 
 from services.cooperation.app import create_app as create_cooperation
 from services.cooperation.settings import CooperationSettings
+from services.gateway.app import create_app as create_gateway
 from services.gateway.keys import KeyStore
+from services.gateway.settings import GatewaySettings
 from services.inventory.app import create_app as create_inventory
 from services.inventory.settings import InventorySettings
 from shared.app import uvicorn_options
-from tests.conftest import direct_client, mint, running
+from shared.settings import ServiceSettings
+from tests.conftest import Tokens, direct_client, mint, running
+from tests.gateway.support import asgi_transport
 from tests.inventory.test_import_api import row, to_csv
 from tests.support import assert_problem, closed_port
 
@@ -34,7 +38,7 @@ MB = 1024 * 1024
 
 
 @asynccontextmanager
-async def served(app: FastAPI, settings: InventorySettings) -> AsyncIterator[int]:
+async def served(app: FastAPI, settings: ServiceSettings) -> AsyncIterator[int]:
     """``app`` under a real uvicorn, with the options of ``serve``, on this event loop."""
     options = uvicorn_options(settings) | {"loop": "asyncio", "port": closed_port()}
     server = uvicorn.Server(uvicorn.Config(app, **options))
@@ -180,3 +184,39 @@ async def test_the_inventory_import_keeps_its_own_larger_limit_when_reached_dire
     assert accepted.status_code == 200, accepted.text
     assert_problem(refused, 413, "payload-too-large")
     assert_problem(refused_form, 413, "payload-too-large")
+
+
+@pytest.mark.parametrize("process", ["gateway", "inventory"])
+async def test_a_client_still_sending_an_oversized_body_reads_the_413(
+    gateway_settings: GatewaySettings,
+    inventory_settings: InventorySettings,
+    inventory_app: FastAPI,
+    keys_dir: Path,
+    process: str,
+) -> None:
+    # The rest of the body is read and dropped rather than the connection reset under the
+    # client's feet (it would never see the answer).
+    settings: ServiceSettings
+    if process == "gateway":
+        settings = gateway_settings.model_copy(update={"max_body_bytes": 64 * 1024})
+        app = create_gateway(settings, transports={"inventory": asgi_transport(inventory_app)})
+        path = "/inventory/v1/holders"
+    else:
+        settings = inventory_settings.model_copy(update={"max_body_bytes": 64 * 1024})
+        app = create_inventory(settings, key_source=KeyStore(keys_dir))
+        path = "/v1/holders"
+    token = mint(keys_dir, scopes="inventory:write", org="MINEM", client_id="body-test")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = b"x" * (8 * MB)
+    async with (
+        served(app, settings) as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client,
+    ):
+        if process == "gateway":  # a client the gateway knows, so that it reads the body
+            await Tokens(app, client).register("body-test", "MINEM", "inventory:write")
+        declared = await client.post(path, content=body, headers=headers)
+        streamed = await client.post(path, content=chunks(body, 64 * 1024), headers=headers)
+        after = await client.get("/health/live")
+    assert_problem(declared, 413, "payload-too-large")
+    assert_problem(streamed, 413, "payload-too-large")
+    assert after.status_code == 200
