@@ -26,7 +26,8 @@ class AccessState:
 
     ``published`` is the body of ``GET /.well-known/revocations.json``: the revoked ids, and
     the epochs younger than ``horizon_s`` (older ones can refuse no token that is still
-    alive), encoded once per load.
+    alive), encoded once per load; None until the first load succeeded (an empty list would
+    let the services accept what the database revokes).
     """
 
     def __init__(self, db: Database, *, refresh_s: float, horizon_s: float = math.inf) -> None:
@@ -36,7 +37,7 @@ class AccessState:
         self.disabled: set[str] = set()
         self.revocations = Revocations()
         self.limits: dict[str, int] = {}
-        self.published = json.dumps(Revocations().document()).encode()
+        self.published: bytes | None = None
         self._task: asyncio.Task[None] | None = None
 
     def allows(self, token: VerifiedToken) -> bool:

@@ -208,11 +208,23 @@ async def jwks(request: Request) -> JSONResponse:
     "tokens not yet expired, and `valid_after`, per client id the second (Unix time) at or "
     "before which its tokens were issued are refused (the client was disabled, its secret "
     "rotated or all its tokens revoked), for as long as such a token can be alive. Public, as "
-    "the JWKS is: it holds no secret. Refreshed by the gateway every few seconds.",
+    "the JWKS is: it holds no secret. Refreshed by the gateway every few seconds; 503 while "
+    "the gateway could not read it from its database yet.",
+    responses={503: {"description": "Not read from the database yet"}},
 )
 async def revocations(request: Request) -> Response:
-    """The revocation list, encoded once per reload of the access state."""
+    """The revocation list, encoded once per reload of the access state; 503 while the
+    gateway could not read it from its database yet."""
     access: AccessState = request.app.state.access
+    if access.published is None:
+        settings: GatewaySettings = request.app.state.settings
+        return problem_response(
+            503,
+            "not-ready",
+            detail="The revocation list could not be read from the database yet.",
+            instance=request.url.path,
+            headers={"Retry-After": str(settings.retry_after_s)},
+        )
     return Response(
         access.published, media_type="application/json", headers={"Cache-Control": "no-cache"}
     )

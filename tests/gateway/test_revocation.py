@@ -17,14 +17,17 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from services.cooperation.app import create_app as create_cooperation
 from services.cooperation.settings import CooperationSettings
+from services.gateway.access import AccessState
 from services.gateway.keys import KeyStore
 from services.gateway.models import Client
 from services.gateway.settings import GatewaySettings
 from services.inventory.app import create_app as create_inventory
 from services.inventory.settings import InventorySettings
+from shared.db import Database
 from shared.revocations import RevocationList, Revocations, issued_at
 from shared.tokens import VerifiedToken
 from tests.conftest import TEST_SECRET, Tokens, asgi_client, mint, running
@@ -246,6 +249,27 @@ async def test_a_service_that_never_got_the_list_refuses_tokens_with_503_then_ke
     assert_problem(never, 503, "revocations-unavailable")
     assert never.headers["retry-after"] == "3600"
     assert (await apps.service.get("/health/live")).status_code == 200
+
+
+async def test_a_gateway_that_could_not_read_its_database_publishes_no_list(
+    apps: Stack, tmp_path: Path
+) -> None:
+    gateway_app = apps.tokens.app
+    running_state = gateway_app.state.access
+    unreadable = Database(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'gateway.db'}")
+    gateway_app.state.access = AccessState(unreadable, refresh_s=3600)
+    try:
+        with pytest.raises(OperationalError):
+            await gateway_app.state.access.load()
+        response = await apps.gateway.get("/.well-known/revocations.json")
+        # An empty list would be read as "nothing is revoked".
+        assert_problem(response, 503, "not-ready")
+        assert "retry-after" in response.headers
+        assert not await apps.revocations.refresh()
+        assert apps.revocations.ready  # the service keeps the list it had
+    finally:
+        gateway_app.state.access = running_state  # stopped by the lifespan
+        await unreadable.close()
 
 
 async def test_the_service_refreshes_the_list_by_itself(
