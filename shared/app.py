@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+import math
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,10 +17,12 @@ from shared.db import Database
 from shared.forwarded import ForwardedHeaders
 from shared.health import health_router
 from shared.logging import configure_logging
-from shared.middleware import RequestContextMiddleware
-from shared.problems import install_problem_handlers
+from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from shared.problems import Problem, install_problem_handlers
+from shared.revocations import RevocationList
+from shared.server import bounded_head_protocol
 from shared.settings import ResourceServiceSettings, ServiceSettings
-from shared.tokens import JwksClient, KeySource, StaticKeys, TokenVerifier
+from shared.tokens import JwksClient, KeySource, StaticKeys, TokenVerifier, VerifiedToken
 
 
 def build_service_app(
@@ -30,9 +33,11 @@ def build_service_app(
     settings: ResourceServiceSettings,
     routers: Sequence[APIRouter],
     key_source: KeySource | None = None,
+    revocations: RevocationList | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the database lifespan, token verification, health, problems and
-    request context. ``key_source`` replaces the configured public keys (tests)."""
+    """A FastAPI app with the database lifespan, token verification and revocation, health,
+    problems and request context. ``key_source`` and ``revocations`` replace the configured
+    public keys and revocation list (tests)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,9 +53,15 @@ def build_service_app(
             audience=settings.token_audience,
             leeway_s=settings.token_leeway_s,
         )
+        revoked = revocations or revocations_from_settings(settings)
+        if revoked is not None:
+            revoked.start()
+            app.state.revocation_check = revocation_check(revoked)
         try:
             yield
         finally:
+            if revoked is not None:
+                await revoked.aclose()
             if isinstance(closer, JwksClient):
                 await closer.aclose()
             await app.state.db.close()
@@ -69,6 +80,8 @@ def build_service_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
+    # Reached directly (not only through the gateway), a service still refuses large bodies.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
     # Outermost: from a trusted proxy (the gateway) the request's URL is the public one, so
     # every URL the service builds is (links, Location, redirects, problem instance).
@@ -85,15 +98,41 @@ def keys_from_settings(settings: ResourceServiceSettings) -> KeySource:
     raise RuntimeError("set <SERVICE>_JWKS_URL (the gateway's JWKS) or <SERVICE>_JWKS_JSON")
 
 
+def revocations_from_settings(settings: ResourceServiceSettings) -> RevocationList | None:
+    """The gateway's revocation list, when a URL for it is configured (or implied)."""
+    url = settings.revocation_list_url
+    return RevocationList(url, refresh_s=settings.revocation_refresh_s) if url else None
+
+
+def revocation_check(revocations: RevocationList) -> Callable[[VerifiedToken], bool]:
+    """The check ``shared.security`` applies to every verified token: False when the list
+    revokes it; a 503 while no list was ever fetched (fail closed)."""
+    retry_after = {"Retry-After": str(math.ceil(revocations.refresh_s))}
+
+    def allows(token: VerifiedToken) -> bool:
+        if not revocations.ready:
+            raise Problem(
+                503,
+                "revocations-unavailable",
+                "The list of revoked tokens could not be fetched from the gateway yet.",
+                headers=retry_after,
+            )
+        return not revocations.refuses(token)
+
+    return allows
+
+
 def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
-    """How uvicorn runs a process: its address, fast loop and parser, our own logs. Forwarding
-    headers are left to the app (``shared.forwarded``), which believes them only from
-    ``trusted_proxies``."""
+    """How uvicorn runs a process: its address, fast loop and parser (with a bound on request
+    heads), our own logs. Forwarding headers are left to the app (``shared.forwarded``), which
+    believes them only from ``trusted_proxies``."""
     return {
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
-        "http": "httptools",
+        "http": bounded_head_protocol(settings.max_request_head_bytes),
+        # The same bound if the pure-Python parser is chosen instead (it answers 400).
+        "h11_max_incomplete_event_size": settings.max_request_head_bytes,
         "access_log": False,
         "log_config": None,
         "server_header": False,

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import request_id_var
@@ -113,3 +114,64 @@ class RequestContextMiddleware(HTTPMiddleware):
                     },
                 )
             request_id_var.reset(token)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised by ``BodyLimitMiddleware``'s receive: FastAPI lets HTTP exceptions through
+    where it turns other errors of reading a body into a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+class BodyLimitMiddleware(HTTPMiddleware):
+    """413 for a request body over ``max_bytes``, with or without Content-Length, as it is
+    read. A route that streams larger uploads to disk raises its own limit first, by setting
+    ``request.state.max_body_bytes``. Whatever an app answers to a refused body (a 400 from a
+    parser that caught the error, say) becomes the 413."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        super().__init__(app)
+        self.max_bytes = max_bytes
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state: dict[str, Any] = scope.setdefault("state", {})
+        declared = next(
+            (int(v) for k, v in scope["headers"] if k == b"content-length" and v.isdigit()), 0
+        )
+        received, refused = 0, 0
+        app_started = replaced = False
+
+        async def limited() -> Message:
+            nonlocal received, refused
+            limit: int = state.get("max_body_bytes", self.max_bytes)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+            if max(declared, received) > limit:
+                refused = limit
+                raise BodyTooLarge(limit)
+            return message
+
+        async def checked(message: Message) -> None:
+            nonlocal app_started, replaced
+            if refused and not app_started:
+                if not replaced:
+                    replaced = True
+                    await send_problem(
+                        send,
+                        413,
+                        "payload-too-large",
+                        f"The request body is larger than {refused} bytes.",
+                        instance=scope["path"],
+                    )
+                return
+            app_started = app_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, checked)
+        except BodyTooLarge:
+            if app_started:
+                raise
+            await checked({"type": "http.response.start"})

@@ -24,8 +24,11 @@ class ServiceSettings(BaseSettings):
     db_timeout_s: float = Field(default=5.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     access_log: bool = True
-    # Largest request body accepted (bytes).
+    # Largest request body accepted (bytes): 413 beyond, with or without Content-Length.
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Largest request line and headers together (bytes) the HTTP server reads: 431 beyond,
+    # before the app sees them (the gateway's finer header limits apply below this).
+    max_request_head_bytes: int = Field(default=64 * 1024, ge=4096)
     # Access tokens: who issues them and for which audience (the gateway and the services
     # must agree), and the clock skew tolerated.
     token_issuer: str = "urn:enlace:gateway"  # noqa: S105 - an identifier, not a secret
@@ -59,6 +62,19 @@ class ResourceServiceSettings(ServiceSettings):
     jwks_url: str | None = None
     jwks_json: str | None = None
     jwks_cooldown_s: float = Field(default=30.0, ge=1)
+    # The gateway's revocation list (shared/revocations.py), fetched every refresh; by default
+    # beside jwks_url (its /.well-known/revocations.json). None with neither URL set.
+    revocations_url: str | None = None
+    revocation_refresh_s: float = Field(default=5.0, gt=0)
+
+    @property
+    def revocation_list_url(self) -> str | None:
+        """Where the revocation list is fetched from, if anywhere."""
+        if self.revocations_url:
+            return self.revocations_url
+        if self.jwks_url and self.jwks_url.endswith("/jwks.json"):
+            return self.jwks_url.removesuffix("jwks.json") + "revocations.json"
+        return None
 
 
 class XlsxImportSettings(BaseModel):

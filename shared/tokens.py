@@ -56,6 +56,9 @@ class VerifiedToken:
     scopes: frozenset[str]
     jti: str
     exp: int
+    # When it was issued (seconds): a client's tokens issued at or before a revocation epoch
+    # of the client are refused (shared/revocations.py).
+    iat: int = 0
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,7 @@ class TokenVerifier:
             scopes=frozenset(scope.split()),
             jti=str(jti),
             exp=int(claims["exp"]),
+            iat=claims["iat"],
         )
 
     def _evict(self) -> None:

@@ -14,14 +14,18 @@ from services.cooperation.programs.router import router as programs_router
 from services.cooperation.settings import CooperationSettings
 from shared.app import build_service_app
 from shared.offload import Workers
+from shared.revocations import RevocationList
 from shared.tokens import KeySource
 
 
 def create_app(
-    settings: CooperationSettings | None = None, *, key_source: KeySource | None = None
+    settings: CooperationSettings | None = None,
+    *,
+    key_source: KeySource | None = None,
+    revocations: RevocationList | None = None,
 ) -> FastAPI:
-    """Build the cooperation app (settings from the environment unless given; ``key_source``
-    replaces the configured token keys)."""
+    """Build the cooperation app (settings from the environment unless given;
+    ``key_source`` and ``revocations`` replace the configured token keys and revocation list)."""
     settings = settings or CooperationSettings()
     app = build_service_app(
         title="Enlace cooperation",
@@ -32,6 +36,7 @@ def create_app(
         version="1.0.0",
         settings=settings,
         key_source=key_source,
+        revocations=revocations,
         routers=[
             programs_router,
             activities_router,

@@ -1,30 +1,43 @@
 """What every gateway process must know on the hot path, kept in memory: disabled clients,
-revoked tokens and per-client rate limits, reloaded from the database every few seconds."""
+revoked tokens, revocation epochs and per-client rate limits, reloaded from the database
+every few seconds; and the revocation list the services fetch (shared/revocations.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import math
+import time
 
 from sqlalchemy import select
 
 from services.gateway.models import Client, RevokedToken
 from shared.db import Database, utcnow
+from shared.revocations import Revocations
 from shared.tokens import VerifiedToken
 
 log = logging.getLogger("enlace.gateway.access")
 
 
 class AccessState:
-    """Disabled clients, revoked token ids and client rate limits."""
+    """Disabled clients, revocations and client rate limits.
 
-    def __init__(self, db: Database, *, refresh_s: float) -> None:
+    ``published`` is the body of ``GET /.well-known/revocations.json``: the revoked ids, and
+    the epochs younger than ``horizon_s`` (older ones can refuse no token that is still
+    alive), encoded once per load; None until the first load succeeded (an empty list would
+    let the services accept what the database revokes).
+    """
+
+    def __init__(self, db: Database, *, refresh_s: float, horizon_s: float = math.inf) -> None:
         self.db = db
         self.refresh_s = refresh_s
+        self.horizon_s = horizon_s
         self.disabled: set[str] = set()
-        self.revoked: set[str] = set()
+        self.revocations = Revocations()
         self.limits: dict[str, int] = {}
+        self.published: bytes | None = None
         self._task: asyncio.Task[None] | None = None
 
     def allows(self, token: VerifiedToken) -> bool:
@@ -32,23 +45,34 @@ class AccessState:
         return (
             token.client_id in self.limits
             and token.client_id not in self.disabled
-            and token.jti not in self.revoked
+            and not self.revocations.refuses(token)
         )
 
     async def load(self) -> None:
-        """Read the current state from the database."""
+        """Read the current state from the database (kept as it was if that fails)."""
         async with self.db.sessions() as session:
             clients = (
                 await session.execute(
-                    select(Client.client_id, Client.disabled, Client.rate_limit_per_minute)
+                    select(
+                        Client.client_id,
+                        Client.disabled,
+                        Client.rate_limit_per_minute,
+                        Client.tokens_valid_after,
+                    )
                 )
             ).all()
-            revoked = await session.scalars(
-                select(RevokedToken.jti).where(RevokedToken.expires_at > utcnow())
+            revoked = frozenset(
+                await session.scalars(
+                    select(RevokedToken.jti).where(RevokedToken.expires_at > utcnow())
+                )
             )
-            self.revoked = set(revoked)
-        self.disabled = {c for c, disabled, _ in clients if disabled}
-        self.limits = {c: limit or 0 for c, _, limit in clients}
+        epochs = {c: int(after.timestamp()) for c, _, _, after in clients if after is not None}
+        oldest = time.time() - self.horizon_s
+        recent = {c: epoch for c, epoch in epochs.items() if epoch >= oldest}
+        self.published = json.dumps(Revocations(revoked, recent).document()).encode()
+        self.revocations = Revocations(revoked, epochs)
+        self.disabled = {c for c, disabled, _, _ in clients if disabled}
+        self.limits = {c: limit or 0 for c, _, limit, _ in clients}
 
     async def _loop(self) -> None:
         while True:

@@ -183,20 +183,40 @@ async def disable_client(
 async def enable_client(
     client_id: str, request: Request, session: SessionDep, _: Admin
 ) -> ClientOut:
-    """Accept the client again."""
+    """Accept the client again: it can get new tokens; the tokens it had before it was
+    disabled stay refused."""
     return await _set_disabled(request, session, client_id, False)
 
 
 @router.post(
-    "/clients/{client_id}/rotate-secret", summary="Rotate a client's secret", responses=NOT_FOUND
+    "/clients/{client_id}/rotate-secret",
+    summary="Rotate a client's secret",
+    responses={**NOT_FOUND, 503: {"description": "Secret hashing busy; retry after Retry-After"}},
 )
 async def rotate_secret(
     client_id: str, request: Request, session: SessionDep, _: Admin
 ) -> SecretOut:
-    """A new secret; the old one stops working at once (tokens already issued stay valid)."""
+    """A new secret; the old one stops working at once, and so do the tokens issued until
+    now (the gateway refuses them at once, the services within their revocation refresh)."""
     client = await _client(session, client_id)
     secret = await clients.rotate_secret(session, request.app.state.hasher, client)
+    _reload(request, session)
     return SecretOut(client_id=client.client_id, client_secret=secret)
+
+
+@router.post(
+    "/clients/{client_id}/revoke-tokens",
+    status_code=204,
+    summary="Revoke every token of a client",
+    responses=NOT_FOUND,
+)
+async def revoke_client_tokens(
+    client_id: str, request: Request, session: SessionDep, _: Admin
+) -> None:
+    """Refuse every token issued to the client until now; the client stays enabled and its
+    new tokens are valid."""
+    await clients.revoke_issued_tokens(session, await _client(session, client_id))
+    _reload(request, session)
 
 
 @router.post("/tokens/revoke", status_code=204, summary="Revoke a token")

@@ -13,11 +13,12 @@ from services.gateway.admin import router as admin_router
 from services.gateway.audit import AuditLog
 from services.gateway.backends import make_clients
 from services.gateway.breaker import CircuitBreaker
-from services.gateway.clients import SecretHasher
+from services.gateway.clients import HasherBusy, SecretHasher
 from services.gateway.edge import EdgeMiddleware, HeaderLimits
 from services.gateway.health import HealthCache
 from services.gateway.health import router as health_router
 from services.gateway.keys import KeyStore
+from services.gateway.oauth import hasher_busy
 from services.gateway.oauth import router as oauth_router
 from services.gateway.openapi import MergedDocument, mount_assets
 from services.gateway.openapi import router as docs_router
@@ -56,7 +57,11 @@ def create_app(
             audience=settings.token_audience,
             leeway_s=settings.token_leeway_s,
         )
-        access = app.state.access = AccessState(db, refresh_s=settings.revocation_refresh_s)
+        access = app.state.access = AccessState(
+            db,
+            refresh_s=settings.revocation_refresh_s,
+            horizon_s=settings.token_lifetime_s + settings.token_leeway_s,
+        )
         await access.start()
         app.state.revocation_check = access.allows
         app.state.limiter = RateLimiter(settings.redis_url)
@@ -113,6 +118,7 @@ def create_app(
     app.state.openapi = MergedDocument()
     app.state.health = HealthCache(settings.health_cache_s)
     install_problem_handlers(app)
+    app.add_exception_handler(HasherBusy, hasher_busy)
     app.include_router(health_router)
     app.include_router(own_health_router())
     app.include_router(oauth_router)

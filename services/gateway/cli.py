@@ -68,6 +68,9 @@ def _client_commands(args: argparse.Namespace) -> int:
         if args.action in ("disable", "enable"):
             await clients.set_disabled(session, found, args.action == "disable")
             print(f"{found.client_id} {args.action}d")
+        elif args.action == "revoke-tokens":
+            await clients.revoke_issued_tokens(session, found)
+            print(f"every token issued to {found.client_id} until now is revoked")
         else:
             secret = await clients.rotate_secret(
                 session, clients.SecretHasher(GatewaySettings()), found
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--scopes", required=True, help='space-separated, e.g. "inventory:read"')
     create.add_argument("--rate-limit", type=int, default=None, help="requests per minute")
     actions.add_parser("list")
-    for action in ("disable", "enable", "rotate-secret"):
+    for action in ("disable", "enable", "rotate-secret", "revoke-tokens"):
         actions.add_parser(action).add_argument("client_id")
 
     key_parser = groups.add_parser("keys", help="token signing keys")

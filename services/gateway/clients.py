@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import anyio.to_thread
 from argon2 import PasswordHasher
@@ -16,9 +20,17 @@ from services.gateway.settings import GatewaySettings
 from shared.db import utcnow
 from shared.security import SCOPES
 
+T = TypeVar("T")
+
+
+class HasherBusy(Exception):
+    """Every hashing slot stayed taken for the whole wait."""
+
 
 class SecretHasher:
-    """argon2id hashing of client secrets, at the cost the gateway settings give."""
+    """argon2id hashing of client secrets, at the cost the gateway settings give, in worker
+    threads: at most ``max_concurrent_hashes`` at once (each takes ``argon2_memory_kib``), a
+    caller waiting ``hash_wait_s`` at most for a free slot (then ``HasherBusy``)."""
 
     def __init__(self, settings: GatewaySettings) -> None:
         self._hasher = PasswordHasher(
@@ -28,10 +40,30 @@ class SecretHasher:
         )
         # Compared against when the client id is unknown, so both paths take the same time.
         self.dummy_hash = self._hasher.hash(secrets.token_urlsafe(32))
+        self._slots = asyncio.Semaphore(settings.max_concurrent_hashes)
+        self.wait_s = settings.hash_wait_s
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one hashing slot; ``HasherBusy`` when none frees up within ``wait_s``."""
+        try:
+            async with asyncio.timeout(self.wait_s):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise HasherBusy from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    async def _run(self, fn: Callable[..., T], *args: str) -> T:
+        async with self.slot():
+            # Not abandoned on cancellation: the slot is held until the thread is done.
+            return await anyio.to_thread.run_sync(fn, *args)
 
     async def hash(self, secret: str) -> str:
         """The hash to store for ``secret`` (computed off the event loop)."""
-        return await anyio.to_thread.run_sync(self._hasher.hash, secret)
+        return await self._run(self._hasher.hash, secret)
 
     def _verify(self, hash_: str, secret: str) -> bool:
         try:
@@ -41,7 +73,7 @@ class SecretHasher:
 
     async def verify(self, hash_: str, secret: str) -> bool:
         """True when ``secret`` matches ``hash_`` (computed off the event loop)."""
-        return await anyio.to_thread.run_sync(self._verify, hash_, secret)
+        return await self._run(self._verify, hash_, secret)
 
 
 class ClientError(ValueError):
@@ -131,17 +163,33 @@ async def enabled_admins(session: AsyncSession) -> list[str]:
     return [client_id for client_id, scopes in rows if "admin" in scopes.split()]
 
 
+def revocation_epoch(client: Client) -> int | None:
+    """The second at or before which the client's tokens are refused, if any."""
+    after = client.tokens_valid_after
+    return None if after is None else int(after.timestamp())
+
+
+async def revoke_issued_tokens(session: AsyncSession, client: Client) -> None:
+    """Refuse every token issued to ``client`` until now (its new tokens stay valid)."""
+    client.tokens_valid_after = utcnow()
+    await session.flush()
+
+
 async def set_disabled(session: AsyncSession, client: Client, disabled: bool) -> None:
-    """Disable (every token of the client is refused from now on) or re-enable a client."""
+    """Disable a client (its tokens are refused from now on, and stay refused after it is
+    enabled again) or re-enable it."""
     client.disabled = disabled
+    if disabled:
+        client.tokens_valid_after = utcnow()
     await session.flush()
 
 
 async def rotate_secret(session: AsyncSession, hasher: SecretHasher, client: Client) -> str:
-    """Give ``client`` a new secret (the old one stops working at once)."""
+    """Give ``client`` a new secret: the old one stops working at once, and so do the tokens
+    it was used to get."""
     secret = new_secret()
     client.secret_hash = await hasher.hash(secret)
-    client.secret_rotated_at = utcnow()
+    client.secret_rotated_at = client.tokens_valid_after = utcnow()
     await session.flush()
     return secret
 

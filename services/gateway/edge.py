@@ -197,7 +197,6 @@ class EdgeMiddleware(HTTPMiddleware):
             f"The request body is larger than {self.max_body_bytes} bytes.",
             instance=scope["path"],
             source="gateway",
-            headers={"Connection": "close"},
         )
 
     def _record(self, scope: Scope, status: int, started: float, body_sha256: str | None) -> None:

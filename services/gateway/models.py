@@ -28,6 +28,9 @@ class Client(VersionedMixin, Base):
     # Requests per minute through the gateway; NULL means the gateway's default.
     rate_limit_per_minute: Mapped[int | None]
     secret_rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Every token of the client issued at or before this second is refused (set when it is
+    # disabled, when its secret rotates, on "revoke all"); re-enabling leaves it as it is.
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RevokedToken(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -11,11 +12,14 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.gateway.clients import SecretHasher, authenticate
+from services.gateway.access import AccessState
+from services.gateway.clients import HasherBusy, SecretHasher, authenticate, revocation_epoch
 from services.gateway.keys import KeyStore
-from services.gateway.ratelimit import RateLimiter
+from services.gateway.ratelimit import RateLimiter, RateLimitResult
 from services.gateway.settings import GatewaySettings
 from shared.db import SessionDep
+from shared.problems import problem_response
+from shared.revocations import issued_at
 from shared.tokens import issue_access_token
 
 router = APIRouter(tags=["tokens"])
@@ -47,6 +51,37 @@ def _oauth_error(status: int, error: str, description: str, **headers: str) -> J
     )
 
 
+async def hasher_busy(request: Request, exc: Exception) -> JSONResponse:
+    """503 for a request that found every secret-hashing slot busy (HasherBusy)."""
+    assert isinstance(exc, HasherBusy)
+    settings: GatewaySettings = request.app.state.settings
+    request.scope["state"]["outcome"] = "hasher_busy"
+    return problem_response(
+        503,
+        "server-busy",
+        detail="Too many client secrets are being checked at once; retry shortly.",
+        instance=request.url.path,
+        headers={"Retry-After": str(settings.retry_after_s), **NO_STORE},
+    )
+
+
+def _slow_down(request: Request, limit: RateLimitResult) -> JSONResponse:
+    request.scope["state"]["outcome"] = "rate_limited"
+    refused = _oauth_error(429, "slow_down", "Too many token requests; retry later.")
+    refused.headers.update(limit.headers())
+    return refused
+
+
+async def _client_attempt(request: Request, client_id: str) -> RateLimitResult:
+    """Count one token attempt for ``client_id``. Ids no client has share one counter, so
+    made-up ids cannot create counters without end (nor escape the limit)."""
+    settings: GatewaySettings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.limiter
+    access: AccessState = request.app.state.access
+    key = f"token-client:{client_id}" if client_id in access.limits else "token-client-unknown"
+    return await limiter.hit(key, settings.token_rate_limit_per_client_per_minute)
+
+
 def _basic_credentials(request: Request) -> tuple[str, str] | bool | None:
     """Client id and secret from HTTP Basic; None without it; False when malformed."""
     values = request.headers.getlist("authorization")
@@ -74,7 +109,10 @@ def _basic_credentials(request: Request) -> tuple[str, str] | bool | None:
         "(client id and secret) or with the `client_id` and `client_secret` form fields. "
         "`scope` is optional: without it the token carries every scope the client may have; "
         "asking for a scope the client was never granted is `invalid_scope`. The token is a "
-        "JWT (RFC 9068, `typ: at+jwt`) valid for a few minutes; there is no refresh token."
+        "JWT (RFC 9068, `typ: at+jwt`) valid for a few minutes; there is no refresh token. "
+        "Attempts, failed or not, are limited per address and per client id (429 `slow_down` "
+        "with `Retry-After`); while the most secrets the gateway checks at once are being "
+        "checked, the answer is a 503 problem with `Retry-After`."
     ),
     response_model=TokenResponse,
     responses={
@@ -83,7 +121,8 @@ def _basic_credentials(request: Request) -> tuple[str, str] | bool | None:
             "description": "invalid_request, invalid_scope, unsupported_grant_type",
         },
         401: {"model": TokenErrorBody, "description": "invalid_client"},
-        429: {"description": "Too many token requests from this address"},
+        429: {"description": "Too many token requests from this address or for this client"},
+        503: {"description": "Every secret-hashing slot is busy; retry after Retry-After"},
     },
 )
 async def token(
@@ -104,10 +143,7 @@ async def token(
     ip = request.client.host if request.client else "unknown"
     limit = await limiter.hit(f"token-ip:{ip}", settings.token_rate_limit_per_minute)
     if not limit.allowed:
-        request.scope["state"]["outcome"] = "rate_limited"
-        refused = _oauth_error(429, "slow_down", "Too many token requests; retry later.")
-        refused.headers.update(limit.headers())
-        return refused
+        return _slow_down(request, limit)
 
     basic = _basic_credentials(request)
     if basic is False or (basic and (client_id or client_secret)):
@@ -119,6 +155,8 @@ async def token(
             400, "unsupported_grant_type", "Only the client_credentials grant is supported."
         )
     cid, secret = basic if isinstance(basic, tuple) else (client_id, client_secret)
+    if cid and not (limit := await _client_attempt(request, cid)).allowed:
+        return _slow_down(request, limit)
     hasher: SecretHasher = request.app.state.hasher
     client = await authenticate(session, hasher, cid, secret) if cid and secret else None
     if client is None:
@@ -143,6 +181,7 @@ async def token(
         org=client.org_code,
         scopes=sorted(set(requested)),
         lifetime_s=settings.token_lifetime_s,
+        now=issued_at(time.time(), revocation_epoch(client)),
     )
     response.headers.update(NO_STORE)
     return TokenResponse(
@@ -160,3 +199,32 @@ async def jwks(request: Request) -> JSONResponse:
     """The current public keys."""
     keys: KeyStore = request.app.state.keys
     return JSONResponse(keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.get(
+    "/.well-known/revocations.json",
+    summary="Revoked tokens",
+    description="What the services refuse besides expired tokens: `jtis`, the ids of revoked "
+    "tokens not yet expired, and `valid_after`, per client id the second (Unix time) at or "
+    "before which its tokens were issued are refused (the client was disabled, its secret "
+    "rotated or all its tokens revoked), for as long as such a token can be alive. Public, as "
+    "the JWKS is: it holds no secret. Refreshed by the gateway every few seconds; 503 while "
+    "the gateway could not read it from its database yet.",
+    responses={503: {"description": "Not read from the database yet"}},
+)
+async def revocations(request: Request) -> Response:
+    """The revocation list, encoded once per reload of the access state; 503 while the
+    gateway could not read it from its database yet."""
+    access: AccessState = request.app.state.access
+    if access.published is None:
+        settings: GatewaySettings = request.app.state.settings
+        return problem_response(
+            503,
+            "not-ready",
+            detail="The revocation list could not be read from the database yet.",
+            instance=request.url.path,
+            headers={"Retry-After": str(settings.retry_after_s)},
+        )
+    return Response(
+        access.published, media_type="application/json", headers={"Cache-Control": "no-cache"}
+    )

@@ -33,7 +33,8 @@ class GatewaySettings(ServiceSettings):
     pool_timeout_s: float = Field(default=5.0, gt=0)
     max_connections: int = Field(default=200, ge=1)
     max_keepalive: int = Field(default=100, ge=1)
-    # Seconds a caller should wait before retrying when a backend is unavailable.
+    # Seconds a caller should wait before retrying when a backend (or the gateway's own secret
+    # hashing, below) is unavailable.
     retry_after_s: int = Field(default=5, ge=1)
     # Signing keys: PEM files in this directory (a mounted secret in production). The newest
     # signs; every key in it is published at /.well-known/jwks.json.
@@ -44,12 +45,20 @@ class GatewaySettings(ServiceSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
-    # Requests per minute per client (unless the client has its own), and per IP address on
-    # /oauth/token. With a Redis URL the counters are shared by every gateway process.
+    # At most this many argon2 hashes run at once (each takes argon2_memory_kib), so memory
+    # stays bounded however many token requests arrive; a request waits up to hash_wait_s
+    # for a free slot, then gets 503 with Retry-After.
+    max_concurrent_hashes: int = Field(default=2, ge=1)
+    hash_wait_s: float = Field(default=2.0, ge=0)
+    # Requests per minute per client (unless the client has its own), and on /oauth/token per
+    # IP address and per client id (attempts, failed or not, counted before argon2 runs).
+    # With a Redis URL the counters are shared by every gateway process.
     rate_limit_per_minute: int = Field(default=600, ge=1)
     token_rate_limit_per_minute: int = Field(default=30, ge=1)
+    token_rate_limit_per_client_per_minute: int = Field(default=30, ge=1)
     redis_url: str | None = None
-    # How often each process reloads disabled clients and revoked tokens from the database.
+    # How often each process reloads disabled clients and revoked tokens from the database
+    # (and so how stale GET /.well-known/revocations.json, the services' copy, may be).
     revocation_refresh_s: float = Field(default=5.0, gt=0)
     # Circuit breaker per backend: open after this many consecutive failures, for this long.
     breaker_failures: int = Field(default=5, ge=1)

@@ -18,14 +18,18 @@ from services.inventory.upops.router import router as upops_router
 from services.inventory.workflow import router as workflow_router
 from shared.app import build_service_app
 from shared.offload import Workers
+from shared.revocations import RevocationList
 from shared.tokens import KeySource
 
 
 def create_app(
-    settings: InventorySettings | None = None, *, key_source: KeySource | None = None
+    settings: InventorySettings | None = None,
+    *,
+    key_source: KeySource | None = None,
+    revocations: RevocationList | None = None,
 ) -> FastAPI:
-    """Build the inventory app (settings from the environment unless given; ``key_source``
-    replaces the configured token keys)."""
+    """Build the inventory app (settings from the environment unless given;
+    ``key_source`` and ``revocations`` replace the configured token keys and revocation list)."""
     settings = settings or InventorySettings()
     app = build_service_app(
         title="Enlace inventory",
@@ -37,6 +41,7 @@ def create_app(
         version="1.0.0",
         settings=settings,
         key_source=key_source,
+        revocations=revocations,
         routers=[
             registry_router,
             submissions_router,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from services.gateway import cli, seed
 from services.gateway.keys import KeyStore
+from services.gateway.models import Client
+from shared.db import Database
 from tests.conftest import CHEAP_ARGON2, in_thread
 
 
@@ -51,6 +56,26 @@ def test_create_list_disable_and_rotate_clients(capsys: pytest.CaptureFixture[st
     rotated = json.loads(capsys.readouterr().out)
     assert rotated["client_secret"] != created["client_secret"]
     assert run("clients", "disable", "nobody") == 1
+
+
+@pytest.mark.usefixtures("gateway_env")
+def test_revoke_tokens_sets_the_clients_revocation_epoch(
+    clean_databases: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("clients", "create", "oefa-sys", "--org", "OEFA", "--scopes", "inventory:read") == 0
+    assert run("clients", "revoke-tokens", "oefa-sys") == 0
+    assert "revoked" in capsys.readouterr().out
+
+    async def epoch() -> datetime | None:
+        database = Database(clean_databases["gateway"])
+        async with database.sessions() as session:
+            found = await session.scalar(select(Client).where(Client.client_id == "oefa-sys"))
+        await database.close()
+        return found.tokens_valid_after if found else None
+
+    after = in_thread(lambda: asyncio.run(epoch()))
+    assert after is not None
+    assert abs((datetime.now(UTC) - after).total_seconds()) < 60
 
 
 def test_key_rotation_and_pruning(gateway_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -88,14 +88,15 @@ async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str, str | No
         await upload.seek(0)
         return upload.file, digest.hexdigest(), upload.content_type, upload.filename
     spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
-    digest, size = hashlib.sha256(), 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            spooled.close()
-            raise Problem(413, "payload-too-large", f"The file is larger than {limit} bytes.")
-        digest.update(chunk)
-        spooled.write(chunk)
+    digest = hashlib.sha256()
+    try:
+        # Past ``limit`` the service's BodyLimitMiddleware refuses the body (413).
+        async for chunk in request.stream():
+            digest.update(chunk)
+            spooled.write(chunk)
+    except BaseException:
+        spooled.close()
+        raise
     spooled.seek(0)
     return spooled, digest.hexdigest(), content_type or None, None
 
@@ -176,6 +177,7 @@ async def import_file(
         raise Problem(422, "unsupported-encoding", f"{exc}; use e.g. utf-8 or cp1252.") from None
     settings = request.app.state.settings
     limit: int = settings.import_max_bytes
+    request.state.max_body_bytes = limit  # uploads are spooled to disk: not max_body_bytes
     limits = ReadLimits(max_columns=settings.import_max_columns, xlsx=settings.xlsx_limits)
     file, sha256, content_type, filename = await _spool(request, limit)
     try:
