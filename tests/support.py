@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
@@ -31,3 +35,17 @@ def closed_port() -> int:
 def limit(app: FastAPI, **settings: int) -> None:
     """Lower some of a running app's limits for this test (its settings are read per request)."""
     app.state.settings = app.state.settings.model_copy(update=settings)
+
+
+@asynccontextmanager
+async def sqlite_connects_settled() -> AsyncIterator[None]:
+    """Wait, at the end, for the threads of aiosqlite connections opened meanwhile: one that
+    failed to open is stopped without being awaited, and its thread then calls back into
+    the event loop, which must still be running."""
+    before = set(threading.enumerate())
+    try:
+        yield
+    finally:
+        for thread in set(threading.enumerate()) - before:
+            if "_connection_worker_thread" in thread.name:
+                await asyncio.to_thread(thread.join, 30)

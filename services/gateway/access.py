@@ -11,24 +11,40 @@ from sqlalchemy import select
 
 from services.gateway.models import Client, RevokedToken
 from shared.db import Database, utcnow
+from shared.problems import database_unavailable, unavailable
 from shared.tokens import VerifiedToken
 
 log = logging.getLogger("enlace.gateway.access")
 
 
 class AccessState:
-    """Disabled clients, revoked token ids and client rate limits."""
+    """Disabled clients, revoked token ids and client rate limits.
 
-    def __init__(self, db: Database, *, refresh_s: float) -> None:
+    The gateway starts while its database is down: until the first load succeeds nothing
+    is known of any client, and ``allows`` answers 503 instead of refusing every token.
+    """
+
+    def __init__(self, db: Database, *, refresh_s: float, retry_after_s: int = 5) -> None:
         self.db = db
         self.refresh_s = refresh_s
+        self.retry_after_s = retry_after_s
+        self.loaded = False
         self.disabled: set[str] = set()
         self.revoked: set[str] = set()
         self.limits: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     def allows(self, token: VerifiedToken) -> bool:
-        """False for tokens of disabled or unknown clients and revoked tokens."""
+        """False for tokens of disabled or unknown clients and revoked tokens.
+
+        Raises a 503 ``Problem`` while the state was never loaded (the gateway database has
+        not answered since the process started): every client would look unknown.
+        """
+        if not self.loaded:
+            raise unavailable(
+                self.retry_after_s,
+                "The gateway cannot check tokens until its database answers. Try again later.",
+            )
         return (
             token.client_id in self.limits
             and token.client_id not in self.disabled
@@ -49,6 +65,7 @@ class AccessState:
             self.revoked = set(revoked)
         self.disabled = {c for c, disabled, _ in clients if disabled}
         self.limits = {c: limit or 0 for c, _, limit in clients}
+        self.loaded = True
 
     async def _loop(self) -> None:
         while True:
@@ -59,8 +76,13 @@ class AccessState:
                 log.exception("could not reload access state")
 
     async def start(self) -> None:
-        """Load now, then keep reloading in the background."""
-        await self.load()
+        """Load now (unless the database is unavailable), then keep reloading in the
+        background."""
+        try:
+            await self.load()
+        except Exception as exc:  # the database down, or not migrated yet: start anyway
+            why = database_unavailable(exc) or type(exc).__name__
+            log.warning("access state not loaded, retrying every %ss: %s", self.refresh_s, why)
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
