@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -31,30 +31,16 @@ from shared.exports import PrimedStreamingResponse
 from shared.problems import database_unavailable
 from tests.conftest import DB_PREFIX, POSTGRES_URL, direct_client, mint, on_postgres, running
 from tests.inventory.conftest import ruc
-from tests.support import assert_problem, closed_port, sqlite_connects_settled
-
-SECRET = "s3cret-db-password"
-
-
-def postgres_only(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    """Run ``test`` only in the PostgreSQL run of the suite."""
-    skip = pytest.mark.skipif(not on_postgres(), reason="needs the PostgreSQL server")
-    return pytest.mark.postgres_only(skip(test))
-
-
-def unreachable(kind: str) -> str:
-    """A database URL nothing answers: a closed port, or a file that cannot be opened."""
-    if kind == "postgresql":
-        return f"postgresql+asyncpg://nobody:{SECRET}@127.0.0.1:{closed_port()}/none"
-    return "sqlite+aiosqlite:////nonexistent-enlace-dir/enlace.db"
-
-
-def assert_unavailable(response: httpx.Response, retry_after: str = "5") -> None:
-    """A 503 ``database-unavailable`` problem with ``Retry-After``, naming nothing inside."""
-    assert_problem(response, 503, "database-unavailable")
-    assert response.headers["retry-after"] == retry_after
-    for secret in (SECRET, "nobody", "127.0.0.1", "nonexistent-enlace-dir"):
-        assert secret not in response.text
+from tests.support import (
+    DB_SECRET,
+    assert_problem,
+    assert_unavailable,
+    postgres_admin,
+    postgres_only,
+    sqlite_connects_settled,
+    terminate_backends,
+    unreachable_database,
+)
 
 
 def holder_body(n: int) -> dict[str, object]:
@@ -77,24 +63,6 @@ async def inventory_on(
         yield app, client
 
 
-async def terminate_backends(database: str) -> int:
-    """What a PostgreSQL restart does to pooled connections: every session on ``database``
-    (but this one) is ended by the server. The server itself keeps running."""
-    engine = Database(f"{POSTGRES_URL}/postgres", pool_size=1, max_overflow=0).engine
-    try:
-        async with engine.connect() as conn:
-            ended = await conn.scalar(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = :db AND pid <> pg_backend_pid()"
-                ),
-                {"db": database},
-            )
-    finally:
-        await engine.dispose()
-    return int(ended or 0)
-
-
 # -- unreachable ---------------------------------------------------------------------------
 
 
@@ -103,7 +71,7 @@ async def test_inventory_reads_and_writes_answer_503_while_its_database_is_unrea
     kind: str, keys_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = InventorySettings(
-        database_url=unreachable(kind), access_log=False, db_timeout_s=2, retry_after_s=7
+        database_url=unreachable_database(kind), access_log=False, db_timeout_s=2, retry_after_s=7
     )
     caplog.set_level(logging.INFO)
     async with inventory_on(settings, keys_dir) as (_, client):
@@ -113,7 +81,7 @@ async def test_inventory_reads_and_writes_answer_503_while_its_database_is_unrea
         assert (await client.get("/health/live")).status_code == 200
         assert_problem(await client.get("/health/ready"), 503, "not-ready")
     assert "database unavailable" in caplog.text
-    assert SECRET not in caplog.text
+    assert DB_SECRET not in caplog.text
     assert "unhandled error" not in caplog.text
 
 
@@ -121,7 +89,7 @@ async def test_inventory_reads_and_writes_answer_503_while_its_database_is_unrea
 async def test_cooperation_reads_and_exports_answer_503_while_its_database_is_unreachable(
     kind: str, keys_dir: Path
 ) -> None:
-    settings = CooperationSettings(database_url=unreachable(kind), access_log=False)
+    settings = CooperationSettings(database_url=unreachable_database(kind), access_log=False)
     app = create_cooperation(settings, key_source=KeyStore(keys_dir))
     headers = {"Authorization": f"Bearer {mint(keys_dir, scopes='cooperation:read')}"}
     async with (
@@ -134,13 +102,19 @@ async def test_cooperation_reads_and_exports_answer_503_while_its_database_is_un
         assert_unavailable(await client.get("/v1/public/iati/activities.xml"))
 
 
+def cooperation_unreachable(keys_dir: Path) -> FastAPI:
+    """The cooperation app, its database unreachable (not started)."""
+    settings = CooperationSettings(
+        database_url=unreachable_database("postgresql"), access_log=False
+    )
+    return create_cooperation(settings, key_source=KeyStore(keys_dir))
+
+
 async def test_a_stream_that_meets_the_outage_on_its_first_part_is_still_a_503(
     keys_dir: Path,
 ) -> None:
     """An export reading on a session of its own (after the route returned) meets the
     database only once the response runs: its first part is made before the status."""
-    settings = CooperationSettings(database_url=unreachable("postgresql"), access_log=False)
-    app = create_cooperation(settings, key_source=KeyStore(keys_dir))
 
     async def parts(db: Database) -> AsyncIterator[bytes]:
         async with db.sessions() as session:
@@ -149,17 +123,24 @@ async def test_a_stream_that_meets_the_outage_on_its_first_part_is_still_a_503(
     async def export(request: Request) -> PrimedStreamingResponse:
         return PrimedStreamingResponse(parts(request.app.state.db), media_type="text/plain")
 
-    async def fan_out(request: Request) -> dict[str, int]:
-        # Raised out of a task group: an ExceptionGroup no exception handler is keyed on.
-        async with asyncio.TaskGroup() as group:
-            task = group.create_task(request.app.state.db.ping())
-        await task
-        return {"ok": 1}
-
+    app = cooperation_unreachable(keys_dir)
     app.add_api_route("/test-export", export)
-    app.add_api_route("/test-fan-out", fan_out)
     async with running(app), direct_client(app, "http://cooperation", {}) as client:
         assert_unavailable(await client.get("/test-export"))
+
+
+async def test_an_outage_no_exception_handler_sees_is_still_a_503(keys_dir: Path) -> None:
+    """The error raised out of a task group (an ExceptionGroup, which no handler is keyed
+    on) is answered by the request-context middleware, where unhandled errors end."""
+
+    async def fan_out(request: Request) -> dict[str, int]:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(request.app.state.db.ping())
+        return {"ok": 1}
+
+    app = cooperation_unreachable(keys_dir)
+    app.add_api_route("/test-fan-out", fan_out)
+    async with running(app), direct_client(app, "http://cooperation", {}) as client:
         assert_unavailable(await client.get("/test-fan-out"))
 
 
@@ -229,7 +210,7 @@ async def test_pooled_connections_killed_by_a_restart_cost_at_most_one_503(
     settings = inventory_settings.model_copy(update={"db_pool_pre_ping": pre_ping})
     async with inventory_on(settings, keys_dir) as (_, client):
         assert (await client.post("/v1/holders", json=holder_body(4))).status_code == 201
-        assert await terminate_backends(f"{DB_PREFIX}inventory") >= 1
+        assert await terminate_backends(POSTGRES_URL, f"{DB_PREFIX}inventory") >= 1
         first = await client.get("/v1/holders")
         if pre_ping:  # the dead connection is noticed on checkout and replaced
             assert first.status_code == 200, first.text
@@ -248,7 +229,7 @@ async def test_a_connection_killed_in_the_middle_of_a_transaction_is_unavailable
     try:
         async with db.sessions() as session:
             await session.execute(text("SELECT 1"))
-            await terminate_backends(f"{DB_PREFIX}inventory")
+            await terminate_backends(POSTGRES_URL, f"{DB_PREFIX}inventory")
             with pytest.raises(DBAPIError) as raised:
                 await session.execute(text("SELECT 1"))
             assert database_unavailable(raised.value) is not None
@@ -265,11 +246,9 @@ async def test_too_many_connections_answers_503(
 ) -> None:
     """A role allowed no connection gets PostgreSQL's 'too many connections' (53300)."""
     role = f"{DB_PREFIX}no_connections"
-    admin = Database(f"{POSTGRES_URL}/postgres", pool_size=1, max_overflow=0).engine
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-        await conn.execute(text(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0'))
-        await conn.commit()
+    server = f"{POSTGRES_URL}/postgres"
+    await postgres_admin(server, f'DROP ROLE IF EXISTS "{role}"')
+    await postgres_admin(server, f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
     try:
         url = make_url(inventory_settings.database_url).set(username=role)
         settings = inventory_settings.model_copy(
@@ -278,10 +257,7 @@ async def test_too_many_connections_answers_503(
         async with inventory_on(settings, keys_dir) as (_, client):
             assert_unavailable(await client.get("/v1/holders"))
     finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-            await conn.commit()
-        await admin.dispose()
+        await postgres_admin(server, f'DROP ROLE IF EXISTS "{role}"')
 
 
 # -- what counts as unavailable ------------------------------------------------------------------
