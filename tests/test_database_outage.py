@@ -222,6 +222,38 @@ async def test_pooled_connections_killed_by_a_restart_cost_at_most_one_503(
 
 
 @postgres_only
+async def test_restarts_under_concurrent_reads_and_writes_give_no_500(
+    inventory_settings: InventorySettings, keys_dir: Path
+) -> None:
+    """Connections killed while requests are in flight, three times: every answer is a
+    success or a 503 with Retry-After, whatever the timing; then everything serves."""
+    settings = inventory_settings.model_copy(
+        update={"db_pool_pre_ping": False, "db_pool_size": 3, "db_max_overflow": 3}
+    )
+    async with inventory_on(settings, keys_dir) as (_, client):
+
+        async def worker(n: int) -> list[httpx.Response]:
+            answers = []
+            for i in range(12):
+                if i % 3 == 0:
+                    answers.append(await client.post("/v1/holders", json=holder_body(n * 100 + i)))
+                else:
+                    answers.append(await client.get("/v1/holders"))
+            return answers
+
+        workers = [asyncio.create_task(worker(n)) for n in range(1, 7)]
+        for _ in range(3):
+            await terminate_backends(POSTGRES_URL, f"{DB_PREFIX}inventory")
+        answers = [a for batch in await asyncio.gather(*workers) for a in batch]
+        for answer in answers:
+            if answer.status_code == 503:
+                assert_unavailable(answer)
+            else:
+                assert answer.status_code in (200, 201), answer.text
+        assert (await client.get("/v1/holders")).status_code == 200
+
+
+@postgres_only
 async def test_a_connection_killed_in_the_middle_of_a_transaction_is_unavailable(
     inventory_settings: InventorySettings,
 ) -> None:
