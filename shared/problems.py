@@ -180,7 +180,8 @@ def _unavailable(e: BaseException) -> str | None:
         return f"{type(e).__name__}: connection closed"
     if isinstance(e, sqlite3.OperationalError):
         message = str(e).lower()
-        return f"sqlite: {message}" if message.startswith(_SQLITE_UNAVAILABLE) else None
+        known = [m for m in _SQLITE_UNAVAILABLE if message.startswith(m)]
+        return f"sqlite: {known[0]}" if known else None
     if isinstance(e, OSError) and _in_driver(e):
         return type(e).__name__
     return None
