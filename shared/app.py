@@ -41,9 +41,7 @@ def build_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(
-            settings.database_url, pool_size=settings.db_pool_size, timeout_s=settings.db_timeout_s
-        )
+        app.state.db = Database.from_settings(settings)
         keys, closer = key_source, None
         if keys is None:
             keys = closer = keys_from_settings(settings)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event, text
@@ -18,6 +19,11 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from shared.settings import ServiceSettings
+
+log = logging.getLogger("enlace.db")
 
 # One naming convention for every service, so Alembic's autogenerate names constraints the
 # same way on SQLite and PostgreSQL and batch migrations can find them again.
@@ -61,39 +67,84 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_s: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # A write waits this long for another writer's lock, then "database is locked" (503).
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
-def make_engine(url: str, *, pool_size: int = 10, timeout_s: float = 5.0) -> AsyncEngine:
-    """An async engine: asyncpg for PostgreSQL, aiosqlite for SQLite."""
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    timeout_s: float = 5.0,
+    pool_timeout_s: float = 10.0,
+    pre_ping: bool = True,
+) -> AsyncEngine:
+    """An async engine: asyncpg for PostgreSQL, aiosqlite for SQLite.
+
+    At most ``pool_size + max_overflow`` connections; a request finding them all in use
+    waits ``pool_timeout_s`` for one, then gets a 503 (``shared.problems``). ``timeout_s``
+    bounds connecting. ``pre_ping`` (PostgreSQL) tests a pooled connection before handing
+    it out, so one that died with a server restart is replaced instead of failing a request.
+    """
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout_s}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": timeout_s})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        engine = create_async_engine(url, connect_args={"timeout": timeout_s}, **pool)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(timeout_s))
         return engine
     return create_async_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        pool_timeout=timeout_s,
+        pool_pre_ping=pre_ping,
         connect_args={"timeout": timeout_s, "command_timeout": 60},
+        **pool,
     )
 
 
 class Database:
     """The engine and session factory of one service, opened and closed by its lifespan."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, timeout_s: float = 5.0) -> None:
-        self.engine = make_engine(url, pool_size=pool_size, timeout_s=timeout_s)
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        timeout_s: float = 5.0,
+        pool_timeout_s: float = 10.0,
+        pre_ping: bool = True,
+    ) -> None:
+        self.engine = make_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            timeout_s=timeout_s,
+            pool_timeout_s=pool_timeout_s,
+            pre_ping=pre_ping,
+        )
         self.timeout_s = timeout_s
         # expire_on_commit=False: objects stay readable after commit without a lazy reload.
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> Database:
+        """The database of a process, its pool sized by its ``*_DB_*`` settings."""
+        return cls(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            timeout_s=settings.db_timeout_s,
+            pool_timeout_s=settings.db_pool_timeout_s,
+            pre_ping=settings.db_pool_pre_ping,
+        )
 
     async def ping(self) -> None:
         """Raise if the database cannot answer ``SELECT 1`` within the timeout."""
@@ -114,6 +165,16 @@ def after_commit(session: AsyncSession, hook: Callable[[], Awaitable[None]]) -> 
     session.info.setdefault(AFTER_COMMIT, []).append(hook)
 
 
+async def _rollback(session: AsyncSession) -> None:
+    # On a connection that died (a database restart) the rollback fails too: that failure
+    # must not replace the error being raised, which says what happened (and answers 503).
+    # Closing the session then gives the broken connection back to the pool, which drops it.
+    try:
+        await session.rollback()
+    except Exception as exc:
+        log.warning("rollback failed: %s", type(exc).__name__)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed on success, rolled back on error."""
     db: Database = request.app.state.db
@@ -122,7 +183,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
             await session.commit()
         except BaseException:
-            await session.rollback()
+            await _rollback(session)
             raise
         for hook in session.info.pop(AFTER_COMMIT, []):
             await hook()

@@ -19,7 +19,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from starlette.types import Receive, Scope, Send
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -75,3 +77,30 @@ def wants_csv(accept: str | None, format_param: str | None) -> bool:
     if format_param is not None:
         return format_param.lower() == "csv"
     return bool(accept) and "text/csv" in (accept or "")
+
+
+class PrimedStreamingResponse(StreamingResponse):
+    """A ``StreamingResponse`` that makes its first part before it sends its status line.
+
+    An export that reads the database on its own session (after the route returned) meets
+    a database outage or an exhausted pool on its first part: then the error is still
+    answered as a problem (503 with Retry-After), where a plain ``StreamingResponse`` would
+    already have sent 200 and could only break the connection off.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        parts = aiter(self.body_iterator)
+        try:
+            first: Any = await anext(parts)
+        except StopAsyncIteration:
+            first = None
+        self.body_iterator = _resumed(first, parts)
+        await super().__call__(scope, receive, send)
+
+
+async def _resumed(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    if first is None:
+        return
+    yield first
+    async for part in rest:
+        yield part

@@ -3,17 +3,40 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
-from shared.problems import problem_response
+from shared.problems import Problem
 
 log = logging.getLogger("enlace.health")
 
+# What ``/health/ready`` asks: the components that are ready, or a 503 ``Problem``.
+Readiness = Callable[[Request], Awaitable[dict[str, str]]]
 
-def health_router() -> APIRouter:
-    """``/health/live`` (the process answers) and ``/health/ready`` (its database answers)."""
+
+def not_ready(request: Request, detail: str) -> Problem:
+    """The 503 of a readiness check, with the process's ``Retry-After``."""
+    retry_after = request.app.state.settings.retry_after_s
+    return Problem(503, "not-ready", detail, headers={"Retry-After": str(retry_after)})
+
+
+async def database_ready(request: Request) -> dict[str, str]:
+    """Ready when the process's database answers ``SELECT 1``."""
+    try:
+        await request.app.state.db.ping()
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+        log.warning("database not ready: %s", type(exc).__name__)
+        raise not_ready(request, "The database is unreachable.") from None
+    return {"database": "ok"}
+
+
+def health_router(
+    ready: Readiness = database_ready,
+    ready_description: str = "200 when the database answers; 503 problem otherwise.",
+) -> APIRouter:
+    """``/health/live`` (the process answers) and ``/health/ready`` (``ready`` passes; by
+    default: the database answers)."""
     router = APIRouter(prefix="/health", tags=["health"])
 
     @router.get("/live", summary="Liveness", description="200 while the process is serving.")
@@ -23,22 +46,10 @@ def health_router() -> APIRouter:
     @router.get(
         "/ready",
         summary="Readiness",
-        description="200 when the database answers; 503 problem otherwise.",
-        responses={503: {"description": "Database unreachable"}},
-        response_model=None,
+        description=ready_description,
+        responses={503: {"description": "Not ready"}},
     )
-    async def ready(request: Request) -> JSONResponse | dict[str, str]:
-        try:
-            await request.app.state.db.ping()
-        except Exception as exc:  # any failure means "not ready"; the reason goes to the log
-            log.warning("database not ready: %s", type(exc).__name__)
-            return problem_response(
-                503,
-                "not-ready",
-                detail="The database is unreachable.",
-                instance=request.url.path,
-                headers={"Retry-After": "5"},
-            )
-        return {"status": "ok", "database": "ok"}
+    async def readiness(request: Request) -> dict[str, str]:
+        return {"status": "ok", **await ready(request)}
 
     return router

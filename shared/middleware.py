@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import request_id_var
-from shared.problems import send_problem
+from shared.problems import answer_unavailable, send_problem
 
 access_log = logging.getLogger("enlace.access")
 error_log = logging.getLogger("enlace.errors")
@@ -86,7 +86,10 @@ class RequestContextMiddleware(HTTPMiddleware):
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
+            # The database unavailable, raised where no exception handler sees it: a 503.
+            if not started_response and await answer_unavailable(exc, scope, send_with_id):
+                return
             # The one place unhandled errors end: logged with their traceback, answered with a
             # problem that names the request id and nothing of the internals.
             error_log.exception("unhandled error", extra={"path": scope["path"]})

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Send
+from starlette.types import Scope, Send
 
 from shared.context import request_id_var
 
@@ -110,6 +113,120 @@ async def send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
+# -- the database unavailable: 503 with Retry-After, never 500 ----------------------------
+
+DATABASE_UNAVAILABLE = "database-unavailable"
+# SQLSTATEs of a PostgreSQL that cannot serve now: connection exceptions (08, the connection
+# lost in the middle of a query included), too many connections and other exhausted
+# resources (53), shut down, starting up or crashed (57P), and what a server answers at
+# connect time when the role or the database is missing (28, 3D000).
+_PG_UNAVAILABLE = ("08", "53", "57P", "28", "3D000")
+# SQLite's equivalents: another process holds the write lock past the busy timeout, the
+# file cannot be opened, or the disk fails.
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+)
+# An OSError (refused, reset, timed out) counts only when raised inside the database stack.
+_DRIVER_MODULES = frozenset({"sqlalchemy", "asyncpg", "aiosqlite", "sqlite3"})
+# The exception types whose handler asks ``database_unavailable`` (503) or re-raises (500).
+_DATABASE_ERRORS = (
+    DBAPIError,
+    PoolTimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: causes, contexts, a DBAPI error's ``orig``, group members."""
+    stack, seen = [exc], set[int]()
+    while stack and len(seen) < 32:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        inner = (e.__cause__, e.__context__, getattr(e, "orig", None))
+        stack.extend(x for x in inner if isinstance(x, BaseException))
+        if isinstance(e, BaseExceptionGroup):
+            stack.extend(e.exceptions)
+
+
+def _in_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0] in _DRIVER_MODULES:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _unavailable(e: BaseException) -> str | None:
+    # What is logged names classes and SQLSTATEs only: driver messages can name hosts, users
+    # and databases.
+    if isinstance(e, PoolTimeoutError):
+        return "connection pool exhausted"
+    if isinstance(e, DBAPIError) and e.connection_invalidated:
+        return f"{type(e.orig).__name__}: connection lost"
+    if isinstance(e, asyncpg.PostgresError):
+        state = str(getattr(e, "sqlstate", "") or "")
+        return f"{type(e).__name__} ({state})" if state.startswith(_PG_UNAVAILABLE) else None
+    if isinstance(e, asyncpg.InterfaceError) and "connection is closed" in str(e):
+        return f"{type(e).__name__}: connection closed"
+    if isinstance(e, sqlite3.OperationalError):
+        message = str(e).lower()
+        known = [m for m in _SQLITE_UNAVAILABLE if message.startswith(m)]
+        return f"sqlite: {known[0]}" if known else None
+    if isinstance(e, OSError) and _in_driver(e):
+        return type(e).__name__
+    return None
+
+
+def database_unavailable(exc: BaseException) -> str | None:
+    """Why ``exc`` means the database cannot serve now (for the log), or None when it is
+    another error: the connection refused, lost or timed out, the pool exhausted, the
+    server starting up, shutting down or out of connections, SQLite locked."""
+    for e in _causes(exc):
+        why = _unavailable(e)
+        if why is not None:
+            return why
+    return None
+
+
+def _retry_after(app: Any) -> str:
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    return str(getattr(settings, "retry_after_s", 5))
+
+
+def unavailable(retry_after_s: int | str, detail: str | None = None) -> Problem:
+    """The 503 answered while the database cannot serve, with ``Retry-After``."""
+    return Problem(
+        503,
+        DATABASE_UNAVAILABLE,
+        detail or "The database is unavailable for a moment. Try again later.",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+async def answer_unavailable(exc: BaseException, scope: Scope, send: Send) -> bool:
+    """Answer the 503 if ``exc`` means the database is unavailable (True), else nothing
+    (False). For errors raised outside the routes' exception handlers."""
+    why = database_unavailable(exc)
+    if why is None:
+        return False
+    log.warning("database unavailable: %s", why, extra={"path": scope["path"]})
+    p = unavailable(_retry_after(scope.get("app")))
+    await send_problem(
+        send, 503, p.slug, p.detail or p.title, instance=scope["path"], headers=p.headers
+    )
+    return True
+
+
 _SLUGS = {
     400: "bad-request",
     401: "unauthorized",
@@ -203,7 +320,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         412, "precondition-failed", "The record changed meanwhile; read it again and retry."
     )
 
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        why = database_unavailable(exc)
+        if why is None:
+            raise exc  # another database error: the unhandled-error path (500, logged)
+        log.warning("database unavailable: %s", why, extra={"path": request.url.path})
+        return await on_problem(request, unavailable(_retry_after(request.app)))
+
     app.add_exception_handler(Problem, on_problem)
+    # The database unreachable, restarting, out of connections or locked: 503 with
+    # Retry-After, whichever driver or pool error says so (``database_unavailable``).
+    for kind in _DATABASE_ERRORS:
+        app.add_exception_handler(kind, on_database)
     # The database's own refusals, mapped once for every service: routes never catch them.
     app.add_exception_handler(IntegrityError, on_integrity)
     app.add_exception_handler(StaleDataError, on_stale)

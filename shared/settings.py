@@ -20,8 +20,18 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     database_url: str
+    # The connection pool (README "Sizing the connection pools"): connections kept open,
+    # connections opened beyond them under load, seconds a request waits for a free one
+    # (then 503), seconds to connect (and the readiness check's timeout), and whether a
+    # pooled connection is tested before use (one dead since a restart is then replaced).
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=20, ge=0, le=200)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0)
     db_timeout_s: float = Field(default=5.0, gt=0)
+    db_pool_pre_ping: bool = True
+    # Seconds a caller is told to wait (Retry-After) when something this process needs is
+    # unavailable: its database, or for the gateway a backend.
+    retry_after_s: int = Field(default=5, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     access_log: bool = True
     # Largest request body accepted (bytes): 413 beyond, with or without Content-Length.

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 PROBLEM = "application/problem+json"
 PROBLEMS = "https://enlace.example/problems/"
@@ -42,3 +49,70 @@ def closed_port() -> int:
 def limit(app: FastAPI, **settings: int) -> None:
     """Lower some of a running app's limits for this test (its settings are read per request)."""
     app.state.settings = app.state.settings.model_copy(update=settings)
+
+
+@asynccontextmanager
+async def sqlite_connects_settled() -> AsyncIterator[None]:
+    """Wait, at the end, for the threads of aiosqlite connections opened meanwhile: one that
+    failed to open is stopped without being awaited, and its thread then calls back into
+    the event loop, which must still be running."""
+    before = set(threading.enumerate())
+    try:
+        yield
+    finally:
+        for thread in set(threading.enumerate()) - before:
+            if "_connection_worker_thread" in thread.name:
+                await asyncio.to_thread(thread.join, 30)
+
+
+# -- database outages --------------------------------------------------------------------------
+
+
+def postgres_only(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Run ``test`` only in the PostgreSQL run of the suite."""
+    from tests.conftest import on_postgres  # here: the fixtures' module imports every app
+
+    skip = pytest.mark.skipif(not on_postgres(), reason="needs the PostgreSQL server")
+    return pytest.mark.postgres_only(skip(test))
+
+
+DB_SECRET = "s3cret-db-password"
+
+
+def unreachable_database(kind: str) -> str:
+    """A database URL nothing answers: a closed port, or a file that cannot be opened."""
+    if kind == "postgresql":
+        return f"postgresql+asyncpg://nobody:{DB_SECRET}@127.0.0.1:{closed_port()}/none"
+    return "sqlite+aiosqlite:////nonexistent-enlace-dir/enlace.db"
+
+
+def assert_unavailable(response: httpx.Response, retry_after: str = "5") -> None:
+    """A 503 ``database-unavailable`` problem with ``Retry-After``, naming nothing inside."""
+    assert_problem(response, 503, "database-unavailable")
+    assert response.headers["retry-after"] == retry_after
+    for secret in (DB_SECRET, "nobody", "127.0.0.1", "nonexistent-enlace-dir"):
+        assert secret not in response.text
+
+
+async def postgres_admin(server_url: str, sql: str, **params: object) -> object:
+    """Run one statement as the server's administrator, on the database ``server_url``
+    names; its first value, if it returns rows."""
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            result = await conn.execute(text(sql), params)
+            return result.scalar() if result.returns_rows else None
+    finally:
+        await engine.dispose()
+
+
+async def terminate_backends(server_url: str, database: str) -> int:
+    """What a PostgreSQL restart does to pooled connections: every session on ``database``
+    (but this one) is ended by the server. The server itself keeps running."""
+    ended = await postgres_admin(
+        f"{server_url}/postgres",
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = :db AND pid <> pg_backend_pid()",
+        db=database,
+    )
+    return int(str(ended or 0))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from services.gateway.models import Client, RevokedToken
 from shared.db import Database, utcnow
+from shared.problems import database_unavailable, unavailable
 from shared.revocations import Revocations
 from shared.tokens import VerifiedToken
 
@@ -28,12 +29,24 @@ class AccessState:
     the epochs younger than ``horizon_s`` (older ones can refuse no token that is still
     alive), encoded once per load; None until the first load succeeded (an empty list would
     let the services accept what the database revokes).
+
+    The gateway starts while its database is down: until the first load succeeds nothing
+    is known of any client, and ``allows`` answers 503 instead of refusing every token.
     """
 
-    def __init__(self, db: Database, *, refresh_s: float, horizon_s: float = math.inf) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        refresh_s: float,
+        horizon_s: float = math.inf,
+        retry_after_s: int = 5,
+    ) -> None:
         self.db = db
         self.refresh_s = refresh_s
         self.horizon_s = horizon_s
+        self.retry_after_s = retry_after_s
+        self.loaded = False
         self.disabled: set[str] = set()
         self.revocations = Revocations()
         self.limits: dict[str, int] = {}
@@ -41,7 +54,16 @@ class AccessState:
         self._task: asyncio.Task[None] | None = None
 
     def allows(self, token: VerifiedToken) -> bool:
-        """False for tokens of disabled or unknown clients and revoked tokens."""
+        """False for tokens of disabled or unknown clients and revoked tokens.
+
+        Raises a 503 ``Problem`` while the state was never loaded (the gateway database has
+        not answered since the process started): every client would look unknown.
+        """
+        if not self.loaded:
+            raise unavailable(
+                self.retry_after_s,
+                "The gateway cannot check tokens until its database answers. Try again later.",
+            )
         return (
             token.client_id in self.limits
             and token.client_id not in self.disabled
@@ -73,18 +95,27 @@ class AccessState:
         self.revocations = Revocations(revoked, epochs)
         self.disabled = {c for c, disabled, _, _ in clients if disabled}
         self.limits = {c: limit or 0 for c, _, limit, _ in clients}
+        self.loaded = True
 
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self.refresh_s)
             try:
                 await self.load()
-            except Exception:  # keep the last known state; the next round retries
-                log.exception("could not reload access state")
+            except Exception as exc:  # keep the last known state; the next round retries
+                if why := database_unavailable(exc):
+                    log.warning("could not reload access state: %s", why)
+                else:
+                    log.exception("could not reload access state")
 
     async def start(self) -> None:
-        """Load now, then keep reloading in the background."""
-        await self.load()
+        """Load now (unless the database is unavailable), then keep reloading in the
+        background."""
+        try:
+            await self.load()
+        except Exception as exc:  # the database down, or not migrated yet: start anyway
+            why = database_unavailable(exc) or type(exc).__name__
+            log.warning("access state not loaded, retrying every %ss: %s", self.refresh_s, why)
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:

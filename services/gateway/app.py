@@ -15,7 +15,7 @@ from services.gateway.backends import make_clients
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.clients import HasherBusy, SecretHasher
 from services.gateway.edge import EdgeMiddleware, HeaderLimits
-from services.gateway.health import HealthCache
+from services.gateway.health import HealthCache, access_ready
 from services.gateway.health import router as health_router
 from services.gateway.keys import KeyStore
 from services.gateway.oauth import hasher_busy
@@ -46,9 +46,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = app.state.db = Database(
-            settings.database_url, pool_size=settings.db_pool_size, timeout_s=settings.db_timeout_s
-        )
+        # Nothing here needs the database: the gateway starts, and forwards, while it is
+        # down (README "When a database is down").
+        db = app.state.db = Database.from_settings(settings)
         keys = app.state.keys = KeyStore(settings.keys_dir)
         keys.ensure()
         app.state.verifier = TokenVerifier(
@@ -61,6 +61,7 @@ def create_app(
             db,
             refresh_s=settings.revocation_refresh_s,
             horizon_s=settings.token_lifetime_s + settings.token_leeway_s,
+            retry_after_s=settings.retry_after_s,
         )
         await access.start()
         app.state.revocation_check = access.allows
@@ -120,7 +121,14 @@ def create_app(
     install_problem_handlers(app)
     app.add_exception_handler(HasherBusy, hasher_busy)
     app.include_router(health_router)
-    app.include_router(own_health_router())
+    app.include_router(
+        own_health_router(
+            access_ready,
+            "200 once the gateway has read its clients and revoked tokens from its database "
+            "(it keeps serving on the last state read while that database is down); 503 "
+            "problem before.",
+        )
+    )
     app.include_router(oauth_router)
     app.include_router(admin_router)
     app.include_router(docs_router)

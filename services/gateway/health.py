@@ -10,6 +10,9 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.gateway.access import AccessState
+from shared.health import not_ready
+
 router = APIRouter(tags=["health"])
 
 
@@ -65,8 +68,19 @@ async def health(request: Request) -> JSONResponse:
     """Report each component; 503 when any is not ok."""
     cache: HealthCache = request.app.state.health
     body, ok = await cache.get(request)
+    retry_after = str(request.app.state.settings.retry_after_s)
     return JSONResponse(
         body,
         status_code=200 if ok else 503,
-        headers={} if ok else {"Retry-After": "5"},
+        headers={} if ok else {"Retry-After": retry_after},
     )
+
+
+async def access_ready(request: Request) -> dict[str, str]:
+    """The gateway's readiness: it has read the clients and revoked tokens at least once.
+    Its database going down later does not make it unready: it forwards on the last state
+    read (``/health`` shows the database as unreachable)."""
+    access: AccessState = request.app.state.access
+    if not access.loaded:
+        raise not_ready(request, "The gateway has not read its clients from its database yet.")
+    return {"access_state": "loaded"}

@@ -268,7 +268,11 @@ class ProxyMiddleware(HTTPMiddleware):
         except TokenError as exc:
             raise Refused(unauthorized(exc.description), "invalid_token") from None
         state.update(client_id=principal.client_id, org=principal.org)
-        if not edge.access.allows(principal):
+        try:
+            allowed = edge.access.allows(principal)
+        except Problem as problem:  # a 503: no client known yet (the gateway database is down)
+            raise Refused(problem, "access_unknown") from None
+        if not allowed:
             raise Refused(unauthorized("The token has been revoked."), "revoked")
         if not public_read and not scope_allows(name, method, principal.scopes):
             needed = f"{name}:read" if method in READ_METHODS else f"{name}:write"

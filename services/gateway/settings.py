@@ -33,9 +33,6 @@ class GatewaySettings(ServiceSettings):
     pool_timeout_s: float = Field(default=5.0, gt=0)
     max_connections: int = Field(default=200, ge=1)
     max_keepalive: int = Field(default=100, ge=1)
-    # Seconds a caller should wait before retrying when a backend (or the gateway's own secret
-    # hashing, below) is unavailable.
-    retry_after_s: int = Field(default=5, ge=1)
     # Signing keys: PEM files in this directory (a mounted secret in production). The newest
     # signs; every key in it is published at /.well-known/jwks.json.
     keys_dir: str = "var/keys"

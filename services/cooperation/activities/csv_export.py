@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Query, Request, Response
-from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +30,7 @@ from services.cooperation.activities.state import Refs, State, derived_funding_s
 from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, Exported, load_states
 from shared.conditional import not_modified
 from shared.db import Database
-from shared.exports import csv_stream
+from shared.exports import PrimedStreamingResponse, csv_stream
 
 T = TypeVar("T")
 
@@ -245,8 +244,9 @@ async def export_tag(
 
 
 def download(parts: AsyncIterator[Any], media_type: str, tag: str, filename: str) -> Response:
-    """An export streamed as an attachment (a ``StreamingResponse``: it is never held whole)."""
+    """An export streamed as an attachment (never held whole); its first part is made
+    before the status is sent, so the database failing at the start is still a 503."""
     disposition = f'attachment; filename="{filename}"'
-    return StreamingResponse(
+    return PrimedStreamingResponse(
         parts, media_type=media_type, headers={"ETag": tag, "Content-Disposition": disposition}
     )

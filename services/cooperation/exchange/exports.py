@@ -98,11 +98,12 @@ async def iati_document(
 ) -> AsyncIterator[bytes]:
     """The IATI activities document, in pieces."""
     opening, closing = write_activities([], generated=utcnow())
-    yield opening
     today = utcnow().date()
     async with db.sessions() as session:
         await snapshot(session)
         refs = await load_refs(session)
+        # After the first read: the database failing at the start is a 503, not a cut 200.
+        yield opening
         async for part in program_parts(session, refs, seen, filters, today):
             yield part
         render = lambda batch: b"".join(activity_xml(item, refs) for item in batch)  # noqa: E731

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from sqlalchemy import Select, select
 
 from services.inventory.access import editable_submission
@@ -60,7 +59,7 @@ from services.inventory.submissions.rules import Section
 from services.inventory.submissions.service import current_ids
 from shared.conditional import etag, read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep, utcnow
-from shared.exports import csv_stream, wants_csv
+from shared.exports import PrimedStreamingResponse, csv_stream, wants_csv
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
 
@@ -141,7 +140,7 @@ async def list_items(
     stmt = items_query(principal, filters, thresholds, as_of)
     if wants_csv(request.headers.get("accept"), format):
         # Streamed: every matching item, not a page the response model could check.
-        return StreamingResponse(
+        return PrimedStreamingResponse(
             csv_stream(CSV_COLUMNS, _csv_rows(session, stmt, thresholds, as_of)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="pcb-items.csv"'},

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +41,7 @@ from services.inventory.submissions.service import current_ids, latest_year
 from services.inventory.vocabulary import Sector
 from shared.conditional import read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep
-from shared.exports import csv_stream, export_values, wants_csv
+from shared.exports import PrimedStreamingResponse, csv_stream, export_values, wants_csv
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
 
@@ -237,13 +236,13 @@ async def list_sites(
             items_in = PcbItem.submission_id.in_(current_ids(Section.PCB, year))
         thresholds, _ = await load_thresholds(session)
         # Streamed: a FeatureCollection of every matching site, not a checked page.
-        return StreamingResponse(
+        return PrimedStreamingResponse(
             service.geojson_features(session, stmt, items_in, thresholds),
             media_type="application/geo+json",
         )
     if wants_csv(request.headers.get("accept"), format):
         # Streamed: every matching site as CSV, not a checked page.
-        return StreamingResponse(
+        return PrimedStreamingResponse(
             csv_stream(SITE_COLUMNS, _site_rows(session, stmt)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="sites.csv"'},

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,7 @@ from services.inventory.submissions.rules import Section
 from services.inventory.vocabulary import VOCABULARIES
 from shared.conditional import etag, not_modified
 from shared.db import SessionDep, utcnow
-from shared.exports import csv_stream, wants_csv
+from shared.exports import PrimedStreamingResponse, csv_stream, wants_csv
 from shared.pagination import CursorQuery, LimitQuery, decode_cursor, next_link
 from shared.problems import Problem
 from shared.security import Principal
@@ -98,7 +98,7 @@ class _Ask:
             for row in service.section_rows(service.part_of(summary, self.section))
         ]
         headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return StreamingResponse(
+        return PrimedStreamingResponse(
             csv_stream(header, _rows(rows)), media_type="text/csv; charset=utf-8", headers=headers
         )
 
