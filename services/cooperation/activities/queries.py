@@ -108,7 +108,7 @@ def filter_clauses(f: ActivityFilters) -> list[ColumnElement[bool]]:
         area = ActivityPriorityArea.priority_area_id
         clauses.append(_linked(ActivityPriorityArea, area, PriorityArea, f.priority_area))
     if f.status is not None:
-        clauses.append(Activity.status == f.status)
+        clauses.append(Activity.status == str(f.status))  # codes are text
     if f.organisation is not None:
         org = Participant.organisation_id
         clauses.append(_linked(Participant, org, Organisation, f.organisation))
