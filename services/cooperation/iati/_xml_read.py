@@ -23,7 +23,7 @@ from .model import DESCRIPTION_TYPE_GENERAL, MAX_DECIMAL_DIGITS
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _T = TypeVar("_T")
-INT32 = 2**31 - 1
+INT32 = range(-(2**31), 2**31)
 _TIMEZONE = r"(Z|[+-]\d{2}:\d{2})?"
 _DATE = re.compile(r"(-?\d{4,})-(\d{2})-(\d{2})" + _TIMEZONE)
 _DATETIME = re.compile(
@@ -352,7 +352,7 @@ def _opt_bool(element: Any, name: str) -> bool | None:
 def _int(element: Any, text: str) -> int:
     """A whole number (``xsd:int``, ``xsd:positiveInteger``), held in 32 bits."""
     value = _convert(element, "integer", text.strip(), int)
-    if abs(value) > INT32:
+    if value not in INT32:
         raise _error(element, "integer", text, "too large to store:")
     return value
 
