@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.cooperation.iati import schema_errors
+from services.cooperation.iati import parse_activities, schema_errors
 from tests.cooperation.conftest import EPA_REF, PROGRAM, As
+from tests.cooperation.test_imports import only
 
 pytestmark = pytest.mark.usefixtures("seeded")
 DATA = Path(__file__).parent / "data" / "iati"
@@ -43,6 +44,20 @@ def test_the_material_is_all_there() -> None:
     assert (EXAMPLE.parent / "LICENSE").is_file()
 
 
+async def round_trip(gateway: httpx.AsyncClient, epa: dict[str, str], xml: bytes) -> list[str]:
+    """What was imported exports again, still valid, and imports back unchanged."""
+    exported = await gateway.get(EXPORT, headers=epa, params={"program": PROGRAM})
+    invalid = schema_errors(exported.content)
+    if exported.status_code != 200 or invalid:
+        return [f"export {exported.status_code} {invalid[:3]}"]
+    identifiers = {a.identifier for a in parse_activities(xml)}
+    again, _ = only(exported.content, identifiers)
+    response = await gateway.post(IMPORT, content=again, headers=epa | XML)
+    if response.status_code != 200 or response.json()["unchanged"] != len(identifiers):
+        return [f"export imported back: {response.status_code} {response.text[:300]}"]
+    return []
+
+
 async def test_every_should_pass_file_is_accepted_and_every_should_fail_refused_by_line(
     gateway: httpx.AsyncClient, as_org: As
 ) -> None:
@@ -66,9 +81,5 @@ async def test_every_should_pass_file_is_accepted_and_every_should_fail_refused_
         elif sum(response.json()[k] for k in ("created", "updated", "unchanged")) < 1:
             failures.append(f"{name}: nothing imported: {response.text[:300]}")
         else:
-            # What was imported exports again, still valid.
-            exported = await gateway.get(EXPORT, headers=epa, params={"program": PROGRAM})
-            invalid = schema_errors(exported.content)
-            if exported.status_code != 200 or invalid:
-                failures.append(f"{name}: export {exported.status_code} {invalid[:3]}")
+            failures += [f"{name}: {f}" for f in await round_trip(gateway, epa, xml)]
     assert not failures, f"{len(failures)} file(s):\n" + "\n".join(failures)
