@@ -193,10 +193,12 @@ async def test_an_imported_activity_stays_editable_through_the_api(
         path, json={"title_es": "Otro"}, headers=epa | {"If-Match": current.headers["etag"]}
     )
     assert changed.status_code == 200, changed.text
+    sectors = [{"code": "41010", "percentage": "60"}]  # no longer adding up to 100
     new_problem = await gateway.patch(
-        path, json={"status": 9}, headers=epa | {"If-Match": changed.headers["etag"]}
+        path, json={"sectors": sectors}, headers=epa | {"If-Match": changed.headers["etag"]}
     )
-    assert new_problem.status_code == 422
+    assert new_problem.status_code == 422, new_problem.text
+    assert [e["type"] for e in new_problem.json()["errors"]] == ["sector-percentages"]
 
 
 @pytest.mark.parametrize(("reporter", "status"), [(EPA_REF, 200), ("US-GOV-1", 422)])

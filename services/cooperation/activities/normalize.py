@@ -208,7 +208,8 @@ def check_state(
 ) -> list[Error]:
     """Rules on a whole activity: its areas belong to its program, the lead takes part, and
     the IATI ruleset (identifier prefix, sector percentages, dates, budget periods). The
-    ruleset is checked only when the rest holds, unless ``all_rules``."""
+    ruleset is checked only when the rest holds, unless ``all_rules`` (then whenever the
+    areas exist, which the IATI form of the activity needs)."""
     errors: list[Error] = []
     program = refs.programs.get(state["program"])
     if program is None:
@@ -220,7 +221,10 @@ def check_state(
     for code in state["action_areas"]:
         if code not in program.action_areas:
             errors.append(error(("action_areas",), f"{code} is not an action area of the program"))
-        elif code.split(".")[0] not in state["priority_areas"]:
+    if errors:
+        return errors
+    for code in state["action_areas"]:
+        if code.split(".")[0] not in state["priority_areas"]:
             errors.append(
                 error(("action_areas",), f"{code}: add its priority area to priority_areas")
             )

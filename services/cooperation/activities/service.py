@@ -82,23 +82,30 @@ def empty_state() -> State:
     return state
 
 
-def validate(state: State, refs: Refs, *, notes: list[str] | None = None) -> list[Error]:
-    """Whole-activity rules (see ``normalize.check_state``), plus what IATI requires.
-
-    With ``notes`` (an IATI import, whose activity is kept as the publisher sent it) only a
-    missing work program is an error: every other rule broken is appended to ``notes``.
-    """
+def problems(state: State, refs: Refs, *, complete: bool = False) -> list[Error]:
+    """The whole-activity rules ``state`` breaks (``normalize.check_state``) and what IATI
+    requires; the program's rules and the ruleset only once the basics hold, unless
+    ``complete``."""
     errors: list[Error] = []
     if not (state["description_en"] or state["description_es"]):
         errors.append(error(("description_en",), "a description (en or es) is required"))
     if not (state["planned_start"] or state["actual_start"]):
         errors.append(error(("planned_start",), "a planned or actual start date is required"))
-    if errors and notes is None:
+    if errors and not complete:
         return errors
     to_iati = lambda s: activity_iati(s, refs, utcnow())  # noqa: E731
-    errors += check_state(state, refs, today(), to_iati, all_rules=notes is not None)
+    return errors + check_state(state, refs, today(), to_iati, all_rules=complete)
+
+
+def validate(state: State, refs: Refs, *, notes: list[str] | None = None) -> list[Error]:
+    """What keeps ``state`` from being written (``problems``).
+
+    With ``notes`` (an IATI import, whose activity is kept as the publisher sent it) only a
+    missing work program is an error: every other rule broken is appended to ``notes``.
+    """
     if notes is None:
-        return errors
+        return problems(state, refs)
+    errors = problems(state, refs, complete=True)
     notes += [f"{'.'.join(e['loc'][1:])}: {e['msg']}" for e in errors if e["type"] != "unknown"]
     return [e for e in errors if e["type"] == "unknown"]
 
@@ -230,11 +237,16 @@ def _new_problems(
     current: State, merged: State, refs: Refs, notes: list[str] | None
 ) -> list[Error]:
     """What keeps ``merged`` from being written (``validate``); without ``notes``, only the
-    problems ``current`` did not have already."""
+    problems ``current`` did not have already (an activity valid before: all of them)."""
     if notes is not None:
         return validate(merged, refs, notes=notes)
-    before = validate(current, refs)
-    return [e for e in validate(merged, refs) if e not in before]
+    errors = validate(merged, refs)
+    if not errors:
+        return []
+    before = problems(current, refs, complete=True)
+    if not before:
+        return errors
+    return [e for e in problems(merged, refs, complete=True) if e not in before]
 
 
 async def publish_activity(session: AsyncSession, actor: Actor, activity: Activity) -> bool:
