@@ -253,3 +253,16 @@ async def test_an_identifier_twice_in_a_file_keeps_the_later_activity(
     assert response.json()["created"] == 1
     assert any("this one is kept" in n["note"] for n in response.json()["notes"])
     assert (await fetch(gateway, IDENTIFIER, epa)).json()["hierarchy"] == 2
+
+
+async def test_identifiers_up_to_500_characters_are_kept_and_addressable(
+    gateway: httpx.AsyncClient, as_org: As
+) -> None:
+    epa = await as_org("EPA")
+    long = f"{EPA_REF}-" + "X" * (500 - len(EPA_REF) - 1)
+    response = await import_xml(gateway, epa, activity(identifier=long), program=PROGRAM)
+    assert response.status_code == 200, response.text
+    assert (await fetch(gateway, long, epa)).json()["identifier"] == long
+    too_long = await import_xml(gateway, epa, activity(identifier=long + "X"), program=PROGRAM)
+    assert too_long.status_code == 422
+    assert [(e["type"], e["row"]) for e in too_long.json()["errors"]] == [("too_long", 3)]

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.models import (
+    IDENTIFIER_LENGTH,
     Activity,
     ActivityChange,
     ActivityHistory,
@@ -41,7 +42,7 @@ IdentifierPath = Annotated[
     str,
     Path(
         min_length=3,
-        max_length=150,
+        max_length=IDENTIFIER_LENGTH,  # an import may bring identifiers longer than ours
         pattern=r"^[^\s/&|?#%\\]+$",
         description="The activity's IATI identifier.",
         examples=["PE-ENLACE-EPA-OEFA-ENF-01"],
