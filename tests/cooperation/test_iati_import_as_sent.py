@@ -170,6 +170,13 @@ async def test_an_activity_the_api_would_refuse_is_kept_as_sent_and_exported_bac
     assert again.transactions[0].value == Decimal(BIG)
     assert again.document_links[0].url.startswith("ftp://")
     assert again.results[0].indicators[0].periods[0].target == LONG_VALUE
+    # The matrix and the CSV take it as it is (exact sums; a location without a ref).
+    matrix = await gateway.get(f"{API}/matrix", headers=epa, params={"program": PROGRAM})
+    assert matrix.status_code == 200, matrix.text
+    assert Decimal(matrix.json()["total"]["budget"]["EUR"]) == Decimal("1000.125")
+    table = await gateway.get(f"{API}/activities", headers=epa, params={"format": "csv"})
+    assert table.status_code == 200
+    assert IDENTIFIER in table.text
     # Importing the export again changes nothing.
     repeat = await import_xml(gateway, epa, exported)
     assert repeat.status_code == 200, repeat.text
