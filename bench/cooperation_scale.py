@@ -29,12 +29,14 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; only this bench uses it directly
 
 from bench._harness import Pinning, Stack, free_port, http_get, median
+from services.cooperation.activities.codes import DEPARTMENTS
 from shared.pagination import encode_cursor
 from shared.tokens import generate_private_key_pem, issue_access_token, signing_key
 
@@ -83,7 +85,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "id", "identifier", "program_id", "reporting_org_id", "lead_org_id", "title_en",
         "title_es", "description_en", "description_es", "status", "planned_start", "planned_end",
         "actual_start", "actual_end", "default_currency", "visibility", "published_at",
-        "created_at", "updated_at", "version",
+        "created_at", "updated_at", "version", "hierarchy",
     ),
     "activity_participants": (
         "id", "activity_id", "organisation_id", "role", "ref", "name", "org_type",
@@ -92,7 +94,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "activity_action_areas": ("activity_id", "action_area_id"),
     "activity_sectors": ("id", "activity_id", "vocabulary", "code", "percentage"),
     "activity_policy_markers": ("id", "activity_id", "vocabulary", "code", "significance"),
-    "activity_locations": ("id", "activity_id", "department"),
+    "activity_locations": ("id", "activity_id", "department", "name"),
     "activity_budgets": (
         "id", "activity_id", "type", "status", "period_start", "period_end", "value",
         "currency", "value_date",
@@ -135,6 +137,11 @@ async def _reference(conn: Any) -> dict[str, Any]:
     return {"orgs": orgs, "program": program["id"], "areas": list(areas), "ids": ids, "seq": seq}
 
 
+def _cents(rng: random.Random, low: int, high: int) -> Decimal:
+    """An amount with cents (exact decimals, as the money columns hold them)."""
+    return Decimal(rng.randrange(low, high)).scaleb(-2)
+
+
 def _rows(
     ref: dict[str, Any], first: int, count: int, ids: Ids, rng: random.Random, clock: datetime
 ) -> dict[str, list[tuple[Any, ...]]]:
@@ -151,15 +158,15 @@ def _rows(
         funder = orgs[FUNDERS[n % len(FUNDERS)]]
         implementer = orgs[IMPLEMENTERS[n % len(IMPLEMENTERS)]]
         identifier = f"{lead['iati_ref']}-BENCH-{n:06d}"
-        status = 2 if end > date(2026, 1, 1) else 4
-        actual_end = end if status == 4 else None
+        status = "2" if end > date(2026, 1, 1) else "4"
+        actual_end = end if status == "4" else None
         out["activities"].append((
             activity_id, identifier, ref["program"], lead["id"], lead["id"],
             f"Generated activity {n}", f"Actividad generada {n}",
             f"Benchmark activity {n}: training, inspections and public reporting.", None,
-            status, start, end, start, actual_end, "USD", visibility, clock, clock, stamp, 1,
+            status, start, end, start, actual_end, "USD", visibility, clock, clock, stamp, 1, 2,
         ))  # fmt: skip
-        for org, role in ((funder, 1), (lead, 2), (implementer, 4)):
+        for org, role in ((funder, "1"), (lead, "2"), (implementer, "4")):
             out["activity_participants"].append(
                 (ids.take("activity_participants"), activity_id, org["id"], role, None, None, None)
             )
@@ -168,24 +175,25 @@ def _rows(
         out["activity_action_areas"].append((activity_id, area["action"]))
         first_sector, second_sector = rng.sample(SECTORS, 2)
         out["activity_sectors"] += [
-            (ids.take("activity_sectors"), activity_id, "1", first_sector, 6000),
-            (ids.take("activity_sectors"), activity_id, "1", second_sector, 4000),
+            (ids.take("activity_sectors"), activity_id, "1", first_sector, Decimal("60.00")),
+            (ids.take("activity_sectors"), activity_id, "1", second_sector, Decimal("40.00")),
         ]
         out["activity_policy_markers"].append(
             (ids.take("activity_policy_markers"), activity_id, "1", MARKERS[n % 5], str(n % 3))
         )
+        department = f"{1 + n % 25:02d}"
         out["activity_locations"].append(
-            (ids.take("activity_locations"), activity_id, f"{1 + n % 25:02d}")
+            (ids.take("activity_locations"), activity_id, department, DEPARTMENTS[department])
         )
         for year in (start.year, start.year + 1):
             out["activity_budgets"].append((
                 ids.take("activity_budgets"), activity_id, "1", "2", date(year, 1, 1),
-                date(year, 12, 31), rng.randrange(1_000_000, 10_000_000), "USD", date(year, 1, 1),
+                date(year, 12, 31), _cents(rng, 1_000_000, 10_000_000), "USD", date(year, 1, 1),
             ))  # fmt: skip
         for kind, day in (("2", start), ("3", start + timedelta(days=90))):
             out["activity_transactions"].append((
                 ids.take("activity_transactions"), activity_id, kind, day,
-                rng.randrange(500_000, 5_000_000), "USD", day, None,
+                _cents(rng, 500_000, 5_000_000), "USD", day, None,
                 funder["iati_ref"], funder["name_en"], funder["iati_type"],
                 lead["iati_ref"], lead["name_en"], lead["iati_type"],
             ))  # fmt: skip
@@ -255,7 +263,8 @@ async def generate(url: str, count: int) -> float:
 DONOR_SEES = (
     "published_at IS NOT NULL AND visibility IN ('public', 'partners') OR EXISTS (SELECT 1 FROM "
     "activity_participants p JOIN organisations o ON o.id = p.organisation_id "
-    "WHERE p.activity_id = activities.id AND o.code = $2)"
+    "WHERE p.activity_id = activities.id AND o.code = $2) "
+    "OR lead_org_id = (SELECT id FROM organisations WHERE code = $2)"
 )
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey
+from sqlalchemy import ForeignKey, Numeric, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from shared.db import new_metadata
 
@@ -25,28 +25,31 @@ def cascade(parent: str, **column: Any) -> Any:
     return mapped_column(ForeignKey(f"{parent}.id", ondelete="CASCADE"), **column)
 
 
-class Hundredths(TypeDecorator[Decimal]):
-    """A decimal with at most two places, stored exactly as an integer count of hundredths.
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A decimal kept exactly, at any scale and size (money, percentages as IATI has them).
 
-    Money and percentages must never pass through binary floats. SQLite has no exact
-    decimal type (SQLAlchemy converts NUMERIC through float there), so the value is kept as
-    an integer on every backend: sums in SQL stay exact and give the same answer on SQLite
-    and PostgreSQL. A value with more than two decimal places is refused, never rounded.
+    PostgreSQL: ``NUMERIC`` without precision (arbitrary precision, exact). SQLite has no
+    exact decimal type (its NUMERIC keeps 15 significant digits, through binary floats), so
+    there the value is its plain decimal text. Either way Python gets the same ``Decimal``
+    back; sums are made in Python (``matrix.queries``), so both backends give the same
+    answer. Non-finite values are refused.
     """
 
-    impl = BigInteger
+    impl = Numeric
     cache_ok = True
 
-    # TypeDecorator's interface fixes the name ``dialect``; hundredths are the same everywhere.
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:  # noqa: ARG002
-        if value is None:
-            return None
-        scaled = Decimal(value).scaleb(2)
-        if not scaled.is_finite() or scaled != scaled.to_integral_value():
-            raise ValueError(f"{value} has more than two decimal places")
-        return int(scaled)
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
 
-    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:  # noqa: ARG002
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return Decimal(int(value)).scaleb(-2)
+        exact = Decimal(value)
+        if not exact.is_finite():
+            raise ValueError(f"not a finite decimal: {value}")
+        return format(exact, "f") if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:  # noqa: ARG002
+        return None if value is None else Decimal(value)

@@ -72,6 +72,19 @@ async def fetch(client: httpx.AsyncClient, identifier: str, headers: Headers) ->
     return response
 
 
+async def publish(gateway: httpx.AsyncClient, headers: Headers, body: dict[str, Any]) -> str:
+    """Create the activity of ``body`` and publish it; its identifier."""
+    created = await gateway.post("/cooperation/v1/activities", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    identifier = str(created.json()["identifier"])
+    done = await gateway.post(
+        f"/cooperation/v1/activities/{identifier}/publish",
+        headers=headers | {"If-Match": created.headers["etag"]},
+    )
+    assert done.status_code == 200
+    return identifier
+
+
 EPA_REF = "PE-ENLACE-EPA"
 
 

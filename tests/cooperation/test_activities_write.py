@@ -384,3 +384,21 @@ async def test_the_documented_example_is_accepted(gateway: httpx.AsyncClient, as
     paths = (await gateway.get("/openapi.json")).json()["components"]["schemas"]
     example = next(v for k, v in paths.items() if k.endswith("ActivityCreate"))["examples"][0]
     await create(gateway, await as_org("EPA"), example)
+
+
+async def test_money_and_percentages_are_exact_at_any_scale(
+    gateway: httpx.AsyncClient, as_org: As
+) -> None:
+    # What an IATI file may hold, the API takes too: 3-decimal percentages and money,
+    # amounts of 10^15 and more.
+    body = full_activity(f"{EPA_REF}-EXACT-01")
+    body["sectors"] = [
+        {"code": "41010", "percentage": "33.333"},
+        {"code": "41081", "percentage": "66.667"},
+    ]
+    body["budgets"][0]["value"] = "1000.125"
+    body["transactions"][0]["value"] = "1234567890123456789.99"
+    created = (await create(gateway, await as_org("EPA"), body)).json()
+    assert [s["percentage"] for s in created["sectors"]] == ["33.333", "66.667"]
+    assert created["budgets"][0]["value"] == "1000.125"
+    assert created["transactions"][0]["value"] == "1234567890123456789.99"

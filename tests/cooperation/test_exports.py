@@ -36,6 +36,7 @@ from tests.cooperation.conftest import (
     fetch,
     full_activity,
     new_activity,
+    publish,
 )
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -102,9 +103,7 @@ async def test_an_activity_with_every_optional_part_exports_valid_iati(
     gateway: httpx.AsyncClient, as_org: As
 ) -> None:
     epa = await as_org("EPA")
-    created = await gateway.post(f"{API}/activities", json=full_activity(), headers=epa)
-    assert created.status_code == 201, created.text
-    identifier = created.json()["identifier"]
+    identifier = await publish(gateway, epa, full_activity())
     xml, activities = await export(gateway, epa, program=PROGRAM)
     check_ruleset(activities)
     full = next(a for a in activities if a.identifier == identifier)
@@ -144,10 +143,33 @@ async def test_an_activity_with_every_optional_part_exports_valid_iati(
     assert [(p.target, p.actual) for p in indicator.periods] == [("40", "42"), ("60", None)]
     assert full.results[0].aggregation_status is True
     assert [i.measure for i in full.results[1].indicators] == ["5"]
-    # Unpublished: only participants see it, so the public export leaves it out.
-    _, public = await export(gateway)
-    assert identifier not in {a.identifier for a in public}
     assert b"&amp; caracteres" in xml
+
+
+async def test_drafts_are_in_no_iati_export_until_published(
+    gateway: httpx.AsyncClient, as_org: As
+) -> None:
+    # A draft's identifier can still change: a donor must never store one.
+    epa, oefa = await as_org("EPA"), await as_org("OEFA")
+    draft = f"{EPA_REF}-DRAFT-1"
+    created = await gateway.post(f"{API}/activities", json=new_activity(draft), headers=epa)
+    assert created.status_code == 201, created.text
+    assert (await fetch(gateway, draft, oefa)).json()["published"] is False  # OEFA takes part
+
+    async def exported() -> list[bool]:
+        xml = [await export(gateway, epa), await export(gateway, oefa), await export(gateway)]
+        return [draft in {a.identifier for a in activities} for _, activities in xml]
+
+    assert await exported() == [False, False, False]
+    program = (await export(gateway, epa))[1][0]
+    assert draft not in {r.ref for r in program.related_activities}
+    published = await gateway.post(
+        f"{API}/activities/{draft}/publish", headers=epa | {"If-Match": created.headers["etag"]}
+    )
+    assert published.status_code == 200
+    assert await exported() == [True, True, True]
+    program = (await export(gateway, epa))[1][0]
+    assert draft in {r.ref for r in program.related_activities}
 
 
 async def test_the_public_export_has_public_activities_only(gateway: httpx.AsyncClient) -> None:

@@ -23,6 +23,7 @@ from tests.cooperation.conftest import (
     As,
     fetch,
     full_activity,
+    publish,
 )
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -53,18 +54,6 @@ def only(xml: bytes, identifiers: set[str]) -> tuple[bytes, list[IatiActivity]]:
 
 def same_but_timestamp(a: IatiActivity) -> IatiActivity:
     return dataclasses.replace(a, last_updated=datetime(2000, 1, 1, tzinfo=UTC))
-
-
-async def publish(gateway: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> str:
-    created = await gateway.post(f"{API}/activities", json=body, headers=headers)
-    assert created.status_code == 201, created.text
-    identifier = str(created.json()["identifier"])
-    done = await gateway.post(
-        f"{API}/activities/{identifier}/publish",
-        headers=headers | {"If-Match": created.headers["etag"]},
-    )
-    assert done.status_code == 200
-    return identifier
 
 
 async def test_importing_our_own_export_changes_nothing(
@@ -139,13 +128,28 @@ async def test_schema_errors_are_reported_by_line(gateway: httpx.AsyncClient, as
     assert malformed.json()["errors"][0]["line"] == 3
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "1.5", "two"])
-async def test_a_hierarchy_below_one_or_not_an_integer_is_a_422_naming_the_line(
+@pytest.mark.parametrize("value", ["0", "-1", "+7"])
+async def test_any_xsd_int_hierarchy_is_kept_and_exported_as_sent(
     gateway: httpx.AsyncClient, as_org: As, value: str
 ) -> None:
     epa = await as_org("EPA")
     xml, _ = only(await export_xml(gateway, epa), {OEFA_ENF})
     assert b'hierarchy="2"' in xml
+    changed = xml.replace(b'hierarchy="2"', f'hierarchy="{value}"'.encode(), 1)
+    response = await import_xml(gateway, epa, changed)
+    assert response.status_code == 200, response.text
+    assert response.json()["updated"] == 1
+    assert (await fetch(gateway, OEFA_ENF, epa)).json()["hierarchy"] == int(value)
+    _, (again,) = only(await export_xml(gateway, epa), {OEFA_ENF})
+    assert again.hierarchy == int(value)
+
+
+@pytest.mark.parametrize("value", ["1.5", "two", "9999999999"])
+async def test_a_hierarchy_that_is_not_an_xsd_int_is_a_422_naming_the_line(
+    gateway: httpx.AsyncClient, as_org: As, value: str
+) -> None:
+    epa = await as_org("EPA")
+    xml, _ = only(await export_xml(gateway, epa), {OEFA_ENF})
     bad = xml.replace(b'hierarchy="2"', f'hierarchy="{value}"'.encode(), 1)
     response = await import_xml(gateway, epa, bad)
     assert response.status_code == 422, response.text

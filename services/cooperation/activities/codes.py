@@ -40,6 +40,7 @@ def labels(codelist: str) -> dict[str, str]:
     return found
 
 
+@functools.cache
 def codes(codelist: str) -> frozenset[str]:
     """The codes of a codelist that are not withdrawn."""
     return frozenset(labels(codelist))

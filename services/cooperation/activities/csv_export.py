@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Query, Request, Response
@@ -26,8 +26,15 @@ from services.cooperation.activities.queries import (
     export_etag,
     filter_clauses,
 )
-from services.cooperation.activities.state import Refs, State, derived_funding_status, load_refs
+from services.cooperation.activities.state import (
+    Refs,
+    State,
+    derived_funding_status,
+    load_refs,
+    money,
+)
 from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, Exported, load_states
+from services.cooperation.iati import DECIMAL_CONTEXT
 from shared.conditional import not_modified
 from shared.db import Database
 from shared.exports import PrimedStreamingResponse, csv_stream
@@ -119,7 +126,7 @@ async def exported_batches(
 
 
 def _amounts(totals: dict[str, Decimal]) -> str:
-    return ";".join(f"{c} {v:.2f}" for c, v in sorted(totals.items()))
+    return ";".join(f"{c} {money(v)}" for c, v in sorted(totals.items()))
 
 
 Totals = dict[str, Decimal]
@@ -128,6 +135,11 @@ Totals = dict[str, Decimal]
 def money_totals(state: State) -> tuple[Totals, Totals, Totals]:
     """Budget (a revised budget replaces the original of its period), commitments and
     spending (disbursements + expenditures), per currency."""
+    with localcontext(DECIMAL_CONTEXT):  # exact, whatever the magnitudes
+        return _money_totals(state)
+
+
+def _money_totals(state: State) -> tuple[Totals, Totals, Totals]:
     default = state["default_currency"] or ""
     periods: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for b in state["budgets"]:
@@ -191,7 +203,7 @@ def csv_row(item: Exported) -> list[Any]:
         policy_markers=";".join(
             f"{m['code']}:{m['significance'] or ''}" for m in state["policy_markers"]
         ),
-        locations=";".join(x["department"] for x in state["locations"]),
+        locations=";".join(x["department"] for x in state["locations"] if x["department"]),
         budget=_amounts(budget),
         committed=_amounts(committed),
         disbursed=_amounts(spent),

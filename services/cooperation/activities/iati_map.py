@@ -1,4 +1,4 @@
-"""Activities and programs as IATI 2.03, and IATI activities back into API input.
+"""Activities and programs as IATI 2.03 (the way back, for imports, is ``iati_state``).
 
 Conventions (DOMAIN.md section 5): the identifier is the reporting organisation's ref, "-",
 the publisher's own id; the work program is the parent (hierarchy 1, reported by its
@@ -44,7 +44,14 @@ def _day(value: str | None) -> date | None:
 
 
 def _texts(en: str | None, es: str | None) -> dict[str, str]:
-    return {k: v for k, v in (("en", en), ("es", es)) if v}
+    # An empty text an import kept is still a narrative (IATI requires one per title).
+    return {k: v for k, v in (("en", en), ("es", es)) if v is not None}
+
+
+def _dates(state: State) -> tuple[iati.IatiActivityDate, ...]:
+    known = [(code, state[key]) for code, key in DATE_TYPES if state[key]]
+    others = [(d["type"], d["iso_date"]) for d in state["other_dates"]]
+    return tuple(iati.IatiActivityDate(t, date.fromisoformat(d)) for t, d in known + others)
 
 
 def _tags(state: State, program: ProgramRefs | None) -> tuple[iati.IatiTag, ...]:
@@ -97,17 +104,16 @@ def activity_iati(state: State, refs: Refs, last_updated: datetime) -> iati.Iati
         last_updated=last_updated,
         titles=_texts(state["title_en"], state["title_es"]),
         descriptions=_texts(state["description_en"], state["description_es"]),
+        other_descriptions=tuple(
+            iati.IatiDescription(d["type"], d["texts"]) for d in state["other_descriptions"]
+        ),
         participating_orgs=tuple(
             iati.IatiParticipatingOrg(str(p["role"]), p["ref"], p["name"] or "", p["type"])
             for p in state["participants"]
         ),
         status=str(state["status"]),
-        dates=tuple(
-            iati.IatiActivityDate(code, date.fromisoformat(state[key]))
-            for code, key in DATE_TYPES
-            if state[key]
-        ),
-        hierarchy=2,
+        dates=_dates(state),
+        hierarchy=state["hierarchy"],
         default_currency=state["default_currency"],
         locations=tuple(iati.IatiLocation(x["name"], x["department"]) for x in state["locations"]),
         sectors=tuple(

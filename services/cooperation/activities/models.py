@@ -9,17 +9,17 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
-    SmallInteger,
     String,
     Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.cooperation.db import Base, Hundredths, cascade
+from services.cooperation.db import Base, ExactDecimal, cascade
 from services.cooperation.programs.models import (
     ActionArea,
     Organisation,
@@ -30,6 +30,12 @@ from shared.db import UTCDateTime, VersionedMixin
 from shared.idempotency import IdempotencyMixin
 
 VISIBILITIES = ("public", "partners", "participants")
+# Identifiers and indexed codes are bounded (an index entry must fit a page); every other
+# text an IATI file may carry is unbounded ``Text``, held as it came.
+IDENTIFIER_LENGTH = 500
+INDEXED_CODE_LENGTH = 500
+# IATI codes are strings (``"2"``, ``"xx"``): imports keep any code the schema allows.
+Code = Text
 
 
 def _children(order_by: str) -> Any:
@@ -44,33 +50,38 @@ class Activity(VersionedMixin, Base):
 
     ``updated_at`` is IATI's ``last-updated-datetime``: it is set, with ``version``, by the
     commit clock (``activities/sync.py``) whenever the activity or any of its parts changes.
+    ``hierarchy`` is kept as sent (any ``xsd:int``, null when an import had none);
+    ``other_dates`` and ``other_descriptions`` hold, as JSON, the activity dates and
+    descriptions of an IATI import that have no column of their own (null when none).
     """
 
     __tablename__ = "activities"
     __table_args__ = (
-        CheckConstraint("status BETWEEN 1 AND 6", name="status"),
         CheckConstraint("visibility IN ('public', 'partners', 'participants')", name="visibility"),
         # Donor pull: every collection is read in (updated_at, id) order.
         Index("ix_activities_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    identifier: Mapped[str] = mapped_column(String(150), unique=True)
+    identifier: Mapped[str] = mapped_column(String(IDENTIFIER_LENGTH), unique=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("work_programs.id"), index=True)
     reporting_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     lead_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    title_en: Mapped[str] = mapped_column(String(500))
-    title_es: Mapped[str | None] = mapped_column(String(500))
+    title_en: Mapped[str] = mapped_column(Text)
+    title_es: Mapped[str | None] = mapped_column(Text)
     description_en: Mapped[str | None] = mapped_column(Text)
     description_es: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[int] = mapped_column(SmallInteger, index=True)
+    status: Mapped[str] = mapped_column(String(INDEXED_CODE_LENGTH), index=True)
     planned_start: Mapped[date | None]
     planned_end: Mapped[date | None]
     actual_start: Mapped[date | None]
     actual_end: Mapped[date | None]
-    default_currency: Mapped[str | None] = mapped_column(String(3))
+    default_currency: Mapped[str | None] = mapped_column(Code)
     visibility: Mapped[str] = mapped_column(String(12))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hierarchy: Mapped[int | None]
+    other_dates: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    other_descriptions: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
     program: Mapped[WorkProgram] = relationship(lazy="raise")
     reporting_org: Mapped[Organisation] = relationship(
@@ -120,18 +131,15 @@ class Participant(Base):
     IATI import) keeps the ref, name and type it came with."""
 
     __tablename__ = "activity_participants"
-    __table_args__ = (
-        CheckConstraint("role BETWEEN 1 AND 4", name="role"),
-        Index("ix_activity_participants_org", "organisation_id", "activity_id"),
-    )
+    __table_args__ = (Index("ix_activity_participants_org", "organisation_id", "activity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = cascade("activities", index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
-    role: Mapped[int] = mapped_column(SmallInteger)
-    ref: Mapped[str | None] = mapped_column(String(100))
-    name: Mapped[str | None] = mapped_column(String(300))
-    org_type: Mapped[str | None] = mapped_column(String(3))
+    role: Mapped[str] = mapped_column(Code)
+    ref: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    org_type: Mapped[str | None] = mapped_column(Code)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
 
@@ -144,9 +152,9 @@ class Sector(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = cascade("activities", index=True)
-    vocabulary: Mapped[str] = mapped_column(String(3))
-    code: Mapped[str] = mapped_column(String(20))
-    percentage: Mapped[Decimal | None] = mapped_column(Hundredths)
+    vocabulary: Mapped[str] = mapped_column(Code)
+    code: Mapped[str] = mapped_column(String(INDEXED_CODE_LENGTH))
+    percentage: Mapped[Decimal | None] = mapped_column(ExactDecimal)
 
 
 class PolicyMarker(Base):
@@ -156,19 +164,22 @@ class PolicyMarker(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = cascade("activities", index=True)
-    vocabulary: Mapped[str] = mapped_column(String(3))
-    code: Mapped[str] = mapped_column(String(10))
-    significance: Mapped[str | None] = mapped_column(String(2))
+    vocabulary: Mapped[str] = mapped_column(Code)
+    code: Mapped[str] = mapped_column(Code)
+    significance: Mapped[str | None] = mapped_column(Code)
 
 
 class Location(Base):
-    """A Peruvian department where the activity takes place (INEI code, 2 digits)."""
+    """Where the activity takes place: a Peruvian department (``department`` = its INEI
+    code, 2 digits) for activities entered here; an IATI import keeps the location's ref
+    (any, or none) and name as they came."""
 
     __tablename__ = "activity_locations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = cascade("activities", index=True)
-    department: Mapped[str] = mapped_column(String(2))
+    department: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
 
 
 class Budget(Base):
@@ -178,12 +189,12 @@ class Budget(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = cascade("activities", index=True)
-    type: Mapped[str] = mapped_column(String(2))
-    status: Mapped[str] = mapped_column(String(2))
+    type: Mapped[str] = mapped_column(Code)
+    status: Mapped[str] = mapped_column(Code)
     period_start: Mapped[date]
     period_end: Mapped[date]
-    value: Mapped[Decimal] = mapped_column(Hundredths)
-    currency: Mapped[str | None] = mapped_column(String(3))
+    value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    currency: Mapped[str | None] = mapped_column(Code)
     value_date: Mapped[date]
 
 
@@ -195,18 +206,18 @@ class Transaction(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = cascade("activities", index=True)
-    type: Mapped[str] = mapped_column(String(2))
+    type: Mapped[str] = mapped_column(Code)
     date: Mapped[dt.date]
-    value: Mapped[Decimal] = mapped_column(Hundredths)
-    currency: Mapped[str | None] = mapped_column(String(3))
+    value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    currency: Mapped[str | None] = mapped_column(Code)
     value_date: Mapped[dt.date]
     description: Mapped[str | None] = mapped_column(Text)
-    provider_ref: Mapped[str | None] = mapped_column(String(100))
-    provider_name: Mapped[str | None] = mapped_column(String(300))
-    provider_type: Mapped[str | None] = mapped_column(String(3))
-    receiver_ref: Mapped[str | None] = mapped_column(String(100))
-    receiver_name: Mapped[str | None] = mapped_column(String(300))
-    receiver_type: Mapped[str | None] = mapped_column(String(3))
+    provider_ref: Mapped[str | None] = mapped_column(Text)
+    provider_name: Mapped[str | None] = mapped_column(Text)
+    provider_type: Mapped[str | None] = mapped_column(Code)
+    receiver_ref: Mapped[str | None] = mapped_column(Text)
+    receiver_name: Mapped[str | None] = mapped_column(Text)
+    receiver_type: Mapped[str | None] = mapped_column(Code)
 
 
 class DocumentLink(Base):
@@ -216,12 +227,12 @@ class DocumentLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = cascade("activities", index=True)
-    url: Mapped[str] = mapped_column(String(2000))
-    format: Mapped[str] = mapped_column(String(100))
-    title: Mapped[str] = mapped_column(String(500))
-    category: Mapped[str] = mapped_column(String(3))
+    url: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Code)
     document_date: Mapped[date | None]
-    language: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str | None] = mapped_column(Code)
 
 
 class Result(Base):
@@ -231,8 +242,8 @@ class Result(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = cascade("activities", index=True)
-    type: Mapped[str] = mapped_column(String(2))
-    title: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(Code)
+    title: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     aggregation_status: Mapped[bool | None]
 
@@ -246,11 +257,11 @@ class Indicator(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     result_id: Mapped[int] = cascade("activity_results", index=True)
-    measure: Mapped[str] = mapped_column(String(2))
-    title: Mapped[str] = mapped_column(String(500))
+    measure: Mapped[str] = mapped_column(Code)
+    title: Mapped[str] = mapped_column(Text)
     ascending: Mapped[bool | None]
     baseline_year: Mapped[int | None]
-    baseline_value: Mapped[str | None] = mapped_column(String(100))
+    baseline_value: Mapped[str | None] = mapped_column(Text)
     baseline_date: Mapped[date | None]
 
     periods: Mapped[list[IndicatorPeriod]] = _children("IndicatorPeriod.id")
@@ -265,8 +276,8 @@ class IndicatorPeriod(Base):
     indicator_id: Mapped[int] = cascade("result_indicators", index=True)
     start: Mapped[date]
     end: Mapped[date]
-    target: Mapped[str | None] = mapped_column(String(100))
-    actual: Mapped[str | None] = mapped_column(String(100))
+    target: Mapped[str | None] = mapped_column(Text)
+    actual: Mapped[str | None] = mapped_column(Text)
 
 
 class ProgressUpdate(Base):
@@ -298,7 +309,7 @@ class ActivityChange(Base):
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     activity_id: Mapped[int] = mapped_column(index=True)
-    identifier: Mapped[str] = mapped_column(String(150))
+    identifier: Mapped[str] = mapped_column(String(IDENTIFIER_LENGTH))
     program_id: Mapped[int] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -314,7 +325,7 @@ class ActivityHistory(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(index=True)
-    identifier: Mapped[str] = mapped_column(String(150))
+    identifier: Mapped[str] = mapped_column(String(IDENTIFIER_LENGTH))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int | None]
     client_id: Mapped[str] = mapped_column(String(64))

@@ -92,7 +92,9 @@ def _participants(values: list[Any], refs: Refs, check: Checker) -> list[dict[st
     out = [
         party(p, refs, check, ("participants", n)) | {"role": p.role} for n, p in enumerate(values)
     ]
-    check.unique([(p["org"] or p["name"], p["role"]) for p in out], ("participants",))
+    # A registered organisation takes each role once; two others may share a name (or have
+    # none) and still be two organisations.
+    check.unique([(p["org"], p["role"]) for p in out if p["org"]], ("participants",))
     return out
 
 
@@ -123,7 +125,7 @@ def _markers(values: list[Any], _refs: Refs, check: Checker) -> list[dict[str, A
     return [marker_item(m) for m in values]
 
 
-def _locations(values: list[str], _refs: Refs, check: Checker) -> list[dict[str, str]]:
+def _locations(values: list[str], _refs: Refs, check: Checker) -> list[dict[str, str | None]]:
     for n, code in enumerate(values):
         if code not in DEPARTMENTS:
             check.errors.append(error(("locations", n), f"{code!r} is not a department code"))
@@ -197,10 +199,17 @@ _FIELDS: dict[str, Callable[[Any, Refs, Checker], Any]] = {
 
 
 def check_state(
-    state: State, refs: Refs, today: date, to_iati: Callable[[State], IatiActivity]
+    state: State,
+    refs: Refs,
+    today: date,
+    to_iati: Callable[[State], IatiActivity],
+    *,
+    all_rules: bool = False,
 ) -> list[Error]:
     """Rules on a whole activity: its areas belong to its program, the lead takes part, and
-    the IATI ruleset (identifier prefix, sector percentages, dates, budget periods)."""
+    the IATI ruleset (identifier prefix, sector percentages, dates, budget periods). The
+    ruleset is checked only when the rest holds, unless ``all_rules`` (then whenever the
+    areas exist, which the IATI form of the activity needs)."""
     errors: list[Error] = []
     program = refs.programs.get(state["program"])
     if program is None:
@@ -212,7 +221,10 @@ def check_state(
     for code in state["action_areas"]:
         if code not in program.action_areas:
             errors.append(error(("action_areas",), f"{code} is not an action area of the program"))
-        elif code.split(".")[0] not in state["priority_areas"]:
+    if errors:
+        return errors
+    for code in state["action_areas"]:
+        if code.split(".")[0] not in state["priority_areas"]:
             errors.append(
                 error(("action_areas",), f"{code}: add its priority area to priority_areas")
             )
@@ -220,7 +232,7 @@ def check_state(
         errors.append(
             error(("participants",), f"the lead organisation {state['lead_org']} must take part")
         )
-    if errors:
+    if errors and not all_rules:
         return errors
     for message in ruleset_errors(to_iati(state), today):
         rule, _, text = message.partition(": ")

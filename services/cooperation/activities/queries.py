@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.models import (
+    IDENTIFIER_LENGTH,
     Activity,
     ActivityChange,
     ActivityHistory,
@@ -41,7 +42,7 @@ IdentifierPath = Annotated[
     str,
     Path(
         min_length=3,
-        max_length=150,
+        max_length=IDENTIFIER_LENGTH,  # an import may bring identifiers longer than ours
         pattern=r"^[^\s/&|?#%\\]+$",
         description="The activity's IATI identifier.",
         examples=["PE-ENLACE-EPA-OEFA-ENF-01"],
@@ -108,7 +109,7 @@ def filter_clauses(f: ActivityFilters) -> list[ColumnElement[bool]]:
         area = ActivityPriorityArea.priority_area_id
         clauses.append(_linked(ActivityPriorityArea, area, PriorityArea, f.priority_area))
     if f.status is not None:
-        clauses.append(Activity.status == f.status)
+        clauses.append(Activity.status == str(f.status))  # codes are text
     if f.organisation is not None:
         org = Participant.organisation_id
         clauses.append(_linked(Participant, org, Organisation, f.organisation))

@@ -24,17 +24,20 @@ from services.cooperation.activities.schemas import ActivityFields
 from services.cooperation.activities.state import Refs, State, period_values
 from shared.db import utcnow
 
-WRITABLE = tuple(ActivityFields.model_fields)
+# What only an IATI import sets (the API leaves hierarchy 2 and the lists empty).
+IATI_ONLY = ("hierarchy", "other_dates", "other_descriptions")
+WRITABLE = (*ActivityFields.model_fields, *IATI_ONLY)
 _SCALARS = (
     "identifier",
     "title_en",
     "title_es",
     "description_en",
     "description_es",
-    "status",
     "visibility",
     "default_currency",
+    "hierarchy",
 )
+_LISTS = ("other_dates", "other_descriptions")  # JSON columns, null when empty
 _DATES = ("planned_start", "planned_end", "actual_start", "actual_end")
 
 
@@ -42,6 +45,10 @@ def apply(activity: Activity, name: str, value: Any, refs: Refs) -> None:
     """Set one field of ``activity`` from its state-form value."""
     if name in _SCALARS:
         setattr(activity, name, value)
+    elif name == "status":
+        activity.status = str(value)
+    elif name in _LISTS:
+        setattr(activity, name, value or None)
     elif name in _DATES:
         setattr(activity, name, date.fromisoformat(value) if value else None)
     elif name == "program":
@@ -60,7 +67,7 @@ def _set_participants(activity: Activity, value: list[dict[str, Any]], refs: Ref
     activity.participants = [
         Participant(
             organisation=refs.orgs[p["org"]] if p["org"] else None,
-            role=p["role"],
+            role=str(p["role"]),
             ref=None if p["org"] else p["ref"],
             name=None if p["org"] else p["name"],
             org_type=None if p["org"] else p["type"],
@@ -143,7 +150,7 @@ _CHILDREN: dict[str, Any] = {
         a, "policy_markers", [PolicyMarker(**m) for m in v]
     ),
     "locations": lambda a, v, _refs: setattr(
-        a, "locations", [Location(department=x["department"]) for x in v]
+        a, "locations", [Location(department=x["department"], name=x["name"]) for x in v]
     ),
     "budgets": lambda a, v, _refs: setattr(
         a,

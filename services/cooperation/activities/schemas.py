@@ -9,6 +9,8 @@ from typing import Annotated, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from services.cooperation.iati import MAX_DECIMAL_DIGITS
+
 # Bounded everything: a caller cannot make the service store or check unbounded input.
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{1,10}$")]
 OrgCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{1,40}$")]
@@ -27,10 +29,12 @@ ShortText = Annotated[str, StringConstraints(max_length=100)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S+$")]
 Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
-Money = Annotated[
-    Decimal, Field(max_digits=17, decimal_places=2, ge=Decimal("-1e15"), le=Decimal("1e15"))
+# Exact, at any scale (IATI has 3-decimal money, amounts of 10^15 and more): what the
+# database holds, up to MAX_DECIMAL_DIGITS digits.
+Money = Annotated[Decimal, Field(max_digits=MAX_DECIMAL_DIGITS, allow_inf_nan=False)]
+Percentage = Annotated[
+    Decimal, Field(max_digits=MAX_DECIMAL_DIGITS, ge=0, le=100, allow_inf_nan=False)
 ]
-Percentage = Annotated[Decimal, Field(max_digits=5, decimal_places=2, ge=0, le=100)]
 Visibility = Literal["public", "partners", "participants"]
 Status = Annotated[int, Field(ge=1, le=6, description="IATI ActivityStatus 1-6")]
 

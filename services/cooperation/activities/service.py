@@ -75,20 +75,39 @@ def empty_state() -> State:
         lead_org=None,
         published=False,
         progress_updates=[],
+        hierarchy=2,  # a child of its work program
+        other_dates=[],
+        other_descriptions=[],
     )
     return state
 
 
-def validate(state: State, refs: Refs) -> list[Error]:
-    """Whole-activity rules (see ``normalize.check_state``), plus what IATI requires."""
+def problems(state: State, refs: Refs, *, complete: bool = False) -> list[Error]:
+    """The whole-activity rules ``state`` breaks (``normalize.check_state``) and what IATI
+    requires; the program's rules and the ruleset only once the basics hold, unless
+    ``complete``."""
     errors: list[Error] = []
     if not (state["description_en"] or state["description_es"]):
         errors.append(error(("description_en",), "a description (en or es) is required"))
     if not (state["planned_start"] or state["actual_start"]):
         errors.append(error(("planned_start",), "a planned or actual start date is required"))
-    if errors:
+    if errors and not complete:
         return errors
-    return check_state(state, refs, today(), lambda s: activity_iati(s, refs, utcnow()))
+    to_iati = lambda s: activity_iati(s, refs, utcnow())  # noqa: E731
+    return errors + check_state(state, refs, today(), to_iati, all_rules=complete)
+
+
+def validate(state: State, refs: Refs, *, notes: list[str] | None = None) -> list[Error]:
+    """What keeps ``state`` from being written (``problems``).
+
+    With ``notes`` (an IATI import, whose activity is kept as the publisher sent it) only a
+    missing work program is an error: every other rule broken is appended to ``notes``.
+    """
+    if notes is None:
+        return problems(state, refs)
+    errors = problems(state, refs, complete=True)
+    notes += [f"{'.'.join(e['loc'][1:])}: {e['msg']}" for e in errors if e["type"] != "unknown"]
+    return [e for e in errors if e["type"] == "unknown"]
 
 
 def reporting_org(refs: Refs, actor: Actor) -> Organisation:
@@ -171,11 +190,14 @@ async def update_from_state(
     *,
     action: str,
     pending: list[Pending] | None = None,
+    notes: list[str] | None = None,
 ) -> bool:
     """Apply a state fragment (from a body or an import) to a loaded, locked activity.
 
     With ``pending`` the change is added to it for the caller to record (imports record
-    all their changes at once); otherwise it is recorded here.
+    all their changes at once); otherwise it is recorded here. ``notes``: as ``validate``.
+    Otherwise only problems the change brings are refused: an activity imported as its
+    publisher had it (which the API's rules may not all hold for) stays editable.
     """
     current = state_of(activity)
     errors: list[Error] = []
@@ -187,7 +209,7 @@ async def update_from_state(
         elif not await _identifier_free(session, new_id):
             raise Problem(409, "conflict", "An activity with this identifier exists.")
     merged = current | fragment
-    errors = errors or validate(merged, refs)
+    errors = errors or _new_problems(current, merged, refs, notes)
     if errors:
         raise invalid(errors)
     changes = diff(current, merged, keys=list(fragment))
@@ -209,6 +231,22 @@ async def update_from_state(
     else:
         await record_or_conflict(session, actor, [change])
     return True
+
+
+def _new_problems(
+    current: State, merged: State, refs: Refs, notes: list[str] | None
+) -> list[Error]:
+    """What keeps ``merged`` from being written (``validate``); without ``notes``, only the
+    problems ``current`` did not have already (an activity valid before: all of them)."""
+    if notes is not None:
+        return validate(merged, refs, notes=notes)
+    errors = validate(merged, refs)
+    if not errors:
+        return []
+    before = problems(current, refs, complete=True)
+    if not before:
+        return errors
+    return [e for e in problems(merged, refs, complete=True) if e not in before]
 
 
 async def publish_activity(session: AsyncSession, actor: Actor, activity: Activity) -> bool:

@@ -2,15 +2,16 @@
 anything change?"), that IATI and CSV exports are made from, and that imports are read into.
 
 ``state_of`` reads it from the ORM; ``activity_out`` is the API representation (the state
-plus ids, timestamps and derived values). Decimals are text with two places and dates ISO
-text, so two states compare equal exactly when the stored data is the same.
+plus ids, timestamps and derived values). Decimals are text (two places, or as many as the
+value has: ``money``), dates ISO text and codes ``code`` values, so two states compare
+equal exactly when the stored data is the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from services.cooperation.activities.models import (
 )
 from services.cooperation.activities.views import ActivityOut
 from services.cooperation.iati import (
+    DECIMAL_CONTEXT,
     IatiBudget,
     IatiOrganisationRef,
     IatiTransaction,
@@ -64,8 +66,23 @@ FULL_LOAD = (
 
 
 def money(value: Decimal | None) -> str | None:
-    """Two-place decimal text (``"60000.00"``): how amounts and percentages compare."""
-    return None if value is None else str(Decimal(value).quantize(CENT))
+    """Decimal text, exact: two places when that is exact (``"60000.00"``, ``"100.00"``),
+    else every place the value has (``"70.9999"``). How amounts and percentages compare."""
+    if value is None:
+        return None
+    exact = Decimal(value)
+    with localcontext(DECIMAL_CONTEXT):
+        cents = exact.quantize(CENT)
+        return format(cents if cents == exact else exact.normalize(), "f")
+
+
+def code(value: str | int) -> str | int:
+    """An IATI code in state form: a whole number as the API has always given it (``2``),
+    any other code as its text (``"xx"``, ``"02"``), which only an import brings."""
+    text = str(value)
+    if text.isascii() and text.isdigit() and str(int(text)) == text:
+        return int(text)
+    return text
 
 
 def day(value: date | None) -> str | None:
@@ -88,9 +105,9 @@ def participant_item(p: Any, org: Organisation | None) -> dict[str, Any]:
             "ref": org.iati_ref,
             "name": org.name_en,
             "type": org.iati_type,
-            "role": p.role,
+            "role": code(p.role),
         }
-    return {"org": None, "ref": p.ref, "name": p.name, "type": p.org_type, "role": p.role}
+    return {"org": None, "ref": p.ref, "name": p.name, "type": p.org_type, "role": code(p.role)}
 
 
 def party(ref: str | None, name: str | None, type_: str | None) -> dict[str, Any] | None:
@@ -107,13 +124,16 @@ def scalar_fields(a: Any) -> State:
         "title_es": a.title_es,
         "description_en": a.description_en,
         "description_es": a.description_es,
-        "status": a.status,
+        "status": code(a.status),
         "visibility": a.visibility,
         "planned_start": day(a.planned_start),
         "planned_end": day(a.planned_end),
         "actual_start": day(a.actual_start),
         "actual_end": day(a.actual_end),
         "default_currency": a.default_currency,
+        "hierarchy": a.hierarchy,
+        "other_dates": a.other_dates or [],
+        "other_descriptions": a.other_descriptions or [],
     }
 
 
@@ -250,7 +270,7 @@ def state_of(a: Activity) -> State:
         "action_areas": sorted(action_area_code(x) for x in a.action_areas),
         "sectors": [sector_item(s) for s in a.sectors],
         "policy_markers": [marker_item(m) for m in a.policy_markers],
-        "locations": [location(x.department) for x in a.locations],
+        "locations": [location_item(x) for x in a.locations],
         "budgets": [budget_item(b) for b in a.budgets],
         "transactions": [transaction_item(t) for t in a.transactions],
         "document_links": [document_item(d) for d in a.document_links],
@@ -259,8 +279,14 @@ def state_of(a: Activity) -> State:
     }
 
 
-def location(department: str) -> dict[str, str]:
-    return {"department": department, "name": DEPARTMENTS.get(department, department)}
+def location(department: str) -> dict[str, str | None]:
+    """A Peruvian department as a location (its INEI code and name)."""
+    return {"department": department, "name": DEPARTMENTS.get(department)}
+
+
+def location_item(x: Any) -> dict[str, str | None]:
+    """A stored location: the ref (a department code, or what an import gave) and name."""
+    return {"department": x.department, "name": x.name}
 
 
 def iati_budget(b: dict[str, Any]) -> IatiBudget:

@@ -40,7 +40,7 @@ from services.cooperation.activities.state import (
     derived_funding_status,
     document_item,
     indicator_item,
-    location,
+    location_item,
     marker_item,
     participant_item,
     period_item,
@@ -155,7 +155,7 @@ async def load_states(
     )
     sectors = await _grouped(session, Sector, key, ids, "vocabulary code percentage")
     markers = await _grouped(session, PolicyMarker, key, ids, "vocabulary code significance")
-    locations = await _grouped(session, Location, key, ids, "department")
+    locations = await _grouped(session, Location, key, ids, "department name")
     budgets = await _grouped(
         session, Budget, key, ids, "type status period_start period_end value currency value_date"
     )
@@ -187,7 +187,7 @@ async def load_states(
             "action_areas": sorted(names.actions[x.action_area_id] for x in actions.get(a.id, [])),
             "sectors": [sector_item(s) for s in sectors.get(a.id, [])],
             "policy_markers": [marker_item(m) for m in markers.get(a.id, [])],
-            "locations": [location(x.department) for x in locations.get(a.id, [])],
+            "locations": [location_item(x) for x in locations.get(a.id, [])],
             "budgets": [budget_item(b) for b in budgets.get(a.id, [])],
             "transactions": [
                 _with_id(transaction_item(t), t, with_ids) for t in transactions.get(a.id, [])

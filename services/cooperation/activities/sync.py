@@ -85,10 +85,12 @@ class Pending:
 
 def audience(activity: Activity) -> str:
     """Who can see the activity: ``public``, ``partners`` or ``,ORG,ORG,`` (participants only;
-    also every unpublished activity)."""
+    also every unpublished activity). The lead organisation always sees its activities,
+    even one imported from an IATI file that does not list it as a participant."""
     if activity.published_at is not None and activity.visibility in ("public", "partners"):
         return activity.visibility
-    return "," + ",".join(sorted(participant_codes(activity))) + ","
+    codes = participant_codes(activity) | {activity.lead_org.code}
+    return "," + ",".join(sorted(codes)) + ","
 
 
 def can_see(activity: Activity, principal: Principal | None) -> bool:
@@ -108,6 +110,7 @@ def visible_clause(principal: Principal | None, org_id: int | None) -> ColumnEle
         return and_(published, Activity.visibility == "public")
     clauses = [and_(published, Activity.visibility.in_(("public", "partners")))]
     if org_id is not None:
+        clauses.append(Activity.lead_org_id == org_id)
         clauses.append(
             exists().where(
                 Participant.activity_id == Activity.id, Participant.organisation_id == org_id

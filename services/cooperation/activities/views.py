@@ -19,12 +19,17 @@ class PartyOut(BaseModel):
     type: str | None
 
 
+# IATI codes: a whole number as the codelists have them, or the text an IATI import brought
+# when it is not one (the schema allows any code; Enlace keeps it as sent).
+CODE = "IATI code: an integer for the codelist's codes, else the code an import gave, as text."
+
+
 class ParticipantOut(BaseModel):
     org: str | None = Field(description="Code of the registered organisation, if it is one.")
     ref: str | None
     name: str | None
     type: str | None
-    role: int
+    role: int | str = Field(description=CODE)
 
 
 class SectorOut(BaseModel):
@@ -40,8 +45,25 @@ class PolicyMarkerOut(BaseModel):
 
 
 class LocationOut(BaseModel):
-    department: str
-    name: str
+    department: str | None = Field(
+        description="The location's ref: an INEI department code for activities entered "
+        "here; an IATI import keeps the ref it had (any, or none)."
+    )
+    name: str | None
+
+
+class DateOut(BaseModel):
+    """An activity date of a type with no field of its own (from an IATI import)."""
+
+    type: str
+    iso_date: date
+
+
+class DescriptionOut(BaseModel):
+    """A description other than the general one (from an IATI import)."""
+
+    type: str
+    texts: dict[str, str] = Field(description="Text by language code.")
 
 
 class BudgetOut(BaseModel):
@@ -127,7 +149,7 @@ class ActivityOut(BaseModel):
     title_es: str | None
     description_en: str | None
     description_es: str | None
-    status: int
+    status: int | str = Field(description=CODE)
     visibility: Visibility
     published: bool
     published_at: datetime | None
@@ -136,6 +158,9 @@ class ActivityOut(BaseModel):
     actual_start: date | None
     actual_end: date | None
     default_currency: str | None
+    hierarchy: int | None = Field(description="IATI hierarchy, as an import sent it (2 here).")
+    other_dates: list[DateOut]
+    other_descriptions: list[DescriptionOut]
     participants: list[ParticipantOut]
     priority_areas: list[str]
     action_areas: list[str]

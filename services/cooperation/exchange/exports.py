@@ -1,5 +1,8 @@
 """The streamed IATI 2.03 XML export: each work program as the parent activity, its
-activities as children (batched as every export is: see ``activities.csv_export``)."""
+activities as children (batched as every export is: see ``activities.csv_export``).
+
+Only published activities are ever in it, whoever asks: a draft's identifier can still
+change, and a donor who stored ``...-DRAFT-1`` would be left with a dangling record."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import date
 
 from lxml import etree
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.csv_export import exported_batches, snapshot
@@ -21,6 +24,11 @@ from services.cooperation.programs.models import WorkProgram
 from shared.db import Database, utcnow
 
 ID_BATCH = 5000
+
+
+def published(seen: ColumnElement[bool]) -> ColumnElement[bool]:
+    """What an IATI export of ``seen`` holds: the published activities among them."""
+    return and_(seen, Activity.published_at.is_not(None))
 
 
 async def _children(
@@ -89,14 +97,15 @@ async def anything_to_export(
         programs = programs.where(WorkProgram.code == filters.program)
     if await session.scalar(programs.limit(1)) is not None:
         return True
-    found = await session.scalar(select(Activity.id).where(seen, *filter_clauses(filters)).limit(1))
-    return found is not None
+    stmt = select(Activity.id).where(published(seen), *filter_clauses(filters))
+    return await session.scalar(stmt.limit(1)) is not None
 
 
 async def iati_document(
     db: Database, seen: ColumnElement[bool], filters: ActivityFilters
 ) -> AsyncIterator[bytes]:
-    """The IATI activities document, in pieces."""
+    """The IATI activities document, in pieces (published activities only)."""
+    seen = published(seen)
     opening, closing = write_activities([], generated=utcnow())
     today = utcnow().date()
     async with db.sessions() as session:

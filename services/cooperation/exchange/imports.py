@@ -30,7 +30,7 @@ from services.cooperation.activities.service import (
     update_from_state,
     validate,
 )
-from services.cooperation.activities.state import FULL_LOAD, Refs, state_of
+from services.cooperation.activities.state import FULL_LOAD, Refs, State, state_of
 from services.cooperation.activities.sync import Actor, Pending, diff
 from shared.problems import Problem
 
@@ -41,13 +41,20 @@ CHUNK = 500
 
 @dataclass
 class Row:
-    """One activity of an import: where it is in the file, and its body (or why not)."""
+    """One activity of an import: where it is in the file, and its body (or why not).
+
+    A spreadsheet row is an API ``body``, checked as the API checks one. An IATI activity
+    comes as ``state`` (held as the file has it) with its ``reporter`` (reporting-org ref):
+    only business rules refuse it, everything else the API would refuse is a warning.
+    """
 
     where: int
     identifier: str | None
     body: dict[str, Any] | None
     errors: list[Error] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    state: State | None = None
+    reporter: str | None = None
     # Cells as a spreadsheet export wrote them: left alone when they still read the same
     # (participants known only by name or ref cannot be written back losslessly).
     exported: dict[str, str] = field(default_factory=dict)
@@ -133,8 +140,8 @@ async def import_rows(
         await asyncio.sleep(0)
         for warning in row.warnings:
             report.notes.append(RowNote(row=row.where, identifier=row.identifier, note=warning))
-        if not row.errors and row.body is not None:
-            target = _Target(org.code, new_visibility, action, existing, pending)
+        if not row.errors and (row.body is not None or row.state is not None):
+            target = _Target(org.code, org.iati_ref, new_visibility, action, existing, pending)
             await _one(session, actor, refs, row, target, report)
         if row.errors:
             report.rejected_rows += 1
@@ -164,18 +171,18 @@ class _Target:
     """Where the rows of one import go."""
 
     org: str
+    reporter: str | None
     new_visibility: str
     action: str
     existing: dict[str, Activity]
     pending: list[Pending]
 
 
-async def _one(
-    session: AsyncSession, actor: Actor, refs: Refs, row: Row, target: _Target, report: ImportReport
-) -> None:
-    """Validate one row and stage its change (nothing is written for a rejected row)."""
+def _fragment(row: Row, target: _Target, refs: Refs) -> State | None:
+    """The row's state fragment (a spreadsheet row checked as an API body), or None."""
+    if row.state is not None:
+        return row.state
     assert row.body is not None
-    org, action, pending = target.org, target.action, target.pending
     stored = target.existing.get(row.identifier or "")
     if stored is not None and "participants" in row.exported:
         current = ";".join(participant_cell(p) for p in state_of(stored)["participants"])
@@ -185,19 +192,41 @@ async def _one(
         body = ActivityFields.model_validate(row.body)
     except ValidationError as exc:
         row.errors += _pydantic_errors(exc)
-        return
+        return None
     fragment, errors = normalize(body, refs)
-    if errors:
-        row.errors += errors
+    row.errors += errors
+    return None if errors else fragment
+
+
+async def _one(
+    session: AsyncSession, actor: Actor, refs: Refs, row: Row, target: _Target, report: ImportReport
+) -> None:
+    """Validate one row and stage its change (nothing is written for a rejected row)."""
+    org, action, pending = target.org, target.action, target.pending
+    fragment = _fragment(row, target, refs)
+    if fragment is None:
         return
+    # An IATI activity's other problems are only noted (``validate`` puts them there).
+    notes = row.warnings if row.state is not None else None
     activity = target.existing.get(fragment["identifier"])
+    if activity is not None and activity.lead_org.code != org:
+        row.errors.append(_err("identifier", "led by another organisation", "not_the_lead"))
+        return
+    if row.reporter is not None and row.reporter != target.reporter:
+        msg = f"reporting-org {row.reporter!r} is not your organisation ({target.reporter})"
+        row.errors.append(_err("reporting_org", msg, "not_the_reporter"))
+        return
     if activity is not None:
-        if activity.lead_org.code != org:
-            row.errors.append(_err("identifier", "led by another organisation", "not_the_lead"))
-            return
         try:
             changed = await update_from_state(
-                session, actor, activity, fragment, refs, action=action, pending=pending
+                session,
+                actor,
+                activity,
+                fragment,
+                refs,
+                action=action,
+                pending=pending,
+                notes=notes,
             )
         except Problem as problem:
             row.errors += problem.extensions.get("errors", [])
@@ -207,7 +236,7 @@ async def _one(
         return
     state = empty_state() | {"visibility": target.new_visibility} | fragment
     state |= {"reporting_org": org, "lead_org": org}
-    errors = validate(state, refs)
+    errors = validate(state, refs, notes=notes)
     if errors:
         row.errors += errors
         return

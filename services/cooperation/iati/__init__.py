@@ -5,10 +5,13 @@ Pure functions and dataclasses only (no database, no HTTP): the service maps its
 """
 
 from .model import (
+    DECIMAL_CONTEXT,
+    MAX_DECIMAL_DIGITS,
     IatiActivity,
     IatiActivityDate,
     IatiBaseline,
     IatiBudget,
+    IatiDescription,
     IatiDocumentLink,
     IatiIndicator,
     IatiLocation,
@@ -27,12 +30,15 @@ from .validate import SchemaError, errors_by_line, schema_errors
 from .xml import IATI_VERSION, IatiParseError, parse_activities, write_activities
 
 __all__ = [
+    "DECIMAL_CONTEXT",
     "IATI_VERSION",
+    "MAX_DECIMAL_DIGITS",
     "FundingStatus",
     "IatiActivity",
     "IatiActivityDate",
     "IatiBaseline",
     "IatiBudget",
+    "IatiDescription",
     "IatiDocumentLink",
     "IatiIndicator",
     "IatiLocation",

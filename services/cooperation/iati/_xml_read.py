@@ -2,22 +2,33 @@
 
 Kept apart from the writer so each module stays readable; every reader reports the source
 line of what it cannot read, which the import screen shows to the user.
+
+The document has passed the 2.03 schema before it gets here, so every value is read as the
+schema's types allow it (``xsd:date`` with a timezone, ``xsd:dateTime`` without an offset,
+``xsd:decimal`` of any scale, surrounding white space); what the schema requires is there.
+The only values refused are those Enlace cannot hold: dates outside the years 1 to 9999,
+decimals of more than ``MAX_DECIMAL_DIGITS`` digits, whole numbers beyond 32 bits.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from . import model
-from .model import (
-    DESCRIPTION_TYPE_GENERAL,
-)
+from .model import DESCRIPTION_TYPE_GENERAL, MAX_DECIMAL_DIGITS
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _T = TypeVar("_T")
+INT32 = range(-(2**31), 2**31)
+_TIMEZONE = r"(Z|[+-]\d{2}:\d{2})?"
+_DATE = re.compile(r"(-?\d{4,})-(\d{2})-(\d{2})" + _TIMEZONE)
+_DATETIME = re.compile(
+    r"(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?" + _TIMEZONE
+)
 
 
 class IatiParseError(ValueError):
@@ -33,23 +44,31 @@ def activity_from_element(element: Any) -> model.IatiActivity:
     """Read one ``iati-activity`` element into the model.
 
     Narratives without ``xml:lang`` are in the activity's ``xml:lang`` ("en" when that is
-    missing too); attributes IATI lets publishers omit get IATI's defaults (hierarchy 1,
-    vocabularies 1, budget type 1 and status 1).
+    missing too); attributes IATI lets publishers omit get IATI's defaults (vocabularies 1,
+    budget type 1 and status 1), except ``hierarchy`` and ``last-updated-datetime``, which
+    stay None when absent. The general description is ``descriptions`` (type 1 or no
+    type, their narratives merged), the others ``other_descriptions``.
     """
     language = element.get(XML_LANG) or "en"
     descriptions: dict[str, str] = {}
+    others = []
     for description in element.iterchildren("description"):
-        if description.get("type") in (None, DESCRIPTION_TYPE_GENERAL):
+        kind = description.get("type")
+        if kind in (None, DESCRIPTION_TYPE_GENERAL):
             descriptions.update(_texts(description, language))
+        else:
+            others.append(model.IatiDescription(kind, _texts(description, language)))
     country = element.find("recipient-country")
     hierarchy = element.get("hierarchy")
+    stamp = element.get("last-updated-datetime")
     children = element.iterchildren
     return model.IatiActivity(
-        identifier=_required(element, "iati-identifier").text or "",
+        identifier=(_required(element, "iati-identifier").text or "").strip(),
         reporting_org=_org_ref(_required(element, "reporting-org"), language),
-        last_updated=_attr_datetime(element, "last-updated-datetime"),
+        last_updated=None if stamp is None else _datetime(element, stamp),
         titles=_texts(element.find("title"), language),
         descriptions=descriptions,
+        other_descriptions=tuple(others),
         participating_orgs=tuple(
             _participating_org(o, language) for o in children("participating-org")
         ),
@@ -58,14 +77,11 @@ def activity_from_element(element: Any) -> model.IatiActivity:
             model.IatiActivityDate(type=_attr(d, "type"), iso_date=_attr_date(d, "iso-date"))
             for d in children("activity-date")
         ),
-        hierarchy=_hierarchy(element, hierarchy) if hierarchy is not None else 1,
+        hierarchy=None if hierarchy is None else _int(element, hierarchy),
         default_currency=element.get("default-currency"),
         default_language=language,
         recipient_country=_attr(country, "code") if country is not None else None,
-        locations=tuple(
-            model.IatiLocation(name=_text(location.find("name"), language), ref=location.get("ref"))
-            for location in children("location")
-        ),
+        locations=tuple(_location(location, language) for location in children("location")),
         sectors=tuple(_sector(s) for s in children("sector")),
         tags=tuple(_tag(t, language) for t in children("tag")),
         policy_markers=tuple(_policy_marker(m) for m in children("policy-marker")),
@@ -77,6 +93,13 @@ def activity_from_element(element: Any) -> model.IatiActivity:
             for r in children("related-activity")
         ),
         results=tuple(_read_result(r, language) for r in children("result")),
+    )
+
+
+def _location(element: Any, language: str) -> model.IatiLocation:
+    name = element.find("name")
+    return model.IatiLocation(
+        name=None if name is None else _text(name, language), ref=element.get("ref")
     )
 
 
@@ -209,7 +232,7 @@ def _texts(element: Any, language: str) -> dict[str, str]:
     if element is None:
         return {}
     return {
-        narrative.get(XML_LANG) or language: narrative.text or ""
+        narrative.get(XML_LANG) or language: "".join(narrative.itertext())
         for narrative in element.iterchildren("narrative")
     }
 
@@ -244,24 +267,75 @@ def _child_date(element: Any, tag: str) -> date:
     return _attr_date(_required(element, tag), "iso-date")
 
 
+def _error(element: Any, what: str, text: str, why: str = "cannot read") -> IatiParseError:
+    return IatiParseError(element.sourceline or 0, f"<{element.tag}> {what}: {why} {text!r}")
+
+
 def _attr_date(element: Any, name: str) -> date:
-    return _convert(element, name, _attr(element, name), date.fromisoformat)
+    """An ``xsd:date``; a timezone after it (``2020-01-01Z``) is allowed and dropped: a day
+    is kept as the day the publisher wrote."""
+    text = _attr(element, name)
+    found = _DATE.fullmatch(text.strip())
+    if found is None:
+        raise _error(element, f"@{name}", text)
+    year, month, day = (int(part) for part in found.groups()[:3])
+    return _convert(element, f"@{name}", text, lambda _: _day(year, month, day))
 
 
-def _attr_datetime(element: Any, name: str) -> datetime:
-    value = _convert(element, name, _attr(element, name), datetime.fromisoformat)
-    if value.tzinfo is None:
-        raise IatiParseError(element.sourceline or 0, f"@{name}: no timezone in {value}")
+def _day(year: int, month: int, day: int) -> date:
+    if not 1 <= year <= 9999:
+        raise ValueError("only the years 1 to 9999 can be stored")
+    return date(year, month, day)
+
+
+def _datetime(element: Any, text: str) -> datetime:
+    """An ``xsd:dateTime``. Without an offset it is taken to be UTC (IATI timestamps are
+    meant to be; the schema allows leaving the offset out). ``24:00:00`` is the next day's
+    midnight; fractions of a second beyond microseconds are cut."""
+    found = _DATETIME.fullmatch(text.strip())
+    if found is None:
+        raise _error(element, "@last-updated-datetime", text)
+    year, month, day, hour, minute, second = (int(part) for part in found.groups()[:6])
+    fraction, zone = found.group(7) or "", found.group(8)
+    micro = int((fraction + "000000")[:6])
+
+    def build(_: str) -> datetime:
+        start, midnight = _day(year, month, day), hour == 24
+        tz = UTC if zone in (None, "Z") else _offset(zone)
+        clock = datetime(
+            start.year, start.month, start.day, 0 if midnight else hour, minute, second, micro, tz
+        )
+        if midnight and (minute, second, micro) != (0, 0, 0):
+            raise ValueError("24:00:00 is the only time with hour 24")
+        return clock + timedelta(days=1) if midnight else clock
+
+    return _convert(element, "@last-updated-datetime", text, build)
+
+
+def _offset(zone: str) -> timezone:
+    sign = -1 if zone[0] == "-" else 1
+    hours, minutes = int(zone[1:3]), int(zone[4:6])
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _decimal(element: Any, what: str, text: str) -> Decimal:
+    """An ``xsd:decimal`` (``+1.5``, ``.5``, ``5.``), exactly, at most MAX_DECIMAL_DIGITS."""
+    value = _convert(element, what, text.strip(), Decimal)
+    digits, exponent = len(value.as_tuple().digits), value.as_tuple().exponent
+    if not value.is_finite() or not isinstance(exponent, int):
+        raise _error(element, what, text)
+    if digits > MAX_DECIMAL_DIGITS or abs(exponent) > MAX_DECIMAL_DIGITS:
+        raise _error(element, what, text, f"more than {MAX_DECIMAL_DIGITS} digits in")
     return value
 
 
 def _opt_decimal(element: Any, name: str) -> Decimal | None:
     text = element.get(name)
-    return None if text is None else _convert(element, name, text.strip(), Decimal)
+    return None if text is None else _decimal(element, f"@{name}", text)
 
 
 def _decimal_text(element: Any) -> Decimal:
-    return _convert(element, "text", (element.text or "").strip(), Decimal)
+    return _decimal(element, "text", element.text or "")
 
 
 def _opt_bool(element: Any, name: str) -> bool | None:
@@ -276,23 +350,15 @@ def _opt_bool(element: Any, name: str) -> bool | None:
 
 
 def _int(element: Any, text: str) -> int:
-    return _convert(element, "integer", text, int)
-
-
-def _hierarchy(element: Any, text: str) -> int:
-    """``@hierarchy``: a positive integer (the schema's ``xsd:int`` lets 0 and -1 through)."""
-    value = _convert(element, "@hierarchy", text.strip(), int)
-    if value < 1:
-        raise IatiParseError(
-            element.sourceline or 0, f"<{element.tag}> @hierarchy: {text!r} is not 1 or more"
-        )
+    """A whole number (``xsd:int``, ``xsd:positiveInteger``), held in 32 bits."""
+    value = _convert(element, "integer", text.strip(), int)
+    if value not in INT32:
+        raise _error(element, "integer", text, "too large to store:")
     return value
 
 
 def _convert(element: Any, what: str, text: str, convert: Callable[[str], _T]) -> _T:
     try:
         return convert(text)
-    except (ValueError, InvalidOperation) as exc:
-        raise IatiParseError(
-            element.sourceline or 0, f"<{element.tag}> {what}: cannot read {text!r}"
-        ) from exc
+    except (ValueError, InvalidOperation, OverflowError) as exc:
+        raise _error(element, what, text, f"cannot read ({exc})") from exc

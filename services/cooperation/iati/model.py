@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
 
 # Codes used as defaults below (IATI codelists, version 2.03).
 SECTOR_VOCABULARY_DAC5 = "1"
@@ -24,6 +24,12 @@ TAG_VOCABULARY_REPORTING_ORG = "99"
 DESCRIPTION_TYPE_GENERAL = "1"
 BUDGET_TYPE_ORIGINAL = "1"
 BUDGET_STATUS_INDICATIVE = "1"
+
+# Decimals (money, percentages) are kept exactly, at any scale: a value may have at most
+# this many digits, and its exponent stays within the same bound (what the databases hold).
+MAX_DECIMAL_DIGITS = 60
+# The context every sum and rounding of such values runs in: wide enough never to round.
+DECIMAL_CONTEXT = Context(prec=4 * MAX_DECIMAL_DIGITS, Emax=999_999, Emin=-999_999)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +62,20 @@ class IatiActivityDate:
 
 @dataclass(frozen=True, slots=True)
 class IatiLocation:
-    """A ``location``: Enlace uses one per Peruvian department (``ref`` = INEI code)."""
+    """A ``location``: Enlace's own are Peruvian departments (``ref`` = INEI code); an
+    imported one keeps whatever ref and name it came with (both optional in IATI)."""
 
-    name: str
+    name: str | None
     ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IatiDescription:
+    """A ``description`` other than the general one (type 2 objectives, 3 target groups,
+    4 other): its type and its ``{language: text}`` narratives."""
+
+    type: str
+    texts: Mapping[str, str] = field(hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,19 +199,22 @@ class IatiActivity:
     """One ``iati-activity``, in the order the 2.03 schema lays its elements out.
 
     ``titles`` and ``descriptions`` map a language code (``"en"``, ``"es"``) to text;
-    the description is the general one (type 1). ``last_updated`` must be timezone-aware
-    and must change whenever any field changes.
+    ``descriptions`` is the general one (type 1), ``other_descriptions`` the others.
+    ``last_updated`` (optional in 2.03) must be timezone-aware when given and must change
+    whenever any field changes. ``hierarchy`` is any ``xsd:int``; None leaves it out (IATI
+    then reads 1).
     """
 
     identifier: str
     reporting_org: IatiOrganisationRef
-    last_updated: dt.datetime
+    last_updated: dt.datetime | None
     titles: Mapping[str, str] = field(hash=False)
     descriptions: Mapping[str, str] = field(hash=False)
     participating_orgs: tuple[IatiParticipatingOrg, ...]
     status: str
     dates: tuple[IatiActivityDate, ...]
-    hierarchy: int = 2
+    hierarchy: int | None = 2
+    other_descriptions: tuple[IatiDescription, ...] = ()
     default_currency: str | None = None
     default_language: str = "en"
     recipient_country: str | None = "PE"
@@ -212,7 +231,6 @@ class IatiActivity:
     def __post_init__(self) -> None:
         # A naive timestamp would serialise without an offset and be read back as local
         # time by whoever imports it; refuse it at the door instead.
-        if self.last_updated.tzinfo is None or self.last_updated.utcoffset() is None:
+        stamp = self.last_updated
+        if stamp is not None and (stamp.tzinfo is None or stamp.utcoffset() is None):
             raise ValueError("last_updated must be timezone-aware")
-        if self.hierarchy < 1:
-            raise ValueError("hierarchy must be a positive integer")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Literal
 
-from .model import IatiActivity, IatiBudget, IatiSector, IatiTransaction
+from .model import DECIMAL_CONTEXT, IatiActivity, IatiBudget, IatiSector, IatiTransaction
 
 # ActivityDateType codes.
 PLANNED_START, ACTUAL_START, PLANNED_END, ACTUAL_END = "1", "2", "3", "4"
@@ -63,7 +63,8 @@ def sector_percentage_errors(sectors: Iterable[IatiSector]) -> list[str]:
                 f"{', '.join(missing)}"
             )
             continue
-        total = sum((s.percentage for s in group if s.percentage is not None), Decimal(0))
+        with localcontext(DECIMAL_CONTEXT):
+            total = sum((s.percentage for s in group if s.percentage is not None), Decimal(0))
         # Decimal arithmetic is exact, so 33.33 + 33.33 + 33.34 is 100 and nothing else is.
         if total != _HUNDRED:
             errors.append(
@@ -101,7 +102,8 @@ def funding_status(
         raise ValueError(f"cannot compare amounts in {', '.join(sorted(currencies))}")
 
     def total(values: Iterable[Decimal]) -> Decimal:
-        return sum(values, Decimal(0))
+        with localcontext(DECIMAL_CONTEXT):  # exact, whatever the magnitudes
+            return sum(values, Decimal(0))
 
     spent = total(t.value for t in transactions if t.type in SPENDING_TYPES)
     committed = total(t.value for t in transactions if t.type in COMMITMENT_TYPES)

@@ -90,18 +90,18 @@ def parse_activities(data: bytes | BinaryIO) -> list[IatiActivity]:
 def activity_element(activity: IatiActivity) -> Any:
     """Build the ``iati-activity`` element, children in the schema's order."""
     root = etree.Element("iati-activity")
-    root.set("last-updated-datetime", _datetime(activity.last_updated))
+    if activity.last_updated is not None:
+        root.set("last-updated-datetime", _datetime(activity.last_updated))
     root.set(XML_LANG, activity.default_language)
     if activity.default_currency:
         root.set("default-currency", activity.default_currency)
-    root.set("hierarchy", str(activity.hierarchy))
+    if activity.hierarchy is not None:
+        root.set("hierarchy", str(activity.hierarchy))
 
     _sub(root, "iati-identifier").text = activity.identifier
     _org(root, "reporting-org", activity.reporting_org, required_name=True)
     _narratives(_sub(root, "title"), activity.titles)
-    if activity.descriptions:
-        description = _sub(root, "description", {"type": DESCRIPTION_TYPE_GENERAL})
-        _narratives(description, activity.descriptions)
+    _descriptions(root, activity)
     for org in activity.participating_orgs:
         attributes = {"ref": org.ref, "type": org.type, "role": org.role}
         element = _sub(root, "participating-org", attributes | {"activity-id": org.activity_id})
@@ -123,13 +123,23 @@ def activity_element(activity: IatiActivity) -> Any:
     return root
 
 
+def _descriptions(root: Any, activity: IatiActivity) -> None:
+    """The general description (type 1), then the others as they came."""
+    if activity.descriptions:
+        description = _sub(root, "description", {"type": DESCRIPTION_TYPE_GENERAL})
+        _narratives(description, activity.descriptions)
+    for other in activity.other_descriptions:
+        _narratives(_sub(root, "description", {"type": other.type}), other.texts)
+
+
 def _where_and_what(root: Any, activity: IatiActivity) -> None:
     """Country, locations, sectors, tags and policy markers (they sit together in the schema)."""
     if activity.recipient_country:
         _sub(root, "recipient-country", {"code": activity.recipient_country})
     for location in activity.locations:
-        name = _sub(_sub(root, "location", {"ref": location.ref}), "name")
-        _narrative(name, location.name, required=True)
+        element = _sub(root, "location", {"ref": location.ref})
+        if location.name is not None:
+            _narrative(_sub(element, "name"), location.name, required=True)
     for sector in activity.sectors:
         percentage = _decimal(sector.percentage)
         _sub(
@@ -224,6 +234,9 @@ def _narrative(parent: Any, text: str, *, required: bool = False) -> None:
 
 
 def _narratives(parent: Any, texts: Mapping[str, str]) -> None:
+    """One narrative per language; an empty one when there are none (the schema needs one)."""
+    if not texts:
+        _sub(parent, "narrative").text = ""
     for language, text in texts.items():
         element = _sub(parent, "narrative")
         element.set(XML_LANG, language)

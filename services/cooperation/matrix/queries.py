@@ -1,10 +1,11 @@
 """The activity matrix of a work program: counts and money by priority area and status, the
 action areas no activity covers, and the same figures per organisation and per year.
 
-Everything is aggregated in SQL over the activities the caller may see, so the cost does
-not depend on holding activities in memory. Money is summed per currency (amounts in
-different currencies are never added up); a revised budget (type 2) replaces the original
-of the same period; "committed" is commitment transactions (2, 11), "disbursed"
+Counts are aggregated in SQL over the activities the caller may see; money is read row by
+row (amount, currency and the keys only, never whole activities) and summed exactly in
+Python, since SQLite has no exact decimal type to sum in. Money is summed per currency
+(amounts in different currencies are never added up); a revised budget (type 2) replaces
+the original of the same period; "committed" is commitment transactions (2, 11), "disbursed"
 disbursements and expenditures (3, 4). An activity in two priority areas counts, with its
 money, in both, so the rows of the matrix do not add up to the program total.
 """
@@ -12,10 +13,10 @@ money, in both, so the rows of the matrix do not add up to the program total.
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, extract, func, select, type_coerce
+from sqlalchemy import ColumnElement, exists, extract, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -28,7 +29,7 @@ from services.cooperation.activities.models import (
     Participant,
     Transaction,
 )
-from services.cooperation.db import Hundredths
+from services.cooperation.iati import DECIMAL_CONTEXT
 from services.cooperation.matrix.schemas import (
     AreaRow,
     Cell,
@@ -41,7 +42,7 @@ from services.cooperation.matrix.schemas import (
 from services.cooperation.programs.models import ActionArea, Organisation, PriorityArea, WorkProgram
 
 Rows = Any  # a multi-column SELECT
-ROLES = {1: "funding", 2: "accountable", 3: "extending", 4: "implementing"}
+ROLES = {"1": "funding", "2": "accountable", "3": "extending", "4": "implementing"}
 
 
 def _visible(seen: ColumnElement[bool], program_id: int) -> Any:
@@ -79,8 +80,15 @@ def _transaction_rows(visible: Any, types: tuple[str, ...]) -> Rows:
     )
 
 
-def _total(column: Any) -> Any:
-    return type_coerce(func.sum(column), Hundredths())
+async def _sums(session: AsyncSession, stmt: Any) -> dict[tuple[Any, ...], Money]:
+    """Exact sums of the amounts (last column) of ``stmt`` by its other columns, the one
+    before last being the currency."""
+    found: dict[tuple[Any, ...], Money] = defaultdict(dict)
+    with localcontext(DECIMAL_CONTEXT):
+        for *key, currency, amount in await session.execute(stmt):
+            money = found[tuple(key)]
+            money[currency or "?"] = money.get(currency or "?", Decimal(0)) + amount
+    return found
 
 
 async def _money_by(
@@ -88,14 +96,10 @@ async def _money_by(
 ) -> dict[tuple[Any, ...], Money]:
     """Sums of ``rows`` grouped by ``keys`` (after ``joins``) and currency."""
     sub = rows.subquery()
-    stmt = select(*keys, sub.c.currency, _total(sub.c.value)).select_from(sub)
+    stmt = select(*keys, sub.c.currency, sub.c.value).select_from(sub)
     for target, on in joins:
         stmt = stmt.join(target, on(sub))
-    stmt = stmt.group_by(*keys, sub.c.currency)
-    found: dict[tuple[Any, ...], Money] = defaultdict(dict)
-    for *key, currency, amount in await session.execute(stmt):
-        found[tuple(key)][currency or "?"] = amount
-    return found
+    return await _sums(session, stmt)
 
 
 async def build_matrix(
@@ -151,8 +155,9 @@ def _sum(cells: Any) -> Cell:
         total.activities += cell.activities
         for name in ("budget", "committed", "disbursed"):
             target = getattr(total, name)
-            for currency, amount in getattr(cell, name).items():
-                target[currency] = target.get(currency, Decimal(0)) + amount
+            with localcontext(DECIMAL_CONTEXT):
+                for currency, amount in getattr(cell, name).items():
+                    target[currency] = target.get(currency, Decimal(0)) + amount
     return total
 
 
@@ -191,7 +196,7 @@ async def _organisations(
     )
     for org_id, role, count in await session.execute(stmt):
         if org_id is not None:
-            roles[org_id][ROLES[role]] = count
+            roles[org_id][ROLES.get(role, role)] = count
     totals = await _counts(
         session,
         select(Participant.organisation_id, activities)
@@ -206,7 +211,7 @@ async def _organisations(
     )
     funders = (
         select(Participant.organisation_id, Participant.activity_id)
-        .where(Participant.role == 1)
+        .where(Participant.role == "1")
         .distinct()
         .subquery()
     )
@@ -267,9 +272,5 @@ async def _years(
 
 async def _by_year(session: AsyncSession, rows: Rows, column: str) -> dict[int, Money]:
     sub = rows.subquery()
-    year = extract("year", sub.c[column])
-    stmt = select(year, sub.c.currency, _total(sub.c.value)).group_by(year, sub.c.currency)
-    found: dict[int, Money] = defaultdict(dict)
-    for y, currency, amount in await session.execute(stmt):
-        found[int(y)][currency or "?"] = amount
-    return found
+    stmt = select(extract("year", sub.c[column]), sub.c.currency, sub.c.value)
+    return {int(key[0]): money for key, money in (await _sums(session, stmt)).items()}

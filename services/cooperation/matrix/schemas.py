@@ -21,7 +21,9 @@ class Cell(BaseModel):
 class AreaRow(BaseModel):
     code: str
     title_en: str
-    by_status: dict[str, Cell] = Field(description="Keyed by IATI activity status (1-6).")
+    by_status: dict[str, Cell] = Field(
+        description="Keyed by IATI activity status code (1-6, or a code an import kept)."
+    )
     total: Cell
 
 
@@ -35,7 +37,9 @@ class OrganisationRow(BaseModel):
     name_en: str
     activities: int
     lead: int
-    roles: dict[str, int] = Field(description="Activities per IATI role.")
+    roles: dict[str, int] = Field(
+        description="Activities per IATI role (funding ... implementing, or a code an import kept)."
+    )
     budget_funded: Money = Field(description="Budgets of the activities it funds (role 1).")
 
 
