@@ -12,26 +12,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.inventory.pcb.mass import DEFAULT_FLUID_DENSITIES, mass_from_volume
 from services.inventory.pcb.rules import (
-    ALLOWED_TRANSITIONS,
-    DEFAULT_FLUID_DENSITIES,
     UNKNOWN_CONCENTRATION,
     Analysis,
     AnalysisMethod,
     ComplianceFlag,
     Concentration,
     ConcentrationKind,
-    EliminationEvidence,
     OperatingStatus,
     PcbClass,
     PcbItemFacts,
     Thresholds,
-    TransitionError,
-    check_transition,
     classify,
     compliance_flags,
     effective_concentration,
-    mass_from_volume,
+)
+from services.inventory.pcb.status import (
+    ALLOWED_TRANSITIONS,
+    EliminationEvidence,
+    TransitionError,
+    check_transition,
 )
 
 D = Decimal

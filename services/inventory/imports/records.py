@@ -14,12 +14,10 @@ from services.inventory.pcb.fields import ITEM_FIELDS
 from services.inventory.pcb.rules import (
     Analysis,
     AnalysisMethod,
-    EliminationEvidence,
     OperatingStatus,
-    TransitionError,
-    check_transition,
     effective_concentration,
 )
+from services.inventory.pcb.status import EliminationEvidence, TransitionError, check_transition
 
 K = TypeVar("K", bound=Hashable)
 ItemKey = tuple[int, str, str]  # holder id, manufacturer, serial number

@@ -26,11 +26,10 @@ from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.rules import (
     Analysis,
     AnalysisMethod,
-    EliminationEvidence,
     OperatingStatus,
-    evidence_problems,
 )
 from services.inventory.pcb.schemas import COUNTRY_PATTERN, AnalysisIn, EliminationIn, PcbItemIn
+from services.inventory.pcb.status import EliminationEvidence, evidence_problems
 from services.inventory.registry.rules import coordinates_in_peru, ruc_is_valid, ubigeo_is_valid
 from services.inventory.vocabulary import Sector, SiteType
 

@@ -13,13 +13,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, literal, select
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Numeric
 
+from services.inventory.pcb.mass import (
+    DEFAULT_FLUID_DENSITIES,
+    MassEstimate,
+    MassMethod,
+    NotWeighed,
+    fluid_mass,
+    total_mass,
+)
 from services.inventory.pcb.models import FluidDensity, PcbItem, PcbThresholds
 from services.inventory.pcb.rules import (
-    DEFAULT_FLUID_DENSITIES,
     PCB_CLASSES,
     AnalysisMethod,
     ComplianceFlag,
@@ -104,6 +111,11 @@ def item_class(item: PcbItem, thresholds: Thresholds) -> PcbClass:
     return classify(concentration_of(item), item.fluid_volume_l, item.year_manufactured, thresholds)
 
 
+def trade_name_unrecognised(item: PcbItem) -> bool:
+    """A trade name was given but no fluid kind (none given, none derived from it)."""
+    return item.fluid_kind is None and bool((item.fluid_trade_name or "").strip())
+
+
 def item_flags(item: PcbItem, thresholds: Thresholds, as_of: date) -> list[ComplianceFlag]:
     """An item's compliance flags on ``as_of``, sorted."""
     facts = PcbItemFacts(
@@ -112,8 +124,15 @@ def item_flags(item: PcbItem, thresholds: Thresholds, as_of: date) -> list[Compl
         labelled=item.labelled,
         in_food_feed_area=item.in_food_feed_area,
         concentration=concentration_of(item),
+        trade_name_unrecognised=trade_name_unrecognised(item),
     )
     return sorted(compliance_flags(facts, as_of, thresholds))
+
+
+def item_masses(item: PcbItem, densities: dict[str, Decimal]) -> tuple[MassEstimate, MassEstimate]:
+    """An item's fluid mass and total mass, measured or estimated (or not weighed)."""
+    fluid = fluid_mass(item.fluid_volume_l, item.fluid_mass_kg, item.fluid_kind, densities)
+    return fluid, total_mass(item.total_mass_kg, item.dry_mass_kg, fluid)
 
 
 # -- as SQL ------------------------------------------------------------------------------
@@ -195,21 +214,66 @@ def flag_sql(
         )
     if flag == ComplianceFlag.PROHIBITED_LOCATION:
         return and_(is_pcb, PcbItem.in_food_feed_area.is_(True), status != _ELIMINATED)
+    if flag == ComplianceFlag.TRADE_NAME_REVIEW:
+        return and_(
+            PcbItem.fluid_kind.is_(None),
+            PcbItem.fluid_trade_name.is_not(None),
+            func.trim(PcbItem.fluid_trade_name) != "",
+        )
     return and_(
         PcbItem.conc_kind == ConcentrationKind.ABOVE.value,
         PcbItem.conc_source == AnalysisMethod.SCREENING.value,
     )
 
 
+def _density_sql(densities: dict[str, Decimal]) -> Any:
+    """The density of the item's fluid kind (NULL for a kind without one)."""
+    known = sorted((k, d) for k, d in densities.items() if d > 0)
+    if not known:
+        return literal(None, Numeric(18, 6))
+    return case(*((PcbItem.fluid_kind == kind, _num(d)) for kind, d in known), else_=None)
+
+
 def fluid_mass_sql(densities: dict[str, Decimal]) -> Any:
-    """The item's fluid mass (kg): as recorded, else volume x the fluid's density."""
-    if not densities:
-        return PcbItem.fluid_mass_kg
-    density = case(
-        *((PcbItem.fluid_kind == kind, _num(d)) for kind, d in sorted(densities.items())),
-        else_=None,
-    )
+    """``mass.fluid_mass`` in SQL: the fluid mass (kg) as recorded, else volume x the
+    fluid's density, else NULL (not weighed)."""
     return case(
         (PcbItem.fluid_mass_kg.is_not(None), PcbItem.fluid_mass_kg),
-        else_=PcbItem.fluid_volume_l * density,
+        else_=PcbItem.fluid_volume_l * _density_sql(densities),
+    )
+
+
+DENSITY_BASIS_PREFIX = "density:"
+
+
+def fluid_basis_sql(densities: dict[str, Decimal]) -> ColumnElement[str]:
+    """How the fluid mass was obtained: ``measured``, ``density:<fluid kind>`` (volume x
+    that kind's density) or the reason it was not weighed."""
+    known = sorted(k for k, d in densities.items() if d > 0)
+    return case(
+        (PcbItem.fluid_mass_kg.is_not(None), MassMethod.MEASURED.value),
+        (PcbItem.fluid_volume_l.is_(None), NotWeighed.NO_VOLUME_OR_MASS.value),
+        *((PcbItem.fluid_kind == k, DENSITY_BASIS_PREFIX + k) for k in known),
+        else_=NotWeighed.NO_DENSITY.value,
+    )
+
+
+def total_mass_sql(densities: dict[str, Decimal]) -> Any:
+    """``mass.total_mass`` in SQL: as recorded, else dry + fluid mass, else NULL."""
+    return case(
+        (PcbItem.total_mass_kg.is_not(None), PcbItem.total_mass_kg),
+        else_=PcbItem.dry_mass_kg + fluid_mass_sql(densities),
+    )
+
+
+def total_basis_sql(densities: dict[str, Decimal]) -> ColumnElement[str]:
+    """How the total mass was obtained: ``measured``, ``dry_plus_fluid`` or
+    ``not_weighed``."""
+    return case(
+        (PcbItem.total_mass_kg.is_not(None), MassMethod.MEASURED.value),
+        (
+            and_(PcbItem.dry_mass_kg.is_not(None), fluid_mass_sql(densities).is_not(None)),
+            MassMethod.DRY_PLUS_FLUID.value,
+        ),
+        else_=MassMethod.NOT_WEIGHED.value,
     )

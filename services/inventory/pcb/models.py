@@ -27,6 +27,7 @@ SUMMARY_COLUMNS = (
     "year_manufactured",
     "fluid_kind",
     "fluid_mass_kg",
+    "dry_mass_kg",
     "total_mass_kg",
     "labelled",
     "in_food_feed_area",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -19,10 +20,10 @@ from services.inventory.pcb.classes import (
     thresholds_row,
 )
 from services.inventory.pcb.fields import CSV_COLUMNS, csv_row
+from services.inventory.pcb.mass import DEFAULT_FLUID_DENSITIES
 from services.inventory.pcb.models import FluidDensity, PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.queries import ItemFilters, items_query
 from services.inventory.pcb.rules import (
-    DEFAULT_FLUID_DENSITIES,
     ComplianceFlag,
     OperatingStatus,
     PcbClass,
@@ -76,20 +77,28 @@ AsOf = Annotated[
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
-def item_etag(item: PcbItem, thresholds_version: int, as_of: date) -> str:
-    """Class and flags are part of the representation: the ETag changes with the
-    thresholds and the date they refer to, not only with the item."""
-    return etag("pcb-item", item.id, item.version, thresholds_version, as_of)
+def item_etag(
+    item: PcbItem, thresholds_version: int, as_of: date, densities: dict[str, Decimal]
+) -> str:
+    """Class, flags and counted masses are part of the representation: the ETag changes
+    with the thresholds, the densities and the date they refer to, not only with the
+    item."""
+    density_tag = ";".join(f"{k}={d.normalize()}" for k, d in sorted(densities.items()))
+    return etag("pcb-item", item.id, item.version, thresholds_version, as_of, density_tag)
 
 
 async def _csv_rows(
-    session: SessionDep, stmt: Select[PcbItem], thresholds: Thresholds, as_of: date
+    session: SessionDep,
+    stmt: Select[PcbItem],
+    thresholds: Thresholds,
+    densities: dict[str, Decimal],
+    as_of: date,
 ) -> AsyncIterator[Sequence[Any]]:
     result = await session.stream_scalars(
         stmt.order_by(PcbItem.id).execution_options(yield_per=1000)
     )
     async for item in result:
-        yield csv_row(service.item_out(item, thresholds, as_of))
+        yield csv_row(service.item_out(item, thresholds, densities, as_of))
 
 
 @router.get(
@@ -125,6 +134,7 @@ async def list_items(
 ) -> Page[PcbItemOut] | Response:
     """PCB items, one page at a time (or all of them as CSV)."""
     thresholds, _ = await load_thresholds(session)
+    densities = await load_densities(session)
     as_of = as_of or utcnow().date()
     filters = ItemFilters(
         submission_id=submission_id,
@@ -142,7 +152,7 @@ async def list_items(
     if wants_csv(request.headers.get("accept"), format):
         # Streamed: every matching item, not a page the response model could check.
         return StreamingResponse(
-            csv_stream(CSV_COLUMNS, _csv_rows(session, stmt, thresholds, as_of)),
+            csv_stream(CSV_COLUMNS, _csv_rows(session, stmt, thresholds, densities, as_of)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="pcb-items.csv"'},
         )
@@ -156,7 +166,7 @@ async def list_items(
         cursor=cursor,
         limit=limit,
     )
-    items = [service.item_out(r, thresholds, as_of) for r in rows]
+    items = [service.item_out(r, thresholds, densities, as_of) for r in rows]
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -214,7 +224,8 @@ async def _editable(
 ) -> tuple[PcbItem, Submission]:
     item, submission = await service.editable_item(session, principal, item_id)
     _, version = await load_thresholds(session)
-    require_if_match(request, item_etag(item, version, utcnow().date()))
+    densities = await load_densities(session)
+    require_if_match(request, item_etag(item, version, utcnow().date(), densities))
     return item, submission
 
 
@@ -223,8 +234,10 @@ async def _item_answer(
 ) -> tuple[PcbItemOut, str]:
     """The item as of ``as_of`` (default: today), and its ETag."""
     thresholds, version = await load_thresholds(session)
+    densities = await load_densities(session)
     as_of = as_of or utcnow().date()
-    return service.item_out(item, thresholds, as_of), item_etag(item, version, as_of)
+    out = service.item_out(item, thresholds, densities, as_of)
+    return out, item_etag(item, version, as_of, densities)
 
 
 async def _changed(response: Response, session: SessionDep, item: PcbItem) -> PcbItemOut:

@@ -1,5 +1,5 @@
-"""PCB classification, compliance flags and status workflow (Stockholm Convention, Annex A
-Part II; DOMAIN.md §1).
+"""PCB classification and compliance flags (Stockholm Convention, Annex A Part II;
+DOMAIN.md §1). The status workflow is in ``status``, masses and volumes in ``mass``.
 
 Pure functions, no I/O. Thresholds and deadlines arrive as a ``Thresholds`` value so a
 country plan stored in the database can replace the Convention's defaults.
@@ -7,13 +7,11 @@ country plan stored in the database can replace the Convention's defaults.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Final
 
 
@@ -64,6 +62,9 @@ class ComplianceFlag(StrEnum):
     LABEL_MISSING = "label_missing"
     PROHIBITED_LOCATION = "prohibited_location"
     NEEDS_GC_CONFIRMATION = "needs_gc_confirmation"
+    # The fluid's trade name is not one the inventory knows and no fluid kind was given:
+    # a person must say what the fluid is (its mass cannot be estimated until then).
+    TRADE_NAME_REVIEW = "trade_name_review"
 
 
 # Classes that carry the Convention's obligations (> 50 mg/kg, proven or presumed).
@@ -71,7 +72,7 @@ PCB_CLASSES: Final = frozenset({PcbClass.P1, PcbClass.P2, PcbClass.P3, PcbClass.
 IN_SERVICE: Final = frozenset({OperatingStatus.IN_USE, OperatingStatus.STANDBY})
 
 
-def _require_decimal(name: str, value: object, *, allow_negative: bool = False) -> Decimal:
+def require_decimal(name: str, value: object, *, allow_negative: bool = False) -> Decimal:
     # Floats would smuggle binary rounding into thresholds and masses; refuse them early.
     if not isinstance(value, Decimal) or not value.is_finite():
         raise TypeError(f"{name} must be a finite Decimal, got {value!r}")
@@ -106,7 +107,7 @@ class Thresholds:
             "small_volume_l",
             "presumed_min_volume_l",
         ):
-            _require_decimal(name, getattr(self, name))
+            require_decimal(name, getattr(self, name))
         # classify() walks P1 -> P2 -> P3 and relies on this order.
         if not self.p3_mg_per_kg < self.p2_mg_per_kg < self.p1_mg_per_kg:
             raise ValueError("thresholds must satisfy p3 < p2 < p1")
@@ -134,13 +135,13 @@ class Analysis:
                 raise ValueError("a screening gives a cut-off answer, not a value")
             if self.screening_cutoff_mg_per_kg is None or self.screening_positive is None:
                 raise ValueError("a screening needs its cut-off and a positive/negative result")
-            _require_decimal("screening_cutoff_mg_per_kg", self.screening_cutoff_mg_per_kg)
+            require_decimal("screening_cutoff_mg_per_kg", self.screening_cutoff_mg_per_kg)
         else:
             if self.value_mg_per_kg is None:
                 raise ValueError(f"a {self.method} analysis needs value_mg_per_kg")
             if self.screening_cutoff_mg_per_kg is not None or self.screening_positive is not None:
                 raise ValueError(f"a {self.method} analysis has no screening cut-off")
-            _require_decimal("value_mg_per_kg", self.value_mg_per_kg)
+            require_decimal("value_mg_per_kg", self.value_mg_per_kg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +281,7 @@ class PcbItemFacts:
     labelled: bool
     in_food_feed_area: bool
     concentration: Concentration = field(default=UNKNOWN_CONCENTRATION)
+    trade_name_unrecognised: bool = False
 
 
 def compliance_flags(
@@ -293,6 +295,7 @@ def compliance_flags(
     - label_missing: P1/P2 not labelled (not raised once eliminated: nothing left to label).
     - prohibited_location: a PCB item in a food/feed area and not eliminated.
     - needs_gc_confirmation: the effective concentration is only a positive screening.
+    - trade_name_review: a trade name no fluid kind could be derived from, and no kind.
     """
     flags: set[ComplianceFlag] = set()
     is_pcb = item.pcb_class in PCB_CLASSES
@@ -312,102 +315,6 @@ def compliance_flags(
     conc = item.concentration
     if conc.kind == ConcentrationKind.ABOVE and conc.source == AnalysisMethod.SCREENING:
         flags.add(ComplianceFlag.NEEDS_GC_CONFIRMATION)
+    if item.trade_name_unrecognised:
+        flags.add(ComplianceFlag.TRADE_NAME_REVIEW)
     return flags
-
-
-_S = OperatingStatus
-ALLOWED_TRANSITIONS: Final[Mapping[OperatingStatus, frozenset[OperatingStatus]]] = MappingProxyType(
-    {
-        _S.IN_USE: frozenset({_S.STANDBY, _S.OUT_OF_SERVICE_STORED}),
-        _S.STANDBY: frozenset({_S.IN_USE, _S.OUT_OF_SERVICE_STORED}),
-        _S.OUT_OF_SERVICE_STORED: frozenset({_S.DECONTAMINATED, _S.SHIPPED_FOR_DISPOSAL}),
-        # Decontaminated equipment may return to service (after a clean GC result).
-        _S.DECONTAMINATED: frozenset({_S.IN_USE, _S.SHIPPED_FOR_DISPOSAL}),
-        _S.SHIPPED_FOR_DISPOSAL: frozenset({_S.ELIMINATED}),
-        _S.ELIMINATED: frozenset(),
-    }
-)
-
-_COUNTRY_CODE: Final = re.compile(r"[A-Z]{2}")
-
-
-class TransitionError(ValueError):
-    """A status change the workflow does not allow, or one lacking its evidence."""
-
-
-@dataclass(frozen=True, slots=True)
-class EliminationEvidence:
-    """Proof that an item was destroyed: where, in which country (ISO 3166-1 alpha-2),
-    when, under which certificate, and how much mass."""
-
-    disposal_facility: str
-    country: str
-    disposed_on: date
-    certificate_ref: str
-    mass_kg: Decimal
-
-
-def evidence_problems(evidence: EliminationEvidence) -> list[str]:
-    """Everything wrong with the evidence, in field order; empty when it is complete."""
-    problems: list[str] = []
-    if not evidence.disposal_facility.strip():
-        problems.append("disposal_facility is blank")
-    if not _COUNTRY_CODE.fullmatch(evidence.country):
-        problems.append(f"country {evidence.country!r} is not an ISO 3166-1 alpha-2 code")
-    if not isinstance(evidence.disposed_on, date):
-        problems.append("disposed_on is not a date")
-    if not evidence.certificate_ref.strip():
-        problems.append("certificate_ref is blank")
-    mass = evidence.mass_kg
-    if not isinstance(mass, Decimal) or not mass.is_finite() or mass <= 0:
-        problems.append(f"mass_kg must be a Decimal greater than 0, got {mass!r}")
-    return problems
-
-
-def check_transition(
-    current: OperatingStatus,
-    new: OperatingStatus,
-    evidence: EliminationEvidence | None = None,
-) -> None:
-    """Raise ``TransitionError`` unless ``current -> new`` is allowed.
-
-    Moving to ``eliminated`` also needs complete ``EliminationEvidence``; evidence given
-    for any other move is ignored.
-    """
-    try:
-        # Statuses read back from the database are plain strings.
-        current, new = OperatingStatus(current), OperatingStatus(new)
-    except ValueError as exc:
-        raise TransitionError(f"unknown status: {exc}") from exc
-    if new == current:
-        raise TransitionError(f"item is already {current}")
-    allowed = ALLOWED_TRANSITIONS[current]
-    if new not in allowed:
-        options = ", ".join(sorted(allowed)) or "none, it is final"
-        raise TransitionError(f"cannot go from {current} to {new} (allowed: {options})")
-    if new == OperatingStatus.ELIMINATED:
-        if evidence is None:
-            raise TransitionError("eliminated requires elimination evidence")
-        problems = evidence_problems(evidence)
-        if problems:
-            raise TransitionError("incomplete elimination evidence: " + "; ".join(problems))
-
-
-# kg/L at ambient temperature. To verify (DOMAIN.md §1: askarels roughly 1.4-1.5, mineral
-# oil about 0.88); the service stores densities per fluid as data and uses these only as
-# defaults for seeding.
-DEFAULT_FLUID_DENSITIES: Final[Mapping[str, Decimal]] = MappingProxyType(
-    {"askarel": Decimal("1.5"), "mineral_oil": Decimal("0.88")}
-)
-
-MASS_QUANTUM_KG: Final = Decimal("0.001")
-
-
-def mass_from_volume(volume_l: Decimal, density_kg_per_l: Decimal) -> Decimal:
-    """Fluid mass in kg from volume (L) and density (kg/L), rounded half-up to the gram
-    (the precision the inventory stores masses at)."""
-    _require_decimal("volume_l", volume_l)
-    _require_decimal("density_kg_per_l", density_kg_per_l)
-    if density_kg_per_l == 0:
-        raise ValueError("density_kg_per_l must be greater than 0")
-    return (volume_l * density_kg_per_l).quantize(MASS_QUANTUM_KG, rounding=ROUND_HALF_UP)

@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.inventory.pcb.mass import MassMethod, NotWeighed
 from services.inventory.pcb.rules import (
     AnalysisMethod,
     ComplianceFlag,
@@ -146,6 +147,18 @@ class EffectiveConcentration(BaseModel):
     source: AnalysisMethod | None
 
 
+class MassOut(BaseModel):
+    """A mass in kg and how it was obtained: ``measured`` (as recorded),
+    ``volume_x_density`` (fluid: volume x ``density_kg_per_l``), ``dry_plus_fluid``
+    (total: dry mass + fluid mass), or ``not_weighed`` (``kg`` null, never 0, and
+    ``not_weighed_reason`` says why)."""
+
+    kg: Decimal | None
+    method: MassMethod
+    density_kg_per_l: Decimal | None = None
+    not_weighed_reason: NotWeighed | None = None
+
+
 class PcbItemOut(BaseModel):
     """A PCB item with its class and compliance flags computed from the current data."""
 
@@ -176,6 +189,8 @@ class PcbItemOut(BaseModel):
     status: str
     status_since: date | None
     effective_concentration: EffectiveConcentration
+    fluid_mass: MassOut = Field(description="The fluid mass counted in national totals.")
+    total_mass: MassOut = Field(description="The total mass counted in national totals.")
     pcb_class: PcbClass
     compliance_flags: list[ComplianceFlag]
     as_of: date = Field(description="The date the compliance flags refer to.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -10,29 +11,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import check_editable, check_owner, submission_visible
 from services.inventory.history import record_change, snapshot
-from services.inventory.pcb.classes import concentration_of, item_class, item_flags
+from services.inventory.pcb.classes import concentration_of, item_class, item_flags, item_masses
 from services.inventory.pcb.fields import EVIDENCE_COLUMNS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
+from services.inventory.pcb.mass import MassEstimate
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (
     Analysis,
     AnalysisMethod,
-    EliminationEvidence,
     OperatingStatus,
     Thresholds,
-    TransitionError,
-    check_transition,
     effective_concentration,
-    evidence_problems,
 )
 from services.inventory.pcb.schemas import (
     AnalysisIn,
     EffectiveConcentration,
     EliminationIn,
+    MassOut,
     PcbItemIn,
     PcbItemOut,
     PcbItemPatch,
     StatusEventIn,
+)
+from services.inventory.pcb.status import (
+    EliminationEvidence,
+    TransitionError,
+    check_transition,
+    evidence_problems,
 )
 from services.inventory.registry.models import Holder, Site
 from services.inventory.registry.service import add_recorded, change_recorded, field_error
@@ -42,15 +47,29 @@ from shared.problems import Problem
 from shared.security import Principal
 
 
-def item_out(item: PcbItem, thresholds: Thresholds, as_of: date) -> PcbItemOut:
-    """The API view of an item, with class and flags computed now."""
+def _mass_out(estimate: MassEstimate) -> MassOut:
+    return MassOut(
+        kg=estimate.kg,
+        method=estimate.method,
+        density_kg_per_l=estimate.density_kg_per_l,
+        not_weighed_reason=estimate.reason,
+    )
+
+
+def item_out(
+    item: PcbItem, thresholds: Thresholds, densities: dict[str, Decimal], as_of: date
+) -> PcbItemOut:
+    """The API view of an item, with class, flags and masses computed now."""
     conc = concentration_of(item)
     fields = {name: getattr(item, name) for name in PcbItemOut.model_fields if hasattr(item, name)}
+    fluid, total = item_masses(item, densities)
     return PcbItemOut(
         **fields,
         effective_concentration=EffectiveConcentration(
             kind=conc.kind, value_mg_per_kg=conc.value_mg_per_kg, source=conc.source
         ),
+        fluid_mass=_mass_out(fluid),
+        total_mass=_mass_out(total),
         pcb_class=item_class(item, thresholds),
         compliance_flags=item_flags(item, thresholds, as_of),
         as_of=as_of,
