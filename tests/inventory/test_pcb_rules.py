@@ -183,8 +183,17 @@ def test_measured_boundaries_are_strict(value: str, volume: str, expected: PcbCl
     assert classify(measured(value), D(volume), 1970, T) == expected
 
 
-def test_measured_with_unrecorded_volume_satisfies_no_volume_rule() -> None:
-    assert classify(measured("300000"), None, 1970, T) == PcbClass.NON_PCB
+def test_an_unknown_volume_is_not_a_small_volume() -> None:
+    # Issue 12 item 3 (changed from "satisfies no volume rule"): the class follows the
+    # concentration, and the flags say the volume is unknown.
+    assert classify(measured("300000"), None, 1970, T) == PcbClass.P1
+    assert classify(measured("600"), None, None, T) == PcbClass.P2
+    assert classify(measured("60"), None, None, T) == PcbClass.P3
+    assert classify(measured("50"), None, None, T) == PcbClass.NON_PCB
+    facts = PcbItemFacts(PcbClass.P1, S.IN_USE, True, False, volume_unknown=True)
+    assert F.VOLUME_UNKNOWN in compliance_flags(facts, date(2025, 1, 1), T)
+    clean = PcbItemFacts(PcbClass.NON_PCB, S.IN_USE, True, False, volume_unknown=True)
+    assert F.VOLUME_UNKNOWN not in compliance_flags(clean, date(2025, 1, 1), T)
 
 
 @pytest.mark.parametrize(
@@ -230,7 +239,8 @@ def test_negative_screening_above_50_settles_nothing() -> None:
         (1987, "5.001", PcbClass.UNKNOWN),  # "before 1987" excludes 1987
         (1986, "5", PcbClass.UNKNOWN),  # "more than 5 L" excludes 5 L
         (None, "100", PcbClass.UNKNOWN),
-        (1960, None, PcbClass.UNKNOWN),
+        (1960, None, PcbClass.PRESUMED),  # an unknown volume is not a small one
+        (None, None, PcbClass.UNKNOWN),
     ],
 )
 def test_unknown_concentration_presumption(

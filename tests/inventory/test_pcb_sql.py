@@ -22,6 +22,7 @@ from services.inventory.pcb.classes import (
     item_class_sql,
     item_flags,
 )
+from services.inventory.pcb.mass import DEFAULT_FLUID_DENSITIES
 from services.inventory.pcb.models import PcbItem
 from services.inventory.pcb.rules import (
     AnalysisMethod,
@@ -37,6 +38,11 @@ from services.inventory.submissions.models import Submission
 
 T = Thresholds()
 D = Decimal
+DENSITIES = dict(DEFAULT_FLUID_DENSITIES)
+# Masses that put a derived volume (mass / density) on either side of 5 L and 0.05 L for
+# askarel (1.5 kg/L) and mineral oil (0.88 kg/L).
+MASSES = [None, "7.5", "7.501", "4.4", "4.401", "0.075", "0.076", "0.044", "0.045"]
+FLUID_KINDS = [None, "askarel", "mineral_oil", "other"]
 VALUES = [
     None,
     "0",
@@ -73,6 +79,8 @@ async def test_sql_class_and_flags_agree_with_the_rules(inventory_app: FastAPI) 
         for kind, value, volume, year in itertools.product(KINDS, VALUES, VOLUMES, YEARS):
             if (kind == "unknown") != (value is None):
                 continue
+            mass = rng.choice(MASSES)
+            fluid_kind = rng.choice(FLUID_KINDS)
             n += 1
             source = {"measured": rng.choice(["gc", "nameplate"]), "unknown": None}.get(
                 kind, "screening"
@@ -89,6 +97,9 @@ async def test_sql_class_and_flags_agree_with_the_rules(inventory_app: FastAPI) 
                     serial_number=f"S{n}",
                     year_manufactured=year,
                     fluid_volume_l=None if volume is None else D(volume),
+                    fluid_mass_kg=None if mass is None else D(mass),
+                    fluid_kind=fluid_kind,
+                    fluid_trade_name=rng.choice([None, "", "Pyranol", "Transformol"]),
                     conc_kind=kind,
                     conc_value_mg_per_kg=None if value is None else D(value),
                     conc_source=source,
@@ -98,11 +109,11 @@ async def test_sql_class_and_flags_agree_with_the_rules(inventory_app: FastAPI) 
                 )
             )
         await session.flush()
-        cls = item_class_sql(T)
+        cls = item_class_sql(T, DENSITIES)
         rows = (await session.execute(select(PcbItem, cls))).all()
         assert len(rows) == n > 800
         for item, sql_class in rows:
-            assert sql_class == item_class(item, T).value, (
+            assert sql_class == item_class(item, T, DENSITIES).value, (
                 item.conc_kind,
                 item.conc_value_mg_per_kg,
                 item.fluid_volume_l,
@@ -111,9 +122,13 @@ async def test_sql_class_and_flags_agree_with_the_rules(inventory_app: FastAPI) 
         for as_of in (date(2025, 12, 31), date(2026, 1, 1), date(2028, 12, 31), date(2029, 1, 1)):
             for flag in ComplianceFlag:
                 flagged = set(
-                    await session.scalars(select(PcbItem.id).where(flag_sql(flag, T, as_of, cls)))
+                    await session.scalars(
+                        select(PcbItem.id).where(flag_sql(flag, T, DENSITIES, as_of, cls))
+                    )
                 )
-                expected = {item.id for item, _ in rows if flag in item_flags(item, T, as_of)}
+                expected = {
+                    item.id for item, _ in rows if flag in item_flags(item, T, DENSITIES, as_of)
+                }
                 assert flagged == expected, (flag, as_of)
         await session.rollback()
 

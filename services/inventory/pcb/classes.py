@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Numeric
 
@@ -24,6 +24,7 @@ from services.inventory.pcb.mass import (
     NotWeighed,
     fluid_mass,
     total_mass,
+    volume_for_rules,
 )
 from services.inventory.pcb.models import FluidDensity, PcbItem, PcbThresholds
 from services.inventory.pcb.rules import (
@@ -106,9 +107,14 @@ def concentration_of(item: PcbItem) -> Concentration:
     return Concentration(kind, item.conc_value_mg_per_kg, source)
 
 
-def item_class(item: PcbItem, thresholds: Thresholds) -> PcbClass:
-    """An item's class under ``thresholds``."""
-    return classify(concentration_of(item), item.fluid_volume_l, item.year_manufactured, thresholds)
+def _volume(item: PcbItem, densities: dict[str, Decimal]) -> Decimal | None:
+    return volume_for_rules(item.fluid_volume_l, item.fluid_mass_kg, item.fluid_kind, densities)
+
+
+def item_class(item: PcbItem, thresholds: Thresholds, densities: dict[str, Decimal]) -> PcbClass:
+    """An item's class under ``thresholds`` (volume derived from mass where needed)."""
+    volume = _volume(item, densities)
+    return classify(concentration_of(item), volume, item.year_manufactured, thresholds)
 
 
 def trade_name_unrecognised(item: PcbItem) -> bool:
@@ -116,15 +122,18 @@ def trade_name_unrecognised(item: PcbItem) -> bool:
     return item.fluid_kind is None and bool((item.fluid_trade_name or "").strip())
 
 
-def item_flags(item: PcbItem, thresholds: Thresholds, as_of: date) -> list[ComplianceFlag]:
+def item_flags(
+    item: PcbItem, thresholds: Thresholds, densities: dict[str, Decimal], as_of: date
+) -> list[ComplianceFlag]:
     """An item's compliance flags on ``as_of``, sorted."""
     facts = PcbItemFacts(
-        pcb_class=item_class(item, thresholds),
+        pcb_class=item_class(item, thresholds, densities),
         status=OperatingStatus(item.status),
         labelled=item.labelled,
         in_food_feed_area=item.in_food_feed_area,
         concentration=concentration_of(item),
         trade_name_unrecognised=trade_name_unrecognised(item),
+        volume_unknown=_volume(item, densities) is None,
     )
     return sorted(compliance_flags(facts, as_of, thresholds))
 
@@ -142,6 +151,25 @@ def _num(value: Decimal) -> ColumnElement[Decimal]:
     return literal(value, Numeric(18, 6))
 
 
+def volume_over_sql(limit: Decimal, volume: Any, mass: Any, density: Any) -> Any:
+    """SQL: the fluid volume exceeds ``limit`` L: the recorded volume, else the fluid mass
+    against ``limit`` x density (``mass.volume_for_rules``), else true: an unknown volume
+    is not a small one."""
+    return case(
+        (volume.is_not(None), volume > _num(limit)),
+        (and_(mass.is_not(None), density.is_not(None)), mass > _num(limit) * density),
+        else_=true(),
+    )
+
+
+def volume_unknown_sql(volume: Any, mass: Any, density: Any) -> Any:
+    """SQL: no volume recorded, nor derivable from the fluid mass and density."""
+    return and_(volume.is_(None), or_(mass.is_(None), density.is_(None)))
+
+
+_NULL_NUM = literal(None, Numeric(18, 6))
+
+
 def class_sql(
     t: Thresholds,
     *,
@@ -149,16 +177,20 @@ def class_sql(
     value: Any,
     volume: Any,
     year: Any,
+    mass: Any = _NULL_NUM,
+    density: Any = _NULL_NUM,
 ) -> ColumnElement[str]:
-    """``rules.classify`` as a SQL CASE over the given column expressions.
+    """``rules.classify`` as a SQL CASE over the given column expressions (``mass`` and
+    ``density``: the fluid's, to derive a volume that was not recorded).
 
-    Comparisons with NULL are never true in SQL, which is exactly the rules' "a missing
-    volume or year satisfies no rule". The branches are ordered so the common case (a
-    measured non-PCB item) is settled by two comparisons.
+    Comparisons with NULL are never true in SQL, which is the rules' "a missing year
+    satisfies no rule"; a missing volume is handled by ``volume_over_sql``. The branches
+    are ordered so the common case (a measured non-PCB item) is settled by two
+    comparisons.
     """
     p1, p2, p3 = _num(t.p1_mg_per_kg), _num(t.p2_mg_per_kg), _num(t.p3_mg_per_kg)
-    large = volume > _num(t.large_volume_l)
-    small = volume > _num(t.small_volume_l)
+    large = volume_over_sql(t.large_volume_l, volume, mass, density)
+    small = volume_over_sql(t.small_volume_l, volume, mass, density)
     measured = case(
         (value <= p3, PcbClass.NON_PCB.value),
         (and_(large, value > p1), PcbClass.P1.value),
@@ -173,7 +205,10 @@ def class_sql(
         (small, PcbClass.P3.value),
         else_=PcbClass.NON_PCB.value,
     )
-    presumed = and_(year < t.presumed_before_year, volume > _num(t.presumed_min_volume_l))
+    presumed = and_(
+        year < t.presumed_before_year,
+        volume_over_sql(t.presumed_min_volume_l, volume, mass, density),
+    )
     return case(
         (and_(kind == ConcentrationKind.MEASURED.value, value.is_not(None)), measured),
         (and_(kind == ConcentrationKind.ABOVE.value, value >= p3), above),
@@ -183,7 +218,7 @@ def class_sql(
     )
 
 
-def item_class_sql(t: Thresholds) -> ColumnElement[str]:
+def item_class_sql(t: Thresholds, densities: dict[str, Decimal]) -> ColumnElement[str]:
     """The class of a ``PcbItem`` row."""
     return class_sql(
         t,
@@ -191,14 +226,27 @@ def item_class_sql(t: Thresholds) -> ColumnElement[str]:
         value=PcbItem.conc_value_mg_per_kg,
         volume=PcbItem.fluid_volume_l,
         year=PcbItem.year_manufactured,
+        mass=PcbItem.fluid_mass_kg,
+        density=_density_sql(densities),
     )
 
 
 def flag_sql(
-    flag: ComplianceFlag, t: Thresholds, as_of: date, cls: ColumnElement[str]
+    flag: ComplianceFlag,
+    t: Thresholds,
+    densities: dict[str, Decimal],
+    as_of: date,
+    cls: ColumnElement[str],
 ) -> ColumnElement[bool]:
     """``rules.compliance_flags`` for one flag as a SQL condition on a ``PcbItem`` row."""
     is_pcb = cls.in_(_PCB)
+    if flag == ComplianceFlag.VOLUME_UNKNOWN:
+        return and_(
+            is_pcb,
+            volume_unknown_sql(
+                PcbItem.fluid_volume_l, PcbItem.fluid_mass_kg, _density_sql(densities)
+            ),
+        )
     status = PcbItem.status
     if flag == ComplianceFlag.REMOVE_BY_DEADLINE:
         return and_(is_pcb, status.in_(_IN_SERVICE)) if as_of <= t.use_deadline else false()

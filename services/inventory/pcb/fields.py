@@ -24,6 +24,11 @@ _CSV_SPREAD = {
         "value_mg_per_kg": "concentration_mg_per_kg",
         "source": "concentration_source",
     },
+    "fluid_volume": {
+        "litres": "fluid_volume_counted_l",
+        "method": "fluid_volume_method",
+        "density_kg_per_l": "fluid_volume_density_kg_per_l",
+    },
     **{
         mass: {
             "kg": f"{mass}_counted_kg",

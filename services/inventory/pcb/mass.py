@@ -145,6 +145,21 @@ def fluid_volume(
     return VolumeEstimate(_kg(mass_kg / density), VolumeMethod.MASS_OVER_DENSITY, density)
 
 
+def volume_for_rules(
+    volume_l: Decimal | None,
+    mass_kg: Decimal | None,
+    kind: str | None,
+    densities: Mapping[str, Decimal],
+) -> Decimal | None:
+    """The volume the classification compares: recorded, else the exact quotient of fluid
+    mass and density (not rounded, so it agrees with SQL comparing mass > limit x density),
+    else None (unknown)."""
+    if volume_l is not None:
+        return volume_l
+    density = density_of(kind, densities)
+    return None if mass_kg is None or density is None else mass_kg / density
+
+
 def known_mass(
     total_kg: Decimal | None,
     dry_kg: Decimal | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -46,7 +47,11 @@ _EQUAL: dict[str, Any] = {
 
 
 def items_query(
-    principal: Principal, filters: ItemFilters, thresholds: Thresholds, as_of: date
+    principal: Principal,
+    filters: ItemFilters,
+    thresholds: Thresholds,
+    densities: dict[str, Decimal],
+    as_of: date,
 ) -> Select[PcbItem]:
     """The items the caller may see that match ``filters`` (classes and flags as of
     ``as_of`` under ``thresholds``)."""
@@ -61,9 +66,9 @@ def items_query(
             stmt = stmt.where(_EQUAL[f.name] == getattr(value, "value", value))
     if filters.current is not None:
         stmt = stmt.where(counts_nationally() if filters.current else ~counts_nationally())
-    cls = item_class_sql(thresholds)
+    cls = item_class_sql(thresholds, densities)
     if filters.pcb_class is not None:
         stmt = stmt.where(cls == filters.pcb_class.value)
     if filters.flag is not None:
-        stmt = stmt.where(flag_sql(filters.flag, thresholds, as_of, cls))
+        stmt = stmt.where(flag_sql(filters.flag, thresholds, densities, as_of, cls))
     return stmt

@@ -148,7 +148,7 @@ async def list_items(
         status=status,
         flag=flag,
     )
-    stmt = items_query(principal, filters, thresholds, as_of)
+    stmt = items_query(principal, filters, thresholds, densities, as_of)
     if wants_csv(request.headers.get("accept"), format):
         # Streamed: every matching item, not a page the response model could check.
         return StreamingResponse(

@@ -65,6 +65,9 @@ class ComplianceFlag(StrEnum):
     # The fluid's trade name is not one the inventory knows and no fluid kind was given:
     # a person must say what the fluid is (its mass cannot be estimated until then).
     TRADE_NAME_REVIEW = "trade_name_review"
+    # A PCB class that rests on an unknown volume (neither recorded nor derivable from the
+    # fluid mass and density): record the volume.
+    VOLUME_UNKNOWN = "volume_unknown"
 
 
 # Classes that carry the Convention's obligations (> 50 mg/kg, proven or presumed).
@@ -215,8 +218,9 @@ def _class_for_known(
     def over(threshold: Decimal) -> bool:
         return c > threshold if strict else c >= threshold
 
-    large = volume is not None and volume > t.large_volume_l
-    small = volume is not None and volume > t.small_volume_l
+    # An unknown volume is not a small one: it satisfies the volume rules.
+    large = volume is None or volume > t.large_volume_l
+    small = volume is None or volume > t.small_volume_l
     if over(t.p1_mg_per_kg) and large:
         return PcbClass.P1
     if over(t.p2_mg_per_kg) and large:
@@ -230,8 +234,7 @@ def _presumed_or_unknown(volume: Decimal | None, year: int | None, t: Thresholds
     if (
         year is not None
         and year < t.presumed_before_year
-        and volume is not None
-        and volume > t.presumed_min_volume_l
+        and (volume is None or volume > t.presumed_min_volume_l)
     ):
         return PcbClass.PRESUMED
     return PcbClass.UNKNOWN
@@ -257,9 +260,12 @@ def classify(
     PCB if manufactured before ``presumed_before_year`` with more than
     ``presumed_min_volume_l`` of fluid, else unknown.
 
-    A volume of None (not recorded) satisfies no volume rule, so a measured item with no
-    volume comes out non-PCB and is never presumed. Callers should treat a missing
-    volume on a contaminated item as a data-quality problem to chase, not as a clean bill.
+    ``fluid_volume_l`` is the recorded volume, else the one derived from the fluid mass
+    and density (``mass.fluid_volume``). None means *unknown*, and an unknown volume is
+    not a small volume: it satisfies every volume rule, so the class follows the
+    concentration (GC 300 000 mg/kg with no volume is P1), and an untested item
+    manufactured before ``presumed_before_year`` is presumed. Such an item raises
+    ``volume_unknown`` (``compliance_flags``) until its volume is recorded.
     """
     value = concentration.value_mg_per_kg
     kind = concentration.kind
@@ -282,6 +288,7 @@ class PcbItemFacts:
     in_food_feed_area: bool
     concentration: Concentration = field(default=UNKNOWN_CONCENTRATION)
     trade_name_unrecognised: bool = False
+    volume_unknown: bool = False
 
 
 def compliance_flags(
@@ -296,6 +303,7 @@ def compliance_flags(
     - prohibited_location: a PCB item in a food/feed area and not eliminated.
     - needs_gc_confirmation: the effective concentration is only a positive screening.
     - trade_name_review: a trade name no fluid kind could be derived from, and no kind.
+    - volume_unknown: a PCB item whose volume is neither recorded nor derivable.
     """
     flags: set[ComplianceFlag] = set()
     is_pcb = item.pcb_class in PCB_CLASSES
@@ -317,4 +325,6 @@ def compliance_flags(
         flags.add(ComplianceFlag.NEEDS_GC_CONFIRMATION)
     if item.trade_name_unrecognised:
         flags.add(ComplianceFlag.TRADE_NAME_REVIEW)
+    if is_pcb and item.volume_unknown:
+        flags.add(ComplianceFlag.VOLUME_UNKNOWN)
     return flags

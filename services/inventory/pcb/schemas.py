@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.inventory.pcb.mass import MassMethod, NotWeighed
+from services.inventory.pcb.mass import MassMethod, NotWeighed, VolumeMethod
 from services.inventory.pcb.rules import (
     AnalysisMethod,
     ComplianceFlag,
@@ -159,6 +159,16 @@ class MassOut(BaseModel):
     not_weighed_reason: NotWeighed | None = None
 
 
+class VolumeOut(BaseModel):
+    """The fluid volume classes are judged by: ``measured`` (as recorded),
+    ``mass_over_density`` (fluid mass / ``density_kg_per_l``) or ``unknown`` (then the
+    volume rules are taken as met and the item raises ``volume_unknown``)."""
+
+    litres: Decimal | None
+    method: VolumeMethod
+    density_kg_per_l: Decimal | None = None
+
+
 class PcbItemOut(BaseModel):
     """A PCB item with its class and compliance flags computed from the current data."""
 
@@ -189,6 +199,7 @@ class PcbItemOut(BaseModel):
     status: str
     status_since: date | None
     effective_concentration: EffectiveConcentration
+    fluid_volume: VolumeOut = Field(description="The volume the class is judged by.")
     fluid_mass: MassOut = Field(description="The fluid mass counted in national totals.")
     total_mass: MassOut = Field(description="The total mass counted in national totals.")
     pcb_class: PcbClass

@@ -14,7 +14,7 @@ from services.inventory.history import record_change, snapshot
 from services.inventory.pcb.classes import concentration_of, item_class, item_flags, item_masses
 from services.inventory.pcb.fields import EVIDENCE_COLUMNS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
-from services.inventory.pcb.mass import MassEstimate
+from services.inventory.pcb.mass import MassEstimate, fluid_volume
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (
     Analysis,
@@ -32,6 +32,7 @@ from services.inventory.pcb.schemas import (
     PcbItemOut,
     PcbItemPatch,
     StatusEventIn,
+    VolumeOut,
 )
 from services.inventory.pcb.status import (
     EliminationEvidence,
@@ -63,6 +64,7 @@ def item_out(
     conc = concentration_of(item)
     fields = {name: getattr(item, name) for name in PcbItemOut.model_fields if hasattr(item, name)}
     fluid, total = item_masses(item, densities)
+    volume = fluid_volume(item.fluid_volume_l, item.fluid_mass_kg, item.fluid_kind, densities)
     return PcbItemOut(
         **fields,
         effective_concentration=EffectiveConcentration(
@@ -70,8 +72,11 @@ def item_out(
         ),
         fluid_mass=_mass_out(fluid),
         total_mass=_mass_out(total),
-        pcb_class=item_class(item, thresholds),
-        compliance_flags=item_flags(item, thresholds, as_of),
+        fluid_volume=VolumeOut(
+            litres=volume.litres, method=volume.method, density_kg_per_l=volume.density_kg_per_l
+        ),
+        pcb_class=item_class(item, thresholds, densities),
+        compliance_flags=item_flags(item, thresholds, densities, as_of),
         as_of=as_of,
     )
 

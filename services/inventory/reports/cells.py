@@ -109,7 +109,7 @@ def item_groups_statement(
     On PostgreSQL this is a scan of ``ix_pcb_items_summary`` (index-only once vacuumed)
     feeding a hash aggregate of a few hundred groups.
     """
-    cls = item_class_sql(thresholds)
+    cls = item_class_sql(thresholds, densities)
     keys: list[Any] = [
         *by,
         cls,
