@@ -73,3 +73,33 @@ async def test_volume_derived_from_mineral_oil_mass_keeps_strict_limits(
     assert item["pcb_class"] == expected
     listed = await minem.get("/pcb-items", params={"pcb_class": expected})
     assert item["id"] in [i["id"] for i in listed.json()["items"]]
+
+
+# -- item 4: ESM of contaminated liquids and equipment has no volume condition -----------
+
+
+@pytest.mark.parametrize(
+    ("mg_per_kg", "as_of", "overdue"),
+    [
+        ("60", "2029-01-01", True),
+        ("60", "2028-12-31", False),  # "no later than 2028": due, not yet overdue
+        ("50", "2029-01-01", False),  # exactly 0.005 % is not above it
+        ("50.001", "2029-01-01", True),
+    ],
+)
+async def test_small_contaminated_items_are_esm_overdue_after_2028(
+    minem: Caller, place: dict[str, Any], mg_per_kg: str, as_of: str, overdue: bool
+) -> None:
+    item = await _gc_item(minem, place, mg_per_kg, fluid_volume_l="0.04", year_manufactured=1999)
+    assert item["pcb_class"] == "non_pcb"  # the identification priorities need > 0.05 L
+    seen = (await minem.get(f"/pcb-items/{item['id']}", params={"as_of": as_of})).json()
+    assert ("esm_overdue" in seen["compliance_flags"]) is overdue
+    assert "non_compliant_use" not in seen["compliance_flags"]
+    listed = await minem.get("/pcb-items", params={"flag": "esm_overdue", "as_of": as_of})
+    assert (item["id"] in [i["id"] for i in listed.json()["items"]]) is overdue
+    summary = await minem.get(
+        "/reports/national-summary",
+        params={"submission_id": place["submission"], "as_of": as_of},
+    )
+    esm = summary.json()["pcb"]["deadlines"]["esm"]
+    assert esm["items_overdue"] == (1 if overdue else 0)

@@ -383,8 +383,33 @@ def test_positive_screening_alone_needs_gc_confirmation() -> None:
 def test_items_not_classed_pcb_raise_no_pcb_flags(
     pcb_class: PcbClass, status: OperatingStatus, labelled: bool, food: bool, as_of: date
 ) -> None:
-    item = facts(pcb_class, status, labelled=labelled, food=food)
+    # A concentration consistent with the class (a measured 1 000 mg/kg would be
+    # contaminated whatever the volume, and owe ESM: see the test below).
+    conc = measured("2") if pcb_class == PcbClass.NON_PCB else UNKNOWN_CONCENTRATION
+    item = facts(pcb_class, status, labelled=labelled, food=food, concentration=conc)
     assert compliance_flags(item, as_of, T) == set()
+
+
+@pytest.mark.parametrize(
+    ("conc", "overdue"),
+    [
+        (measured("60"), True),
+        (measured("50"), False),
+        (Concentration(Kind.ABOVE, D(50), M.SCREENING), True),
+        (Concentration(Kind.ABOVE, D(20), M.SCREENING), False),
+        (Concentration(Kind.BELOW, D(500), M.SCREENING), False),
+    ],
+)
+def test_esm_applies_to_contaminated_fluid_of_any_volume(
+    conc: Concentration, overdue: bool
+) -> None:
+    # Issue 12 item 4: Annex A Part II (e) has no volume condition; 60 mg/kg in 0.04 L is
+    # non-PCB for the identification priorities, yet owes ESM by 2028.
+    item = facts(PcbClass.NON_PCB, S.IN_USE, concentration=conc)
+    flags = compliance_flags(item, date(2029, 1, 1), T)
+    assert (F.ESM_OVERDUE in flags) is overdue
+    assert F.NON_COMPLIANT_USE not in flags
+    assert F.ESM_OVERDUE not in compliance_flags(item, date(2028, 12, 31), T)
 
 
 @given(

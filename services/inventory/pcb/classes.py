@@ -218,6 +218,16 @@ def class_sql(
     )
 
 
+def contaminated_sql(t: Thresholds) -> ColumnElement[bool]:
+    """``rules.proven_contaminated`` of a ``PcbItem`` row (whatever its volume)."""
+    p3 = _num(t.p3_mg_per_kg)
+    value = PcbItem.conc_value_mg_per_kg
+    return or_(
+        and_(PcbItem.conc_kind == ConcentrationKind.MEASURED.value, value > p3),
+        and_(PcbItem.conc_kind == ConcentrationKind.ABOVE.value, value >= p3),
+    )
+
+
 def item_class_sql(t: Thresholds, densities: dict[str, Decimal]) -> ColumnElement[str]:
     """The class of a ``PcbItem`` row."""
     return class_sql(
@@ -253,7 +263,8 @@ def flag_sql(
     if flag == ComplianceFlag.NON_COMPLIANT_USE:
         return and_(is_pcb, status.in_(_IN_SERVICE)) if as_of > t.use_deadline else false()
     if flag == ComplianceFlag.ESM_OVERDUE:
-        return and_(is_pcb, status.not_in(_MANAGED)) if as_of > t.esm_deadline else false()
+        esm_applies = or_(is_pcb, contaminated_sql(t))
+        return and_(esm_applies, status.not_in(_MANAGED)) if as_of > t.esm_deadline else false()
     if flag == ComplianceFlag.LABEL_MISSING:
         return and_(
             cls.in_((PcbClass.P1.value, PcbClass.P2.value)),

@@ -278,6 +278,17 @@ def classify(
     return _presumed_or_unknown(fluid_volume_l, year_manufactured, thresholds)
 
 
+def proven_contaminated(concentration: Concentration, thresholds: Thresholds) -> bool:
+    """The fluid is shown to exceed 0.005 % (the P3 concentration), whatever its volume:
+    a measured value above it, or a positive screening whose cut-off reaches it."""
+    value = concentration.value_mg_per_kg
+    if value is None:
+        return False
+    if concentration.kind == ConcentrationKind.MEASURED:
+        return value > thresholds.p3_mg_per_kg
+    return concentration.kind == ConcentrationKind.ABOVE and value >= thresholds.p3_mg_per_kg
+
+
 @dataclass(frozen=True, slots=True)
 class PcbItemFacts:
     """What the compliance rules need to know about one item."""
@@ -298,7 +309,9 @@ def compliance_flags(
 
     - remove_by_deadline / non_compliant_use: a PCB item (P1-P3 or presumed) in use or on
       standby, on or before / after the use deadline.
-    - esm_overdue: a PCB item not yet eliminated or decontaminated after the ESM deadline.
+    - esm_overdue: after the ESM deadline, a PCB item, or any item whose fluid is proven
+      above 0.005 % whatever its volume (Annex A Part II (e) sets no volume condition),
+      not yet eliminated or decontaminated.
     - label_missing: P1/P2 not labelled (not raised once eliminated: nothing left to label).
     - prohibited_location: a PCB item in a food/feed area and not eliminated.
     - needs_gc_confirmation: the effective concentration is only a positive screening.
@@ -314,7 +327,8 @@ def compliance_flags(
         else:
             flags.add(ComplianceFlag.NON_COMPLIANT_USE)
     managed = {OperatingStatus.ELIMINATED, OperatingStatus.DECONTAMINATED}
-    if is_pcb and item.status not in managed and as_of > thresholds.esm_deadline:
+    esm_applies = is_pcb or proven_contaminated(item.concentration, thresholds)
+    if esm_applies and item.status not in managed and as_of > thresholds.esm_deadline:
         flags.add(ComplianceFlag.ESM_OVERDUE)
     if item.pcb_class in {PcbClass.P1, PcbClass.P2} and not item.labelled and not eliminated:
         flags.add(ComplianceFlag.LABEL_MISSING)

@@ -34,6 +34,7 @@ class PcbGroup:
     # ``classes.total_basis_sql``): measured, estimated, or why they were not weighed.
     fluid_basis: str
     total_basis: str
+    contaminated: bool  # proven above 0.005 % whatever the volume (ESM applies)
     labelled: bool | None
     in_food_feed_area: bool | None
     screening_only: bool | None
@@ -52,6 +53,7 @@ def merge(groups: list[PcbGroup]) -> list[PcbGroup]:
             g.status,
             g.fluid_basis,
             g.total_basis,
+            g.contaminated,
             g.labelled,
             g.in_food_feed_area,
             g.screening_only,
@@ -72,11 +74,11 @@ def merge(groups: list[PcbGroup]) -> list[PcbGroup]:
 
 def groups_of(rows: Sequence[Any], n: int, flags: bool) -> list[PcbGroup]:
     """Grouped rows as groups: ``n`` key columns, class, status, fluid and total mass
-    basis, (with ``flags``) label, location and screening-only evidence, then items, total
-    and fluid mass."""
+    basis, contamination whatever the volume, (with ``flags``) label, location and
+    screening-only evidence, then items, total and fluid mass."""
     out = []
     for row in rows:
-        f = n + 4
+        f = n + 5
         extra = (bool(row[f]), bool(row[f + 1]), bool(row[f + 2])) if flags else (None, None, None)
         out.append(
             PcbGroup(
@@ -85,6 +87,7 @@ def groups_of(rows: Sequence[Any], n: int, flags: bool) -> list[PcbGroup]:
                 status=row[n + 1],
                 fluid_basis=row[n + 2],
                 total_basis=row[n + 3],
+                contaminated=bool(row[n + 4]),
                 labelled=extra[0],
                 in_food_feed_area=extra[1],
                 screening_only=extra[2],
@@ -228,8 +231,9 @@ def pcb_summary(
                 eliminated_mass += g.total_mass_kg
             if g.status in _IN_SERVICE:
                 in_service += g.items
-            if g.status not in _MANAGED:
-                not_managed += g.items
+        if (is_pcb or g.contaminated) and g.status not in _MANAGED:
+            # Annex A Part II (e): ESM of liquids and equipment above 0.005 %, any volume.
+            not_managed += g.items
         if g.labelled is not None:
             if g.pcb_class in ("P1", "P2") and not g.labelled and g.status != ELIMINATED:
                 flags["label_missing"] += g.items

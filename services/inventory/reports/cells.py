@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.inventory.db import Base
 from services.inventory.pcb.classes import (
+    contaminated_sql,
     fluid_basis_sql,
     fluid_mass_sql,
     item_class_sql,
@@ -57,6 +58,8 @@ class PcbSummaryCell(Base):
     status: Mapped[str] = mapped_column(String(30))
     fluid_basis: Mapped[str] = mapped_column(String(40))
     total_basis: Mapped[str] = mapped_column(String(20))
+    # Fluid proven above 0.005 % whatever the volume (the ESM obligation's scope).
+    contaminated: Mapped[bool] = mapped_column(Boolean)
     labelled: Mapped[bool] = mapped_column(Boolean)
     in_food_feed_area: Mapped[bool] = mapped_column(Boolean)
     screening_only: Mapped[bool] = mapped_column(Boolean)
@@ -66,7 +69,7 @@ class PcbSummaryCell(Base):
 
 
 # Bumped whenever the cells' columns or meaning change: older cells then stop counting.
-CELLS_VERSION = "cells-2"
+CELLS_VERSION = "cells-3"
 
 
 def basis(thresholds: Thresholds, densities: dict[str, Decimal]) -> str:
@@ -116,6 +119,7 @@ def item_groups_statement(
         PcbItem.status,
         fluid_basis_sql(densities),
         total_basis_sql(densities),
+        contaminated_sql(thresholds),
     ]
     if flags:
         keys += [PcbItem.labelled, PcbItem.in_food_feed_area, screening_only()]
@@ -154,6 +158,7 @@ async def refresh(
         "status",
         "fluid_basis",
         "total_basis",
+        "contaminated",
         "labelled",
         "in_food_feed_area",
         "screening_only",
@@ -176,6 +181,7 @@ def cell_groups_statement(
         c.status,
         c.fluid_basis,
         c.total_basis,
+        c.contaminated,
         c.labelled,
         c.in_food_feed_area,
         c.screening_only,

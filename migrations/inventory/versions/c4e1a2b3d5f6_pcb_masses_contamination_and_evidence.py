@@ -1,5 +1,6 @@
-"""PCB masses never silently zero: summary cells count how masses were obtained; the
-summary index carries the dry mass; silicone and ester densities (issue 12).
+"""PCB masses never silently zero: summary cells count how masses were obtained and
+whether the fluid is contaminated whatever its volume; the summary index carries the dry
+mass; silicone and ester densities (issue 12).
 
 Revision ID: c4e1a2b3d5f6
 Revises: 965659f3e627
@@ -65,6 +66,7 @@ def upgrade() -> None:
     with op.batch_alter_table("pcb_summary_cells") as batch_op:
         batch_op.add_column(sa.Column("fluid_basis", sa.String(length=40), nullable=False))
         batch_op.add_column(sa.Column("total_basis", sa.String(length=20), nullable=False))
+        batch_op.add_column(sa.Column("contaminated", sa.Boolean(), nullable=False))
     _summary_index(_NEW_INCLUDE)
     densities = sa.table(
         "fluid_densities",
@@ -100,5 +102,6 @@ def downgrade() -> None:
     _summary_index(_OLD_INCLUDE)
     op.execute("DELETE FROM pcb_summary_cells")
     with op.batch_alter_table("pcb_summary_cells") as batch_op:
+        batch_op.drop_column("contaminated")
         batch_op.drop_column("total_basis")
         batch_op.drop_column("fluid_basis")
