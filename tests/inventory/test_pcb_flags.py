@@ -5,6 +5,8 @@ DOMAIN.md §1 (masses from volumes with per-fluid densities; status "with dates"
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -103,3 +105,108 @@ async def test_small_contaminated_items_are_esm_overdue_after_2028(
     )
     esm = summary.json()["pcb"]["deadlines"]["esm"]
     assert esm["items_overdue"] == (1 if overdue else 0)
+
+
+# -- item 5: "decontaminated" needs proof -----------------------------------------------
+
+
+async def _move(minem: Caller, item_id: int, to: str, on: str) -> Any:
+    path = f"/pcb-items/{item_id}"
+    return await minem.write(
+        "POST", f"{path}/status-events", {"to_status": to, "changed_on": on}, etag_of=path
+    )
+
+
+async def test_decontaminated_awaits_a_clean_gc_dated_after_it(
+    minem: Caller, place: dict[str, Any]
+) -> None:
+    item = await _gc_item(minem, place, "1200", fluid_volume_l="300", year_manufactured=1999)
+    iid = item["id"]
+    for to, on in (("out_of_service_stored", "2024-02-01"), ("decontaminated", "2024-03-01")):
+        assert (await _move(minem, iid, to, on)).status_code == 201
+    late = {"as_of": "2029-01-01"}
+    seen = (await minem.get(f"/pcb-items/{iid}", params=late)).json()
+    assert {"awaiting_verification", "esm_overdue"} <= set(seen["compliance_flags"])
+    listed = await minem.get("/pcb-items", params={"flag": "awaiting_verification"})
+    assert [i["id"] for i in listed.json()["items"]] == [iid]
+    # A clean GC on the day of decontamination is not "after" it; one later is.
+    same_day = await minem.analysis(
+        iid, method="gc", analysed_on="2024-03-01", value_mg_per_kg="40", sample_ref="a"
+    )
+    assert "awaiting_verification" in same_day["compliance_flags"]
+    dirty = await minem.analysis(iid, method="gc", analysed_on="2024-04-01", value_mg_per_kg="51")
+    assert "awaiting_verification" in dirty["compliance_flags"]  # above 50 mg/kg
+    clean = await minem.analysis(iid, method="gc", analysed_on="2024-05-01", value_mg_per_kg="50")
+    assert clean["pcb_class"] == "non_pcb"
+    after = (await minem.get(f"/pcb-items/{iid}", params=late)).json()
+    assert after["compliance_flags"] == []
+    listed = await minem.get("/pcb-items", params={"flag": "awaiting_verification"})
+    assert listed.json()["items"] == []
+
+
+async def test_an_item_created_decontaminated_needs_its_date_and_awaits_verification(
+    minem: Caller, place: dict[str, Any]
+) -> None:
+    body = {
+        "holder_id": place["holder"],
+        "site_id": place["site"],
+        "equipment_type": "transformer",
+        "manufacturer": "ACME",
+        "serial_number": "DECON-1",
+        "fluid_volume_l": "300",
+        "year_manufactured": 1975,
+        "status": "decontaminated",
+    }
+    path = f"/submissions/{place['submission']}/pcb-items"
+    refused = await minem.post(path, body)
+    assert refused.status_code == 422
+    assert "status_since" in refused.text
+    created = await minem.post(path, body | {"status_since": "2023-06-01"})
+    assert created.status_code == 201, created.text
+    item = created.json()
+    assert item["pcb_class"] == "presumed"
+    assert "awaiting_verification" in item["compliance_flags"]
+    late = await minem.get(f"/pcb-items/{item['id']}", params={"as_of": "2029-01-01"})
+    assert "esm_overdue" in late.json()["compliance_flags"]
+
+
+# -- item 6: flags on a date use the status in force on that date ------------------------
+
+
+async def test_as_of_uses_the_dated_status_history(minem: Caller, place: dict[str, Any]) -> None:
+    item = await minem.item(
+        place["submission"],
+        place["holder"],
+        place["site"],
+        year_manufactured=1975,
+        status_since="2020-01-01",
+    )
+    iid = item["id"]
+    assert (await _move(minem, iid, "out_of_service_stored", "2026-03-01")).status_code == 201
+    path = f"/pcb-items/{iid}"
+
+    async def on(day: str) -> dict[str, Any]:
+        return dict((await minem.get(path, params={"as_of": day})).json())
+
+    february = await on("2026-02-01")
+    assert february["status_as_of"] == {"status": "in_use", "since": "2020-01-01"}
+    assert "non_compliant_use" in february["compliance_flags"]
+    assert february["status"] == "out_of_service_stored"  # the record itself is current
+    assert "remove_by_deadline" in (await on("2025-12-31"))["compliance_flags"]
+    assert (await on("2019-06-01"))["status_as_of"]["status"] == "in_use"  # earliest known
+    march = await on("2026-03-01")  # in force from that day
+    assert march["status_as_of"] == {"status": "out_of_service_stored", "since": "2026-03-01"}
+    assert "non_compliant_use" not in march["compliance_flags"]
+
+    async def flagged(day: str) -> list[int]:
+        params = {"flag": "non_compliant_use", "as_of": day}
+        return [i["id"] for i in (await minem.get("/pcb-items", params=params)).json()["items"]]
+
+    assert await flagged("2026-02-01") == [iid]
+    assert await flagged("2026-03-01") == []
+    listed = await minem.get("/pcb-items", params={"as_of": "2026-02-01"})
+    assert listed.json()["items"][0]["compliance_flags"] == february["compliance_flags"]
+    exported = await minem.get("/pcb-items", params={"as_of": "2026-02-01", "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert rows[0]["status_as_of"] == "in_use"
+    assert "non_compliant_use" in rows[0]["compliance_flags"]

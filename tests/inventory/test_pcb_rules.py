@@ -338,9 +338,28 @@ def test_in_use_after_2028_is_both_non_compliant_and_esm_overdue() -> None:
     assert flags == {F.NON_COMPLIANT_USE, F.ESM_OVERDUE}
 
 
-@pytest.mark.parametrize("status", [S.ELIMINATED, S.DECONTAMINATED])
-def test_managed_items_are_not_esm_overdue(status: OperatingStatus) -> None:
-    assert compliance_flags(facts(status=status), date(2035, 1, 1), T) == set()
+def test_eliminated_items_are_not_esm_overdue() -> None:
+    assert compliance_flags(facts(status=S.ELIMINATED), date(2035, 1, 1), T) == set()
+
+
+def test_decontaminated_needs_a_clean_gc_dated_after_it() -> None:
+    # Issue 12 item 5 (changed: "decontaminated" alone used to clear the ESM flag).
+    on = date(2027, 3, 1)
+
+    def flags(conc: Concentration, since: date | None = on) -> set[ComplianceFlag]:
+        cls = PcbClass.NON_PCB if conc.value_mg_per_kg == D(50) else PcbClass.P2
+        item = PcbItemFacts(cls, S.DECONTAMINATED, True, False, conc, status_since=since)
+        return compliance_flags(item, date(2029, 1, 1), T)
+
+    before = measured("1000")
+    assert flags(before) == {F.AWAITING_VERIFICATION, F.ESM_OVERDUE}
+    clean_after = Concentration(Kind.MEASURED, D(50), M.GC, date(2027, 3, 2))
+    assert flags(clean_after) == set()
+    assert flags(clean_after, since=None) == {F.AWAITING_VERIFICATION}  # after what?
+    same_day = Concentration(Kind.MEASURED, D(50), M.GC, on)
+    assert flags(same_day) == {F.AWAITING_VERIFICATION}  # "dated after", strictly
+    nameplate = Concentration(Kind.MEASURED, D(50), M.NAMEPLATE, date(2027, 6, 1))
+    assert flags(nameplate) == {F.AWAITING_VERIFICATION}  # a GC analysis is required
 
 
 @pytest.mark.parametrize(
@@ -387,7 +406,9 @@ def test_items_not_classed_pcb_raise_no_pcb_flags(
     # contaminated whatever the volume, and owe ESM: see the test below).
     conc = measured("2") if pcb_class == PcbClass.NON_PCB else UNKNOWN_CONCENTRATION
     item = facts(pcb_class, status, labelled=labelled, food=food, concentration=conc)
-    assert compliance_flags(item, as_of, T) == set()
+    # Only the record-keeping flag: a decontamination is verified by a later GC result.
+    expected = {F.AWAITING_VERIFICATION} if status == S.DECONTAMINATED else set()
+    assert compliance_flags(item, as_of, T) == expected
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """PCB masses never silently zero: summary cells count how masses were obtained and
 whether the fluid is contaminated whatever its volume; the summary index carries the dry
-mass; silicone and ester densities (issue 12).
+mass; silicone and ester densities; items keep the date of their effective concentration
+(to verify a decontamination) (issue 12).
 
 Revision ID: c4e1a2b3d5f6
 Revises: 965659f3e627
@@ -68,6 +69,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("total_basis", sa.String(length=20), nullable=False))
         batch_op.add_column(sa.Column("contaminated", sa.Boolean(), nullable=False))
     _summary_index(_NEW_INCLUDE)
+    with op.batch_alter_table("pcb_items") as batch_op:
+        batch_op.add_column(sa.Column("conc_analysed_on", sa.Date(), nullable=True))
+    # The date of each item's effective concentration: its latest GC, else nameplate,
+    # else screening (ties on a date do not matter: only the date is kept).
+    op.execute(
+        "UPDATE pcb_items SET conc_analysed_on = (SELECT max(a.analysed_on) FROM "
+        "pcb_analyses a WHERE a.item_id = pcb_items.id AND a.method = pcb_items.conc_source)"
+        " WHERE conc_source IS NOT NULL"
+    )
     densities = sa.table(
         "fluid_densities",
         sa.column("fluid_kind", sa.String()),
@@ -99,6 +109,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(sa.text("DELETE FROM fluid_densities WHERE fluid_kind IN ('silicone_oil', 'ester')"))
+    with op.batch_alter_table("pcb_items") as batch_op:
+        batch_op.drop_column("conc_analysed_on")
     _summary_index(_OLD_INCLUDE)
     op.execute("DELETE FROM pcb_summary_cells")
     with op.batch_alter_table("pcb_summary_cells") as batch_op:

@@ -242,6 +242,7 @@ def concentrations(found: Iterable[Any]) -> list[dict[str, Any]]:
                 "b_kind": conc.kind.value,
                 "b_value": conc.value_mg_per_kg,
                 "b_source": conc.source.value if conc.source else None,
+                "b_on": conc.analysed_on,
             }
         )
     return params

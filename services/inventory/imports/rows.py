@@ -367,6 +367,9 @@ def _check_place(row: ImportRow) -> None:
 
 def _check_status(row: ImportRow) -> None:
     given = [c for c in _EVIDENCE if c in row.values]
+    decontaminated = row.values.get("status") == OperatingStatus.DECONTAMINATED.value
+    if decontaminated and row.values.get("status_since") is None:
+        row.errors.append(("status_since", "required with decontaminated (its date)"))
     if row.values.get("status") == OperatingStatus.ELIMINATED.value:
         missing = [c for c in _EVIDENCE if c not in row.values]
         for column in missing:

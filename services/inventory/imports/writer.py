@@ -321,6 +321,7 @@ class Importer:
                 conc_kind=bindparam("b_kind"),
                 conc_value_mg_per_kg=bindparam("b_value"),
                 conc_source=bindparam("b_source"),
+                conc_analysed_on=bindparam("b_on"),
             ),
             concentrations(found.all()),
         )

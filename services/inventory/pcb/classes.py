@@ -8,10 +8,11 @@ on every boundary.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,7 @@ from services.inventory.pcb.mass import (
     total_mass,
     volume_for_rules,
 )
-from services.inventory.pcb.models import FluidDensity, PcbItem, PcbThresholds
+from services.inventory.pcb.models import FluidDensity, PcbItem, PcbStatusEvent, PcbThresholds
 from services.inventory.pcb.rules import (
     PCB_CLASSES,
     AnalysisMethod,
@@ -40,11 +41,12 @@ from services.inventory.pcb.rules import (
     classify,
     compliance_flags,
 )
+from services.inventory.pcb.status import StatusInForce
 
 THRESHOLDS_ID = 1
 _PCB = sorted(c.value for c in PCB_CLASSES)
 _IN_SERVICE = (OperatingStatus.IN_USE.value, OperatingStatus.STANDBY.value)
-_MANAGED = (OperatingStatus.ELIMINATED.value, OperatingStatus.DECONTAMINATED.value)
+_DECONTAMINATED = OperatingStatus.DECONTAMINATED.value
 _ELIMINATED = OperatingStatus.ELIMINATED.value
 
 
@@ -104,7 +106,7 @@ def concentration_of(item: PcbItem) -> Concentration:
     """The stored effective concentration of an item."""
     kind = ConcentrationKind(item.conc_kind)
     source = AnalysisMethod(item.conc_source) if item.conc_source else None
-    return Concentration(kind, item.conc_value_mg_per_kg, source)
+    return Concentration(kind, item.conc_value_mg_per_kg, source, item.conc_analysed_on)
 
 
 def _volume(item: PcbItem, densities: dict[str, Decimal]) -> Decimal | None:
@@ -123,12 +125,19 @@ def trade_name_unrecognised(item: PcbItem) -> bool:
 
 
 def item_flags(
-    item: PcbItem, thresholds: Thresholds, densities: dict[str, Decimal], as_of: date
+    item: PcbItem,
+    thresholds: Thresholds,
+    densities: dict[str, Decimal],
+    as_of: date,
+    state: StatusInForce | None = None,
 ) -> list[ComplianceFlag]:
-    """An item's compliance flags on ``as_of``, sorted."""
+    """An item's compliance flags on ``as_of``, sorted, judged in ``state`` (the status
+    in force on ``as_of``; by default the current one)."""
+    state = state or StatusInForce(OperatingStatus(item.status), item.status_since)
     facts = PcbItemFacts(
         pcb_class=item_class(item, thresholds, densities),
-        status=OperatingStatus(item.status),
+        status=state.status,
+        status_since=state.since,
         labelled=item.labelled,
         in_food_feed_area=item.in_food_feed_area,
         concentration=concentration_of(item),
@@ -241,48 +250,107 @@ def item_class_sql(t: Thresholds, densities: dict[str, Decimal]) -> ColumnElemen
     )
 
 
+class StatusSql(NamedTuple):
+    """The status an item is judged in, and since when, as SQL expressions: its current
+    status by default, or the one in force on a past date (``status_on_sql``)."""
+
+    status: Any = PcbItem.status
+    since: Any = PcbItem.status_since
+
+
+def status_on_sql(as_of: date) -> StatusSql:
+    """The status in force on ``as_of``: that of the last change recorded on or before
+    it (an undated first status counts as always), else the earliest recorded one."""
+    e = PcbStatusEvent
+
+    def latest(column: Any) -> Any:
+        return (
+            select(column)
+            .where(e.item_id == PcbItem.id, or_(e.changed_on.is_(None), e.changed_on <= as_of))
+            .order_by(e.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    def first(column: Any) -> Any:
+        return select(column).where(e.item_id == PcbItem.id).order_by(e.id).limit(1)
+
+    in_force = latest(e.to_status)
+    return StatusSql(
+        status=func.coalesce(in_force, first(e.to_status).scalar_subquery(), PcbItem.status),
+        since=case(
+            (in_force.is_not(None), latest(e.changed_on)),
+            else_=first(e.changed_on).scalar_subquery(),
+        ),
+    )
+
+
+def verified_sql(t: Thresholds, since: Any) -> ColumnElement[bool]:
+    """``rules.decontamination_verified``: the effective concentration is a GC result at
+    or below the P3 concentration dated after ``since``."""
+    return and_(
+        PcbItem.conc_kind == ConcentrationKind.MEASURED.value,
+        PcbItem.conc_source == AnalysisMethod.GC.value,
+        PcbItem.conc_value_mg_per_kg <= _num(t.p3_mg_per_kg),
+        PcbItem.conc_analysed_on.is_not(None),
+        since.is_not(None),
+        PcbItem.conc_analysed_on > since,
+    )
+
+
 def flag_sql(
     flag: ComplianceFlag,
     t: Thresholds,
     densities: dict[str, Decimal],
     as_of: date,
     cls: ColumnElement[str],
+    state: StatusSql | None = None,
 ) -> ColumnElement[bool]:
-    """``rules.compliance_flags`` for one flag as a SQL condition on a ``PcbItem`` row."""
+    """``rules.compliance_flags`` for one flag as a SQL condition on a ``PcbItem`` row
+    (judged in ``state``, by default the current status)."""
+    state = state or StatusSql()
     is_pcb = cls.in_(_PCB)
-    if flag == ComplianceFlag.VOLUME_UNKNOWN:
-        return and_(
+    status = state.status
+    in_service = and_(is_pcb, status.in_(_IN_SERVICE))
+    awaiting = and_(status == _DECONTAMINATED, ~verified_sql(t, state.since))
+    managed = or_(
+        status == _ELIMINATED, and_(status == _DECONTAMINATED, verified_sql(t, state.since))
+    )
+    conditions: dict[ComplianceFlag, Callable[[], Any]] = {
+        ComplianceFlag.REMOVE_BY_DEADLINE: lambda: (
+            in_service if as_of <= t.use_deadline else false()
+        ),
+        ComplianceFlag.NON_COMPLIANT_USE: lambda: in_service if as_of > t.use_deadline else false(),
+        ComplianceFlag.ESM_OVERDUE: lambda: (
+            and_(or_(is_pcb, contaminated_sql(t)), ~managed) if as_of > t.esm_deadline else false()
+        ),
+        ComplianceFlag.LABEL_MISSING: lambda: and_(
+            cls.in_((PcbClass.P1.value, PcbClass.P2.value)),
+            PcbItem.labelled.is_(False),
+            status != _ELIMINATED,
+        ),
+        ComplianceFlag.PROHIBITED_LOCATION: lambda: and_(
+            is_pcb, PcbItem.in_food_feed_area.is_(True), status != _ELIMINATED
+        ),
+        ComplianceFlag.NEEDS_GC_CONFIRMATION: lambda: and_(
+            PcbItem.conc_kind == ConcentrationKind.ABOVE.value,
+            PcbItem.conc_source == AnalysisMethod.SCREENING.value,
+        ),
+        ComplianceFlag.TRADE_NAME_REVIEW: lambda: and_(
+            PcbItem.fluid_kind.is_(None),
+            PcbItem.fluid_trade_name.is_not(None),
+            func.trim(PcbItem.fluid_trade_name) != "",
+        ),
+        ComplianceFlag.VOLUME_UNKNOWN: lambda: and_(
             is_pcb,
             volume_unknown_sql(
                 PcbItem.fluid_volume_l, PcbItem.fluid_mass_kg, _density_sql(densities)
             ),
-        )
-    status = PcbItem.status
-    if flag == ComplianceFlag.REMOVE_BY_DEADLINE:
-        return and_(is_pcb, status.in_(_IN_SERVICE)) if as_of <= t.use_deadline else false()
-    if flag == ComplianceFlag.NON_COMPLIANT_USE:
-        return and_(is_pcb, status.in_(_IN_SERVICE)) if as_of > t.use_deadline else false()
-    if flag == ComplianceFlag.ESM_OVERDUE:
-        esm_applies = or_(is_pcb, contaminated_sql(t))
-        return and_(esm_applies, status.not_in(_MANAGED)) if as_of > t.esm_deadline else false()
-    if flag == ComplianceFlag.LABEL_MISSING:
-        return and_(
-            cls.in_((PcbClass.P1.value, PcbClass.P2.value)),
-            PcbItem.labelled.is_(False),
-            status != _ELIMINATED,
-        )
-    if flag == ComplianceFlag.PROHIBITED_LOCATION:
-        return and_(is_pcb, PcbItem.in_food_feed_area.is_(True), status != _ELIMINATED)
-    if flag == ComplianceFlag.TRADE_NAME_REVIEW:
-        return and_(
-            PcbItem.fluid_kind.is_(None),
-            PcbItem.fluid_trade_name.is_not(None),
-            func.trim(PcbItem.fluid_trade_name) != "",
-        )
-    return and_(
-        PcbItem.conc_kind == ConcentrationKind.ABOVE.value,
-        PcbItem.conc_source == AnalysisMethod.SCREENING.value,
-    )
+        ),
+        ComplianceFlag.AWAITING_VERIFICATION: lambda: awaiting,
+    }
+    condition: ColumnElement[bool] = conditions[flag]()
+    return condition
 
 
 def _density_sql(densities: dict[str, Decimal]) -> Any:

@@ -24,6 +24,7 @@ _CSV_SPREAD = {
         "value_mg_per_kg": "concentration_mg_per_kg",
         "source": "concentration_source",
     },
+    "status_as_of": {"status": "status_as_of", "since": "status_as_of_since"},
     "fluid_volume": {
         "litres": "fluid_volume_counted_l",
         "method": "fluid_volume_method",

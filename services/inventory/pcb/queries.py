@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from services.inventory.access import submission_visible
-from services.inventory.pcb.classes import flag_sql, item_class_sql
+from services.inventory.pcb.classes import flag_sql, item_class_sql, status_on_sql
 from services.inventory.pcb.models import PcbItem
 from services.inventory.pcb.rules import ComplianceFlag, OperatingStatus, PcbClass, Thresholds
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.service import counts_nationally
+from shared.db import utcnow
 from shared.security import Principal
 
 
@@ -70,5 +71,7 @@ def items_query(
     if filters.pcb_class is not None:
         stmt = stmt.where(cls == filters.pcb_class.value)
     if filters.flag is not None:
-        stmt = stmt.where(flag_sql(filters.flag, thresholds, densities, as_of, cls))
+        # On a past date, the flags are judged in the status then in force.
+        state = status_on_sql(as_of) if as_of < utcnow().date() else None
+        stmt = stmt.where(flag_sql(filters.flag, thresholds, densities, as_of, cls, state))
     return stmt

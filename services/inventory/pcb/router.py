@@ -97,8 +97,10 @@ async def _csv_rows(
     result = await session.stream_scalars(
         stmt.order_by(PcbItem.id).execution_options(yield_per=1000)
     )
-    async for item in result:
-        yield csv_row(service.item_out(item, thresholds, densities, as_of))
+    async for chunk in result.partitions(1000):
+        states = await service.states_on(session, [i.id for i in chunk], as_of)
+        for item in chunk:
+            yield csv_row(service.item_out(item, thresholds, densities, as_of, states.get(item.id)))
 
 
 @router.get(
@@ -166,7 +168,8 @@ async def list_items(
         cursor=cursor,
         limit=limit,
     )
-    items = [service.item_out(r, thresholds, densities, as_of) for r in rows]
+    states = await service.states_on(session, [r.id for r in rows], as_of)
+    items = [service.item_out(r, thresholds, densities, as_of, states.get(r.id)) for r in rows]
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -236,7 +239,8 @@ async def _item_answer(
     thresholds, version = await load_thresholds(session)
     densities = await load_densities(session)
     as_of = as_of or utcnow().date()
-    out = service.item_out(item, thresholds, densities, as_of)
+    states = await service.states_on(session, [item.id], as_of)
+    out = service.item_out(item, thresholds, densities, as_of, states.get(item.id))
     return out, item_etag(item, version, as_of, densities)
 
 

@@ -68,6 +68,8 @@ class ComplianceFlag(StrEnum):
     # A PCB class that rests on an unknown volume (neither recorded nor derivable from the
     # fluid mass and density): record the volume.
     VOLUME_UNKNOWN = "volume_unknown"
+    # Recorded as decontaminated, with no GC analysis <= 50 mg/kg dated after it yet.
+    AWAITING_VERIFICATION = "awaiting_verification"
 
 
 # Classes that carry the Convention's obligations (> 50 mg/kg, proven or presumed).
@@ -153,12 +155,15 @@ class Concentration:
 
     ``value_mg_per_kg`` is the measured value (kind ``measured``), the screening cut-off
     (``above``: concentration > value; ``below``: concentration < value) or None
-    (``unknown``). ``source`` is the method it came from.
+    (``unknown``). ``source`` is the method it came from, ``analysed_on`` that
+    analysis's date.
     """
 
     kind: ConcentrationKind
     value_mg_per_kg: Decimal | None = None
     source: AnalysisMethod | None = None
+    # Not part of what the concentration *is* (two equal results on other days are equal).
+    analysed_on: date | None = field(default=None, compare=False)
 
 
 UNKNOWN_CONCENTRATION: Final = Concentration(ConcentrationKind.UNKNOWN)
@@ -201,11 +206,18 @@ def effective_concentration(analyses: Iterable[Analysis]) -> Concentration:
     for method in (AnalysisMethod.GC, AnalysisMethod.NAMEPLATE):
         found = _latest(items, method)
         if found is not None:
-            return Concentration(ConcentrationKind.MEASURED, found.value_mg_per_kg, method)
+            return Concentration(
+                ConcentrationKind.MEASURED, found.value_mg_per_kg, method, found.analysed_on
+            )
     screening = _latest(items, AnalysisMethod.SCREENING)
     if screening is not None:
         kind = ConcentrationKind.ABOVE if screening.screening_positive else ConcentrationKind.BELOW
-        return Concentration(kind, screening.screening_cutoff_mg_per_kg, AnalysisMethod.SCREENING)
+        return Concentration(
+            kind,
+            screening.screening_cutoff_mg_per_kg,
+            AnalysisMethod.SCREENING,
+            screening.analysed_on,
+        )
     return UNKNOWN_CONCENTRATION
 
 
@@ -289,6 +301,24 @@ def proven_contaminated(concentration: Concentration, thresholds: Thresholds) ->
     return concentration.kind == ConcentrationKind.ABOVE and value >= thresholds.p3_mg_per_kg
 
 
+def decontamination_verified(
+    concentration: Concentration, decontaminated_on: date | None, thresholds: Thresholds
+) -> bool:
+    """Decontamination is proven by a GC analysis at or below 50 mg/kg (the P3
+    concentration) dated after it: the effective concentration is then that GC result
+    (the latest GC always is). Without a decontamination date nothing can be after it."""
+    c = concentration
+    return (
+        c.kind == ConcentrationKind.MEASURED
+        and c.source == AnalysisMethod.GC
+        and c.value_mg_per_kg is not None
+        and c.value_mg_per_kg <= thresholds.p3_mg_per_kg
+        and c.analysed_on is not None
+        and decontaminated_on is not None
+        and c.analysed_on > decontaminated_on
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PcbItemFacts:
     """What the compliance rules need to know about one item."""
@@ -300,6 +330,8 @@ class PcbItemFacts:
     concentration: Concentration = field(default=UNKNOWN_CONCENTRATION)
     trade_name_unrecognised: bool = False
     volume_unknown: bool = False
+    # Since when ``status`` holds (for decontaminated: the date of decontamination).
+    status_since: date | None = None
 
 
 def compliance_flags(
@@ -311,7 +343,9 @@ def compliance_flags(
       standby, on or before / after the use deadline.
     - esm_overdue: after the ESM deadline, a PCB item, or any item whose fluid is proven
       above 0.005 % whatever its volume (Annex A Part II (e) sets no volume condition),
-      not yet eliminated or decontaminated.
+      not yet eliminated nor decontaminated *and verified*.
+    - awaiting_verification: decontaminated, without a GC analysis <= 50 mg/kg dated
+      after the decontamination (``decontamination_verified``).
     - label_missing: P1/P2 not labelled (not raised once eliminated: nothing left to label).
     - prohibited_location: a PCB item in a food/feed area and not eliminated.
     - needs_gc_confirmation: the effective concentration is only a positive screening.
@@ -326,9 +360,15 @@ def compliance_flags(
             flags.add(ComplianceFlag.REMOVE_BY_DEADLINE)
         else:
             flags.add(ComplianceFlag.NON_COMPLIANT_USE)
-    managed = {OperatingStatus.ELIMINATED, OperatingStatus.DECONTAMINATED}
+    decontaminated = item.status == OperatingStatus.DECONTAMINATED
+    verified = decontaminated and decontamination_verified(
+        item.concentration, item.status_since, thresholds
+    )
+    if decontaminated and not verified:
+        flags.add(ComplianceFlag.AWAITING_VERIFICATION)
+    managed = eliminated or verified
     esm_applies = is_pcb or proven_contaminated(item.concentration, thresholds)
-    if esm_applies and item.status not in managed and as_of > thresholds.esm_deadline:
+    if esm_applies and not managed and as_of > thresholds.esm_deadline:
         flags.add(ComplianceFlag.ESM_OVERDUE)
     if item.pcb_class in {PcbClass.P1, PcbClass.P2} and not item.labelled and not eliminated:
         flags.add(ComplianceFlag.LABEL_MISSING)

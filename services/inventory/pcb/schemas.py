@@ -169,6 +169,14 @@ class VolumeOut(BaseModel):
     density_kg_per_l: Decimal | None = None
 
 
+class StatusAsOf(BaseModel):
+    """The status in force on ``as_of`` (from the dated status history) and since when:
+    the compliance flags are judged in it."""
+
+    status: OperatingStatus
+    since: date | None
+
+
 class PcbItemOut(BaseModel):
     """A PCB item with its class and compliance flags computed from the current data."""
 
@@ -205,6 +213,7 @@ class PcbItemOut(BaseModel):
     pcb_class: PcbClass
     compliance_flags: list[ComplianceFlag]
     as_of: date = Field(description="The date the compliance flags refer to.")
+    status_as_of: StatusAsOf
     version: int
     created_at: datetime
     updated_at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,14 +32,18 @@ from services.inventory.pcb.schemas import (
     PcbItemIn,
     PcbItemOut,
     PcbItemPatch,
+    StatusAsOf,
     StatusEventIn,
     VolumeOut,
 )
 from services.inventory.pcb.status import (
     EliminationEvidence,
+    StatusChange,
+    StatusInForce,
     TransitionError,
     check_transition,
     evidence_problems,
+    status_on,
 )
 from services.inventory.registry.models import Holder, Site
 from services.inventory.registry.service import add_recorded, change_recorded, field_error
@@ -58,9 +63,15 @@ def _mass_out(estimate: MassEstimate) -> MassOut:
 
 
 def item_out(
-    item: PcbItem, thresholds: Thresholds, densities: dict[str, Decimal], as_of: date
+    item: PcbItem,
+    thresholds: Thresholds,
+    densities: dict[str, Decimal],
+    as_of: date,
+    state: StatusInForce | None = None,
 ) -> PcbItemOut:
-    """The API view of an item, with class, flags and masses computed now."""
+    """The API view of an item, with class, flags and masses computed now; the flags
+    judged in ``state``, the status in force on ``as_of`` (default: the current one)."""
+    state = state or StatusInForce(OperatingStatus(item.status), item.status_since)
     conc = concentration_of(item)
     fields = {name: getattr(item, name) for name in PcbItemOut.model_fields if hasattr(item, name)}
     fluid, total = item_masses(item, densities)
@@ -76,9 +87,30 @@ def item_out(
             litres=volume.litres, method=volume.method, density_kg_per_l=volume.density_kg_per_l
         ),
         pcb_class=item_class(item, thresholds, densities),
-        compliance_flags=item_flags(item, thresholds, densities, as_of),
+        compliance_flags=item_flags(item, thresholds, densities, as_of, state),
+        status_as_of=StatusAsOf(status=state.status, since=state.since),
         as_of=as_of,
     )
+
+
+async def states_on(
+    session: AsyncSession, item_ids: Sequence[int], as_of: date
+) -> dict[int, StatusInForce]:
+    """The status in force on ``as_of`` of each item, from its dated history; empty when
+    ``as_of`` is today or later (no change can be dated in the future: the current status
+    is in force)."""
+    if as_of >= utcnow().date() or not item_ids:
+        return {}
+    rows = await session.execute(
+        select(PcbStatusEvent.item_id, PcbStatusEvent.to_status, PcbStatusEvent.changed_on)
+        .where(PcbStatusEvent.item_id.in_(list(item_ids)))
+        .order_by(PcbStatusEvent.item_id, PcbStatusEvent.id)
+    )
+    history: dict[int, list[StatusChange]] = {}
+    for item_id, to_status, changed_on in rows.all():
+        history.setdefault(item_id, []).append(StatusChange(to_status, changed_on))
+    states = {item_id: status_on(changes, as_of) for item_id, changes in history.items()}
+    return {item_id: state for item_id, state in states.items() if state is not None}
 
 
 async def visible_item(
@@ -180,6 +212,12 @@ async def create_item(
         problems += evidence_problems(evidence) if evidence is not None else []
         if problems:
             raise field_error("elimination", "; ".join(problems))
+    if data.status == OperatingStatus.DECONTAMINATED and data.status_since is None:
+        raise field_error(
+            "status_since",
+            "decontaminated needs the date of decontamination (a GC analysis dated after "
+            "it verifies it).",
+        )
     fields = data.model_dump(exclude={"elimination"})
     if fields["fluid_kind"] is None:
         fields["fluid_kind"] = fluid_kind_from_trade_name(data.fluid_trade_name)
@@ -264,6 +302,7 @@ async def recompute_concentration(session: AsyncSession, item: PcbItem) -> None:
     item.conc_kind = conc.kind.value
     item.conc_value_mg_per_kg = conc.value_mg_per_kg
     item.conc_source = conc.source.value if conc.source else None
+    item.conc_analysed_on = conc.analysed_on
     # Bumps the version even when the value is the same: the item's evidence changed.
     item.updated_at = utcnow()
 

@@ -5,7 +5,7 @@ stored, decontaminated, shipped for disposal, eliminated "with dates"), the evid
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -90,3 +90,31 @@ def check_transition(
         problems = evidence_problems(evidence)
         if problems:
             raise TransitionError("incomplete elimination evidence: " + "; ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInForce:
+    """An item's status on some date, and since when it held (None: not recorded)."""
+
+    status: OperatingStatus
+    since: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One recorded status change: the new status and the day it took effect."""
+
+    to_status: str
+    changed_on: date | None
+
+
+def status_on(history: Sequence[StatusChange], as_of: date) -> StatusInForce | None:
+    """The status in force on ``as_of`` from the changes in recorded order: the last one
+    taking effect on or before that day (an undated first status counts as always in
+    force); before the first recorded change, the earliest known status. None without
+    history."""
+    if not history:
+        return None
+    in_force = [c for c in history if c.changed_on is None or c.changed_on <= as_of]
+    change = in_force[-1] if in_force else history[0]
+    return StatusInForce(OperatingStatus(change.to_status), change.changed_on)

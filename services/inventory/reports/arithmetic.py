@@ -19,7 +19,10 @@ from services.inventory.pcb.rules import PCB_CLASSES, OperatingStatus, Threshold
 
 _PCB = {c.value for c in PCB_CLASSES}
 _IN_SERVICE = {OperatingStatus.IN_USE.value, OperatingStatus.STANDBY.value}
-_MANAGED = {OperatingStatus.ELIMINATED.value, OperatingStatus.DECONTAMINATED.value}
+# Managed for ESM: eliminated. A decontaminated item counts only once verified by a GC
+# result <= 50 mg/kg, and such an item is non-PCB and not contaminated, so out of the
+# counts anyway; a decontaminated item still of a PCB class awaits verification.
+_MANAGED = {OperatingStatus.ELIMINATED.value}
 ELIMINATED = OperatingStatus.ELIMINATED.value
 
 
