@@ -87,6 +87,15 @@ def item_etag(
     return etag("pcb-item", item.id, item.version, thresholds_version, as_of, density_tag)
 
 
+async def _integrity(request: Request, session: SessionDep) -> service.Integrity:
+    settings = request.app.state.settings
+    return service.Integrity(
+        densities=await load_densities(session),
+        density_tolerance=settings.pcb_density_tolerance,
+        disposed_mass_tolerance_kg=settings.pcb_disposed_mass_tolerance_kg,
+    )
+
+
 async def _csv_rows(
     session: SessionDep,
     stmt: Select[PcbItem],
@@ -196,7 +205,8 @@ async def create_item(
         submission = await editable_submission(
             session, principal, submission_id, section=Section.PCB
         )
-        item = await service.create_item(session, principal, submission, body)
+        integrity = await _integrity(request, session)
+        item = await service.create_item(session, principal, submission, body, integrity)
         return await _item_answer(session, item)
 
     return await create_once(request, response, session, principal, create)
@@ -268,7 +278,8 @@ async def patch_item(
 ) -> PcbItemOut:
     """Change an item."""
     item, submission = await _editable(request, session, principal, item_id)
-    await service.update_item(session, principal, item, submission, body)
+    integrity = await _integrity(request, session)
+    await service.update_item(session, principal, item, submission, body, integrity)
     return await _changed(response, session, item)
 
 
@@ -389,7 +400,8 @@ async def create_status_event(
 ) -> PcbItemOut:
     """Append a status change; answers with the item."""
     item, _ = await _editable(request, session, principal, item_id)
-    await service.add_status_event(session, principal, item, body)
+    integrity = await _integrity(request, session)
+    await service.add_status_event(session, principal, item, body, integrity)
     return await _changed(response, session, item)
 
 

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from services.inventory.countries import is_country
 from services.inventory.pcb.mass import MassMethod, NotWeighed, VolumeMethod
 from services.inventory.pcb.rules import (
     AnalysisMethod,
@@ -19,6 +20,7 @@ from services.inventory.pcb.rules import (
 )
 from services.inventory.registry.schemas import PatchModel, StrictModel, scaled
 from services.inventory.vocabulary import FluidKind
+from shared.db import utcnow
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Quantity = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=3), scaled(3)]
@@ -26,7 +28,25 @@ MgPerKg = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=14, decimal_pl
 Power = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), scaled(2)]
 Voltage = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2), scaled(2)]
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
-Country = Annotated[str, Field(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2")]
+
+
+def _iso_country(code: str) -> str:
+    if not is_country(code):
+        raise ValueError(f"{code!r} is not an officially assigned ISO 3166-1 alpha-2 code")
+    return code
+
+
+def _not_future(day: date) -> date:
+    if day > utcnow().date():
+        raise ValueError("cannot be in the future")
+    return day
+
+
+Country = Annotated[
+    str,
+    Field(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2"),
+    AfterValidator(_iso_country),
+]
 Year = Annotated[int, Field(ge=1900, le=2100)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Text100 = Annotated[str, Field(min_length=1, max_length=100)]
@@ -41,7 +61,7 @@ class EliminationIn(StrictModel):
 
     disposal_facility: Text200
     country: Country
-    disposed_on: date
+    disposed_on: Annotated[date, AfterValidator(_not_future)]
     certificate_ref: Text100
     mass_kg: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3), scaled(3)]
 

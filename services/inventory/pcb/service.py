@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import check_editable, check_owner, submission_visible
@@ -15,7 +17,12 @@ from services.inventory.history import record_change, snapshot
 from services.inventory.pcb.classes import concentration_of, item_class, item_flags, item_masses
 from services.inventory.pcb.fields import EVIDENCE_COLUMNS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
-from services.inventory.pcb.mass import MassEstimate, fluid_volume
+from services.inventory.pcb.mass import (
+    MassEstimate,
+    density_problem,
+    fluid_volume,
+    known_mass,
+)
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (
     Analysis,
@@ -201,11 +208,52 @@ def _evidence_columns(data: EliminationIn | None) -> dict[str, Any]:
     return {column: given[name] for name, column in EVIDENCE_COLUMNS.items()}
 
 
+@dataclass(frozen=True)
+class Integrity:
+    """What recorded masses are checked against: the fluid densities, how far a fluid's
+    mass / volume may stray from every one of them (a fraction), and how far a disposed
+    mass may fall short of the item's known mass (kg). Tolerances are settings."""
+
+    densities: dict[str, Decimal]
+    density_tolerance: Decimal
+    disposed_mass_tolerance_kg: Decimal
+
+    def check_fluid(self, volume_l: Decimal | None, mass_kg: Decimal | None) -> None:
+        """422 naming fluid_mass_kg when volume and mass fit no fluid's density."""
+        problem = density_problem(volume_l, mass_kg, self.densities, self.density_tolerance)
+        if problem is not None:
+            raise field_error("fluid_mass_kg", f"fluid volume and mass disagree: {problem}.")
+
+    def check_disposed_mass(self, values: Any, evidence: EliminationIn, field: str) -> None:
+        """422 naming ``field`` when the disposed mass falls short of what the item is
+        known to weigh (``values``: the item, or its fields)."""
+        known = known_mass(
+            values.total_mass_kg,
+            values.dry_mass_kg,
+            values.fluid_mass_kg,
+            values.fluid_volume_l,
+            values.fluid_kind,
+            self.densities,
+        )
+        if known is not None and evidence.mass_kg < known - self.disposed_mass_tolerance_kg:
+            raise field_error(
+                field,
+                f"mass_kg {evidence.mass_kg} kg is less than the item's known mass {known} kg "
+                f"(tolerance {self.disposed_mass_tolerance_kg} kg): the whole item must be "
+                "accounted for.",
+            )
+
+
 async def create_item(
-    session: AsyncSession, principal: Principal, submission: Submission, data: PcbItemIn
+    session: AsyncSession,
+    principal: Principal,
+    submission: Submission,
+    data: PcbItemIn,
+    integrity: Integrity,
 ) -> PcbItem:
     """Add an item to an editable PCB submission, with its first status event."""
     _, site = await _holder_and_site(session, submission, data.holder_id, data.site_id)
+    integrity.check_fluid(data.fluid_volume_l, data.fluid_mass_kg)
     if data.status == OperatingStatus.ELIMINATED:
         evidence = _evidence(data.elimination)
         problems = ["elimination evidence is missing"] if evidence is None else []
@@ -221,6 +269,9 @@ async def create_item(
     fields = data.model_dump(exclude={"elimination"})
     if fields["fluid_kind"] is None:
         fields["fluid_kind"] = fluid_kind_from_trade_name(data.fluid_trade_name)
+    if data.status == OperatingStatus.ELIMINATED and data.elimination is not None:
+        facts = SimpleNamespace(**fields)
+        integrity.check_disposed_mass(facts, data.elimination, "elimination.mass_kg")
     item = PcbItem(
         **fields,
         submission_id=submission.id,
@@ -247,9 +298,14 @@ async def update_item(
     item: PcbItem,
     submission: Submission,
     patch: PcbItemPatch,
+    integrity: Integrity,
 ) -> None:
     """Apply a partial update to an editable item."""
     changes = patch.model_dump(exclude_unset=True)
+    integrity.check_fluid(
+        changes.get("fluid_volume_l", item.fluid_volume_l),
+        changes.get("fluid_mass_kg", item.fluid_mass_kg),
+    )
     if "site_id" in changes:
         _, site = await _holder_and_site(session, submission, item.holder_id, changes["site_id"])
         changes["department_code"] = site.ubigeo[:2]
@@ -369,11 +425,24 @@ async def delete_analysis(
 
 
 async def add_status_event(
-    session: AsyncSession, principal: Principal, item: PcbItem, data: StatusEventIn
+    session: AsyncSession,
+    principal: Principal,
+    item: PcbItem,
+    data: StatusEventIn,
+    integrity: Integrity,
 ) -> PcbStatusEvent:
-    """Append a status change (allowed moves only; ``eliminated`` with evidence)."""
+    """Append a status change (allowed moves only, never dated before the previous one;
+    ``eliminated`` with evidence that accounts for the item's mass)."""
     if data.changed_on > utcnow().date():
         raise field_error("changed_on", "A status change cannot be dated in the future.")
+    previous = await session.scalar(
+        select(func.max(PcbStatusEvent.changed_on)).where(PcbStatusEvent.item_id == item.id)
+    )
+    if previous is not None and data.changed_on < previous:
+        raise field_error(
+            "changed_on",
+            f"A status change cannot be dated before the previous one ({previous}).",
+        )
     evidence = _evidence(data.elimination)
     try:
         check_transition(OperatingStatus(item.status), data.to_status, evidence)
@@ -383,6 +452,8 @@ async def add_status_event(
             raise field_error("elimination", message) from None
         raise Problem(409, "invalid-transition", message) from None
     eliminated = data.to_status == OperatingStatus.ELIMINATED
+    if eliminated and data.elimination is not None:
+        integrity.check_disposed_mass(item, data.elimination, "elimination.mass_kg")
     event = PcbStatusEvent(
         item_id=item.id,
         from_status=item.status,

@@ -4,7 +4,6 @@ stored, decontaminated, shipped for disposal, eliminated "with dates"), the evid
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +11,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Final
 
+from services.inventory.countries import is_country
 from services.inventory.pcb.rules import OperatingStatus
 
 _S = OperatingStatus
@@ -26,8 +26,6 @@ ALLOWED_TRANSITIONS: Final[Mapping[OperatingStatus, frozenset[OperatingStatus]]]
         _S.ELIMINATED: frozenset(),
     }
 )
-
-_COUNTRY_CODE: Final = re.compile(r"[A-Z]{2}")
 
 
 class TransitionError(ValueError):
@@ -51,7 +49,7 @@ def evidence_problems(evidence: EliminationEvidence) -> list[str]:
     problems: list[str] = []
     if not evidence.disposal_facility.strip():
         problems.append("disposal_facility is blank")
-    if not _COUNTRY_CODE.fullmatch(evidence.country):
+    if not is_country(evidence.country):
         problems.append(f"country {evidence.country!r} is not an ISO 3166-1 alpha-2 code")
     if not isinstance(evidence.disposed_on, date):
         problems.append("disposed_on is not a date")
