@@ -189,3 +189,37 @@ def test_countries_are_iso_3166_1() -> None:
     assert len(ISO_3166_1_ALPHA_2) == 249
     assert {"PE", "FR", "DE", "US", "SS", "CW"} <= ISO_3166_1_ALPHA_2
     assert not {"XX", "ZZ", "AA", "QM", "EU", "UK"} & ISO_3166_1_ALPHA_2
+
+
+async def test_imports_apply_the_same_checks(minem: Caller) -> None:
+    from tests.inventory.test_import_api import HEADER, _upload, row, to_csv
+
+    sid = (await minem.submission(2024))["id"]
+    evidence = {
+        "status": "eliminated",
+        "disposal_facility": "Demo ESM plant",
+        "disposal_country": "FR",
+        "disposed_on": "2024-06-01",
+        "certificate_ref": "C-1",
+        "disposed_mass_kg": "1500",
+    }
+    header = [*HEADER, "fluid_mass_kg", *list(evidence)[1:]]
+    blank = dict.fromkeys(header, "")
+    rows = [
+        blank | row(1),
+        blank | row(2, fluid_volume_l="1000", fluid_mass_kg="10"),
+        blank | row(3) | evidence | {"disposed_mass_kg": "1499.998"},
+        blank | row(4) | evidence | {"disposal_country": "XX"},
+        blank | row(5, status="decontaminated"),
+    ]
+    response = await _upload(minem, sid, to_csv(rows, header=header))
+    assert_problem(response, 422, "import-rejected")
+    found = {(e["row"], e["column"]) for e in response.json()["errors"]}
+    assert found == {
+        (3, "fluid_mass_kg"),
+        (4, "disposed_mass_kg"),
+        (5, "disposal_country"),
+        (6, "status_since"),
+    }
+    listed = await minem.get("/pcb-items", params={"submission_id": sid})
+    assert listed.json()["items"] == []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from services.inventory.pcb.rules import require_decimal
 
@@ -196,3 +196,38 @@ def density_problem(
             f"{low:.3f}-{high:.3f} kg/L (every known fluid within {tolerance:%})"
         )
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class MassChecks:
+    """What recorded masses are checked against: the fluid densities, how far a fluid's
+    mass / volume may stray from every one of them (a fraction), and how far a disposed
+    mass may fall short of the item's known mass (kg). The tolerances are settings."""
+
+    densities: Mapping[str, Decimal]
+    density_tolerance: Decimal
+    disposed_mass_tolerance_kg: Decimal
+
+    def fluid_problem(self, volume_l: Decimal | None, mass_kg: Decimal | None) -> str | None:
+        """Why a fluid volume and mass cannot both be right, if they cannot."""
+        problem = density_problem(volume_l, mass_kg, self.densities, self.density_tolerance)
+        return None if problem is None else f"fluid volume and mass disagree: {problem}"
+
+    def disposed_mass_problem(self, item: Any, disposed_kg: Decimal) -> str | None:
+        """Why a disposed mass does not account for the item (anything with its
+        total_mass_kg, dry_mass_kg, fluid_mass_kg, fluid_volume_l and fluid_kind)."""
+        known = known_mass(
+            item.total_mass_kg,
+            item.dry_mass_kg,
+            item.fluid_mass_kg,
+            item.fluid_volume_l,
+            item.fluid_kind,
+            self.densities,
+        )
+        if known is None or disposed_kg >= known - self.disposed_mass_tolerance_kg:
+            return None
+        return (
+            f"mass_kg {disposed_kg} kg is less than the item's known mass {known} kg "
+            f"(tolerance {self.disposed_mass_tolerance_kg} kg): the whole item must be "
+            "accounted for"
+        )

@@ -20,7 +20,7 @@ from services.inventory.pcb.classes import (
     thresholds_row,
 )
 from services.inventory.pcb.fields import CSV_COLUMNS, csv_row
-from services.inventory.pcb.mass import DEFAULT_FLUID_DENSITIES
+from services.inventory.pcb.mass import DEFAULT_FLUID_DENSITIES, MassChecks
 from services.inventory.pcb.models import FluidDensity, PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.queries import ItemFilters, items_query
 from services.inventory.pcb.rules import (
@@ -87,9 +87,9 @@ def item_etag(
     return etag("pcb-item", item.id, item.version, thresholds_version, as_of, density_tag)
 
 
-async def _integrity(request: Request, session: SessionDep) -> service.Integrity:
+async def _integrity(request: Request, session: SessionDep) -> MassChecks:
     settings = request.app.state.settings
-    return service.Integrity(
+    return MassChecks(
         densities=await load_densities(session),
         density_tolerance=settings.pcb_density_tolerance,
         disposed_mass_tolerance_kg=settings.pcb_disposed_mass_tolerance_kg,

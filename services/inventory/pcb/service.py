@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -17,12 +16,7 @@ from services.inventory.history import record_change, snapshot
 from services.inventory.pcb.classes import concentration_of, item_class, item_flags, item_masses
 from services.inventory.pcb.fields import EVIDENCE_COLUMNS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
-from services.inventory.pcb.mass import (
-    MassEstimate,
-    density_problem,
-    fluid_volume,
-    known_mass,
-)
+from services.inventory.pcb.mass import MassChecks, MassEstimate, fluid_volume
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (
     Analysis,
@@ -208,40 +202,16 @@ def _evidence_columns(data: EliminationIn | None) -> dict[str, Any]:
     return {column: given[name] for name, column in EVIDENCE_COLUMNS.items()}
 
 
-@dataclass(frozen=True)
-class Integrity:
-    """What recorded masses are checked against: the fluid densities, how far a fluid's
-    mass / volume may stray from every one of them (a fraction), and how far a disposed
-    mass may fall short of the item's known mass (kg). Tolerances are settings."""
+def _check_fluid(checks: MassChecks, volume_l: Decimal | None, mass_kg: Decimal | None) -> None:
+    problem = checks.fluid_problem(volume_l, mass_kg)
+    if problem is not None:
+        raise field_error("fluid_mass_kg", problem)
 
-    densities: dict[str, Decimal]
-    density_tolerance: Decimal
-    disposed_mass_tolerance_kg: Decimal
 
-    def check_fluid(self, volume_l: Decimal | None, mass_kg: Decimal | None) -> None:
-        """422 naming fluid_mass_kg when volume and mass fit no fluid's density."""
-        problem = density_problem(volume_l, mass_kg, self.densities, self.density_tolerance)
-        if problem is not None:
-            raise field_error("fluid_mass_kg", f"fluid volume and mass disagree: {problem}.")
-
-    def check_disposed_mass(self, values: Any, evidence: EliminationIn, field: str) -> None:
-        """422 naming ``field`` when the disposed mass falls short of what the item is
-        known to weigh (``values``: the item, or its fields)."""
-        known = known_mass(
-            values.total_mass_kg,
-            values.dry_mass_kg,
-            values.fluid_mass_kg,
-            values.fluid_volume_l,
-            values.fluid_kind,
-            self.densities,
-        )
-        if known is not None and evidence.mass_kg < known - self.disposed_mass_tolerance_kg:
-            raise field_error(
-                field,
-                f"mass_kg {evidence.mass_kg} kg is less than the item's known mass {known} kg "
-                f"(tolerance {self.disposed_mass_tolerance_kg} kg): the whole item must be "
-                "accounted for.",
-            )
+def _check_disposed_mass(checks: MassChecks, values: Any, evidence: EliminationIn) -> None:
+    problem = checks.disposed_mass_problem(values, evidence.mass_kg)
+    if problem is not None:
+        raise field_error("elimination.mass_kg", problem)
 
 
 async def create_item(
@@ -249,11 +219,11 @@ async def create_item(
     principal: Principal,
     submission: Submission,
     data: PcbItemIn,
-    integrity: Integrity,
+    integrity: MassChecks,
 ) -> PcbItem:
     """Add an item to an editable PCB submission, with its first status event."""
     _, site = await _holder_and_site(session, submission, data.holder_id, data.site_id)
-    integrity.check_fluid(data.fluid_volume_l, data.fluid_mass_kg)
+    _check_fluid(integrity, data.fluid_volume_l, data.fluid_mass_kg)
     if data.status == OperatingStatus.ELIMINATED:
         evidence = _evidence(data.elimination)
         problems = ["elimination evidence is missing"] if evidence is None else []
@@ -271,7 +241,7 @@ async def create_item(
         fields["fluid_kind"] = fluid_kind_from_trade_name(data.fluid_trade_name)
     if data.status == OperatingStatus.ELIMINATED and data.elimination is not None:
         facts = SimpleNamespace(**fields)
-        integrity.check_disposed_mass(facts, data.elimination, "elimination.mass_kg")
+        _check_disposed_mass(integrity, facts, data.elimination)
     item = PcbItem(
         **fields,
         submission_id=submission.id,
@@ -298,11 +268,12 @@ async def update_item(
     item: PcbItem,
     submission: Submission,
     patch: PcbItemPatch,
-    integrity: Integrity,
+    integrity: MassChecks,
 ) -> None:
     """Apply a partial update to an editable item."""
     changes = patch.model_dump(exclude_unset=True)
-    integrity.check_fluid(
+    _check_fluid(
+        integrity,
         changes.get("fluid_volume_l", item.fluid_volume_l),
         changes.get("fluid_mass_kg", item.fluid_mass_kg),
     )
@@ -429,7 +400,7 @@ async def add_status_event(
     principal: Principal,
     item: PcbItem,
     data: StatusEventIn,
-    integrity: Integrity,
+    integrity: MassChecks,
 ) -> PcbStatusEvent:
     """Append a status change (allowed moves only, never dated before the previous one;
     ``eliminated`` with evidence that accounts for the item's mass)."""
@@ -453,7 +424,7 @@ async def add_status_event(
         raise Problem(409, "invalid-transition", message) from None
     eliminated = data.to_status == OperatingStatus.ELIMINATED
     if eliminated and data.elimination is not None:
-        integrity.check_disposed_mass(item, data.elimination, "elimination.mass_kg")
+        _check_disposed_mass(integrity, item, data.elimination)
     event = PcbStatusEvent(
         item_id=item.id,
         from_status=item.status,
