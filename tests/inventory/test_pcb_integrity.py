@@ -223,3 +223,22 @@ async def test_imports_apply_the_same_checks(minem: Caller) -> None:
     }
     listed = await minem.get("/pcb-items", params={"submission_id": sid})
     assert listed.json()["items"] == []
+
+
+async def test_imported_status_changes_are_dated_and_in_order(minem: Caller) -> None:
+    from tests.inventory.test_import_api import HEADER, _upload, row, to_csv
+
+    sid = (await minem.submission(2024))["id"]
+    header = [*HEADER, "status_since"]
+    first = row(1, status_since="2024-05-01")
+    assert (await _upload(minem, sid, to_csv([first], header=header))).status_code == 200
+    earlier = row(1, status="out_of_service_stored", status_since="2024-04-30")
+    response = await _upload(minem, sid, to_csv([earlier], header=header))
+    assert_problem(response, 422, "import-rejected")
+    assert [(e["row"], e["column"]) for e in response.json()["errors"]] == [(2, "status_since")]
+    undated = row(1, status="out_of_service_stored", status_since="")
+    assert (await _upload(minem, sid, to_csv([undated], header=header))).status_code == 200
+    (item,) = (await minem.get("/pcb-items", params={"submission_id": sid})).json()["items"]
+    history = await _history(minem, item["id"])
+    assert [h["changed_on"] for h in history] == ["2024-05-01", str(utcnow().date())]
+    assert item["status_since"] == str(utcnow().date())

@@ -289,7 +289,7 @@ class Importer:
             (p.holder_id, r.values["manufacturer"], r.values["serial_number"]) for r, p in placed
         }
         existing = await bulk.existing_items(self.session, self.submission.id, keys)
-        statuses = {k: st for k, (_, st) in existing.items()}
+        statuses = {k: (st, since) for k, (_, st, since) in existing.items()}
         submission = (self.submission.id, self.submission.org_code)
         batch = item_batch(placed, statuses, submission, self.outcome)
         if not batch.items:
