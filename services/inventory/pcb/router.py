@@ -13,16 +13,15 @@ from sqlalchemy import Select, select
 
 from services.inventory.access import editable_submission
 from services.inventory.pcb import service
+from services.inventory.pcb.basis_router import router as basis_router
 from services.inventory.pcb.classes import (
     load_densities,
     load_thresholds,
-    thresholds_of,
-    thresholds_row,
 )
 from services.inventory.pcb.fields import CSV_COLUMNS, csv_row
-from services.inventory.pcb.mass import DEFAULT_FLUID_DENSITIES, MassChecks
-from services.inventory.pcb.models import FluidDensity, PcbAnalysis, PcbItem, PcbStatusEvent
-from services.inventory.pcb.queries import ItemFilters, items_query
+from services.inventory.pcb.mass import MassChecks
+from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
+from services.inventory.pcb.queries import ItemFilters, items_query, states_on
 from services.inventory.pcb.rules import (
     ComplianceFlag,
     OperatingStatus,
@@ -32,17 +31,12 @@ from services.inventory.pcb.rules import (
 from services.inventory.pcb.schemas import (
     AnalysisIn,
     AnalysisOut,
-    FluidDensityOut,
     PcbItemIn,
     PcbItemOut,
     PcbItemPatch,
     StatusEventIn,
     StatusEventOut,
-    ThresholdsIn,
-    ThresholdsOut,
 )
-from services.inventory.registry.service import change_recorded
-from services.inventory.reports import cells
 from services.inventory.routing import (
     CREATE,
     READ_ONE,
@@ -54,11 +48,9 @@ from services.inventory.routing import (
     YearQuery,
     create_once,
     list_page,
-    responses,
 )
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
-from services.inventory.submissions.service import current_ids
 from shared.conditional import etag, read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep, utcnow
 from shared.exports import csv_stream, wants_csv
@@ -68,7 +60,6 @@ from shared.security import Principal, require_scopes
 router = APIRouter(prefix="/v1", tags=["PCB equipment"])
 READ = require_scopes("inventory:read")
 WRITE = require_scopes("inventory:write")
-REVIEW = require_scopes("inventory:review")
 
 AsOf = Annotated[
     date | None,
@@ -107,7 +98,7 @@ async def _csv_rows(
         stmt.order_by(PcbItem.id).execution_options(yield_per=1000)
     )
     async for chunk in result.partitions(1000):
-        states = await service.states_on(session, [i.id for i in chunk], as_of)
+        states = await states_on(session, [i.id for i in chunk], as_of)
         for item in chunk:
             yield csv_row(service.item_out(item, thresholds, densities, as_of, states.get(item.id)))
 
@@ -177,7 +168,7 @@ async def list_items(
         cursor=cursor,
         limit=limit,
     )
-    states = await service.states_on(session, [r.id for r in rows], as_of)
+    states = await states_on(session, [r.id for r in rows], as_of)
     items = [service.item_out(r, thresholds, densities, as_of, states.get(r.id)) for r in rows]
     return Page(items=items, next_cursor=next_cursor)
 
@@ -249,7 +240,7 @@ async def _item_answer(
     thresholds, version = await load_thresholds(session)
     densities = await load_densities(session)
     as_of = as_of or utcnow().date()
-    states = await service.states_on(session, [item.id], as_of)
+    states = await states_on(session, [item.id], as_of)
     out = service.item_out(item, thresholds, densities, as_of, states.get(item.id))
     return out, item_etag(item, version, as_of, densities)
 
@@ -405,66 +396,5 @@ async def create_status_event(
     return await _changed(response, session, item)
 
 
-@router.get(
-    "/pcb-thresholds",
-    summary="PCB thresholds and deadlines",
-    description="Concentration and volume limits and the use (2025) and ESM (2028) "
-    "deadlines every class and flag is computed with.",
-    response_model=ThresholdsOut,
-    responses=responses(304),
-    dependencies=[READ],
-)
-async def get_thresholds(
-    request: Request, response: Response, session: SessionDep
-) -> ThresholdsOut | Response:
-    """The thresholds in force (a bare 304 when the caller holds them)."""
-    row = await thresholds_row(session)
-    return read_answer(
-        request, response, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version)
-    )
-
-
-@router.put(
-    "/pcb-thresholds",
-    summary="Replace the PCB thresholds",
-    description="Reviewers only (e.g. to apply a national plan). Every class and flag, "
-    "including national figures, follows at once. Needs `If-Match`.",
-    response_model=ThresholdsOut,
-    responses=UPDATE,
-)
-async def put_thresholds(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    body: ThresholdsIn,
-    principal: Principal = REVIEW,
-) -> ThresholdsOut:
-    """Replace the thresholds."""
-    row = await thresholds_row(session)
-    require_if_match(request, etag("pcb-thresholds", row.version))
-    if row.version == 0:
-        session.add(row)
-    await change_recorded(session, principal, "pcb_thresholds", row, body.model_dump())
-    # Keep the reports' counts of validated data on the new basis, in this transaction.
-    current = list(await session.scalars(current_ids(Section.PCB)))
-    await cells.refresh(session, current, thresholds_of(row), await load_densities(session))
-    return tagged(response, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version))
-
-
-@router.get(
-    "/fluid-densities",
-    summary="Fluid densities",
-    description="Densities (kg/L) used to estimate fluid masses from volumes, with their "
-    "provenance (to verify).",
-    response_model=list[FluidDensityOut],
-    dependencies=[READ],
-)
-async def list_densities(session: SessionDep) -> list[FluidDensityOut]:
-    """Every fluid density."""
-    rows = list(await session.scalars(select(FluidDensity).order_by(FluidDensity.fluid_kind)))
-    if not rows:
-        return [
-            FluidDensityOut(fluid_kind=k, density_kg_per_l=d, provenance="default, to verify")
-            for k, d in sorted(DEFAULT_FLUID_DENSITIES.items())
-        ]
-    return [FluidDensityOut.model_validate(r) for r in rows]
+# Thresholds and densities: the data every class, flag and mass is computed with.
+router.include_router(basis_router)

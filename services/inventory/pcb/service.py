@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -39,12 +38,10 @@ from services.inventory.pcb.schemas import (
 )
 from services.inventory.pcb.status import (
     EliminationEvidence,
-    StatusChange,
     StatusInForce,
     TransitionError,
     check_transition,
     evidence_problems,
-    status_on,
 )
 from services.inventory.registry.models import Holder, Site
 from services.inventory.registry.service import add_recorded, change_recorded, field_error
@@ -92,26 +89,6 @@ def item_out(
         status_as_of=StatusAsOf(status=state.status, since=state.since),
         as_of=as_of,
     )
-
-
-async def states_on(
-    session: AsyncSession, item_ids: Sequence[int], as_of: date
-) -> dict[int, StatusInForce]:
-    """The status in force on ``as_of`` of each item, from its dated history; empty when
-    ``as_of`` is today or later (no change can be dated in the future: the current status
-    is in force)."""
-    if as_of >= utcnow().date() or not item_ids:
-        return {}
-    rows = await session.execute(
-        select(PcbStatusEvent.item_id, PcbStatusEvent.to_status, PcbStatusEvent.changed_on)
-        .where(PcbStatusEvent.item_id.in_(list(item_ids)))
-        .order_by(PcbStatusEvent.item_id, PcbStatusEvent.id)
-    )
-    history: dict[int, list[StatusChange]] = {}
-    for item_id, to_status, changed_on in rows.all():
-        history.setdefault(item_id, []).append(StatusChange(to_status, changed_on))
-    states = {item_id: status_on(changes, as_of) for item_id, changes in history.items()}
-    return {item_id: state for item_id, state in states.items() if state is not None}
 
 
 async def visible_item(
