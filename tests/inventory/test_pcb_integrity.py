@@ -242,3 +242,20 @@ async def test_imported_status_changes_are_dated_and_in_order(minem: Caller) -> 
     history = await _history(minem, item["id"])
     assert [h["changed_on"] for h in history] == ["2024-05-01", str(utcnow().date())]
     assert item["status_since"] == str(utcnow().date())
+
+
+async def test_a_status_since_in_the_future_is_refused(
+    minem: Caller, place: dict[str, Any]
+) -> None:
+    body = {
+        "holder_id": place["holder"],
+        "site_id": place["site"],
+        "equipment_type": "transformer",
+        "manufacturer": "ACME",
+        "serial_number": "FUTURE-1",
+        "status_since": str(utcnow().date() + timedelta(days=1)),
+    }
+    path = f"/submissions/{place['submission']}/pcb-items"
+    _field_named(await minem.post(path, body), "status_since")
+    today = await minem.post(path, body | {"status_since": str(utcnow().date())})
+    assert today.status_code == 201, today.text

@@ -95,7 +95,9 @@ class PcbItemIn(_ItemFields):
     holder_id: Id
     site_id: Id
     status: OperatingStatus = OperatingStatus.IN_USE
-    status_since: date | None = None
+    status_since: Annotated[date, AfterValidator(_not_future)] | None = Field(
+        default=None, description="Since when the status holds; required for decontaminated."
+    )
     elimination: EliminationIn | None = Field(
         default=None, description="Required when status is eliminated."
     )
