@@ -123,7 +123,7 @@ async def _live(session: AsyncSession) -> BaseModel:
     groups = await queries.pcb_groups(
         session, Scope(year=YEAR), thresholds, densities, use_cells=False
     )
-    return PcbSummaryOut(**arithmetic.pcb_summary(groups, thresholds, AS_OF))
+    return PcbSummaryOut(**arithmetic.pcb_summary(groups, thresholds, AS_OF, densities))
 
 
 async def _report(session: AsyncSession, name: str) -> BaseModel:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -24,3 +26,8 @@ class InventorySettings(ResourceServiceSettings, XlsxImportSettings, ImportWorke
     import_max_xlsx_expanded: int = Field(default=512 * 1024 * 1024, ge=1024)
     import_max_xlsx_cells: int = Field(default=5_000_000, ge=1)
     import_max_shared_strings: int = Field(default=1_000_000, ge=1)
+    # PCB evidence integrity (README "Configuration"): how far a disposed mass may fall
+    # short of the item's known mass (kg), and how far (a fraction) a recorded fluid
+    # volume and mass may stray from every known fluid density.
+    pcb_disposed_mass_tolerance_kg: Decimal = Field(default=Decimal("0.001"), ge=0)
+    pcb_density_tolerance: Decimal = Field(default=Decimal("0.2"), ge=0, lt=1)

@@ -141,6 +141,18 @@ VOCABULARIES: Final[Mapping[str, Labels]] = MappingProxyType(
                     "Requiere confirmación por cromatografía",
                     "Needs GC confirmation",
                 ),
+                "trade_name_review": (
+                    "Nombre comercial desconocido: revisar el tipo de fluido",
+                    "Trade name unknown: review the fluid kind",
+                ),
+                "volume_unknown": (
+                    "Volumen desconocido: clase según la concentración",
+                    "Volume unknown: classed by concentration",
+                ),
+                "awaiting_verification": (
+                    "Descontaminación pendiente de verificación (CG ≤ 50 mg/kg)",
+                    "Decontamination awaiting verification (GC ≤ 50 mg/kg)",
+                ),
             }
         ),
         "analysis_method": _v(

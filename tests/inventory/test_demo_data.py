@@ -38,6 +38,12 @@ async def test_demo_shows_a_validated_inventory(inventory_app: FastAPI, anonymou
     assert pcb["by_class"]["P1"]["items"] == 3  # Westinghouse, GE capacitor, drum (GC)
     assert pcb["by_class"]["non_pcb"]["items"] == 1  # ABB, negative screening
     assert pcb["flags"]["needs_gc_confirmation"] == 1  # Mitsubishi, positive screening only
+    # The drum shipped for disposal has no total nor dry mass: counted as not weighed,
+    # not as 0 t (issue 12 item 2); its 300 kg of fluid are counted as recorded.
+    shipped = pcb["by_status"]["shipped_for_disposal"]
+    assert (shipped["items"], shipped["items_not_weighed"]) == (1, 1)
+    assert Decimal(shipped["fluid_mass_t"]) == Decimal("0.3")
+    assert pcb["weighing"]["total_mass_not_weighed"]["no_total_or_dry_mass"] >= 1
     air = summary["upops"]["by_source_group"]["6"]["air"]
     assert Decimal(air["release_g_teq_per_year"]) == Decimal("0.4")  # 10 000 t x 40 µg/t
     assert summary["upops"]["by_source_group"]["6"]["water"]["status"] == "not_determined"

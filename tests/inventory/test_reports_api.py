@@ -16,6 +16,8 @@ from services.inventory.reports import cells, queries
 from services.inventory.reports.queries import Scope
 from tests.inventory.conftest import Caller, assert_problem, validate
 
+D = Decimal
+
 EVIDENCE = {
     "disposal_facility": "Demo ESM plant",
     "country": "FR",
@@ -169,7 +171,22 @@ async def test_national_summary_counts_validated_data_only(oefa: Caller) -> None
         "items": 1,
         "total_mass_t": "1.200",
         "fluid_mass_t": "0.264",
+        "items_not_weighed": 0,
+        "fluid_items_not_weighed": 0,
+        "estimated_total_mass_t": "0.000",
+        "estimated_fluid_mass_t": "0.000",
     } in pcb["by_class_and_status"]
+    # The two Lima items have 300 L of a fluid of unknown kind: not weighed, not 0 t.
+    assert pcb["fluid_items_not_weighed"] == 2
+    assert pcb["weighing"]["fluid_mass_not_weighed"] == {"no_density_for_fluid_kind": 2}
+    (estimate,) = pcb["weighing"]["fluid_mass_estimates"]
+    assert D(estimate.pop("density_kg_per_l")) == D("1.5")
+    assert estimate == {
+        "fluid_kind": "askarel",
+        "method": "volume_x_density",
+        "items": 1,
+        "fluid_mass_t": "1.275",
+    }
     upops = body["upops"]
     air = upops["by_source_group"]["6"]["air"]
     assert Decimal(air["release_g_teq_per_year"]) == Decimal("0.4")
@@ -246,7 +263,18 @@ async def test_csv_exports(oefa: Caller) -> None:
     pcb = await oefa.get("/reports/national-summary", params={"year": 2024, "format": "csv"})
     assert pcb.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(pcb.text)))
-    assert list(rows[0]) == ["year", "pcb_class", "status", "items", "total_mass_t", "fluid_mass_t"]
+    assert list(rows[0]) == [
+        "year",
+        "pcb_class",
+        "status",
+        "items",
+        "total_mass_t",
+        "fluid_mass_t",
+        "items_not_weighed",
+        "fluid_items_not_weighed",
+        "estimated_total_mass_t",
+        "estimated_fluid_mass_t",
+    ]
     assert sum(int(r["items"]) for r in rows) == 4
     upops = await oefa.get(
         "/reports/national-summary", params={"year": 2024, "format": "csv", "section": "upops"}

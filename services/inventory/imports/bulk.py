@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped]
@@ -59,13 +60,15 @@ async def translated(statement: str) -> AsyncIterator[None]:
 
 async def existing_items(
     session: AsyncSession, submission_id: int, keys: set[ItemKey]
-) -> dict[ItemKey, tuple[int, str]]:
-    """The id and status of each stored item of ``keys`` in the submission."""
+) -> dict[ItemKey, tuple[int, str, date | None]]:
+    """The id, status and status date of each stored item of ``keys`` in the
+    submission."""
     if is_postgres(session):
         # Exact keys as arrays: index lookups, one bound parameter per column.
         holders, makers, serials = (list(c) for c in zip(*keys, strict=True))
         records = await (await driver(session)).fetch(
-            "SELECT p.holder_id, p.manufacturer, p.serial_number, p.id, p.status "
+            "SELECT p.holder_id, p.manufacturer, p.serial_number, p.id, p.status, "
+            "p.status_since "
             "FROM unnest($2::int[], $3::text[], $4::text[]) AS k(h, m, s) "
             "JOIN pcb_items p ON p.submission_id = $1 AND p.holder_id = k.h "
             "AND p.manufacturer = k.m AND p.serial_number = k.s",
@@ -74,7 +77,7 @@ async def existing_items(
             makers,
             serials,
         )
-        return {(r[0], r[1], r[2]): (r[3], r[4]) for r in records}
+        return {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in records}
     found = await session.execute(
         select(
             PcbItem.holder_id,
@@ -82,13 +85,14 @@ async def existing_items(
             PcbItem.serial_number,
             PcbItem.id,
             PcbItem.status,
+            PcbItem.status_since,
         ).where(
             PcbItem.submission_id == submission_id,
             PcbItem.holder_id.in_({k[0] for k in keys}),
             PcbItem.serial_number.in_({k[2] for k in keys}),
         )
     )
-    return {(h, m, s): (i, st) for h, m, s, i, st in found.all() if (h, m, s) in keys}
+    return {(h, m, s): (i, st, since) for h, m, s, i, st, since in found.all() if (h, m, s) in keys}
 
 
 async def upsert_items(session: AsyncSession, records: list[dict[str, Any]]) -> dict[ItemKey, int]:

@@ -14,12 +14,11 @@ from services.inventory.pcb.fields import ITEM_FIELDS
 from services.inventory.pcb.rules import (
     Analysis,
     AnalysisMethod,
-    EliminationEvidence,
     OperatingStatus,
-    TransitionError,
-    check_transition,
     effective_concentration,
 )
+from services.inventory.pcb.status import EliminationEvidence, TransitionError, check_transition
+from shared.db import utcnow
 
 K = TypeVar("K", bound=Hashable)
 ItemKey = tuple[int, str, str]  # holder id, manufacturer, serial number
@@ -169,28 +168,31 @@ class Place:
 
 def item_batch(
     rows: Iterable[tuple[ImportRow, Place]],
-    statuses: dict[ItemKey, str],
+    statuses: dict[ItemKey, tuple[str, date | None]],
     submission: tuple[int, str],
     outcome: Outcome,
 ) -> ItemBatch:
-    """The records of ``rows`` (rows whose status move the workflow forbids are
-    rejected). ``statuses`` holds the stored items' statuses and follows the batch;
-    ``submission`` is its id and organisation."""
+    """The records of ``rows`` (rows whose status move the workflow forbids, or that date
+    a change before the current status's date, are rejected). ``statuses`` holds the
+    stored items' statuses and their dates and follows the batch; ``submission`` is its id
+    and organisation."""
     batch = ItemBatch()
     for row, place in rows:
         key = (place.holder_id, row.values["manufacturer"], row.values["serial_number"])
-        current = statuses.get(key)
+        current, since = statuses.get(key, (None, None))
         status = row.values.get("status") or current or OperatingStatus.IN_USE.value
-        if current is not None and status != current:
-            try:
-                check_transition(OperatingStatus(current), OperatingStatus(status), _evidence(row))
-            except TransitionError as exc:
-                outcome.reject(row, "status", str(exc))
+        changed = current is not None and status != current
+        if changed:
+            # A change is dated: by the row, else by the day it is imported.
+            row.values.setdefault("status_since", utcnow().date())
+            problem = _change_problem(row, current, status, since)
+            if problem is not None:
+                outcome.reject(row, *problem)
                 continue
         outcome.counts.rows_imported += 1
-        if current is None or status != current:
+        if current is None or changed:
             batch.events[key] = _event(row, current, status)
-        statuses[key] = status
+        statuses[key] = (status, row.values.get("status_since") if changed else since)
         batch.items[key] = {
             **{f: row.values.get(f, default) for f, default in ITEM_FIELDS.items()},
             "holder_id": place.holder_id,
@@ -205,6 +207,24 @@ def item_batch(
             a = row.analysis
             batch.analyses[(key, a["method"], a["analysed_on"], a["sample_ref"])] = a
     return batch
+
+
+def _change_problem(
+    row: ImportRow, current: Any, status: str, since: date | None
+) -> tuple[str, str] | None:
+    """Why a stored item's status cannot change as the row says: a move the workflow
+    forbids, or a date before that of the current status."""
+    try:
+        check_transition(OperatingStatus(current), OperatingStatus(status), _evidence(row))
+    except TransitionError as exc:
+        return ("status", str(exc))
+    on = row.values["status_since"]
+    if since is not None and on < since:
+        return (
+            "status_since",
+            f"a status change cannot be dated before the previous one ({since})",
+        )
+    return None
 
 
 def _event(row: ImportRow, current: str | None, status: str) -> dict[str, Any]:
@@ -244,6 +264,7 @@ def concentrations(found: Iterable[Any]) -> list[dict[str, Any]]:
                 "b_kind": conc.kind.value,
                 "b_value": conc.value_mg_per_kg,
                 "b_source": conc.source.value if conc.source else None,
+                "b_on": conc.analysed_on,
             }
         )
     return params

@@ -8,7 +8,6 @@ dates as datetimes) and cost a few microseconds a row.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
@@ -21,16 +20,16 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from services.inventory.countries import is_country
 from services.inventory.pcb.fields import EVIDENCE_COLUMNS, WRITTEN_FIELDS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.rules import (
     Analysis,
     AnalysisMethod,
-    EliminationEvidence,
     OperatingStatus,
-    evidence_problems,
 )
 from services.inventory.pcb.schemas import COUNTRY_PATTERN, AnalysisIn, EliminationIn, PcbItemIn
+from services.inventory.pcb.status import EliminationEvidence, evidence_problems
 from services.inventory.registry.rules import coordinates_in_peru, ruc_is_valid, ubigeo_is_valid
 from services.inventory.vocabulary import Sector, SiteType
 
@@ -42,7 +41,6 @@ class CellError(ValueError):
 Converter = Callable[[Any], Any]
 _TRUE = {"true", "1", "yes", "y", "si", "sí", "s", "x", "verdadero"}
 _FALSE = {"false", "0", "no", "n", "falso"}
-_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 def _blank(value: Any) -> bool:
@@ -195,8 +193,8 @@ def ubigeo(value: Any) -> str:
 
 def country(value: Any) -> str:
     token = str(value).strip().upper()
-    if not _COUNTRY.fullmatch(token):
-        raise CellError("not an ISO 3166-1 alpha-2 code")
+    if not is_country(token):
+        raise CellError("not an officially assigned ISO 3166-1 alpha-2 code")
     return token
 
 
@@ -368,6 +366,9 @@ def _check_place(row: ImportRow) -> None:
 
 def _check_status(row: ImportRow) -> None:
     given = [c for c in _EVIDENCE if c in row.values]
+    decontaminated = row.values.get("status") == OperatingStatus.DECONTAMINATED.value
+    if decontaminated and row.values.get("status_since") is None:
+        row.errors.append(("status_since", "required with decontaminated (its date)"))
     if row.values.get("status") == OperatingStatus.ELIMINATED.value:
         missing = [c for c in _EVIDENCE if c not in row.values]
         for column in missing:

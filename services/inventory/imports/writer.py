@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, func, select, update
@@ -36,13 +37,17 @@ from services.inventory.imports.records import (
     stamped,
 )
 from services.inventory.imports.rows import ImportRow
+from services.inventory.pcb.classes import load_densities
+from services.inventory.pcb.mass import MassChecks
 from services.inventory.pcb.models import PcbAnalysis, PcbItem
 from services.inventory.registry.models import Holder, Site
+from services.inventory.settings import InventorySettings
 from services.inventory.submissions.models import Submission
 from shared.db import utcnow
 from shared.security import Principal
 
 K = TypeVar("K", bound=Hashable)
+_MASS_FIELDS = ("total_mass_kg", "dry_mass_kg", "fluid_mass_kg", "fluid_volume_l", "fluid_kind")
 SiteKey = tuple[int, str]  # holder id, site name
 
 
@@ -68,6 +73,8 @@ class Importer:
     _sites: _Known[SiteKey] = field(default_factory=_Known)
     _foreign: set[str] = field(default_factory=set)
     _staging: bool = False
+    # Mass checks (densities and tolerances); loaded at the first row unless given.
+    checks: MassChecks | None = None
 
     @property
     def counts(self) -> Counts:
@@ -76,6 +83,8 @@ class Importer:
     async def add(self, row: ImportRow) -> None:
         """Take one parsed row (rejected at once if it has errors)."""
         self.counts.rows_total += 1
+        if not row.errors:
+            row.errors.extend(await self._mass_problems(row))
         if row.errors:
             for column, reason in row.errors:
                 self.outcome.reject(row, column, reason)
@@ -83,6 +92,28 @@ class Importer:
         self._batch.append(row)
         if len(self._batch) >= self.batch_size:
             await self.flush()
+
+    async def _mass_problems(self, row: ImportRow) -> list[tuple[str, str]]:
+        """A row's fluid volume and mass that fit no density, and disposal evidence whose
+        mass falls short of what the row says the item weighs (as the JSON API checks)."""
+        if self.checks is None:
+            settings = InventorySettings()
+            self.checks = MassChecks(
+                await load_densities(self.session),
+                settings.pcb_density_tolerance,
+                settings.pcb_disposed_mass_tolerance_kg,
+            )
+        values = row.values
+        problems: list[tuple[str, str]] = []
+        fluid = self.checks.fluid_problem(values.get("fluid_volume_l"), values.get("fluid_mass_kg"))
+        if fluid is not None:
+            problems.append(("fluid_mass_kg", fluid))
+        if row.evidence:
+            item = SimpleNamespace(**{k: values.get(k) for k in _MASS_FIELDS})
+            short = self.checks.disposed_mass_problem(item, row.evidence["disposed_mass_kg"])
+            if short is not None:
+                problems.append(("disposed_mass_kg", short))
+        return problems
 
     async def flush(self) -> None:
         """Write the rows collected so far."""
@@ -258,7 +289,7 @@ class Importer:
             (p.holder_id, r.values["manufacturer"], r.values["serial_number"]) for r, p in placed
         }
         existing = await bulk.existing_items(self.session, self.submission.id, keys)
-        statuses = {k: st for k, (_, st) in existing.items()}
+        statuses = {k: (st, since) for k, (_, st, since) in existing.items()}
         submission = (self.submission.id, self.submission.org_code)
         batch = item_batch(placed, statuses, submission, self.outcome)
         if not batch.items:
@@ -321,6 +352,7 @@ class Importer:
                 conc_kind=bindparam("b_kind"),
                 conc_value_mg_per_kg=bindparam("b_value"),
                 conc_source=bindparam("b_source"),
+                conc_analysed_on=bindparam("b_on"),
             ),
             concentrations(found.all()),
         )

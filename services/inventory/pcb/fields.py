@@ -4,8 +4,9 @@ the CSV export's columns, and the fields a caller writes (what an import row car
 The rules, explicit and small:
 
 - CSV: every field of ``PcbItemOut`` in its order, except that ``effective_concentration``
-  spreads over three ``concentration_*`` columns, ``compliance_flags`` is joined with ``;``
-  and ``created_at`` is left out.
+  spreads over three ``concentration_*`` columns, ``fluid_mass`` and ``total_mass`` over
+  four columns each (``fluid_mass_counted_kg``, ``fluid_mass_method`` ...),
+  ``compliance_flags`` is joined with ``;`` and ``created_at`` is left out.
 - Written fields: every field of ``PcbItemIn`` except those an import row gives another way
   (the holder by RUC, the site by name, the elimination evidence as disposal columns).
 """
@@ -22,7 +23,22 @@ _CSV_SPREAD = {
         "kind": "concentration_kind",
         "value_mg_per_kg": "concentration_mg_per_kg",
         "source": "concentration_source",
-    }
+    },
+    "status_as_of": {"status": "status_as_of", "since": "status_as_of_since"},
+    "fluid_volume": {
+        "litres": "fluid_volume_counted_l",
+        "method": "fluid_volume_method",
+        "density_kg_per_l": "fluid_volume_density_kg_per_l",
+    },
+    **{
+        mass: {
+            "kg": f"{mass}_counted_kg",
+            "method": f"{mass}_method",
+            "density_kg_per_l": f"{mass}_density_kg_per_l",
+            "not_weighed_reason": f"{mass}_not_weighed_reason",
+        }
+        for mass in ("fluid_mass", "total_mass")
+    },
 }
 _CSV_LEFT_OUT = frozenset({"created_at"})
 _GIVEN_OTHERWISE = frozenset({"holder_id", "site_id", "elimination"})

@@ -1,11 +1,15 @@
 """Insulating fluid kind from a trade name (pure; used when a record gives no kind).
 
-Askarel trade names after UNEP's PCB inventory guidance (Aroclor, Pyralene, Clophen ...);
-anything not recognised stays unknown (None) rather than guessed.
+Askarel trade names after UNEP's PCB inventory guidance (Aroclor, Pyralene, Clophen ...;
+UNEP, *Guidelines for the Identification of PCBs and Materials Containing PCBs*, 1999,
+list of PCB trade names); common mineral-oil, silicone and ester brands. Anything not
+recognised stays unknown (None) rather than guessed: the item is then flagged
+``trade_name_review`` and its fluid mass is not estimated until a person gives the kind.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from typing import Final
 
@@ -35,7 +39,28 @@ ASKAREL_NAMES: Final = (
     "saf-t-kuhl",
     "diaclor",
     "dykanol",
+    "chlorinol",
+    "chlorphen",
+    "no-flamol",
+    "santotherm",
+    "therminol fr",
+    "inclor",
+    "solvol",
 )
+MINERAL_OIL_NAMES: Final = (
+    "mineral",
+    "aceite dielectrico",
+    "aceite de transformador",
+    "transformer oil",
+    "nytro",
+    "nynas",
+    "diala",
+    "univolt",
+    "voltesso",
+    "luminol",
+)
+SILICONE_NAMES: Final = ("silicon", "dc 561", "dow corning 561", "xiameter", "kf-96")
+ESTER_NAMES: Final = ("ester", "midel", "fr3", "envirotemp", "biotemp", "bio-temp")
 
 
 @lru_cache(maxsize=4096)
@@ -43,13 +68,16 @@ def fluid_kind_from_trade_name(trade_name: str | None) -> FluidKind | None:
     """The fluid kind a trade name denotes, or None when it does not say."""
     if not trade_name:
         return None
-    name = trade_name.casefold()
+    # Accents dropped: "Pyralène", "éster" and "aceite dieléctrico" match as typed.
+    decomposed = unicodedata.normalize("NFKD", trade_name.casefold())
+    name = "".join(c for c in decomposed if not unicodedata.combining(c))
     if any(n in name for n in ASKAREL_NAMES):
         return FluidKind.ASKAREL
-    if "mineral" in name or "aceite dieléctrico" in name or "aceite mineral" in name:
-        return FluidKind.MINERAL_OIL
-    if "silicon" in name:
-        return FluidKind.SILICONE_OIL
-    if "ester" in name or "midel" in name or "fr3" in name:
-        return FluidKind.ESTER
+    for names, kind in (
+        (MINERAL_OIL_NAMES, FluidKind.MINERAL_OIL),
+        (SILICONE_NAMES, FluidKind.SILICONE_OIL),
+        (ESTER_NAMES, FluidKind.ESTER),
+    ):
+        if any(n in name for n in names):
+            return kind
     return None

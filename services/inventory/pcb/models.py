@@ -27,6 +27,7 @@ SUMMARY_COLUMNS = (
     "year_manufactured",
     "fluid_kind",
     "fluid_mass_kg",
+    "dry_mass_kg",
     "total_mass_kg",
     "labelled",
     "in_food_feed_area",
@@ -83,6 +84,8 @@ class PcbItem(VersionedMixin, Base):
     conc_kind: Mapped[str] = mapped_column(String(10), default="unknown")
     conc_value_mg_per_kg: Mapped[Decimal | None] = mapped_column(Concentration)
     conc_source: Mapped[str | None] = mapped_column(String(10))
+    # The date of the analysis the effective concentration comes from.
+    conc_analysed_on: Mapped[date | None]
 
 
 class PcbAnalysis(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,17 +12,16 @@ from sqlalchemy import Select, select
 
 from services.inventory.access import editable_submission
 from services.inventory.pcb import service
+from services.inventory.pcb.basis_router import router as basis_router
 from services.inventory.pcb.classes import (
     load_densities,
     load_thresholds,
-    thresholds_of,
-    thresholds_row,
 )
 from services.inventory.pcb.fields import CSV_COLUMNS, csv_row
-from services.inventory.pcb.models import FluidDensity, PcbAnalysis, PcbItem, PcbStatusEvent
-from services.inventory.pcb.queries import ItemFilters, items_query
+from services.inventory.pcb.mass import MassChecks
+from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
+from services.inventory.pcb.queries import ItemFilters, items_query, states_on
 from services.inventory.pcb.rules import (
-    DEFAULT_FLUID_DENSITIES,
     ComplianceFlag,
     OperatingStatus,
     PcbClass,
@@ -30,17 +30,12 @@ from services.inventory.pcb.rules import (
 from services.inventory.pcb.schemas import (
     AnalysisIn,
     AnalysisOut,
-    FluidDensityOut,
     PcbItemIn,
     PcbItemOut,
     PcbItemPatch,
     StatusEventIn,
     StatusEventOut,
-    ThresholdsIn,
-    ThresholdsOut,
 )
-from services.inventory.registry.service import change_recorded
-from services.inventory.reports import cells
 from services.inventory.routing import (
     CREATE,
     READ_ONE,
@@ -52,11 +47,9 @@ from services.inventory.routing import (
     YearQuery,
     create_once,
     list_page,
-    responses,
 )
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
-from services.inventory.submissions.service import current_ids
 from shared.conditional import etag, read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep, utcnow
 from shared.exports import PrimedStreamingResponse, csv_stream, wants_csv
@@ -66,7 +59,6 @@ from shared.security import Principal, require_scopes
 router = APIRouter(prefix="/v1", tags=["PCB equipment"])
 READ = require_scopes("inventory:read")
 WRITE = require_scopes("inventory:write")
-REVIEW = require_scopes("inventory:review")
 
 AsOf = Annotated[
     date | None,
@@ -75,20 +67,39 @@ AsOf = Annotated[
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
-def item_etag(item: PcbItem, thresholds_version: int, as_of: date) -> str:
-    """Class and flags are part of the representation: the ETag changes with the
-    thresholds and the date they refer to, not only with the item."""
-    return etag("pcb-item", item.id, item.version, thresholds_version, as_of)
+def item_etag(
+    item: PcbItem, thresholds_version: int, as_of: date, densities: dict[str, Decimal]
+) -> str:
+    """Class, flags and counted masses are part of the representation: the ETag changes
+    with the thresholds, the densities and the date they refer to, not only with the
+    item."""
+    density_tag = ";".join(f"{k}={d.normalize()}" for k, d in sorted(densities.items()))
+    return etag("pcb-item", item.id, item.version, thresholds_version, as_of, density_tag)
+
+
+async def _integrity(request: Request, session: SessionDep) -> MassChecks:
+    settings = request.app.state.settings
+    return MassChecks(
+        densities=await load_densities(session),
+        density_tolerance=settings.pcb_density_tolerance,
+        disposed_mass_tolerance_kg=settings.pcb_disposed_mass_tolerance_kg,
+    )
 
 
 async def _csv_rows(
-    session: SessionDep, stmt: Select[PcbItem], thresholds: Thresholds, as_of: date
+    session: SessionDep,
+    stmt: Select[PcbItem],
+    thresholds: Thresholds,
+    densities: dict[str, Decimal],
+    as_of: date,
 ) -> AsyncIterator[Sequence[Any]]:
     result = await session.stream_scalars(
         stmt.order_by(PcbItem.id).execution_options(yield_per=1000)
     )
-    async for item in result:
-        yield csv_row(service.item_out(item, thresholds, as_of))
+    async for chunk in result.partitions(1000):
+        states = await states_on(session, [i.id for i in chunk], as_of)
+        for item in chunk:
+            yield csv_row(service.item_out(item, thresholds, densities, as_of, states.get(item.id)))
 
 
 @router.get(
@@ -124,6 +135,7 @@ async def list_items(
 ) -> Page[PcbItemOut] | Response:
     """PCB items, one page at a time (or all of them as CSV)."""
     thresholds, _ = await load_thresholds(session)
+    densities = await load_densities(session)
     as_of = as_of or utcnow().date()
     filters = ItemFilters(
         submission_id=submission_id,
@@ -137,11 +149,11 @@ async def list_items(
         status=status,
         flag=flag,
     )
-    stmt = items_query(principal, filters, thresholds, as_of)
+    stmt = items_query(principal, filters, thresholds, densities, as_of)
     if wants_csv(request.headers.get("accept"), format):
         # Streamed: every matching item, not a page the response model could check.
         return PrimedStreamingResponse(
-            csv_stream(CSV_COLUMNS, _csv_rows(session, stmt, thresholds, as_of)),
+            csv_stream(CSV_COLUMNS, _csv_rows(session, stmt, thresholds, densities, as_of)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="pcb-items.csv"'},
         )
@@ -155,7 +167,8 @@ async def list_items(
         cursor=cursor,
         limit=limit,
     )
-    items = [service.item_out(r, thresholds, as_of) for r in rows]
+    states = await states_on(session, [r.id for r in rows], as_of)
+    items = [service.item_out(r, thresholds, densities, as_of, states.get(r.id)) for r in rows]
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -182,7 +195,8 @@ async def create_item(
         submission = await editable_submission(
             session, principal, submission_id, section=Section.PCB
         )
-        item = await service.create_item(session, principal, submission, body)
+        integrity = await _integrity(request, session)
+        item = await service.create_item(session, principal, submission, body, integrity)
         return await _item_answer(session, item)
 
     return await create_once(request, response, session, principal, create)
@@ -213,7 +227,8 @@ async def _editable(
 ) -> tuple[PcbItem, Submission]:
     item, submission = await service.editable_item(session, principal, item_id)
     _, version = await load_thresholds(session)
-    require_if_match(request, item_etag(item, version, utcnow().date()))
+    densities = await load_densities(session)
+    require_if_match(request, item_etag(item, version, utcnow().date(), densities))
     return item, submission
 
 
@@ -222,8 +237,11 @@ async def _item_answer(
 ) -> tuple[PcbItemOut, str]:
     """The item as of ``as_of`` (default: today), and its ETag."""
     thresholds, version = await load_thresholds(session)
+    densities = await load_densities(session)
     as_of = as_of or utcnow().date()
-    return service.item_out(item, thresholds, as_of), item_etag(item, version, as_of)
+    states = await states_on(session, [item.id], as_of)
+    out = service.item_out(item, thresholds, densities, as_of, states.get(item.id))
+    return out, item_etag(item, version, as_of, densities)
 
 
 async def _changed(response: Response, session: SessionDep, item: PcbItem) -> PcbItemOut:
@@ -250,7 +268,8 @@ async def patch_item(
 ) -> PcbItemOut:
     """Change an item."""
     item, submission = await _editable(request, session, principal, item_id)
-    await service.update_item(session, principal, item, submission, body)
+    integrity = await _integrity(request, session)
+    await service.update_item(session, principal, item, submission, body, integrity)
     return await _changed(response, session, item)
 
 
@@ -371,70 +390,10 @@ async def create_status_event(
 ) -> PcbItemOut:
     """Append a status change; answers with the item."""
     item, _ = await _editable(request, session, principal, item_id)
-    await service.add_status_event(session, principal, item, body)
+    integrity = await _integrity(request, session)
+    await service.add_status_event(session, principal, item, body, integrity)
     return await _changed(response, session, item)
 
 
-@router.get(
-    "/pcb-thresholds",
-    summary="PCB thresholds and deadlines",
-    description="Concentration and volume limits and the use (2025) and ESM (2028) "
-    "deadlines every class and flag is computed with.",
-    response_model=ThresholdsOut,
-    responses=responses(304),
-    dependencies=[READ],
-)
-async def get_thresholds(
-    request: Request, response: Response, session: SessionDep
-) -> ThresholdsOut | Response:
-    """The thresholds in force (a bare 304 when the caller holds them)."""
-    row = await thresholds_row(session)
-    return read_answer(
-        request, response, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version)
-    )
-
-
-@router.put(
-    "/pcb-thresholds",
-    summary="Replace the PCB thresholds",
-    description="Reviewers only (e.g. to apply a national plan). Every class and flag, "
-    "including national figures, follows at once. Needs `If-Match`.",
-    response_model=ThresholdsOut,
-    responses=UPDATE,
-)
-async def put_thresholds(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    body: ThresholdsIn,
-    principal: Principal = REVIEW,
-) -> ThresholdsOut:
-    """Replace the thresholds."""
-    row = await thresholds_row(session)
-    require_if_match(request, etag("pcb-thresholds", row.version))
-    if row.version == 0:
-        session.add(row)
-    await change_recorded(session, principal, "pcb_thresholds", row, body.model_dump())
-    # Keep the reports' counts of validated data on the new basis, in this transaction.
-    current = list(await session.scalars(current_ids(Section.PCB)))
-    await cells.refresh(session, current, thresholds_of(row), await load_densities(session))
-    return tagged(response, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version))
-
-
-@router.get(
-    "/fluid-densities",
-    summary="Fluid densities",
-    description="Densities (kg/L) used to estimate fluid masses from volumes, with their "
-    "provenance (to verify).",
-    response_model=list[FluidDensityOut],
-    dependencies=[READ],
-)
-async def list_densities(session: SessionDep) -> list[FluidDensityOut]:
-    """Every fluid density."""
-    rows = list(await session.scalars(select(FluidDensity).order_by(FluidDensity.fluid_kind)))
-    if not rows:
-        return [
-            FluidDensityOut(fluid_kind=k, density_kg_per_l=d, provenance="default, to verify")
-            for k, d in sorted(DEFAULT_FLUID_DENSITIES.items())
-        ]
-    return [FluidDensityOut.model_validate(r) for r in rows]
+# Thresholds and densities: the data every class, flag and mass is computed with.
+router.include_router(basis_router)

@@ -1,5 +1,5 @@
-"""PCB classification, compliance flags and status workflow (Stockholm Convention, Annex A
-Part II; DOMAIN.md §1).
+"""PCB classification and compliance flags (Stockholm Convention, Annex A Part II;
+DOMAIN.md §1). The status workflow is in ``status``, masses and volumes in ``mass``.
 
 Pure functions, no I/O. Thresholds and deadlines arrive as a ``Thresholds`` value so a
 country plan stored in the database can replace the Convention's defaults.
@@ -7,13 +7,11 @@ country plan stored in the database can replace the Convention's defaults.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Final
 
 
@@ -64,6 +62,14 @@ class ComplianceFlag(StrEnum):
     LABEL_MISSING = "label_missing"
     PROHIBITED_LOCATION = "prohibited_location"
     NEEDS_GC_CONFIRMATION = "needs_gc_confirmation"
+    # The fluid's trade name is not one the inventory knows and no fluid kind was given:
+    # a person must say what the fluid is (its mass cannot be estimated until then).
+    TRADE_NAME_REVIEW = "trade_name_review"
+    # A PCB class that rests on an unknown volume (neither recorded nor derivable from the
+    # fluid mass and density): record the volume.
+    VOLUME_UNKNOWN = "volume_unknown"
+    # Recorded as decontaminated, with no GC analysis <= 50 mg/kg dated after it yet.
+    AWAITING_VERIFICATION = "awaiting_verification"
 
 
 # Classes that carry the Convention's obligations (> 50 mg/kg, proven or presumed).
@@ -71,7 +77,7 @@ PCB_CLASSES: Final = frozenset({PcbClass.P1, PcbClass.P2, PcbClass.P3, PcbClass.
 IN_SERVICE: Final = frozenset({OperatingStatus.IN_USE, OperatingStatus.STANDBY})
 
 
-def _require_decimal(name: str, value: object, *, allow_negative: bool = False) -> Decimal:
+def require_decimal(name: str, value: object, *, allow_negative: bool = False) -> Decimal:
     # Floats would smuggle binary rounding into thresholds and masses; refuse them early.
     if not isinstance(value, Decimal) or not value.is_finite():
         raise TypeError(f"{name} must be a finite Decimal, got {value!r}")
@@ -106,7 +112,7 @@ class Thresholds:
             "small_volume_l",
             "presumed_min_volume_l",
         ):
-            _require_decimal(name, getattr(self, name))
+            require_decimal(name, getattr(self, name))
         # classify() walks P1 -> P2 -> P3 and relies on this order.
         if not self.p3_mg_per_kg < self.p2_mg_per_kg < self.p1_mg_per_kg:
             raise ValueError("thresholds must satisfy p3 < p2 < p1")
@@ -134,13 +140,13 @@ class Analysis:
                 raise ValueError("a screening gives a cut-off answer, not a value")
             if self.screening_cutoff_mg_per_kg is None or self.screening_positive is None:
                 raise ValueError("a screening needs its cut-off and a positive/negative result")
-            _require_decimal("screening_cutoff_mg_per_kg", self.screening_cutoff_mg_per_kg)
+            require_decimal("screening_cutoff_mg_per_kg", self.screening_cutoff_mg_per_kg)
         else:
             if self.value_mg_per_kg is None:
                 raise ValueError(f"a {self.method} analysis needs value_mg_per_kg")
             if self.screening_cutoff_mg_per_kg is not None or self.screening_positive is not None:
                 raise ValueError(f"a {self.method} analysis has no screening cut-off")
-            _require_decimal("value_mg_per_kg", self.value_mg_per_kg)
+            require_decimal("value_mg_per_kg", self.value_mg_per_kg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +155,15 @@ class Concentration:
 
     ``value_mg_per_kg`` is the measured value (kind ``measured``), the screening cut-off
     (``above``: concentration > value; ``below``: concentration < value) or None
-    (``unknown``). ``source`` is the method it came from.
+    (``unknown``). ``source`` is the method it came from, ``analysed_on`` that
+    analysis's date.
     """
 
     kind: ConcentrationKind
     value_mg_per_kg: Decimal | None = None
     source: AnalysisMethod | None = None
+    # Not part of what the concentration *is* (two equal results on other days are equal).
+    analysed_on: date | None = field(default=None, compare=False)
 
 
 UNKNOWN_CONCENTRATION: Final = Concentration(ConcentrationKind.UNKNOWN)
@@ -197,11 +206,18 @@ def effective_concentration(analyses: Iterable[Analysis]) -> Concentration:
     for method in (AnalysisMethod.GC, AnalysisMethod.NAMEPLATE):
         found = _latest(items, method)
         if found is not None:
-            return Concentration(ConcentrationKind.MEASURED, found.value_mg_per_kg, method)
+            return Concentration(
+                ConcentrationKind.MEASURED, found.value_mg_per_kg, method, found.analysed_on
+            )
     screening = _latest(items, AnalysisMethod.SCREENING)
     if screening is not None:
         kind = ConcentrationKind.ABOVE if screening.screening_positive else ConcentrationKind.BELOW
-        return Concentration(kind, screening.screening_cutoff_mg_per_kg, AnalysisMethod.SCREENING)
+        return Concentration(
+            kind,
+            screening.screening_cutoff_mg_per_kg,
+            AnalysisMethod.SCREENING,
+            screening.analysed_on,
+        )
     return UNKNOWN_CONCENTRATION
 
 
@@ -214,8 +230,9 @@ def _class_for_known(
     def over(threshold: Decimal) -> bool:
         return c > threshold if strict else c >= threshold
 
-    large = volume is not None and volume > t.large_volume_l
-    small = volume is not None and volume > t.small_volume_l
+    # An unknown volume is not a small one: it satisfies the volume rules.
+    large = volume is None or volume > t.large_volume_l
+    small = volume is None or volume > t.small_volume_l
     if over(t.p1_mg_per_kg) and large:
         return PcbClass.P1
     if over(t.p2_mg_per_kg) and large:
@@ -229,8 +246,7 @@ def _presumed_or_unknown(volume: Decimal | None, year: int | None, t: Thresholds
     if (
         year is not None
         and year < t.presumed_before_year
-        and volume is not None
-        and volume > t.presumed_min_volume_l
+        and (volume is None or volume > t.presumed_min_volume_l)
     ):
         return PcbClass.PRESUMED
     return PcbClass.UNKNOWN
@@ -256,9 +272,12 @@ def classify(
     PCB if manufactured before ``presumed_before_year`` with more than
     ``presumed_min_volume_l`` of fluid, else unknown.
 
-    A volume of None (not recorded) satisfies no volume rule, so a measured item with no
-    volume comes out non-PCB and is never presumed. Callers should treat a missing
-    volume on a contaminated item as a data-quality problem to chase, not as a clean bill.
+    ``fluid_volume_l`` is the recorded volume, else the one derived from the fluid mass
+    and density (``mass.fluid_volume``). None means *unknown*, and an unknown volume is
+    not a small volume: it satisfies every volume rule, so the class follows the
+    concentration (GC 300 000 mg/kg with no volume is P1), and an untested item
+    manufactured before ``presumed_before_year`` is presumed. Such an item raises
+    ``volume_unknown`` (``compliance_flags``) until its volume is recorded.
     """
     value = concentration.value_mg_per_kg
     kind = concentration.kind
@@ -271,6 +290,35 @@ def classify(
     return _presumed_or_unknown(fluid_volume_l, year_manufactured, thresholds)
 
 
+def proven_contaminated(concentration: Concentration, thresholds: Thresholds) -> bool:
+    """The fluid is shown to exceed 0.005 % (the P3 concentration), whatever its volume:
+    a measured value above it, or a positive screening whose cut-off reaches it."""
+    value = concentration.value_mg_per_kg
+    if value is None:
+        return False
+    if concentration.kind == ConcentrationKind.MEASURED:
+        return value > thresholds.p3_mg_per_kg
+    return concentration.kind == ConcentrationKind.ABOVE and value >= thresholds.p3_mg_per_kg
+
+
+def decontamination_verified(
+    concentration: Concentration, decontaminated_on: date | None, thresholds: Thresholds
+) -> bool:
+    """Decontamination is proven by a GC analysis at or below 50 mg/kg (the P3
+    concentration) dated after it: the effective concentration is then that GC result
+    (the latest GC always is). Without a decontamination date nothing can be after it."""
+    c = concentration
+    return (
+        c.kind == ConcentrationKind.MEASURED
+        and c.source == AnalysisMethod.GC
+        and c.value_mg_per_kg is not None
+        and c.value_mg_per_kg <= thresholds.p3_mg_per_kg
+        and c.analysed_on is not None
+        and decontaminated_on is not None
+        and c.analysed_on > decontaminated_on
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PcbItemFacts:
     """What the compliance rules need to know about one item."""
@@ -280,6 +328,10 @@ class PcbItemFacts:
     labelled: bool
     in_food_feed_area: bool
     concentration: Concentration = field(default=UNKNOWN_CONCENTRATION)
+    trade_name_unrecognised: bool = False
+    volume_unknown: bool = False
+    # Since when ``status`` holds (for decontaminated: the date of decontamination).
+    status_since: date | None = None
 
 
 def compliance_flags(
@@ -289,10 +341,16 @@ def compliance_flags(
 
     - remove_by_deadline / non_compliant_use: a PCB item (P1-P3 or presumed) in use or on
       standby, on or before / after the use deadline.
-    - esm_overdue: a PCB item not yet eliminated or decontaminated after the ESM deadline.
+    - esm_overdue: after the ESM deadline, a PCB item, or any item whose fluid is proven
+      above 0.005 % whatever its volume (Annex A Part II (e) sets no volume condition),
+      not yet eliminated nor decontaminated *and verified*.
+    - awaiting_verification: decontaminated, without a GC analysis <= 50 mg/kg dated
+      after the decontamination (``decontamination_verified``).
     - label_missing: P1/P2 not labelled (not raised once eliminated: nothing left to label).
     - prohibited_location: a PCB item in a food/feed area and not eliminated.
     - needs_gc_confirmation: the effective concentration is only a positive screening.
+    - trade_name_review: a trade name no fluid kind could be derived from, and no kind.
+    - volume_unknown: a PCB item whose volume is neither recorded nor derivable.
     """
     flags: set[ComplianceFlag] = set()
     is_pcb = item.pcb_class in PCB_CLASSES
@@ -302,8 +360,15 @@ def compliance_flags(
             flags.add(ComplianceFlag.REMOVE_BY_DEADLINE)
         else:
             flags.add(ComplianceFlag.NON_COMPLIANT_USE)
-    managed = {OperatingStatus.ELIMINATED, OperatingStatus.DECONTAMINATED}
-    if is_pcb and item.status not in managed and as_of > thresholds.esm_deadline:
+    decontaminated = item.status == OperatingStatus.DECONTAMINATED
+    verified = decontaminated and decontamination_verified(
+        item.concentration, item.status_since, thresholds
+    )
+    if decontaminated and not verified:
+        flags.add(ComplianceFlag.AWAITING_VERIFICATION)
+    managed = eliminated or verified
+    esm_applies = is_pcb or proven_contaminated(item.concentration, thresholds)
+    if esm_applies and not managed and as_of > thresholds.esm_deadline:
         flags.add(ComplianceFlag.ESM_OVERDUE)
     if item.pcb_class in {PcbClass.P1, PcbClass.P2} and not item.labelled and not eliminated:
         flags.add(ComplianceFlag.LABEL_MISSING)
@@ -312,102 +377,8 @@ def compliance_flags(
     conc = item.concentration
     if conc.kind == ConcentrationKind.ABOVE and conc.source == AnalysisMethod.SCREENING:
         flags.add(ComplianceFlag.NEEDS_GC_CONFIRMATION)
+    if item.trade_name_unrecognised:
+        flags.add(ComplianceFlag.TRADE_NAME_REVIEW)
+    if is_pcb and item.volume_unknown:
+        flags.add(ComplianceFlag.VOLUME_UNKNOWN)
     return flags
-
-
-_S = OperatingStatus
-ALLOWED_TRANSITIONS: Final[Mapping[OperatingStatus, frozenset[OperatingStatus]]] = MappingProxyType(
-    {
-        _S.IN_USE: frozenset({_S.STANDBY, _S.OUT_OF_SERVICE_STORED}),
-        _S.STANDBY: frozenset({_S.IN_USE, _S.OUT_OF_SERVICE_STORED}),
-        _S.OUT_OF_SERVICE_STORED: frozenset({_S.DECONTAMINATED, _S.SHIPPED_FOR_DISPOSAL}),
-        # Decontaminated equipment may return to service (after a clean GC result).
-        _S.DECONTAMINATED: frozenset({_S.IN_USE, _S.SHIPPED_FOR_DISPOSAL}),
-        _S.SHIPPED_FOR_DISPOSAL: frozenset({_S.ELIMINATED}),
-        _S.ELIMINATED: frozenset(),
-    }
-)
-
-_COUNTRY_CODE: Final = re.compile(r"[A-Z]{2}")
-
-
-class TransitionError(ValueError):
-    """A status change the workflow does not allow, or one lacking its evidence."""
-
-
-@dataclass(frozen=True, slots=True)
-class EliminationEvidence:
-    """Proof that an item was destroyed: where, in which country (ISO 3166-1 alpha-2),
-    when, under which certificate, and how much mass."""
-
-    disposal_facility: str
-    country: str
-    disposed_on: date
-    certificate_ref: str
-    mass_kg: Decimal
-
-
-def evidence_problems(evidence: EliminationEvidence) -> list[str]:
-    """Everything wrong with the evidence, in field order; empty when it is complete."""
-    problems: list[str] = []
-    if not evidence.disposal_facility.strip():
-        problems.append("disposal_facility is blank")
-    if not _COUNTRY_CODE.fullmatch(evidence.country):
-        problems.append(f"country {evidence.country!r} is not an ISO 3166-1 alpha-2 code")
-    if not isinstance(evidence.disposed_on, date):
-        problems.append("disposed_on is not a date")
-    if not evidence.certificate_ref.strip():
-        problems.append("certificate_ref is blank")
-    mass = evidence.mass_kg
-    if not isinstance(mass, Decimal) or not mass.is_finite() or mass <= 0:
-        problems.append(f"mass_kg must be a Decimal greater than 0, got {mass!r}")
-    return problems
-
-
-def check_transition(
-    current: OperatingStatus,
-    new: OperatingStatus,
-    evidence: EliminationEvidence | None = None,
-) -> None:
-    """Raise ``TransitionError`` unless ``current -> new`` is allowed.
-
-    Moving to ``eliminated`` also needs complete ``EliminationEvidence``; evidence given
-    for any other move is ignored.
-    """
-    try:
-        # Statuses read back from the database are plain strings.
-        current, new = OperatingStatus(current), OperatingStatus(new)
-    except ValueError as exc:
-        raise TransitionError(f"unknown status: {exc}") from exc
-    if new == current:
-        raise TransitionError(f"item is already {current}")
-    allowed = ALLOWED_TRANSITIONS[current]
-    if new not in allowed:
-        options = ", ".join(sorted(allowed)) or "none, it is final"
-        raise TransitionError(f"cannot go from {current} to {new} (allowed: {options})")
-    if new == OperatingStatus.ELIMINATED:
-        if evidence is None:
-            raise TransitionError("eliminated requires elimination evidence")
-        problems = evidence_problems(evidence)
-        if problems:
-            raise TransitionError("incomplete elimination evidence: " + "; ".join(problems))
-
-
-# kg/L at ambient temperature. To verify (DOMAIN.md §1: askarels roughly 1.4-1.5, mineral
-# oil about 0.88); the service stores densities per fluid as data and uses these only as
-# defaults for seeding.
-DEFAULT_FLUID_DENSITIES: Final[Mapping[str, Decimal]] = MappingProxyType(
-    {"askarel": Decimal("1.5"), "mineral_oil": Decimal("0.88")}
-)
-
-MASS_QUANTUM_KG: Final = Decimal("0.001")
-
-
-def mass_from_volume(volume_l: Decimal, density_kg_per_l: Decimal) -> Decimal:
-    """Fluid mass in kg from volume (L) and density (kg/L), rounded half-up to the gram
-    (the precision the inventory stores masses at)."""
-    _require_decimal("volume_l", volume_l)
-    _require_decimal("density_kg_per_l", density_kg_per_l)
-    if density_kg_per_l == 0:
-        raise ValueError("density_kg_per_l must be greater than 0")
-    return (volume_l * density_kg_per_l).quantize(MASS_QUANTUM_KG, rounding=ROUND_HALF_UP)

@@ -6,8 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from services.inventory.countries import is_country
+from services.inventory.pcb.mass import MassMethod, NotWeighed, VolumeMethod
 from services.inventory.pcb.rules import (
     AnalysisMethod,
     ComplianceFlag,
@@ -18,6 +20,7 @@ from services.inventory.pcb.rules import (
 )
 from services.inventory.registry.schemas import PatchModel, StrictModel, scaled
 from services.inventory.vocabulary import FluidKind
+from shared.db import utcnow
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Quantity = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=3), scaled(3)]
@@ -25,7 +28,25 @@ MgPerKg = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=14, decimal_pl
 Power = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), scaled(2)]
 Voltage = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2), scaled(2)]
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
-Country = Annotated[str, Field(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2")]
+
+
+def _iso_country(code: str) -> str:
+    if not is_country(code):
+        raise ValueError(f"{code!r} is not an officially assigned ISO 3166-1 alpha-2 code")
+    return code
+
+
+def _not_future(day: date) -> date:
+    if day > utcnow().date():
+        raise ValueError("cannot be in the future")
+    return day
+
+
+Country = Annotated[
+    str,
+    Field(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2"),
+    AfterValidator(_iso_country),
+]
 Year = Annotated[int, Field(ge=1900, le=2100)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Text100 = Annotated[str, Field(min_length=1, max_length=100)]
@@ -40,7 +61,7 @@ class EliminationIn(StrictModel):
 
     disposal_facility: Text200
     country: Country
-    disposed_on: date
+    disposed_on: Annotated[date, AfterValidator(_not_future)]
     certificate_ref: Text100
     mass_kg: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3), scaled(3)]
 
@@ -74,7 +95,9 @@ class PcbItemIn(_ItemFields):
     holder_id: Id
     site_id: Id
     status: OperatingStatus = OperatingStatus.IN_USE
-    status_since: date | None = None
+    status_since: Annotated[date, AfterValidator(_not_future)] | None = Field(
+        default=None, description="Since when the status holds; required for decontaminated."
+    )
     elimination: EliminationIn | None = Field(
         default=None, description="Required when status is eliminated."
     )
@@ -146,6 +169,36 @@ class EffectiveConcentration(BaseModel):
     source: AnalysisMethod | None
 
 
+class MassOut(BaseModel):
+    """A mass in kg and how it was obtained: ``measured`` (as recorded),
+    ``volume_x_density`` (fluid: volume x ``density_kg_per_l``), ``dry_plus_fluid``
+    (total: dry mass + fluid mass), or ``not_weighed`` (``kg`` null, never 0, and
+    ``not_weighed_reason`` says why)."""
+
+    kg: Decimal | None
+    method: MassMethod
+    density_kg_per_l: Decimal | None = None
+    not_weighed_reason: NotWeighed | None = None
+
+
+class VolumeOut(BaseModel):
+    """The fluid volume classes are judged by: ``measured`` (as recorded),
+    ``mass_over_density`` (fluid mass / ``density_kg_per_l``) or ``unknown`` (then the
+    volume rules are taken as met and the item raises ``volume_unknown``)."""
+
+    litres: Decimal | None
+    method: VolumeMethod
+    density_kg_per_l: Decimal | None = None
+
+
+class StatusAsOf(BaseModel):
+    """The status in force on ``as_of`` (from the dated status history) and since when:
+    the compliance flags are judged in it."""
+
+    status: OperatingStatus
+    since: date | None
+
+
 class PcbItemOut(BaseModel):
     """A PCB item with its class and compliance flags computed from the current data."""
 
@@ -176,9 +229,13 @@ class PcbItemOut(BaseModel):
     status: str
     status_since: date | None
     effective_concentration: EffectiveConcentration
+    fluid_volume: VolumeOut = Field(description="The volume the class is judged by.")
+    fluid_mass: MassOut = Field(description="The fluid mass counted in national totals.")
+    total_mass: MassOut = Field(description="The total mass counted in national totals.")
     pcb_class: PcbClass
     compliance_flags: list[ComplianceFlag]
     as_of: date = Field(description="The date the compliance flags refer to.")
+    status_as_of: StatusAsOf
     version: int
     created_at: datetime
     updated_at: datetime

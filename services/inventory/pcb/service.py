@@ -3,36 +3,45 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import check_editable, check_owner, submission_visible
 from services.inventory.history import record_change, snapshot
-from services.inventory.pcb.classes import concentration_of, item_class, item_flags
+from services.inventory.pcb.classes import concentration_of, item_class, item_flags, item_masses
 from services.inventory.pcb.fields import EVIDENCE_COLUMNS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
+from services.inventory.pcb.mass import MassChecks, MassEstimate, fluid_volume
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (
     Analysis,
     AnalysisMethod,
-    EliminationEvidence,
     OperatingStatus,
     Thresholds,
-    TransitionError,
-    check_transition,
     effective_concentration,
-    evidence_problems,
 )
 from services.inventory.pcb.schemas import (
     AnalysisIn,
     EffectiveConcentration,
     EliminationIn,
+    MassOut,
     PcbItemIn,
     PcbItemOut,
     PcbItemPatch,
+    StatusAsOf,
     StatusEventIn,
+    VolumeOut,
+)
+from services.inventory.pcb.status import (
+    EliminationEvidence,
+    StatusInForce,
+    TransitionError,
+    check_transition,
+    evidence_problems,
 )
 from services.inventory.registry.models import Holder, Site
 from services.inventory.registry.service import add_recorded, change_recorded, field_error
@@ -42,17 +51,42 @@ from shared.problems import Problem
 from shared.security import Principal
 
 
-def item_out(item: PcbItem, thresholds: Thresholds, as_of: date) -> PcbItemOut:
-    """The API view of an item, with class and flags computed now."""
+def _mass_out(estimate: MassEstimate) -> MassOut:
+    return MassOut(
+        kg=estimate.kg,
+        method=estimate.method,
+        density_kg_per_l=estimate.density_kg_per_l,
+        not_weighed_reason=estimate.reason,
+    )
+
+
+def item_out(
+    item: PcbItem,
+    thresholds: Thresholds,
+    densities: dict[str, Decimal],
+    as_of: date,
+    state: StatusInForce | None = None,
+) -> PcbItemOut:
+    """The API view of an item, with class, flags and masses computed now; the flags
+    judged in ``state``, the status in force on ``as_of`` (default: the current one)."""
+    state = state or StatusInForce(OperatingStatus(item.status), item.status_since)
     conc = concentration_of(item)
     fields = {name: getattr(item, name) for name in PcbItemOut.model_fields if hasattr(item, name)}
+    fluid, total = item_masses(item, densities)
+    volume = fluid_volume(item.fluid_volume_l, item.fluid_mass_kg, item.fluid_kind, densities)
     return PcbItemOut(
         **fields,
         effective_concentration=EffectiveConcentration(
             kind=conc.kind, value_mg_per_kg=conc.value_mg_per_kg, source=conc.source
         ),
-        pcb_class=item_class(item, thresholds),
-        compliance_flags=item_flags(item, thresholds, as_of),
+        fluid_mass=_mass_out(fluid),
+        total_mass=_mass_out(total),
+        fluid_volume=VolumeOut(
+            litres=volume.litres, method=volume.method, density_kg_per_l=volume.density_kg_per_l
+        ),
+        pcb_class=item_class(item, thresholds, densities),
+        compliance_flags=item_flags(item, thresholds, densities, as_of, state),
+        status_as_of=StatusAsOf(status=state.status, since=state.since),
         as_of=as_of,
     )
 
@@ -145,20 +179,46 @@ def _evidence_columns(data: EliminationIn | None) -> dict[str, Any]:
     return {column: given[name] for name, column in EVIDENCE_COLUMNS.items()}
 
 
+def _check_fluid(checks: MassChecks, volume_l: Decimal | None, mass_kg: Decimal | None) -> None:
+    problem = checks.fluid_problem(volume_l, mass_kg)
+    if problem is not None:
+        raise field_error("fluid_mass_kg", problem)
+
+
+def _check_disposed_mass(checks: MassChecks, values: Any, evidence: EliminationIn) -> None:
+    problem = checks.disposed_mass_problem(values, evidence.mass_kg)
+    if problem is not None:
+        raise field_error("elimination.mass_kg", problem)
+
+
 async def create_item(
-    session: AsyncSession, principal: Principal, submission: Submission, data: PcbItemIn
+    session: AsyncSession,
+    principal: Principal,
+    submission: Submission,
+    data: PcbItemIn,
+    integrity: MassChecks,
 ) -> PcbItem:
     """Add an item to an editable PCB submission, with its first status event."""
     _, site = await _holder_and_site(session, submission, data.holder_id, data.site_id)
+    _check_fluid(integrity, data.fluid_volume_l, data.fluid_mass_kg)
     if data.status == OperatingStatus.ELIMINATED:
         evidence = _evidence(data.elimination)
         problems = ["elimination evidence is missing"] if evidence is None else []
         problems += evidence_problems(evidence) if evidence is not None else []
         if problems:
             raise field_error("elimination", "; ".join(problems))
+    if data.status == OperatingStatus.DECONTAMINATED and data.status_since is None:
+        raise field_error(
+            "status_since",
+            "decontaminated needs the date of decontamination (a GC analysis dated after "
+            "it verifies it).",
+        )
     fields = data.model_dump(exclude={"elimination"})
     if fields["fluid_kind"] is None:
         fields["fluid_kind"] = fluid_kind_from_trade_name(data.fluid_trade_name)
+    if data.status == OperatingStatus.ELIMINATED and data.elimination is not None:
+        facts = SimpleNamespace(**fields)
+        _check_disposed_mass(integrity, facts, data.elimination)
     item = PcbItem(
         **fields,
         submission_id=submission.id,
@@ -185,9 +245,15 @@ async def update_item(
     item: PcbItem,
     submission: Submission,
     patch: PcbItemPatch,
+    integrity: MassChecks,
 ) -> None:
     """Apply a partial update to an editable item."""
     changes = patch.model_dump(exclude_unset=True)
+    _check_fluid(
+        integrity,
+        changes.get("fluid_volume_l", item.fluid_volume_l),
+        changes.get("fluid_mass_kg", item.fluid_mass_kg),
+    )
     if "site_id" in changes:
         _, site = await _holder_and_site(session, submission, item.holder_id, changes["site_id"])
         changes["department_code"] = site.ubigeo[:2]
@@ -240,6 +306,7 @@ async def recompute_concentration(session: AsyncSession, item: PcbItem) -> None:
     item.conc_kind = conc.kind.value
     item.conc_value_mg_per_kg = conc.value_mg_per_kg
     item.conc_source = conc.source.value if conc.source else None
+    item.conc_analysed_on = conc.analysed_on
     # Bumps the version even when the value is the same: the item's evidence changed.
     item.updated_at = utcnow()
 
@@ -306,11 +373,24 @@ async def delete_analysis(
 
 
 async def add_status_event(
-    session: AsyncSession, principal: Principal, item: PcbItem, data: StatusEventIn
+    session: AsyncSession,
+    principal: Principal,
+    item: PcbItem,
+    data: StatusEventIn,
+    integrity: MassChecks,
 ) -> PcbStatusEvent:
-    """Append a status change (allowed moves only; ``eliminated`` with evidence)."""
+    """Append a status change (allowed moves only, never dated before the previous one;
+    ``eliminated`` with evidence that accounts for the item's mass)."""
     if data.changed_on > utcnow().date():
         raise field_error("changed_on", "A status change cannot be dated in the future.")
+    previous = await session.scalar(
+        select(func.max(PcbStatusEvent.changed_on)).where(PcbStatusEvent.item_id == item.id)
+    )
+    if previous is not None and data.changed_on < previous:
+        raise field_error(
+            "changed_on",
+            f"A status change cannot be dated before the previous one ({previous}).",
+        )
     evidence = _evidence(data.elimination)
     try:
         check_transition(OperatingStatus(item.status), data.to_status, evidence)
@@ -320,6 +400,8 @@ async def add_status_event(
             raise field_error("elimination", message) from None
         raise Problem(409, "invalid-transition", message) from None
     eliminated = data.to_status == OperatingStatus.ELIMINATED
+    if eliminated and data.elimination is not None:
+        _check_disposed_mass(integrity, item, data.elimination)
     event = PcbStatusEvent(
         item_id=item.id,
         from_status=item.status,

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import holder_visible, submission_visible, visible_submission
-from services.inventory.pcb.classes import load_thresholds
+from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.models import PcbItem
 from services.inventory.registry import service
 from services.inventory.registry.models import Holder, Site
@@ -235,9 +235,10 @@ async def list_sites(
             year = year or await latest_year(session, Section.PCB)
             items_in = PcbItem.submission_id.in_(current_ids(Section.PCB, year))
         thresholds, _ = await load_thresholds(session)
+        densities = await load_densities(session)
         # Streamed: a FeatureCollection of every matching site, not a checked page.
         return PrimedStreamingResponse(
-            service.geojson_features(session, stmt, items_in, thresholds),
+            service.geojson_features(session, stmt, items_in, thresholds, densities),
             media_type="application/geo+json",
         )
     if wants_csv(request.headers.get("accept"), format):

@@ -215,10 +215,11 @@ async def geojson_features(
     sites: Select[Site],
     items_in: ColumnElement[bool],
     thresholds: Thresholds,
+    densities: dict[str, Decimal],
 ) -> AsyncIterator[bytes]:
     """A GeoJSON FeatureCollection of ``sites``, each with its PCB items (those matching
     ``items_in``) counted by class, streamed site by site."""
-    cls = item_class_sql(thresholds)
+    cls = item_class_sql(thresholds, densities)
     pcb_in_service = case(
         (
             and_(cls.in_([c.value for c in PCB_CLASSES]), PcbItem.status.in_(list(IN_SERVICE))),

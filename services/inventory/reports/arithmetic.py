@@ -14,11 +14,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from services.inventory.pcb.mass import MassMethod
 from services.inventory.pcb.rules import PCB_CLASSES, OperatingStatus, Thresholds
 
 _PCB = {c.value for c in PCB_CLASSES}
 _IN_SERVICE = {OperatingStatus.IN_USE.value, OperatingStatus.STANDBY.value}
-_MANAGED = {OperatingStatus.ELIMINATED.value, OperatingStatus.DECONTAMINATED.value}
+# Managed for ESM: eliminated. A decontaminated item counts only once verified by a GC
+# result <= 50 mg/kg, and such an item is non-PCB and not contaminated, so out of the
+# counts anyway; a decontaminated item still of a PCB class awaits verification.
+_MANAGED = {OperatingStatus.ELIMINATED.value}
 ELIMINATED = OperatingStatus.ELIMINATED.value
 
 
@@ -29,6 +33,11 @@ class PcbGroup:
     keys: tuple[Any, ...]
     pcb_class: str
     status: str
+    # How the fluid / total masses were obtained (``classes.fluid_basis_sql``,
+    # ``classes.total_basis_sql``): measured, estimated, or why they were not weighed.
+    fluid_basis: str
+    total_basis: str
+    contaminated: bool  # proven above 0.005 % whatever the volume (ESM applies)
     labelled: bool | None
     in_food_feed_area: bool | None
     screening_only: bool | None
@@ -41,7 +50,17 @@ def merge(groups: list[PcbGroup]) -> list[PcbGroup]:
     """Groups with the same keys and facts added up (cells and items yield the same ones)."""
     merged: dict[tuple[Any, ...], PcbGroup] = {}
     for g in groups:
-        key = (g.keys, g.pcb_class, g.status, g.labelled, g.in_food_feed_area, g.screening_only)
+        key = (
+            g.keys,
+            g.pcb_class,
+            g.status,
+            g.fluid_basis,
+            g.total_basis,
+            g.contaminated,
+            g.labelled,
+            g.in_food_feed_area,
+            g.screening_only,
+        )
         found = merged.get(key)
         merged[key] = (
             g
@@ -57,18 +76,21 @@ def merge(groups: list[PcbGroup]) -> list[PcbGroup]:
 
 
 def groups_of(rows: Sequence[Any], n: int, flags: bool) -> list[PcbGroup]:
-    """Grouped rows as groups: ``n`` key columns, class, status, (with ``flags``) label,
-    location and screening-only evidence, then items, total and fluid mass."""
+    """Grouped rows as groups: ``n`` key columns, class, status, fluid and total mass
+    basis, contamination whatever the volume, (with ``flags``) label, location and
+    screening-only evidence, then items, total and fluid mass."""
     out = []
     for row in rows:
-        extra = (
-            (bool(row[n + 2]), bool(row[n + 3]), bool(row[n + 4])) if flags else (None, None, None)
-        )
+        f = n + 5
+        extra = (bool(row[f]), bool(row[f + 1]), bool(row[f + 2])) if flags else (None, None, None)
         out.append(
             PcbGroup(
                 keys=tuple(row[:n]),
                 pcb_class=row[n],
                 status=row[n + 1],
+                fluid_basis=row[n + 2],
+                total_basis=row[n + 3],
+                contaminated=bool(row[n + 4]),
                 labelled=extra[0],
                 in_food_feed_area=extra[1],
                 screening_only=extra[2],
@@ -103,26 +125,90 @@ def _share(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
 
 
+DENSITY_PREFIX = "density:"  # classes.DENSITY_BASIS_PREFIX (reports import no SQL here)
+
+
+def _estimated_fluid(g: PcbGroup) -> bool:
+    return g.fluid_basis.startswith(DENSITY_PREFIX)
+
+
+def _weighed_fluid(g: PcbGroup) -> bool:
+    return g.fluid_basis == MassMethod.MEASURED.value or _estimated_fluid(g)
+
+
 @dataclass
 class _Tally:
+    """Items and masses; what could not be weighed is counted, never summed as zero."""
+
     items: int = 0
     total_mass_kg: Decimal = Decimal(0)
     fluid_mass_kg: Decimal = Decimal(0)
+    items_not_weighed: int = 0
+    fluid_items_not_weighed: int = 0
+    estimated_total_mass_kg: Decimal = Decimal(0)
+    estimated_fluid_mass_kg: Decimal = Decimal(0)
 
     def add(self, g: PcbGroup) -> None:
         self.items += g.items
         self.total_mass_kg += g.total_mass_kg
         self.fluid_mass_kg += g.fluid_mass_kg
+        if g.total_basis == MassMethod.NOT_WEIGHED.value:
+            self.items_not_weighed += g.items
+        elif g.total_basis == MassMethod.DRY_PLUS_FLUID.value:
+            self.estimated_total_mass_kg += g.total_mass_kg
+        if _estimated_fluid(g):
+            self.estimated_fluid_mass_kg += g.fluid_mass_kg
+        elif not _weighed_fluid(g):
+            self.fluid_items_not_weighed += g.items
 
     def out(self) -> dict[str, Any]:
         return {
             "items": self.items,
             "total_mass_t": _tonnes(self.total_mass_kg),
             "fluid_mass_t": _tonnes(self.fluid_mass_kg),
+            "items_not_weighed": self.items_not_weighed,
+            "fluid_items_not_weighed": self.fluid_items_not_weighed,
+            "estimated_total_mass_t": _tonnes(self.estimated_total_mass_kg),
+            "estimated_fluid_mass_t": _tonnes(self.estimated_fluid_mass_kg),
         }
 
 
-def pcb_summary(groups: Sequence[PcbGroup], thresholds: Thresholds, as_of: date) -> dict[str, Any]:
+def weighing(groups: Sequence[PcbGroup], densities: dict[str, Decimal]) -> dict[str, Any]:
+    """How the summary's masses were obtained: items not weighed by reason, and the fluid
+    mass estimated from volumes, by fluid kind with the density used."""
+    total_reasons: dict[str, int] = defaultdict(int)
+    fluid_reasons: dict[str, int] = defaultdict(int)
+    estimates: dict[str, _Tally] = defaultdict(_Tally)
+    for g in groups:
+        if g.total_basis == MassMethod.NOT_WEIGHED.value:
+            # Without a total, the fluid alone would understate it: say which part is missing.
+            total_reasons["no_total_or_dry_mass"] += g.items
+        if _estimated_fluid(g):
+            estimates[g.fluid_basis.removeprefix(DENSITY_PREFIX)].add(g)
+        elif not _weighed_fluid(g):
+            fluid_reasons[g.fluid_basis] += g.items
+    return {
+        "total_mass_not_weighed": dict(sorted(total_reasons.items())),
+        "fluid_mass_not_weighed": dict(sorted(fluid_reasons.items())),
+        "fluid_mass_estimates": [
+            {
+                "fluid_kind": kind,
+                "method": MassMethod.VOLUME_X_DENSITY.value,
+                "density_kg_per_l": densities.get(kind),
+                "items": t.items,
+                "fluid_mass_t": _tonnes(t.fluid_mass_kg),
+            }
+            for kind, t in sorted(estimates.items())
+        ],
+    }
+
+
+def pcb_summary(
+    groups: Sequence[PcbGroup],
+    thresholds: Thresholds,
+    as_of: date,
+    densities: dict[str, Decimal],
+) -> dict[str, Any]:
     """The PCB part of a summary, from grouped counts (a handful of rows, not items)."""
     by_class: dict[str, _Tally] = defaultdict(_Tally)
     by_status: dict[str, _Tally] = defaultdict(_Tally)
@@ -148,8 +234,9 @@ def pcb_summary(groups: Sequence[PcbGroup], thresholds: Thresholds, as_of: date)
                 eliminated_mass += g.total_mass_kg
             if g.status in _IN_SERVICE:
                 in_service += g.items
-            if g.status not in _MANAGED:
-                not_managed += g.items
+        if (is_pcb or g.contaminated) and g.status not in _MANAGED:
+            # Annex A Part II (e): ESM of liquids and equipment above 0.005 %, any volume.
+            not_managed += g.items
         if g.labelled is not None:
             if g.pcb_class in ("P1", "P2") and not g.labelled and g.status != ELIMINATED:
                 flags["label_missing"] += g.items
@@ -167,6 +254,7 @@ def pcb_summary(groups: Sequence[PcbGroup], thresholds: Thresholds, as_of: date)
         "by_class_and_status": [
             {"pcb_class": c, "status": s, **v.out()} for (c, s), v in sorted(cells.items())
         ],
+        "weighing": weighing(groups, densities),
         "pcb_items": pcb_items,
         "pcb_items_eliminated": eliminated,
         "share_eliminated": _share(eliminated, pcb_items),

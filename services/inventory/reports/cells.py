@@ -32,7 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.inventory.db import Base
-from services.inventory.pcb.classes import fluid_mass_sql, item_class_sql
+from services.inventory.pcb.classes import (
+    contaminated_sql,
+    fluid_basis_sql,
+    fluid_mass_sql,
+    item_class_sql,
+    total_basis_sql,
+    total_mass_sql,
+)
 from services.inventory.pcb.models import PcbItem
 from services.inventory.pcb.rules import AnalysisMethod, ConcentrationKind, Thresholds
 
@@ -49,6 +56,10 @@ class PcbSummaryCell(Base):
     department_code: Mapped[str] = mapped_column(String(2))
     pcb_class: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(30))
+    fluid_basis: Mapped[str] = mapped_column(String(40))
+    total_basis: Mapped[str] = mapped_column(String(20))
+    # Fluid proven above 0.005 % whatever the volume (the ESM obligation's scope).
+    contaminated: Mapped[bool] = mapped_column(Boolean)
     labelled: Mapped[bool] = mapped_column(Boolean)
     in_food_feed_area: Mapped[bool] = mapped_column(Boolean)
     screening_only: Mapped[bool] = mapped_column(Boolean)
@@ -57,9 +68,14 @@ class PcbSummaryCell(Base):
     fluid_mass_kg: Mapped[Decimal] = mapped_column(Numeric(20, 3))
 
 
+# Bumped whenever the cells' columns or meaning change: older cells then stop counting.
+CELLS_VERSION = "cells-3"
+
+
 def basis(thresholds: Thresholds, densities: dict[str, Decimal]) -> str:
     """A fingerprint of everything a class or a mass depends on besides the item."""
     parts: list[Any] = [
+        CELLS_VERSION,
         thresholds.p1_mg_per_kg,
         thresholds.p2_mg_per_kg,
         thresholds.p3_mg_per_kg,
@@ -96,15 +112,22 @@ def item_groups_statement(
     On PostgreSQL this is a scan of ``ix_pcb_items_summary`` (index-only once vacuumed)
     feeding a hash aggregate of a few hundred groups.
     """
-    cls = item_class_sql(thresholds)
-    keys: list[Any] = [*by, cls, PcbItem.status]
+    cls = item_class_sql(thresholds, densities)
+    keys: list[Any] = [
+        *by,
+        cls,
+        PcbItem.status,
+        fluid_basis_sql(densities),
+        total_basis_sql(densities),
+        contaminated_sql(thresholds),
+    ]
     if flags:
         keys += [PcbItem.labelled, PcbItem.in_food_feed_area, screening_only()]
     return (
         select(
             *keys,
             func.count(),
-            func.coalesce(func.sum(PcbItem.total_mass_kg), 0),
+            func.coalesce(func.sum(total_mass_sql(densities)), 0),
             func.coalesce(func.sum(fluid_mass_sql(densities)), 0),
         )
         .where(PcbItem.submission_id.in_(list(submission_ids)), *where)
@@ -133,6 +156,9 @@ async def refresh(
         "department_code",
         "pcb_class",
         "status",
+        "fluid_basis",
+        "total_basis",
+        "contaminated",
         "labelled",
         "in_food_feed_area",
         "screening_only",
@@ -153,6 +179,9 @@ def cell_groups_statement(
         *by,
         c.pcb_class,
         c.status,
+        c.fluid_basis,
+        c.total_basis,
+        c.contaminated,
         c.labelled,
         c.in_food_feed_area,
         c.screening_only,

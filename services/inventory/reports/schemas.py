@@ -10,12 +10,24 @@ from pydantic import BaseModel, Field
 
 
 class PcbBucket(BaseModel):
-    """Items and their mass, in tonnes (equipment total mass; fluid mass, from the volume
-    and the fluid's density where no mass was recorded)."""
+    """Items and their mass, in tonnes: equipment total mass (as recorded, else dry mass +
+    fluid mass) and fluid mass (as recorded, else volume x the fluid's density). An item
+    whose mass cannot be known is not counted as 0 t: it is counted in
+    ``items_not_weighed`` (total) or ``fluid_items_not_weighed`` (fluid)."""
 
     items: int
-    total_mass_t: Decimal
-    fluid_mass_t: Decimal
+    total_mass_t: Decimal = Field(description="Sum over the items that could be weighed.")
+    fluid_mass_t: Decimal = Field(description="Sum over the items that could be weighed.")
+    items_not_weighed: int = Field(description="Items with no total mass, nor dry + fluid.")
+    fluid_items_not_weighed: int = Field(
+        description="Items with no fluid mass, nor a volume and a density for its fluid."
+    )
+    estimated_total_mass_t: Decimal = Field(
+        description="Part of total_mass_t estimated as dry mass + fluid mass."
+    )
+    estimated_fluid_mass_t: Decimal = Field(
+        description="Part of fluid_mass_t estimated as volume x density (see weighing)."
+    )
 
 
 class PcbCell(PcbBucket):
@@ -50,12 +62,33 @@ class PcbFlagsOut(BaseModel):
     needs_gc_confirmation: int
 
 
+class FluidMassEstimateOut(BaseModel):
+    """Fluid mass estimated from volumes with one fluid kind's density."""
+
+    fluid_kind: str
+    method: Literal["volume_x_density"]
+    density_kg_per_l: Decimal | None
+    items: int
+    fluid_mass_t: Decimal
+
+
+class WeighingOut(BaseModel):
+    """How the masses were obtained: items not weighed by reason, and estimates."""
+
+    total_mass_not_weighed: dict[str, int]
+    fluid_mass_not_weighed: dict[str, int] = Field(
+        description="By reason: no_fluid_volume_or_mass, no_density_for_fluid_kind."
+    )
+    fluid_mass_estimates: list[FluidMassEstimateOut]
+
+
 class PcbSummaryOut(PcbBucket):
     """PCB items by class and status, share eliminated, deadlines."""
 
     by_class: dict[str, PcbBucket]
     by_status: dict[str, PcbBucket]
     by_class_and_status: list[PcbCell]
+    weighing: WeighingOut
     pcb_items: int = Field(description="Items of class P1, P2, P3 or presumed.")
     pcb_items_eliminated: int
     share_eliminated: Decimal | None = Field(description="Eliminated PCB items / PCB items.")

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, union
@@ -53,6 +54,7 @@ class _Figures:
     year), and the summary parts they make."""
 
     thresholds: Thresholds
+    densities: dict[str, Decimal]
     as_of: date
     keyed: bool  # False: one national summary, under the key None
     pcb: dict[Any, list[PcbGroup]]
@@ -67,7 +69,9 @@ class _Figures:
         row_key = (key,) if self.keyed else ()
         return {
             "pcb": PcbSummaryOut(
-                **arithmetic.pcb_summary(self.pcb.get(key, []), self.thresholds, self.as_of)
+                **arithmetic.pcb_summary(
+                    self.pcb.get(key, []), self.thresholds, self.as_of, self.densities
+                )
             ),
             "upops": UpopsSummaryOut(**arithmetic.upops_summary(self.upops.get(row_key, []))),
             "mercury": MercurySummaryOut(
@@ -110,7 +114,7 @@ async def _figures(
             session, scope, section, by=columns, join_submissions=by == "year", where=where
         )
         estimates.append(arithmetic.split(rows, len(columns)))
-    return _Figures(thresholds, as_of, by is not None, pcb, *estimates)
+    return _Figures(thresholds, densities, as_of, by is not None, pcb, *estimates)
 
 
 async def national_summary(session: AsyncSession, scope: Scope, as_of: date) -> NationalSummaryOut:
@@ -199,7 +203,17 @@ async def time_series(
 
 # -- CSV ---------------------------------------------------------------------------------
 
-PCB_COLUMNS = ("pcb_class", "status", "items", "total_mass_t", "fluid_mass_t")
+PCB_COLUMNS = (
+    "pcb_class",
+    "status",
+    "items",
+    "total_mass_t",
+    "fluid_mass_t",
+    "items_not_weighed",
+    "fluid_items_not_weighed",
+    "estimated_total_mass_t",
+    "estimated_fluid_mass_t",
+)
 UPOPS_COLUMNS = (
     "source_group",
     "vector",
@@ -215,7 +229,17 @@ def section_rows(part: PcbSummaryOut | UpopsSummaryOut | MercurySummaryOut) -> l
     """One section of a summary as CSV rows (columns ``*_COLUMNS``)."""
     if isinstance(part, PcbSummaryOut):
         return [
-            [c.pcb_class, c.status, c.items, c.total_mass_t, c.fluid_mass_t]
+            [
+                c.pcb_class,
+                c.status,
+                c.items,
+                c.total_mass_t,
+                c.fluid_mass_t,
+                c.items_not_weighed,
+                c.fluid_items_not_weighed,
+                c.estimated_total_mass_t,
+                c.estimated_fluid_mass_t,
+            ]
             for c in part.by_class_and_status
         ]
     if isinstance(part, UpopsSummaryOut):
