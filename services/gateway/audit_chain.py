@@ -1,0 +1,279 @@
+"""The audit log's hash chain: records, their hashes, and appending them to the database.
+
+Each entry stores ``hash = SHA-256(prev_hash + canonical(record))`` and the ``prev_hash`` of
+the entry before it; ``audit_head`` holds the id and hash of the newest entry. Editing a row
+breaks its hash, deleting one breaks the id sequence and the link of its successor, and
+deleting the newest rows leaves the head pointing past the end (SECURITY.md, case 27).
+Someone able to rewrite every row *and* the head goes unnoticed: catching that needs an
+anchor outside the database (e.g. the head hash copied periodically elsewhere).
+
+Appending locks the head row, so writers (several gateway processes on one database
+included) take turns; each batch is one INSERT statement, so the lock is held for a few
+round trips only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row, String, Table, TextClause, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.models import AuditEntry, AuditHead, AuditSession
+
+if TYPE_CHECKING:
+    from services.gateway.audit_spool import SpoolEntry
+
+logger = logging.getLogger("enlace.audit")
+
+GENESIS_HASH = "0" * 64
+HEAD_ID = 1
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One gateway process as the audit log knows it (its audit session)."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What the gateway knows about one request, before it joins the chain."""
+
+    at: datetime
+    client_id: str | None
+    org: str | None
+    method: str
+    path: str
+    status: int
+    request_id: str
+    duration_ms: float
+    ip: str | None
+    body_sha256: str | None
+    outcome: str | None
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("AuditRecord.at must be timezone-aware")
+        if not math.isfinite(self.duration_ms):
+            raise ValueError("AuditRecord.duration_ms must be finite")
+
+
+def _column_length(name: str) -> int | None:
+    return getattr(AuditEntry.__table__.c[name].type, "length", None)
+
+
+def _clean(value: str | None, name: str) -> str | None:
+    """A string PostgreSQL will accept into column ``name``: a hostile path may carry NUL or
+    undecodable bytes, and one rejected row would block every flush after it."""
+    if value is None:
+        return None
+    value = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    length = _column_length(name)
+    return value[:length] if length else value
+
+
+def normalised(rec: AuditRecord) -> AuditRecord:
+    """``rec`` exactly as the database will give it back, so its hash survives the trip."""
+    texts: dict[str, Any] = {
+        f.name: _clean(getattr(rec, f.name), f.name)
+        for f in fields(rec)
+        if f.name not in ("at", "status", "duration_ms")
+    }
+    return replace(rec, at=rec.at.astimezone(UTC), duration_ms=round(rec.duration_ms, 3), **texts)
+
+
+def canonical(rec: AuditRecord) -> str:
+    """The text of ``rec`` that its hash covers."""
+    values: dict[str, Any] = asdict(rec)
+    values["at"] = rec.at.astimezone(UTC).isoformat(timespec="microseconds")
+    # Fixed decimals: the float read back from either database prints the same way.
+    values["duration_ms"] = f"{rec.duration_ms:.3f}"
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def link(prev_hash: str, canonical_text: str) -> str:
+    """The chain hash of an entry whose canonical text is given, after ``prev_hash``."""
+    return hashlib.sha256((prev_hash + canonical_text).encode()).hexdigest()
+
+
+def entry_hash(prev_hash: str, rec: AuditRecord) -> str:
+    """The chain hash of ``rec`` following an entry whose hash is ``prev_hash``."""
+    return link(prev_hash, canonical(rec))
+
+
+def record_of(row: Row[Any] | AuditEntry) -> AuditRecord:
+    """The record an entry row holds."""
+    return AuditRecord(**{f.name: getattr(row, f.name) for f in fields(AuditRecord)})
+
+
+def upsert(session: AsyncSession) -> Any:
+    """``insert`` of the session's dialect, with ``on_conflict_do_*``."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def _lock_head(session: AsyncSession) -> tuple[int, str]:
+    """Create the head if missing (``ON CONFLICT`` settles the race between first writers),
+    then lock it. On SQLite that first write also takes the database's write lock before
+    anything is read, so concurrent writers queue on ``busy_timeout`` instead of failing."""
+    await session.execute(
+        upsert(session)(AuditHead)
+        .values(id=HEAD_ID, last_id=0, last_hash=GENESIS_HASH)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    head = (
+        await session.execute(
+            select(AuditHead.last_id, AuditHead.last_hash)
+            .where(AuditHead.id == HEAD_ID)
+            .with_for_update()
+        )
+    ).one()
+    if head.last_id == 0:
+        # A fresh head over existing rows means it was deleted: carry on from the newest row
+        # rather than collide with its ids; verification can no longer vouch for the tail.
+        last = (
+            await session.execute(
+                select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+            )
+        ).first()
+        if last is not None:
+            logger.error("audit head was missing; continuing the chain after entry %d", last.id)
+            return last.id, last.hash
+    return head.last_id, head.last_hash
+
+
+_TABLE: Table = AuditEntry.metadata.tables[AuditEntry.__tablename__]
+_COLUMNS = [c.name for c in _TABLE.c]
+
+
+@cache
+def _unnest_insert() -> TextClause:
+    """PostgreSQL: the whole batch as one statement with one array parameter per column,
+    whatever the number of rows (no bound-parameter limit, one round trip)."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    casts = ", ".join(
+        f"CAST(:{c.name} AS {'TEXT' if isinstance(c.type, String) else c.type.compile(dialect)}[])"
+        for c in AuditEntry.__table__.c
+    )
+    return text(f"INSERT INTO audit_entries ({', '.join(_COLUMNS)}) SELECT * FROM unnest({casts})")  # noqa: S608 - column names from the model
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """One INSERT statement for all ``rows``: ``unnest`` on PostgreSQL, one prepared
+    statement stepped per row (``executemany``, in-process) on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_unnest_insert(), {c: [r[c] for r in rows] for c in _COLUMNS})
+    else:
+        # Core, not the ORM's bulk insert: that splits rows by their pattern of NULLs.
+        await session.execute(insert(_TABLE), rows)
+
+
+async def _append_after(
+    session: AsyncSession, head: tuple[int, str], records: Sequence[tuple[AuditRecord, str]]
+) -> None:
+    last_id, last_hash = head
+    rows: list[dict[str, Any]] = []
+    for rec, text_ in records:
+        # Ids come from the locked head, not a sequence: a rolled-back flush would burn
+        # sequence values and leave gaps indistinguishable from deletions.
+        last_id += 1
+        prev, last_hash = last_hash, link(last_hash, text_)
+        rows.append({"id": last_id, **asdict(rec), "prev_hash": prev, "hash": last_hash})
+    if rows:
+        await _insert(session, rows)
+        await session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID)
+            .values(last_id=last_id, last_hash=last_hash)
+        )
+
+
+async def append(session: AsyncSession, records: Sequence[tuple[AuditRecord, str]]) -> None:
+    """Append ``records`` (each with its canonical text, made before the head is locked) to
+    the chain, in the caller's transaction."""
+    await _append_after(session, await _lock_head(session), records)
+
+
+def _session_row(session: AsyncSession, info: SessionInfo, seen_at: datetime) -> Any:
+    return upsert(session)(AuditSession).values(
+        id=info.id,
+        host=info.host,
+        pid=info.pid,
+        started_at=info.started_at,
+        seen_at=seen_at,
+        spool_drained=0,
+    )
+
+
+async def touch_session(
+    session: AsyncSession, info: SessionInfo, now: datetime, *, stopped: bool = False
+) -> None:
+    """Register the process's audit session, or note that it is alive at ``now`` (and, with
+    ``stopped``, that it stopped cleanly then)."""
+    stmt = _session_row(session, info, now)
+    changes: dict[str, Any] = {"seen_at": stmt.excluded.seen_at}
+    if stopped:
+        stmt = stmt.values(stopped_at=now)
+        changes["stopped_at"] = now
+    await session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=changes))
+
+
+async def _already_in_chain(session: AsyncSession, rec: AuditRecord) -> bool:
+    found = await session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.at == rec.at,
+            AuditEntry.request_id == rec.request_id,
+            AuditEntry.path == rec.path,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def append_spooled(
+    session: AsyncSession,
+    info: SessionInfo,
+    entries: Sequence[SpoolEntry],
+    stopped_at: datetime | None,
+) -> int:
+    """Append spooled entries of session ``info`` that are not in the chain yet, and move
+    the session's drain mark past them in the same transaction (so each joins the chain
+    exactly once); the number appended."""
+    head = await _lock_head(session)  # first: every writer takes its turn on the head
+    # A process that never reached the database has no row yet: its spool names it.
+    await session.execute(
+        _session_row(session, info, info.started_at).on_conflict_do_nothing(index_elements=["id"])
+    )
+    drained = await session.scalar(
+        select(AuditSession.spool_drained).where(AuditSession.id == info.id).with_for_update()
+    )
+    todo = [e for e in entries if e.n >= (drained or 0)]
+    # The batch whose database write failed may have been committed after all.
+    if todo and todo[0].ambiguous and head[0] and await _already_in_chain(session, todo[0].record):
+        todo = [e for e in todo if not e.ambiguous]
+    await _append_after(session, head, [(e.record, canonical(e.record)) for e in todo])
+    values: dict[str, Any] = {}
+    if entries:
+        values["spool_drained"] = max(drained or 0, entries[-1].n + 1)
+    if stopped_at is not None:
+        values["stopped_at"] = stopped_at
+    if values:
+        await session.execute(
+            update(AuditSession).where(AuditSession.id == info.id).values(**values)
+        )
+    return len(todo)
