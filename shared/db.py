@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import DateTime, MetaData, create_engine, event, text
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -84,6 +84,18 @@ def make_engine(url: str, *, pool_size: int = 10, timeout_s: float = 5.0) -> Asy
         pool_timeout=timeout_s,
         connect_args={"timeout": timeout_s, "command_timeout": 60},
     )
+
+
+def sqlite_sync_twin(engine: AsyncEngine, *, timeout_s: float = 5.0) -> Engine | None:
+    """For a SQLite ``engine``: a synchronous engine on the same file with the same pragmas,
+    so that a unit of work can run whole in one worker thread (aiosqlite hands every cursor,
+    execute and fetch to its thread and back: dozens of hops for one short transaction).
+    None for other databases."""
+    if engine.dialect.name != "sqlite":
+        return None
+    twin = create_engine(engine.url.set(drivername="sqlite"), connect_args={"timeout": timeout_s})
+    event.listen(twin, "connect", _sqlite_pragmas)
+    return twin
 
 
 class Database:

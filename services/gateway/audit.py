@@ -29,16 +29,22 @@ import socket
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
 
 from services.gateway import audit_chain as chain
 from services.gateway import audit_spool as spool
 from services.gateway.audit_chain import AuditRecord, SessionInfo, canonical, normalised
-from shared.db import Database
+from shared.db import Database, sqlite_sync_twin
 
 logger = logging.getLogger("enlace.audit")
 
+T = TypeVar("T")
 # Longest pause between attempts to drain a spool while the database is unreachable.
 MAX_BACKOFF_S = 5.0
 
@@ -62,6 +68,7 @@ class AuditLog:
         refuse_s: float = 5.0,
     ) -> None:
         self._db = db
+        self._sync = sqlite_sync_twin(db.engine, timeout_s=write_timeout_s)
         self._flush_s = flush_s
         self._max_batch = max_batch
         self._spool_dir = Path(spool_dir) if spool_dir else None
@@ -84,6 +91,24 @@ class AuditLog:
         self._spool_offset = 0  # how far the drain has read the open segment
         self._spooled = 0  # the next entry number of this session's spool
         self._refuse_until = 0.0
+
+    async def _transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` in one transaction: whole in a worker thread on SQLite,
+        through the async driver otherwise."""
+        if self._sync is not None:
+            return await asyncio.to_thread(self._sync_transaction, self._sync, fn, *args)
+        async with self._db.engine.begin() as conn:
+            return await conn.run_sync(fn, *args)
+
+    @staticmethod
+    def _sync_transaction(engine: Engine, fn: Callable[..., T], *args: Any) -> T:
+        with engine.begin() as conn:
+            return fn(conn, *args)
+
+    @property
+    def write_engine(self) -> Engine:
+        """The engine whose connections write the chain."""
+        return self._sync if self._sync is not None else self._db.engine.sync_engine
 
     @property
     def spool_dir(self) -> Path | None:
@@ -172,12 +197,8 @@ class AuditLog:
         if self._spool is None:
             texts = [canonical(rec) for rec in records]  # before the head is locked
             try:
-                async with (
-                    asyncio.timeout(self._write_timeout_s),
-                    self._db.sessions() as session,
-                    session.begin(),
-                ):
-                    await chain.append(session, list(zip(records, texts, strict=True)))
+                async with asyncio.timeout(self._write_timeout_s):
+                    await self._transaction(chain.append, list(zip(records, texts, strict=True)))
                 return True
             except Exception:
                 logger.error(
@@ -217,12 +238,10 @@ class AuditLog:
         self._spooled += len(records)
 
     async def _touch(self, *, stopped: bool = False) -> None:
-        async with (
-            asyncio.timeout(self._write_timeout_s),
-            self._db.sessions() as session,
-            session.begin(),
-        ):
-            await chain.touch_session(session, self.session, datetime.now(UTC), stopped=stopped)
+        async with asyncio.timeout(self._write_timeout_s):
+            await self._transaction(
+                partial(chain.touch_session, stopped=stopped), self.session, datetime.now(UTC)
+            )
 
     async def _beat(self) -> None:
         """Register the session, then refresh it every ``heartbeat_s`` (not while spooling:
@@ -263,10 +282,9 @@ class AuditLog:
         for start in range(0, max(len(entries), 1), self._max_batch):
             part = entries[start : start + self._max_batch]
             last = start + self._max_batch >= len(entries)
-            async with self._db.sessions() as session, session.begin():
-                appended += await chain.append_spooled(
-                    session, info, part, contents.stopped_at if last else None
-                )
+            appended += await self._transaction(
+                chain.append_spooled, info, part, contents.stopped_at if last else None
+            )
         return appended
 
     async def _drain_others(self) -> None:
@@ -337,6 +355,8 @@ class AuditLog:
             async with asyncio.timeout(self._write_timeout_s):
                 await self._drain_own()
         await self._mark_stopped()
+        if self._sync is not None:
+            self._sync.dispose()
 
     async def _mark_stopped(self) -> None:
         if self._spool is None:

@@ -9,7 +9,9 @@ anchor outside the database (e.g. the head hash copied periodically elsewhere).
 
 Appending locks the head row, so writers (several gateway processes on one database
 included) take turns; each batch is one INSERT statement, so the lock is held for a few
-round trips only.
+round trips only. The functions that write are synchronous, on a ``Connection``: the writer
+runs them whole in one worker thread on SQLite, and through ``AsyncConnection.run_sync`` on
+asyncpg (audit.py).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, String, Table, TextClause, insert, select, text, update
+from sqlalchemy import Row, String, Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import AuditEntry, AuditHead, AuditSession
@@ -72,33 +75,34 @@ class AuditRecord:
             raise ValueError("AuditRecord.duration_ms must be finite")
 
 
-def _column_length(name: str) -> int | None:
-    return getattr(AuditEntry.__table__.c[name].type, "length", None)
+_TEXT_FIELDS = {
+    f.name: getattr(AuditEntry.__table__.c[f.name].type, "length", None)
+    for f in fields(AuditRecord)
+    if f.name not in ("at", "status", "duration_ms")
+}
 
 
-def _clean(value: str | None, name: str) -> str | None:
-    """A string PostgreSQL will accept into column ``name``: a hostile path may carry NUL or
+def _clean(value: str | None, length: int | None) -> str | None:
+    """A string PostgreSQL will accept into a column of ``length``: a hostile path may carry NUL or
     undecodable bytes, and one rejected row would block every flush after it."""
     if value is None:
         return None
-    value = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-    length = _column_length(name)
+    if not value.isascii() or "\x00" in value:
+        value = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
     return value[:length] if length else value
 
 
 def normalised(rec: AuditRecord) -> AuditRecord:
     """``rec`` exactly as the database will give it back, so its hash survives the trip."""
     texts: dict[str, Any] = {
-        f.name: _clean(getattr(rec, f.name), f.name)
-        for f in fields(rec)
-        if f.name not in ("at", "status", "duration_ms")
+        name: _clean(getattr(rec, name), length) for name, length in _TEXT_FIELDS.items()
     }
     return replace(rec, at=rec.at.astimezone(UTC), duration_ms=round(rec.duration_ms, 3), **texts)
 
 
 def canonical(rec: AuditRecord) -> str:
     """The text of ``rec`` that its hash covers."""
-    values: dict[str, Any] = asdict(rec)
+    values: dict[str, Any] = dict(vars(rec))
     values["at"] = rec.at.astimezone(UTC).isoformat(timespec="microseconds")
     # Fixed decimals: the float read back from either database prints the same way.
     values["duration_ms"] = f"{rec.duration_ms:.3f}"
@@ -120,33 +124,61 @@ def record_of(row: Row[Any] | AuditEntry) -> AuditRecord:
     return AuditRecord(**{f.name: getattr(row, f.name) for f in fields(AuditRecord)})
 
 
-def upsert(session: AsyncSession) -> Any:
-    """``insert`` of the session's dialect, with ``on_conflict_do_*``."""
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+def upsert(conn: Connection | AsyncSession) -> Any:
+    """``insert`` of the connection's dialect, with ``on_conflict_do_*``."""
+    dialect = conn.get_bind().dialect if isinstance(conn, AsyncSession) else conn.dialect
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
 
 
-async def _lock_head(session: AsyncSession) -> tuple[int, str]:
-    """Create the head if missing (``ON CONFLICT`` settles the race between first writers),
-    then lock it. On SQLite that first write also takes the database's write lock before
-    anything is read, so concurrent writers queue on ``busy_timeout`` instead of failing."""
-    await session.execute(
-        upsert(session)(AuditHead)
-        .values(id=HEAD_ID, last_id=0, last_hash=GENESIS_HASH)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    head = (
-        await session.execute(
-            select(AuditHead.last_id, AuditHead.last_hash)
-            .where(AuditHead.id == HEAD_ID)
-            .with_for_update()
+_TABLE: Table = AuditEntry.metadata.tables[AuditEntry.__tablename__]
+_COLUMNS = [c.name for c in _TABLE.c]
+
+
+@cache
+def _statements(dialect: str) -> tuple[Any, Any, Any]:
+    """Built once per dialect (SQLAlchemy then reuses their compiled form): the head lock,
+    the batch insert and the head update."""
+    upsert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = upsert_(AuditHead).values(id=HEAD_ID, last_id=0, last_hash=GENESIS_HASH)
+    # Creates the head if missing (ON CONFLICT settles the race between first writers),
+    # locks it and reads it, in one statement. On SQLite it is a write, so it also takes
+    # the database's write lock before anything is read: concurrent writers queue on
+    # busy_timeout instead of failing on a stale read.
+    lock = stmt.on_conflict_do_update(
+        index_elements=["id"], set_={"id": stmt.excluded.id}
+    ).returning(AuditHead.last_id, AuditHead.last_hash)
+    if dialect == "postgresql":
+        pg = postgresql.dialect()  # type: ignore[no-untyped-call]
+        casts = ", ".join(
+            f"CAST(:{c.name} AS {'TEXT' if isinstance(c.type, String) else c.type.compile(pg)}[])"
+            for c in _TABLE.c
         )
-    ).one()
+        # The whole batch and the head in one statement: one array parameter per column
+        # whatever the number of rows (no bound-parameter limit), one round trip.
+        batch = text(
+            "WITH head AS (UPDATE audit_head SET last_id = :head_last_id, "  # noqa: S608 - names from the model
+            f"last_hash = :head_last_hash WHERE id = {HEAD_ID}) "
+            f"INSERT INTO audit_entries ({', '.join(_COLUMNS)}) SELECT * FROM unnest({casts})"
+        )
+        return lock, batch, None
+    head = (
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(last_id=bindparam("head_last_id"), last_hash=bindparam("head_last_hash"))
+    )
+    # Core, not the ORM's bulk insert (which splits rows by their pattern of NULLs): one
+    # prepared statement, stepped once per row in-process (executemany).
+    return lock, insert(_TABLE), head
+
+
+def _lock_head(conn: Connection) -> tuple[int, str]:
+    """Lock the head (creating it if missing); the id and hash of the newest entry."""
+    head = (conn.execute(_statements(conn.dialect.name)[0])).one()
     if head.last_id == 0:
         # A fresh head over existing rows means it was deleted: carry on from the newest row
         # rather than collide with its ids; verification can no longer vouch for the tail.
         last = (
-            await session.execute(
+            conn.execute(
                 select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
             )
         ).first()
@@ -156,35 +188,11 @@ async def _lock_head(session: AsyncSession) -> tuple[int, str]:
     return head.last_id, head.last_hash
 
 
-_TABLE: Table = AuditEntry.metadata.tables[AuditEntry.__tablename__]
-_COLUMNS = [c.name for c in _TABLE.c]
-
-
-@cache
-def _unnest_insert() -> TextClause:
-    """PostgreSQL: the whole batch as one statement with one array parameter per column,
-    whatever the number of rows (no bound-parameter limit, one round trip)."""
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    casts = ", ".join(
-        f"CAST(:{c.name} AS {'TEXT' if isinstance(c.type, String) else c.type.compile(dialect)}[])"
-        for c in AuditEntry.__table__.c
-    )
-    return text(f"INSERT INTO audit_entries ({', '.join(_COLUMNS)}) SELECT * FROM unnest({casts})")  # noqa: S608 - column names from the model
-
-
-async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """One INSERT statement for all ``rows``: ``unnest`` on PostgreSQL, one prepared
-    statement stepped per row (``executemany``, in-process) on SQLite."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(_unnest_insert(), {c: [r[c] for r in rows] for c in _COLUMNS})
-    else:
-        # Core, not the ORM's bulk insert: that splits rows by their pattern of NULLs.
-        await session.execute(insert(_TABLE), rows)
-
-
-async def _append_after(
-    session: AsyncSession, head: tuple[int, str], records: Sequence[tuple[AuditRecord, str]]
+def _append_after(
+    conn: Connection, head: tuple[int, str], records: Sequence[tuple[AuditRecord, str]]
 ) -> None:
+    if not records:
+        return
     last_id, last_hash = head
     rows: list[dict[str, Any]] = []
     for rec, text_ in records:
@@ -192,24 +200,24 @@ async def _append_after(
         # sequence values and leave gaps indistinguishable from deletions.
         last_id += 1
         prev, last_hash = last_hash, link(last_hash, text_)
-        rows.append({"id": last_id, **asdict(rec), "prev_hash": prev, "hash": last_hash})
-    if rows:
-        await _insert(session, rows)
-        await session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == HEAD_ID)
-            .values(last_id=last_id, last_hash=last_hash)
-        )
+        rows.append({"id": last_id, **vars(rec), "prev_hash": prev, "hash": last_hash})
+    moved = {"head_last_id": last_id, "head_last_hash": last_hash}
+    _, batch, head_update = _statements(conn.dialect.name)
+    if head_update is None:  # PostgreSQL: one statement
+        conn.execute(batch, {c: [r[c] for r in rows] for c in _COLUMNS} | moved)
+    else:
+        conn.execute(batch, rows)
+        conn.execute(head_update, moved)
 
 
-async def append(session: AsyncSession, records: Sequence[tuple[AuditRecord, str]]) -> None:
+def append(conn: Connection, records: Sequence[tuple[AuditRecord, str]]) -> None:
     """Append ``records`` (each with its canonical text, made before the head is locked) to
-    the chain, in the caller's transaction."""
-    await _append_after(session, await _lock_head(session), records)
+    the chain, in the caller's transaction: the head is locked until it commits."""
+    _append_after(conn, _lock_head(conn), records)
 
 
-def _session_row(session: AsyncSession, info: SessionInfo, seen_at: datetime) -> Any:
-    return upsert(session)(AuditSession).values(
+def _session_row(conn: Connection, info: SessionInfo, seen_at: datetime) -> Any:
+    return upsert(conn)(AuditSession).values(
         id=info.id,
         host=info.host,
         pid=info.pid,
@@ -219,21 +227,21 @@ def _session_row(session: AsyncSession, info: SessionInfo, seen_at: datetime) ->
     )
 
 
-async def touch_session(
-    session: AsyncSession, info: SessionInfo, now: datetime, *, stopped: bool = False
+def touch_session(
+    conn: Connection, info: SessionInfo, now: datetime, *, stopped: bool = False
 ) -> None:
     """Register the process's audit session, or note that it is alive at ``now`` (and, with
     ``stopped``, that it stopped cleanly then)."""
-    stmt = _session_row(session, info, now)
+    stmt = _session_row(conn, info, now)
     changes: dict[str, Any] = {"seen_at": stmt.excluded.seen_at}
     if stopped:
         stmt = stmt.values(stopped_at=now)
         changes["stopped_at"] = now
-    await session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=changes))
+    conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=changes))
 
 
-async def _already_in_chain(session: AsyncSession, rec: AuditRecord) -> bool:
-    found = await session.scalar(
+def _already_in_chain(conn: Connection, rec: AuditRecord) -> bool:
+    found = conn.scalar(
         select(AuditEntry.id)
         .where(
             AuditEntry.at == rec.at,
@@ -245,8 +253,8 @@ async def _already_in_chain(session: AsyncSession, rec: AuditRecord) -> bool:
     return found is not None
 
 
-async def append_spooled(
-    session: AsyncSession,
+def append_spooled(
+    conn: Connection,
     info: SessionInfo,
     entries: Sequence[SpoolEntry],
     stopped_at: datetime | None,
@@ -254,26 +262,24 @@ async def append_spooled(
     """Append spooled entries of session ``info`` that are not in the chain yet, and move
     the session's drain mark past them in the same transaction (so each joins the chain
     exactly once); the number appended."""
-    head = await _lock_head(session)  # first: every writer takes its turn on the head
+    head = _lock_head(conn)  # first: every writer takes its turn on the head
     # A process that never reached the database has no row yet: its spool names it.
-    await session.execute(
-        _session_row(session, info, info.started_at).on_conflict_do_nothing(index_elements=["id"])
+    conn.execute(
+        _session_row(conn, info, info.started_at).on_conflict_do_nothing(index_elements=["id"])
     )
-    drained = await session.scalar(
+    drained = conn.scalar(
         select(AuditSession.spool_drained).where(AuditSession.id == info.id).with_for_update()
     )
     todo = [e for e in entries if e.n >= (drained or 0)]
     # The batch whose database write failed may have been committed after all.
-    if todo and todo[0].ambiguous and head[0] and await _already_in_chain(session, todo[0].record):
+    if todo and todo[0].ambiguous and head[0] and _already_in_chain(conn, todo[0].record):
         todo = [e for e in todo if not e.ambiguous]
-    await _append_after(session, head, [(e.record, canonical(e.record)) for e in todo])
+    _append_after(conn, head, [(e.record, canonical(e.record)) for e in todo])
     values: dict[str, Any] = {}
     if entries:
         values["spool_drained"] = max(drained or 0, entries[-1].n + 1)
     if stopped_at is not None:
         values["stopped_at"] = stopped_at
     if values:
-        await session.execute(
-            update(AuditSession).where(AuditSession.id == info.id).values(**values)
-        )
+        conn.execute(update(AuditSession).where(AuditSession.id == info.id).values(**values))
     return len(todo)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
@@ -19,34 +18,7 @@ from services.gateway.models import AuditEntry, AuditHead
 from shared.db import Database
 from shared.pagination import encode_cursor
 from shared.problems import Problem
-
-T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
-
-
-def rec(i: int, **changes: object) -> AuditRecord:
-    """A plausible record, the ``i``-th of a test."""
-    values: dict[str, object] = {
-        "at": T0 + timedelta(seconds=i, microseconds=i),
-        "client_id": f"client-{i % 3}",
-        "org": ("MINAM", "GIZ")[i % 2],
-        "method": ("GET", "POST")[i % 2],
-        "path": f"/inventory/v1/pcb/{i}",
-        "status": (200, 201, 401, 429)[i % 4],
-        "request_id": f"req-{i}",
-        "duration_ms": 1.0 / (i + 3),
-        "ip": "192.0.2.1",
-        "body_sha256": None if i % 2 == 0 else "ab" * 32,
-        "outcome": None,
-    }
-    values.update(changes)
-    return AuditRecord(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def db(clean_databases: dict[str, str]) -> AsyncIterator[Database]:
-    database = Database(clean_databases["gateway"])
-    yield database
-    await database.close()
+from tests.gateway.support import T0, rec
 
 
 async def write(db: Database, n: int, start: int = 0) -> None:
