@@ -93,11 +93,13 @@ class AuditLog:
         self._refuse_until = 0.0
 
     async def _transaction(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(connection, *args)`` in one transaction: whole in a worker thread on SQLite,
-        through the async driver otherwise."""
+        """``fn(connection, *args)`` in one transaction: whole in a worker thread on SQLite
+        (bounded by its busy timeout: a thread cannot be stopped, so it is never given up
+        while it may still commit), through the async driver within the write timeout
+        otherwise (a commit cut short there is handled as ambiguous by the spool)."""
         if self._sync is not None:
             return await asyncio.to_thread(self._sync_transaction, self._sync, fn, *args)
-        async with self._db.engine.begin() as conn:
+        async with asyncio.timeout(self._write_timeout_s), self._db.engine.begin() as conn:
             return await conn.run_sync(fn, *args)
 
     @staticmethod
@@ -158,8 +160,12 @@ class AuditLog:
                         await self._full.wait()
             self._wake.clear()
             self._full.clear()
-            async with self._flushing:
-                await self._flush_batch()
+            try:
+                async with self._flushing:
+                    await self._flush_batch()
+            except Exception:  # never expected (_store handles failures): keep flushing
+                logger.exception("audit flusher error")
+                await asyncio.sleep(0.1)
             if self._queue:
                 self._wake.set()
 
@@ -197,8 +203,7 @@ class AuditLog:
         if self._spool is None:
             texts = [canonical(rec) for rec in records]  # before the head is locked
             try:
-                async with asyncio.timeout(self._write_timeout_s):
-                    await self._transaction(chain.append, list(zip(records, texts, strict=True)))
+                await self._transaction(chain.append, list(zip(records, texts, strict=True)))
                 return True
             except Exception:
                 logger.error(
@@ -238,10 +243,9 @@ class AuditLog:
         self._spooled += len(records)
 
     async def _touch(self, *, stopped: bool = False) -> None:
-        async with asyncio.timeout(self._write_timeout_s):
-            await self._transaction(
-                partial(chain.touch_session, stopped=stopped), self.session, datetime.now(UTC)
-            )
+        await self._transaction(
+            partial(chain.touch_session, stopped=stopped), self.session, datetime.now(UTC)
+        )
 
     async def _beat(self) -> None:
         """Register the session, then refresh it every ``heartbeat_s`` (not while spooling:
