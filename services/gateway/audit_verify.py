@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,10 @@ from services.gateway.models import AuditCheckpoint, AuditEntry, AuditHead, Audi
 from shared.db import Database
 from shared.pagination import keyset_page
 
-CHUNK_ROWS = 5000
+# Rows per query: the rows are read on the event loop (~10 ms per 1,000 here), then hashed
+# in a worker thread that hands the GIL back every YIELD_ROWS rows.
+CHUNK_ROWS = 2000
+YIELD_ROWS = 100
 CHECKPOINT_ID = 1
 # A session not stopped and not seen for this many heartbeats has crashed.
 LOST_HEARTBEATS = 3
@@ -80,7 +84,9 @@ def _check(walk: _Walk, row: Row[Any]) -> ChainReport | None:
 
 def _check_rows(walk: _Walk, rows: list[Row[Any]]) -> ChainReport | None:
     """Check ``rows`` after ``walk``, advancing it (CPU only: run in a worker thread)."""
-    for row in rows:
+    for n, row in enumerate(rows, 1):
+        if n % YIELD_ROWS == 0:
+            time.sleep(0)  # let the event loop's thread have the GIL now and then
         broken = _check(walk, row)
         if broken is not None:
             return broken

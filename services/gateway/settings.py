@@ -66,4 +66,4 @@ class GatewaySettings(ServiceSettings):
     audit_max_batch: int = Field(default=500, ge=1, le=2000)
     audit_spool_dir: str = "var/audit-spool"
     audit_heartbeat_s: float = Field(default=10.0, gt=0)
-    audit_verify_chunk: int = Field(default=5000, ge=100, le=100_000)
+    audit_verify_chunk: int = Field(default=2000, ge=100, le=100_000)
