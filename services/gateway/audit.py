@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.gateway import audit_chain as chain
 from services.gateway import audit_spool as spool
@@ -69,6 +70,7 @@ class AuditLog:
     ) -> None:
         self._db = db
         self._sync = sqlite_sync_twin(db.engine, timeout_s=write_timeout_s)
+        self._held: AsyncConnection | None = None  # the flusher's own, on PostgreSQL
         self._flush_s = flush_s
         self._max_batch = max_batch
         self._spool_dir = Path(spool_dir) if spool_dir else None
@@ -101,6 +103,53 @@ class AuditLog:
             return await asyncio.to_thread(self._sync_transaction, self._sync, fn, *args)
         async with asyncio.timeout(self._write_timeout_s), self._db.engine.begin() as conn:
             return await conn.run_sync(fn, *args)
+
+    async def _append(self, records: list[tuple[AuditRecord, str]]) -> None:
+        if self._sync is not None or self._db.engine.dialect.name != "postgresql":
+            await self._transaction(chain.append, records)
+            return
+        async with asyncio.timeout(self._write_timeout_s):
+            driver, transaction = await self._begin()
+            try:
+                await chain.append_asyncpg(driver, records)
+                await transaction.commit()
+            except BaseException:
+                await self._drop_connection()
+                raise
+            if self._task is None:  # no flusher running (a one-off flush): give it back
+                await self._release_connection()
+
+    async def _begin(self) -> tuple[Any, Any]:
+        """PostgreSQL: a transaction on the flusher's own connection (a pool checkout, with
+        its ping, cost more than the flush itself). A held connection found dead at BEGIN
+        (the server restarted meanwhile) is replaced once; nothing was sent on it yet."""
+        for attempt in range(2):
+            held = self._held is not None
+            if self._held is None:
+                self._held = await self._db.engine.connect()
+            try:
+                driver: Any = (await self._held.get_raw_connection()).driver_connection
+                transaction = driver.transaction()
+                await transaction.start()
+                return driver, transaction
+            except Exception:
+                await self._drop_connection()
+                if attempt or not held:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _drop_connection(self) -> None:
+        """Discard the held connection (after an error: its state is unknown)."""
+        if self._held is not None:
+            with contextlib.suppress(Exception):
+                await self._held.invalidate()
+        await self._release_connection()
+
+    async def _release_connection(self) -> None:
+        conn, self._held = self._held, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     @staticmethod
     def _sync_transaction(engine: Engine, fn: Callable[..., T], *args: Any) -> T:
@@ -203,7 +252,7 @@ class AuditLog:
         if self._spool is None:
             texts = [canonical(rec) for rec in records]  # before the head is locked
             try:
-                await self._transaction(chain.append, list(zip(records, texts, strict=True)))
+                await self._append(list(zip(records, texts, strict=True)))
                 return True
             except Exception:
                 logger.error(
@@ -359,6 +408,7 @@ class AuditLog:
             async with asyncio.timeout(self._write_timeout_s):
                 await self._drain_own()
         await self._mark_stopped()
+        await self._release_connection()
         if self._sync is not None:
             self._sync.dispose()
 

@@ -118,8 +118,24 @@ async def test_every_kind_of_answer_starts_only_after_its_entry_is_committed(
 # -- one statement per batch -------------------------------------------------------------------
 
 
+def statements_of(log: AuditLog) -> list[str]:
+    """The SQL the audit log's writes send from now on: SQLAlchemy's cursor executions, or on
+    PostgreSQL what the driver itself executes on each connection the pool opens."""
+    seen: list[str] = []
+    if on_postgres():
+
+        def on_connect(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.driver_connection.add_query_logger(lambda q: seen.append(q.query))
+
+        event.listen(log.write_engine, "connect", on_connect)
+    else:
+        event.listen(log.write_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
 async def test_a_flush_of_1000_rows_with_mixed_nulls_is_one_insert_statement(db: Database) -> None:
     log = AuditLog(db, max_batch=1000)
+    seen = statements_of(log)
     records = [
         rec(
             i,
@@ -132,18 +148,11 @@ async def test_a_flush_of_1000_rows_with_mixed_nulls_is_one_insert_statement(db:
     ]
     log.record(rec(0))
     await log.flush()  # the chain's first flush also looks for rows left without a head
-    statements: list[str] = []
-
-    def seen(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(log.write_engine, "before_cursor_execute", seen)
-    try:
-        for r in records:
-            log.record(r)
-        assert await log.flush() == 1000
-    finally:
-        event.remove(log.write_engine, "before_cursor_execute", seen)
+    seen.clear()
+    for r in records:
+        log.record(r)
+    assert await log.flush() == 1000
+    statements = [s for s in seen if "audit_" in s]
     inserts = [s for s in statements if "INSERT INTO audit_entries" in s]
     assert len(inserts) == 1
     # The head lock, the batch, and (on SQLite) the head update: the lock is held that long.
@@ -245,6 +254,31 @@ async def test_an_outage_in_the_middle_of_the_traffic_loses_and_reorders_nothing
     expected = [f"req-{100 * phase + i}" for phase in range(3) for i in range(40)]
     assert await request_ids(db) == expected
     assert (await verify_chain(db, full=True)).ok
+    await db.close()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(not on_postgres(), reason="cuts the connection to a database server")
+async def test_a_database_restart_between_flushes_is_not_an_outage(
+    outage: Outage, tmp_path: Path
+) -> None:
+    """The flusher's own connection dies with the restart; it reconnects instead of
+    spooling."""
+    assert outage.down is not None
+    await outage.up()
+    db = Database(outage.url)
+    log = AuditLog(db, spool_dir=tmp_path / "spool")
+    await log.start()
+    try:
+        await log.record(rec(0))
+        await outage.down()
+        await outage.up()
+        await log.record(rec(1))
+        assert not log.spooling
+        assert audit_spool.segments(tmp_path / "spool") == []
+    finally:
+        await log.close()
+    assert await request_ids(db) == ["req-0", "req-1"]
     await db.close()
 
 
