@@ -13,8 +13,10 @@ All functions here block (file I/O, fsync): the audit log calls them in a worker
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -23,6 +25,7 @@ from typing import Any
 
 from services.gateway.audit_chain import AuditRecord, SessionInfo
 
+logger = logging.getLogger("enlace.audit")
 SUFFIX = ".jsonl"
 
 
@@ -108,13 +111,18 @@ class SpoolWriter:
         return cls(path, fd)
 
     def append(self, lines: list[str]) -> None:
-        """Write ``lines`` and wait until they are on disk."""
-        data = "".join(lines).encode()
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        os.fsync(self._fd)
+        """Write ``lines`` and wait until they are on disk. On failure (a full disk) the
+        file is cut back to where it was, so that no torn line runs into the next one."""
+        end = os.lseek(self._fd, 0, os.SEEK_END)
+        view = memoryview("".join(lines).encode())
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+            os.fsync(self._fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, end)
+            raise
 
     def close(self, *, unlink: bool) -> None:
         """Release the segment; ``unlink`` once everything in it is in the chain."""
@@ -148,8 +156,13 @@ def read_segment(path: Path, offset: int = 0) -> SpoolContents:
     contents = SpoolContents(offset=offset)
     end = data.rfind(b"\n") + 1
     for line in data[:end].splitlines():
-        if line.strip():
+        if not line.strip():
+            continue
+        try:
             _parse(line, contents)
+        except (ValueError, KeyError, TypeError):
+            # Only a write that failed (its requests were answered 503) leaves such a line.
+            logger.error("audit spool %s: unreadable line skipped", path.name)
     contents.offset = offset + end
     return contents
 

@@ -312,11 +312,12 @@ async def test_a_process_stopped_while_the_database_is_down_is_drained_by_the_ne
 
 
 async def test_a_crashed_process_spool_is_drained_exactly_once(
-    db: Database, tmp_path: Path
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """What a process killed during an outage leaves: entries (the first batch perhaps
     committed after all, its write having failed at an unknown point), a line torn by the
-    kill, no stop. Drained at the next start, again after a crash before the file went."""
+    kill, no stop. Drained at the next start, again after a crash before the file went.
+    An unreadable line does not stop the drain."""
     spool_dir = tmp_path / "spool"
     dead = SessionInfo("dead" * 8, "host-x", 4242, T0)
     earlier = AuditLog(db)
@@ -325,6 +326,7 @@ async def test_a_crashed_process_spool_is_drained_exactly_once(
     await earlier.flush()  # the "failed" batch did commit
     lines = [audit_spool.entry_line(i, normalised(rec(i)), ambiguous=True) for i in range(5)]
     lines += [audit_spool.entry_line(i, normalised(rec(i)), ambiguous=False) for i in range(5, 9)]
+    lines.insert(7, '{"n": 99, "record": {"torn": \n')  # a failed write: skipped, logged
 
     def leave_spool() -> None:
         segment = audit_spool.SpoolWriter.create(spool_dir, dead, 0)
@@ -338,6 +340,7 @@ async def test_a_crashed_process_spool_is_drained_exactly_once(
         await eventually(lambda: not audit_spool.segments(spool_dir), "the spool was drained")
         await log.close()
     assert await request_ids(db) == [f"req-{i}" for i in range(9)]
+    assert "unreadable line skipped" in caplog.text
     assert (await verify_chain(db, full=True)).ok
     report = await crash_report(db, True, own_session=None, heartbeat_s=1, spool_dir=spool_dir)
     assert [(s["session"], s["pid"], s["spool_drained"]) for s in report.crashed_sessions] == [
