@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import DateTime, MetaData, create_engine, event, text
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -107,6 +107,18 @@ def make_engine(
         connect_args={"timeout": timeout_s, "command_timeout": 60},
         **pool,
     )
+
+
+def sqlite_sync_twin(engine: AsyncEngine, *, timeout_s: float = 5.0) -> Engine | None:
+    """For a SQLite ``engine``: a synchronous engine on the same file with the same pragmas,
+    so that a unit of work can run whole in one worker thread (aiosqlite hands every cursor,
+    execute and fetch to its thread and back: dozens of hops for one short transaction).
+    None for other databases."""
+    if engine.dialect.name != "sqlite":
+        return None
+    twin = create_engine(engine.url.set(drivername="sqlite"), connect_args={"timeout": timeout_s})
+    event.listen(twin, "connect", _sqlite_pragmas)
+    return twin
 
 
 class Database:

@@ -158,13 +158,16 @@ def cooperation_settings(clean_databases: dict[str, str]) -> CooperationSettings
 
 
 @pytest.fixture
-def gateway_settings(clean_databases: dict[str, str], keys_dir: Path) -> GatewaySettings:
+def gateway_settings(
+    clean_databases: dict[str, str], keys_dir: Path, tmp_path: Path
+) -> GatewaySettings:
     return GatewaySettings(
         database_url=clean_databases["gateway"],
         inventory_url="http://inventory",
         cooperation_url="http://cooperation",
         public_url=PUBLIC_URL,
         keys_dir=str(keys_dir),
+        audit_spool_dir=str(tmp_path / "audit-spool"),
         access_log=False,
         **CHEAP_ARGON2,
     )

@@ -393,6 +393,8 @@ def test_k8s_services_route_to_deployments_and_secrets_are_only_referenced() -> 
     [spec] = deployments["gateway"]["spec"]["template"]["spec"]["containers"]
     mounts = {mount["mountPath"] for mount in spec["volumeMounts"]}
     assert gateway.env["GATEWAY_KEYS_DIR"] in mounts
+    # The root filesystem is read-only: the audit spool needs a volume of its own.
+    assert gateway.env["GATEWAY_AUDIT_SPOOL_DIR"] in mounts
 
 
 def test_pre_commit_runs_what_manage_test_lints() -> None:

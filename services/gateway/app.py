@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -66,7 +67,16 @@ def create_app(
         await access.start()
         app.state.revocation_check = access.allows
         app.state.limiter = RateLimiter(settings.redis_url)
-        audit = app.state.audit = AuditLog(db)
+        audit = app.state.audit = AuditLog(
+            db,
+            flush_s=settings.audit_flush_ms / 1000,
+            max_batch=settings.audit_max_batch,
+            spool_dir=settings.audit_spool_dir or None,
+            heartbeat_s=settings.audit_heartbeat_s,
+            write_timeout_s=settings.db_timeout_s,
+            refuse_s=settings.retry_after_s,
+        )
+        app.state.verify_lock = asyncio.Lock()
         await audit.start()
         app.state.clients = make_clients(settings, transports)
         app.state.edge = Edge(
@@ -146,6 +156,7 @@ def create_app(
             total_bytes=settings.max_headers_total_bytes,
         ),
         audit=lambda: app.state.audit,
+        retry_after_s=settings.retry_after_s,
     )
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
     app.add_middleware(ForwardedHeaders, trusted_proxies=settings.trusted_proxies, urls=False)

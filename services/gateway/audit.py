@@ -1,398 +1,438 @@
-"""The gateway's tamper-evident audit log: records, the hash chain, its writer and verifier.
+"""The gateway's audit log writer: no answered request without its entry, by group commit.
 
-Each entry stores ``hash = SHA-256(prev_hash + canonical(record))`` and the ``prev_hash`` of
-the entry before it; ``audit_head`` holds the id and hash of the newest entry. Editing a row
-breaks its hash, deleting one breaks the id sequence and the link of its successor, and
-deleting the newest rows leaves the head pointing past the end (SECURITY.md, case 27).
-Someone able to rewrite every row *and* the head goes unnoticed: catching that needs an
-anchor outside the database (e.g. the head hash copied periodically elsewhere).
+``record()`` queues an entry and returns a future that is resolved once the entry is
+durable; the gateway sends a response (its status line and headers) only after that
+(edge.py). A flusher commits what is queued every ``flush_s`` (sooner when ``max_batch``
+entries wait): many requests share one transaction, one INSERT.
+
+When the database cannot take a batch, it goes to a local spool (audit_spool.py), fsync'ed
+before the requests are answered, and every later batch follows it there until a background
+drain has moved the spool into the chain, in order, exactly once; then writes go to the
+database again. At start, spools left by processes that crashed (or stopped while the
+database was down) are drained the same way. When neither the database nor the spool can
+take an entry, the request is answered 503 with Retry-After instead, and for ``refuse_s``
+new requests are refused before any work (``refusing()``).
+
+Each process is an audit *session* (table ``audit_sessions``): registered and refreshed
+every ``heartbeat_s``, and marked stopped at a clean shutdown. Verification
+(audit_verify.py) reports sessions that ended without one: crashed processes, whose
+requests not yet answered have no entry, while every answered one has.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
-import math
+import os
+import socket
+import time
+import uuid
 from collections import deque
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.gateway.models import AuditEntry, AuditHead
-from shared.db import Database
-from shared.pagination import keyset_page
+from services.gateway import audit_chain as chain
+from services.gateway import audit_spool as spool
+from services.gateway.audit_chain import AuditRecord, SessionInfo, canonical, normalised
+from shared.db import Database, sqlite_sync_twin
 
 logger = logging.getLogger("enlace.audit")
 
-GENESIS_HASH = "0" * 64
-HEAD_ID = 1
-MAX_QUEUE = 100_000
-# Longest pause between retries while the database is unreachable.
+T = TypeVar("T")
+# Longest pause between attempts to drain a spool while the database is unreachable.
 MAX_BACKOFF_S = 5.0
-_STREAM_BATCH = 1000
 
 
-@dataclass(frozen=True)
-class AuditRecord:
-    """What the gateway knows about one request, before it joins the chain."""
-
-    at: datetime
-    client_id: str | None
-    org: str | None
-    method: str
-    path: str
-    status: int
-    request_id: str
-    duration_ms: float
-    ip: str | None
-    body_sha256: str | None
-    outcome: str | None
-
-    def __post_init__(self) -> None:
-        if self.at.tzinfo is None:
-            raise ValueError("AuditRecord.at must be timezone-aware")
-        if not math.isfinite(self.duration_ms):
-            raise ValueError("AuditRecord.duration_ms must be finite")
-
-
-def _column_length(name: str) -> int | None:
-    return getattr(AuditEntry.__table__.c[name].type, "length", None)
-
-
-def _clean(value: str | None, name: str) -> str | None:
-    """A string PostgreSQL will accept into column ``name``: a hostile path may carry NUL or
-    undecodable bytes, and one rejected row would block every flush after it."""
-    if value is None:
-        return None
-    value = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-    length = _column_length(name)
-    return value[:length] if length else value
-
-
-def normalised(rec: AuditRecord) -> AuditRecord:
-    """``rec`` exactly as the database will give it back, so its hash survives the trip."""
-    texts: dict[str, Any] = {
-        f.name: _clean(getattr(rec, f.name), f.name)
-        for f in fields(rec)
-        if f.name not in ("at", "status", "duration_ms")
-    }
-    return replace(rec, at=rec.at.astimezone(UTC), duration_ms=round(rec.duration_ms, 3), **texts)
-
-
-def _canonical(rec: AuditRecord) -> str:
-    values: dict[str, Any] = asdict(rec)
-    values["at"] = rec.at.astimezone(UTC).isoformat(timespec="microseconds")
-    # Fixed decimals: the float read back from either database prints the same way.
-    values["duration_ms"] = f"{rec.duration_ms:.3f}"
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def entry_hash(prev_hash: str, rec: AuditRecord) -> str:
-    """The chain hash of ``rec`` following an entry whose hash is ``prev_hash``."""
-    return hashlib.sha256((prev_hash + _canonical(rec)).encode()).hexdigest()
-
-
-def _record_of(row: Any) -> AuditRecord:
-    return AuditRecord(**{f.name: getattr(row, f.name) for f in fields(AuditRecord)})
-
-
-async def _lock_head(session: AsyncSession) -> tuple[int, str]:
-    """Create the head if missing (``ON CONFLICT`` settles the race between first writers),
-    then lock it. On SQLite that first write also takes the database's write lock before
-    anything is read, so concurrent writers queue on ``busy_timeout`` instead of failing."""
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(
-        upsert(AuditHead)
-        .values(id=HEAD_ID, last_id=0, last_hash=GENESIS_HASH)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    head = (
-        await session.execute(
-            select(AuditHead.last_id, AuditHead.last_hash)
-            .where(AuditHead.id == HEAD_ID)
-            .with_for_update()
-        )
-    ).one()
-    if head.last_id == 0:
-        # A fresh head over existing rows means it was deleted: carry on from the newest row
-        # rather than collide with its ids; verification can no longer vouch for the tail.
-        last = (
-            await session.execute(
-                select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-            )
-        ).first()
-        if last is not None:
-            logger.error("audit head was missing; continuing the chain after entry %d", last.id)
-            return last.id, last.hash
-    return head.last_id, head.last_hash
+class AuditUnavailable(Exception):
+    """Neither the database nor the spool could take an entry: its request is not answered."""
 
 
 class AuditLog:
-    """Buffers audit records in memory and appends them to the chain in the background, so
-    a request never waits for the audit write."""
+    """Group commit of audit entries, with a local spool while the database is down."""
 
     def __init__(
         self,
         db: Database,
         *,
-        flush_interval_s: float = 0.2,
+        flush_s: float = 0.002,
         max_batch: int = 500,
-        max_queue: int = MAX_QUEUE,
+        spool_dir: str | Path | None = None,
+        heartbeat_s: float = 10.0,
+        write_timeout_s: float = 5.0,
+        refuse_s: float = 5.0,
     ) -> None:
         self._db = db
-        self._interval = flush_interval_s
-        # Reaching max_batch wakes the flusher early; it is also the size of each INSERT.
+        self._sync = sqlite_sync_twin(db.engine, timeout_s=write_timeout_s)
+        self._held: AsyncConnection | None = None  # the flusher's own, on PostgreSQL
+        self._flush_s = flush_s
         self._max_batch = max_batch
-        self._max_queue = max_queue
-        self._queue: deque[AuditRecord] = deque()
-        self._dropped = 0
-        self._failures = 0
+        self._spool_dir = Path(spool_dir) if spool_dir else None
+        self.heartbeat_s = heartbeat_s
+        self._write_timeout_s = write_timeout_s
+        self._refuse_s = refuse_s
+        self.session = SessionInfo(
+            uuid.uuid4().hex, socket.gethostname()[:255], os.getpid(), datetime.now(UTC)
+        )
+        self._queue: deque[tuple[AuditRecord, asyncio.Future[None]]] = deque()
         self._flushing = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._full = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._beat_task: asyncio.Task[None] | None = None
+        self._drain_task: asyncio.Task[None] | None = None
+        # While a spool segment is open, every batch goes there (order is kept).
+        self._spool: spool.SpoolWriter | None = None
+        self._spool_offset = 0  # how far the drain has read the open segment
+        self._spooled = 0  # the next entry number of this session's spool
+        self._refuse_until = 0.0
+
+    async def _transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` in one transaction: whole in a worker thread on SQLite
+        (bounded by its busy timeout: a thread cannot be stopped, so it is never given up
+        while it may still commit), through the async driver within the write timeout
+        otherwise (a commit cut short there is handled as ambiguous by the spool)."""
+        if self._sync is not None:
+            return await asyncio.to_thread(self._sync_transaction, self._sync, fn, *args)
+        async with asyncio.timeout(self._write_timeout_s), self._db.engine.begin() as conn:
+            return await conn.run_sync(fn, *args)
+
+    async def _append(self, records: list[tuple[AuditRecord, str]]) -> None:
+        if self._sync is not None or self._db.engine.dialect.name != "postgresql":
+            await self._transaction(chain.append, records)
+            return
+        async with asyncio.timeout(self._write_timeout_s):
+            driver, transaction = await self._begin()
+            try:
+                await chain.append_asyncpg(driver, records)
+                await transaction.commit()
+            except BaseException:
+                await self._drop_connection()
+                raise
+            if self._task is None:  # no flusher running (a one-off flush): give it back
+                await self._release_connection()
+
+    async def _begin(self) -> tuple[Any, Any]:
+        """PostgreSQL: a transaction on the flusher's own connection (a pool checkout, with
+        its ping, cost more than the flush itself). A held connection found dead at BEGIN
+        (the server restarted meanwhile) is replaced once; nothing was sent on it yet."""
+        for attempt in range(2):
+            held = self._held is not None
+            if self._held is None:
+                self._held = await self._db.engine.connect()
+            try:
+                driver: Any = (await self._held.get_raw_connection()).driver_connection
+                transaction = driver.transaction()
+                await transaction.start()
+                return driver, transaction
+            except Exception:
+                await self._drop_connection()
+                if attempt or not held:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _drop_connection(self) -> None:
+        """Discard the held connection (after an error: its state is unknown)."""
+        if self._held is not None:
+            with contextlib.suppress(Exception):
+                await self._held.invalidate()
+        await self._release_connection()
+
+    async def _release_connection(self) -> None:
+        conn, self._held = self._held, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    @staticmethod
+    def _sync_transaction(engine: Engine, fn: Callable[..., T], *args: Any) -> T:
+        with engine.begin() as conn:
+            return fn(conn, *args)
+
+    @property
+    def write_engine(self) -> Engine:
+        """The engine whose connections write the chain."""
+        return self._sync if self._sync is not None else self._db.engine.sync_engine
+
+    @property
+    def spool_dir(self) -> Path | None:
+        """Where entries go while the database cannot take them (None: nowhere)."""
+        return self._spool_dir
 
     @property
     def pending(self) -> int:
-        """Records waiting to be written."""
+        """Entries waiting to be written."""
         return len(self._queue)
 
-    def record(self, rec: AuditRecord) -> None:
-        """Queue ``rec`` for the next flush (never blocks, never touches the database)."""
-        self._queue.append(normalised(rec))
-        self._trim()
-        if len(self._queue) >= self._max_batch:
-            self._wake.set()
+    @property
+    def spooling(self) -> bool:
+        """True while entries go to the spool instead of the database."""
+        return self._spool is not None
 
-    def _trim(self) -> None:
-        # Bounded memory while the database is down: the oldest records go first.
-        while len(self._queue) > self._max_queue:
-            self._queue.popleft()
-            self._dropped += 1
+    def refusing(self) -> bool:
+        """True for a while after an entry could be stored nowhere: requests are refused."""
+        return time.monotonic() < self._refuse_until
+
+    def record(self, rec: AuditRecord) -> asyncio.Future[None]:
+        """Queue ``rec``; the future is done once it is durable (or fails with
+        ``AuditUnavailable``). Never blocks."""
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((normalised(rec), done))
+        self._wake.set()
+        if len(self._queue) >= self._max_batch:
+            self._full.set()
+        return done
 
     async def start(self) -> None:
-        """Start the background flusher."""
+        """Start the flusher, and drain spools that earlier processes left."""
         if self._task is None:
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="audit-flusher")
+            self._beat_task = asyncio.create_task(self._beat(), name="audit-heartbeat")
+            if spool.segments(self._spool_dir):
+                self._start_drain()
 
     async def _run(self) -> None:
         while not self._stopping:
-            # Back off while flushes fail, so an outage is not hammered five times a second.
-            delay = min(self._interval * 2 ** min(self._failures, 10), MAX_BACKOFF_S)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+            await self._wake.wait()
+            if self._queue and len(self._queue) < self._max_batch and self._flush_s > 0:
+                # Let a few more requests join this transaction.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._flush_s):
+                        await self._full.wait()
             self._wake.clear()
-            await self.flush()
+            self._full.clear()
+            try:
+                async with self._flushing:
+                    await self._flush_batch()
+            except Exception:  # never expected (_store handles failures): keep flushing
+                logger.exception("audit flusher error")
+                await asyncio.sleep(0.1)
+            if self._queue:
+                self._wake.set()
 
     async def flush(self) -> int:
-        """Append everything queued to the chain in one transaction; the number written.
-
-        On failure the records go back to the front of the queue (logged) for the next try.
-        """
+        """Write everything queued now; how many entries became durable."""
+        written = 0
         async with self._flushing:
-            if self._dropped:
-                logger.error("audit queue full: dropped %d oldest records", self._dropped)
-                self._dropped = 0
-            if not self._queue:
-                return 0
-            batch = list(self._queue)
-            self._queue.clear()
+            while self._queue:
+                written += await self._flush_batch()
+        return written
+
+    async def _flush_batch(self) -> int:
+        n = min(len(self._queue), self._max_batch)
+        if not n:
+            return 0
+        items = [self._queue.popleft() for _ in range(n)]
+        records = [rec for rec, _ in items]
+        try:
+            stored = await self._store(records)
+        except BaseException:
+            # Cancelled (shutdown): the entries are not lost, the next flush writes them.
+            self._queue.extendleft(reversed(items))
+            raise
+        for _, done in items:
+            if done.done():  # its request was cancelled while waiting
+                continue
+            if stored:
+                done.set_result(None)
+            else:
+                done.set_exception(AuditUnavailable())
+        return n if stored else 0
+
+    async def _store(self, records: list[AuditRecord]) -> bool:
+        """Make ``records`` durable in the database, else in the spool; False if neither."""
+        if self._spool is None:
+            texts = [canonical(rec) for rec in records]  # before the head is locked
             try:
-                await self._write(batch)
-            except BaseException as exc:
-                self._queue.extendleft(reversed(batch))
-                self._trim()
-                if not isinstance(exc, Exception):
-                    raise  # cancellation: the records are safe, let it through
-                self._failures += 1
+                await self._append(list(zip(records, texts, strict=True)))
+                return True
+            except Exception:
                 logger.error(
-                    "audit flush failed; %d records kept for retry",
-                    len(batch),
+                    "audit database write failed; %d entries go to the spool",
+                    len(records),
                     exc_info=True,
                 )
-                return 0
-            self._failures = 0
-            return len(batch)
-
-    async def _write(self, batch: list[AuditRecord]) -> None:
-        async with self._db.sessions() as session, session.begin():
-            last_id, last_hash = await _lock_head(session)
-            rows: list[dict[str, Any]] = []
-            for rec in batch:
-                # Ids come from the locked head, not a sequence: a rolled-back flush would
-                # burn sequence values and leave gaps indistinguishable from deletions.
-                last_id += 1
-                prev, last_hash = last_hash, entry_hash(last_hash, rec)
-                rows.append({"id": last_id, **asdict(rec), "prev_hash": prev, "hash": last_hash})
-            for start in range(0, len(rows), self._max_batch):
-                await session.execute(insert(AuditEntry), rows[start : start + self._max_batch])
-            await session.execute(
-                update(AuditHead)
-                .where(AuditHead.id == HEAD_ID)
-                .values(last_id=last_id, last_hash=last_hash)
+            ambiguous = True
+        else:
+            ambiguous = False
+        try:
+            await asyncio.to_thread(self._append_to_spool, records, ambiguous)
+        except Exception:
+            logger.critical(
+                "audit entries stored nowhere (database and spool failed): %d requests get "
+                "503, new requests are refused for %s s",
+                len(records),
+                self._refuse_s,
+                exc_info=True,
             )
+            self._refuse_until = time.monotonic() + self._refuse_s
+            return False
+        self._start_drain()
+        return True
+
+    def _append_to_spool(self, records: list[AuditRecord], ambiguous: bool) -> None:
+        # In a worker thread; only one batch at a time (the flush lock is held).
+        if self._spool_dir is None:
+            raise OSError("no audit spool directory is set (GATEWAY_AUDIT_SPOOL_DIR)")
+        if self._spool is None:
+            self._spool = spool.SpoolWriter.create(self._spool_dir, self.session, self._spooled)
+            self._spool_offset = 0
+        first = self._spooled
+        self._spool.append(
+            [spool.entry_line(first + i, rec, ambiguous=ambiguous) for i, rec in enumerate(records)]
+        )
+        self._spooled += len(records)
+
+    async def _touch(self, *, stopped: bool = False) -> None:
+        await self._transaction(
+            partial(chain.touch_session, stopped=stopped), self.session, datetime.now(UTC)
+        )
+
+    async def _beat(self) -> None:
+        """Register the session, then refresh it every ``heartbeat_s`` (not while spooling:
+        the database is down then, and the spool names the session)."""
+        while True:
+            if self._spool is None:
+                try:
+                    await self._touch()
+                except Exception:
+                    logger.warning("audit session heartbeat failed", exc_info=True)
+            await asyncio.sleep(self.heartbeat_s)
+
+    # -- draining spools into the chain ------------------------------------------------------
+
+    def _start_drain(self) -> None:
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = asyncio.create_task(self._drain_loop(), name="audit-drain")
+
+    async def _drain_loop(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._drain_others()
+                await self._drain_own()
+                return
+            except Exception:
+                logger.warning(
+                    "audit spool not drained yet (attempt %d)", attempt + 1, exc_info=attempt == 0
+                )
+            if self._stopping:
+                return
+            await asyncio.sleep(min(0.25 * 2**attempt, MAX_BACKOFF_S))
+            attempt += 1
+
+    async def _store_spooled(self, contents: spool.SpoolContents, info: SessionInfo) -> int:
+        """Move ``contents`` into the chain, ``max_batch`` entries per transaction."""
+        entries, appended = contents.entries, 0
+        for start in range(0, max(len(entries), 1), self._max_batch):
+            part = entries[start : start + self._max_batch]
+            last = start + self._max_batch >= len(entries)
+            appended += await self._transaction(
+                chain.append_spooled, info, part, contents.stopped_at if last else None
+            )
+        return appended
+
+    async def _drain_others(self) -> None:
+        """Segments of other processes whose writer is gone (crashed, or stopped while the
+        database was down)."""
+        for path in spool.segments(self._spool_dir):
+            if self._spool is not None and path == self._spool.path:
+                continue
+            fd = await asyncio.to_thread(spool.lock_segment, path)
+            if fd is None:
+                continue  # its writer is alive
+            try:
+                contents = await asyncio.to_thread(spool.read_segment, path)
+                if contents.session is not None:
+                    appended = await self._store_spooled(contents, contents.session)
+                    logger.warning("audit spool %s drained: %d entries", path.name, appended)
+                path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+
+    async def _drain_own(self) -> None:
+        """This process's open segment; the last part under the flush lock, so that no batch
+        is spooled meanwhile and the next one goes to the database, after it."""
+        while (segment := self._spool) is not None:
+            contents = await asyncio.to_thread(spool.read_segment, segment.path, self._spool_offset)
+            if len(contents.entries) > self._max_batch:  # catch up while requests go on
+                await self._store_spooled(contents, self.session)
+                self._spool_offset = contents.offset
+                continue
+            async with self._flushing:
+                contents = await asyncio.to_thread(
+                    spool.read_segment, segment.path, self._spool_offset
+                )
+                await self._store_spooled(contents, self.session)
+                self._spool, self._spool_offset = None, 0
+                await asyncio.to_thread(segment.close, unlink=True)
+            logger.warning("audit database reachable again: the spool is in the chain")
+
+    # -- shutdown -----------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Stop the flusher and write what is left."""
+        """Stop the flusher, write what is left, and mark the session stopped cleanly (in the
+        spool if the database is down: the next start drains it)."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             await self._task
             self._task = None
+        if self._beat_task is not None:
+            self._beat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat_task
+            self._beat_task = None
         # A transient failure (a locked SQLite file, a PostgreSQL failover) must not lose the
-        # last records at shutdown: try a few times before giving up loudly.
+        # last entries at shutdown: try a few times before giving up loudly.
         for attempt in range(5):
             await self.flush()
             if not self._queue:
                 break
             await asyncio.sleep(0.1 * 2**attempt)
         if self._queue:
-            logger.error("audit log closed with %d records unwritten", len(self._queue))
+            logger.error("audit log closed with %d entries unwritten", len(self._queue))
+        if self._drain_task is not None:
+            self._drain_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._drain_task
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self._write_timeout_s):
+                await self._drain_own()
+        await self._mark_stopped()
+        await self._release_connection()
+        if self._sync is not None:
+            self._sync.dispose()
 
-
-@dataclass
-class ChainReport:
-    """The outcome of :func:`verify_chain`.
-
-    ``first_broken_id`` is the oldest entry the chain can no longer vouch for: an edited
-    row; the row whose hash its successor does not link to (rewritten with a fresh hash);
-    the first surviving row after deleted ones; or, when the newest rows were deleted, the
-    first missing id. ``None`` when ok, or when the head itself is missing. ``checked``
-    counts the entries that passed before the first break.
-    """
-
-    ok: bool
-    checked: int
-    first_broken_id: int | None = None
-    reason: str | None = None
-
-
-@dataclass
-class _Walk:
-    last_id: int = 0
-    last_hash: str = GENESIS_HASH
-    checked: int = 0
-    broken: ChainReport | None = None
-
-
-def _check(walk: _Walk, row: Row[Any]) -> ChainReport | None:
-    if row.id != walk.last_id + 1:
-        first, last = walk.last_id + 1, row.id - 1
-        missing = f"entry {first} is" if first == last else f"entries {first} to {last} are"
-        return ChainReport(False, walk.checked, row.id, f"{missing} missing")
-    if entry_hash(row.prev_hash, _record_of(row)) != row.hash:
-        return ChainReport(False, walk.checked, row.id, "hash mismatch")
-    if row.prev_hash != walk.last_hash:
-        if walk.last_id == 0:
-            return ChainReport(False, 0, row.id, f"entry {row.id} does not start the chain")
-        # This row is intact, so the one before was rewritten with a recomputed hash.
-        reason = f"entry {row.id} does not link to entry {walk.last_id}"
-        return ChainReport(False, walk.checked, walk.last_id, reason)
-    return None
-
-
-async def _walk_from(session: AsyncSession, walk: _Walk) -> int:
-    """Check the rows after ``walk.last_id`` in id order, streamed; how many were seen."""
-    table = AuditEntry.__table__
-    result = await session.stream(
-        select(table)
-        .where(table.c.id > walk.last_id)
-        .order_by(table.c.id)
-        .execution_options(yield_per=_STREAM_BATCH)
-    )
-    seen = 0
-    async for row in result:
-        seen += 1
-        walk.broken = _check(walk, row)
-        if walk.broken is not None:
-            await result.close()
-            break
-        walk.last_id, walk.last_hash, walk.checked = row.id, row.hash, walk.checked + 1
-    return seen
-
-
-async def verify_chain(session: AsyncSession) -> ChainReport:
-    """Recompute the whole chain, oldest first, and compare its end with the head."""
-    walk = _Walk()
-    while True:
-        seen = await _walk_from(session, walk)
-        if walk.broken is not None:
-            return walk.broken
-        # The head is read after the rows and is written with them, so it can only be
-        # ahead because of entries committed meanwhile: read on until none appear.
-        head = (
-            await session.execute(
-                select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == HEAD_ID)
+    async def _mark_stopped(self) -> None:
+        if self._spool is None:
+            try:
+                await self._touch(stopped=True)
+                return
+            except Exception:
+                logger.warning("audit session stop goes to the spool", exc_info=True)
+        try:
+            await asyncio.to_thread(self._spool_stop)
+        except Exception:
+            logger.error(
+                "audit session %s could not be marked stopped: it will be reported as crashed",
+                self.session.id,
+                exc_info=True,
             )
-        ).first()
-        if head is None or head.last_id <= walk.last_id or seen == 0:
-            break
-    n, last = walk.checked, walk.last_id
-    if head is None:
-        if n == 0:
-            return ChainReport(True, 0)
-        return ChainReport(False, n, None, "the chain head (audit_head) is missing")
-    if head.last_id > last:
-        return ChainReport(
-            False,
-            n,
-            last + 1,
-            f"newest entries deleted after id {last} (the head records entry {head.last_id})",
-        )
-    if head.last_id < last:
-        return ChainReport(
-            False, n, head.last_id + 1, f"entries after id {head.last_id} are not in the head"
-        )
-    if head.last_hash != walk.last_hash:
-        return ChainReport(False, n, last, f"entry {last} does not match the head")
-    return ChainReport(True, n)
 
-
-async def list_entries(
-    session: AsyncSession,
-    *,
-    client_id: str | None = None,
-    org: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    status: int | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> tuple[list[AuditEntry], str | None]:
-    """Entries newest first, filtered; ``since`` is inclusive, ``until`` exclusive."""
-    stmt = select(AuditEntry)
-    if client_id is not None:
-        stmt = stmt.where(AuditEntry.client_id == client_id)
-    if org is not None:
-        stmt = stmt.where(AuditEntry.org == org)
-    if since is not None:
-        stmt = stmt.where(AuditEntry.at >= since)
-    if until is not None:
-        stmt = stmt.where(AuditEntry.at < until)
-    if status is not None:
-        stmt = stmt.where(AuditEntry.status == status)
-    return await keyset_page(
-        session, stmt, [AuditEntry.id], cursor=cursor, limit=limit, descending=True
-    )
-
-
-async def verify_command(database_url: str) -> int:
-    """Verify the chain at ``database_url``; print the report as one JSON line; exit code."""
-    db = Database(database_url)
-    try:
-        async with db.sessions() as session:
-            report = await verify_chain(session)
-    finally:
-        await db.close()
-    print(json.dumps(asdict(report), separators=(",", ":")))
-    return 0 if report.ok else 1
+    def _spool_stop(self) -> None:
+        if self._spool_dir is None:
+            raise OSError("no audit spool directory is set")
+        if self._spool is None:
+            self._spool = spool.SpoolWriter.create(self._spool_dir, self.session, self._spooled)
+        self._spool.append([spool.stop_line(datetime.now(UTC))])
+        self._spool.close(unlink=False)
+        self._spool = None

@@ -5,7 +5,7 @@
     clients disable <client_id> | clients enable <client_id>
     clients rotate-secret <client_id>
     keys rotate | keys prune | keys list
-    audit verify
+    audit verify [--full]
 
 Uses the gateway's settings (GATEWAY_DATABASE_URL, GATEWAY_KEYS_DIR, ...). Secrets are
 printed once, to stdout, and never logged.
@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway import audit, clients
+from services.gateway import audit_verify, clients
 from services.gateway.keys import KeyStore
 from services.gateway.settings import GatewaySettings
 from shared.db import Database
@@ -121,13 +121,24 @@ def main(argv: list[str] | None = None) -> int:
 
     audit_parser = groups.add_parser("audit", help="the audit log")
     audit_parser.add_argument("action", choices=["verify"])
+    audit_parser.add_argument(
+        "--full", action="store_true", help="from the first entry, not the last verified one"
+    )
 
     args = parser.parse_args(argv)
     if args.group == "clients":
         return _client_commands(args)
     if args.group == "keys":
         return _key_commands(args)
-    return asyncio.run(audit.verify_command(GatewaySettings().database_url))
+    settings = GatewaySettings()
+    return asyncio.run(
+        audit_verify.verify_command(
+            settings.database_url,
+            full=args.full,
+            spool_dir=settings.audit_spool_dir,
+            heartbeat_s=settings.audit_heartbeat_s,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""What the gateway does around every request: the body size limit and the audit log."""
+"""What the gateway does around every request: the body size limit and the audit log.
+
+The audit entry of a request is made when its response starts (status known; the duration
+is the time to that point) and the response goes out only once the entry is durable: no
+answered request without its entry. If the entry can be stored nowhere, the caller gets a
+503 with Retry-After instead of the answer.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.audit import AuditLog, AuditRecord
+from services.gateway.audit import AuditLog, AuditUnavailable
+from services.gateway.audit_chain import AuditRecord
 from shared.middleware import HTTPMiddleware
 from shared.problems import send_problem
 
@@ -68,12 +75,14 @@ class _Exchange:
         *,
         max_body_bytes: int,
         refuse: Callable[[Send, Scope, int], Awaitable[None]],
+        audited: Callable[[_Exchange], Awaitable[bool]],
     ) -> None:
         self.scope = scope
         self.state: dict[str, Any] = scope.setdefault("state", {})
         self._receive = receive
         self._send = send
         self._refuse = refuse
+        self._audited = audited
         self.max_body_bytes = max_body_bytes
         self.status = 500
         self.response_started = False
@@ -81,11 +90,18 @@ class _Exchange:
         self.body_complete = False
         self.received = 0
         self.replaced = False
+        self.recorded = False
+        self.withheld = False
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
             self.response_started = True
+            if not await self._audited(self):
+                self.withheld = True  # a 503 went out instead: drop the rest of the answer
+                return
+        elif self.withheld:
+            return
         await self._send(message)
 
     async def send_checked(self, message: Message) -> None:
@@ -136,32 +152,63 @@ class EdgeMiddleware(HTTPMiddleware):
         max_body_bytes: int,
         header_limits: HeaderLimits,
         audit: Callable[[], AuditLog | None],
+        retry_after_s: int = 5,
     ) -> None:
         super().__init__(app)
         self.max_body_bytes = max_body_bytes
         self.header_limits = header_limits
         self.audit = audit
+        self.retry_after_s = retry_after_s
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
+        audit = self.audit()
+        if audit is not None and audit.refusing():
+            await self._unavailable(send, scope)
+            return
         # Before anything else reads the headers: their cost must not grow with the input.
         refusal = headers_refusal(scope["headers"], self.header_limits)
         if refusal is not None:
             scope.setdefault("state", {})["outcome"] = "headers_too_large"
-            await send_problem(
-                send,
-                431,
-                "headers-too-large",
-                refusal,
-                instance=scope["path"][:2048],
-                source="gateway",
-                headers={"Connection": "close"},
-            )
-            self._record(scope, 431, started, None)
+            if await self._durable(scope, 431, started, None):
+                await send_problem(
+                    send,
+                    431,
+                    "headers-too-large",
+                    refusal,
+                    instance=scope["path"][:2048],
+                    source="gateway",
+                    headers={"Connection": "close"},
+                )
+            else:
+                await self._unavailable(send, scope)
             return
+
+        async def audited(exchange: _Exchange) -> bool:
+            exchange.recorded = True
+            if await self._durable(scope, exchange.status, started, exchange.body_sha256()):
+                return True
+            await self._unavailable(send, scope)
+            return False
+
         exchange = _Exchange(
-            scope, receive, send, max_body_bytes=self.max_body_bytes, refuse=self._refuse
+            scope,
+            receive,
+            send,
+            max_body_bytes=self.max_body_bytes,
+            refuse=self._refuse,
+            audited=audited,
         )
+        try:
+            await self._exchange(exchange)
+        finally:
+            if not exchange.recorded:
+                # No response started (an error the outer middleware answers, or a caller
+                # gone): the entry is still made, and durable before that answer.
+                await self._durable(scope, exchange.status, started, exchange.body_sha256())
+
+    async def _exchange(self, exchange: _Exchange) -> None:
+        scope = exchange.scope
         try:
             length = _content_length(scope)
             if length is not None and (length < 0 or length > self.max_body_bytes):
@@ -176,8 +223,17 @@ class EdgeMiddleware(HTTPMiddleware):
             if exchange.response_started:
                 raise
             await exchange.refuse(self.max_body_bytes + 1)
-        finally:
-            self._record(scope, exchange.status, started, exchange.body_sha256())
+
+    async def _unavailable(self, send: Send, scope: Scope) -> None:
+        await send_problem(
+            send,
+            503,
+            "audit-unavailable",
+            "The request cannot be recorded in the audit log right now; retry later.",
+            instance=scope["path"][:2048],
+            source="gateway",
+            headers={"Retry-After": str(self.retry_after_s)},
+        )
 
     async def _refuse(self, send: Send, scope: Scope, length: int) -> None:
         if length < 0:
@@ -199,24 +255,31 @@ class EdgeMiddleware(HTTPMiddleware):
             source="gateway",
         )
 
-    def _record(self, scope: Scope, status: int, started: float, body_sha256: str | None) -> None:
+    async def _durable(
+        self, scope: Scope, status: int, started: float, body_sha256: str | None
+    ) -> bool:
+        """Record the request and wait until its entry is durable; False if it cannot be."""
         audit = self.audit()
         if audit is None:
-            return
+            return True
         state = scope.get("state", {})
         client = scope.get("client")
-        audit.record(
-            AuditRecord(
-                at=datetime.now(UTC),
-                client_id=state.get("client_id"),
-                org=state.get("org"),
-                method=scope["method"],
-                path=scope["path"][:2048],
-                status=status,
-                request_id=state.get("request_id") or "",
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                ip=client[0] if client else None,
-                body_sha256=body_sha256,
-                outcome=state.get("outcome"),
+        try:
+            await audit.record(
+                AuditRecord(
+                    at=datetime.now(UTC),
+                    client_id=state.get("client_id"),
+                    org=state.get("org"),
+                    method=scope["method"],
+                    path=scope["path"][:2048],
+                    status=status,
+                    request_id=state.get("request_id") or "",
+                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                    ip=client[0] if client else None,
+                    body_sha256=body_sha256,
+                    outcome=state.get("outcome"),
+                )
             )
-        )
+        except AuditUnavailable:
+            return False
+        return True

@@ -83,3 +83,35 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditSession(Base):
+    """One gateway process writing to the audit log, from start to clean stop.
+
+    A session without ``stopped_at`` whose ``seen_at`` is old ended in a crash: the requests
+    it had not answered yet have no entry (none it answered lacks one; see audit.py).
+    """
+
+    __tablename__ = "audit_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Refreshed every GATEWAY_AUDIT_HEARTBEAT_S while the process runs and reaches the database.
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many of the session's spooled entries (numbered from 0) are in the chain: each is
+    # drained exactly once, even if a drain is interrupted and repeated.
+    spool_drained: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AuditCheckpoint(Base):
+    """The newest entry a verification found intact: the next one starts after it."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -69,6 +69,16 @@ class GatewaySettings(ServiceSettings):
     max_headers_total_bytes: int = Field(default=32 * 1024, ge=1024)
     # Seconds GET /health answers from its last result (anonymous calls reach no backend).
     health_cache_s: float = Field(default=2.0, ge=0)
+    # Audit log (audit.py): a response is sent only once its entry is durable. Entries of
+    # concurrent requests share one transaction, committed every audit_flush_ms (sooner when
+    # audit_max_batch wait). While the database cannot take them they go, fsync'ed, to a
+    # spool in audit_spool_dir ("" for none: then requests are answered 503 instead),
+    # drained into the chain once it is back. audit_verify_chunk: entries per verify query.
+    audit_flush_ms: float = Field(default=2.0, ge=0, le=1000)
+    audit_max_batch: int = Field(default=500, ge=1, le=2000)
+    audit_spool_dir: str = "var/audit-spool"
+    audit_heartbeat_s: float = Field(default=10.0, gt=0)
+    audit_verify_chunk: int = Field(default=2000, ge=100, le=100_000)
 
     @field_validator("public_url")
     @classmethod

@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.gateway.settings import GatewaySettings
+from shared.db import Database
 from tests.gateway.support import Recorder, asgi_transport, running_gateway
 
 
@@ -23,3 +24,11 @@ async def recorded(
     }
     async with running_gateway(gateway_settings, recorders) as (app, client):
         yield app, client, recorders
+
+
+@pytest.fixture
+async def db(clean_databases: dict[str, str]) -> AsyncIterator[Database]:
+    """The gateway's test database, opened on its own engine."""
+    database = Database(clean_databases["gateway"])
+    yield database
+    await database.close()

@@ -12,9 +12,10 @@ import json
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -28,6 +29,7 @@ from starlette.types import Message
 from services.cooperation.app import create_app as create_cooperation
 from services.cooperation.settings import CooperationSettings
 from services.gateway.app import create_app as create_gateway
+from services.gateway.audit_chain import AuditRecord
 from services.gateway.keys import KeyStore
 from services.gateway.settings import GatewaySettings
 from services.inventory.app import create_app as create_inventory
@@ -248,9 +250,12 @@ async def raw_request(
     *,
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    on_start: Callable[[Message], Awaitable[None]] | None = None,
 ) -> RawResponse:
     """Send ``raw_target`` (path and query, exactly as on the request line) to ``app``, with
-    the scope a server such as uvicorn builds (``path`` percent-decoded, ``raw_path`` not)."""
+    the scope a server such as uvicorn builds (``path`` percent-decoded, ``raw_path`` not).
+    ``on_start`` is awaited when the response starts, before the app may go on."""
     raw_path, _, query = raw_target.partition(b"?")
     scope = {
         "type": "http",
@@ -274,12 +279,14 @@ async def raw_request(
         nonlocal sent_body
         if not sent_body:
             sent_body = True
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
         await asyncio.Event().wait()  # the client never disconnects first
         raise AssertionError("unreachable")
 
     async def send(message: Message) -> None:
         messages.append(message)
+        if on_start is not None and message["type"] == "http.response.start":
+            await on_start(message)
 
     await app(scope, receive, send)
     start = next(m for m in messages if m["type"] == "http.response.start")
@@ -351,3 +358,77 @@ async def full_stack(
         settings = gateway_settings.model_copy(update={"keys_dir": str(keys_dir)})
         async with running_gateway(settings, transports) as (app, client):
             yield app, client, inv
+
+
+class TcpRelay:
+    """Forwards connections on a local port to ``host:port`` (a database): ``stop()`` refuses
+    new connections and cuts the open ones, as a database outage does; ``start()`` again
+    ends it. The port stays the same across restarts."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = closed_port()
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._open.update((writer, up_writer))
+        for task in (
+            asyncio.create_task(self._pipe(reader, up_writer)),
+            asyncio.create_task(self._pipe(up_reader, writer)),
+        ):
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for writer in self._open:
+            writer.transport.abort()
+        self._open.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if server is not None:
+            await server.wait_closed()
+
+
+# -- audit records -----------------------------------------------------------------------------
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def rec(i: int, **changes: object) -> AuditRecord:
+    """A plausible audit record, the ``i``-th of a test."""
+    values: dict[str, object] = {
+        "at": T0 + timedelta(seconds=i, microseconds=i),
+        "client_id": f"client-{i % 3}",
+        "org": ("MINAM", "GIZ")[i % 2],
+        "method": ("GET", "POST")[i % 2],
+        "path": f"/inventory/v1/pcb/{i}",
+        "status": (200, 201, 401, 429)[i % 4],
+        "request_id": f"req-{i}",
+        "duration_ms": 1.0 / (i + 3),
+        "ip": "192.0.2.1",
+        "body_sha256": None if i % 2 == 0 else "ab" * 32,
+        "outcome": None,
+    }
+    values.update(changes)
+    return AuditRecord(**values)  # type: ignore[arg-type]

@@ -1,58 +1,24 @@
-"""The hash-chained audit log: writing off the request path, verification (SECURITY.md
-case 27: rows edited or deleted in the database), listing, and stable hashes."""
+"""The hash-chained audit log: group commit, verification (SECURITY.md case 27: rows edited
+or deleted in the database), listing, and stable hashes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
 
-from services.gateway.audit import (
-    AuditLog,
-    AuditRecord,
-    entry_hash,
-    list_entries,
-    normalised,
-    verify_chain,
-    verify_command,
-)
+from services.gateway.audit import AuditLog, AuditUnavailable
+from services.gateway.audit_chain import AuditRecord, entry_hash, normalised
+from services.gateway.audit_verify import list_entries, verify_chain, verify_command
 from services.gateway.models import AuditEntry, AuditHead
 from shared.db import Database
 from shared.pagination import encode_cursor
 from shared.problems import Problem
-
-T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
-
-
-def rec(i: int, **changes: object) -> AuditRecord:
-    """A plausible record, the ``i``-th of a test."""
-    values: dict[str, object] = {
-        "at": T0 + timedelta(seconds=i, microseconds=i),
-        "client_id": f"client-{i % 3}",
-        "org": ("MINAM", "GIZ")[i % 2],
-        "method": ("GET", "POST")[i % 2],
-        "path": f"/inventory/v1/pcb/{i}",
-        "status": (200, 201, 401, 429)[i % 4],
-        "request_id": f"req-{i}",
-        "duration_ms": 1.0 / (i + 3),
-        "ip": "192.0.2.1",
-        "body_sha256": None if i % 2 == 0 else "ab" * 32,
-        "outcome": None,
-    }
-    values.update(changes)
-    return AuditRecord(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def db(clean_databases: dict[str, str]) -> AsyncIterator[Database]:
-    database = Database(clean_databases["gateway"])
-    yield database
-    await database.close()
+from tests.gateway.support import T0, rec
 
 
 async def write(db: Database, n: int, start: int = 0) -> None:
@@ -62,9 +28,8 @@ async def write(db: Database, n: int, start: int = 0) -> None:
     assert await log.flush() == n
 
 
-async def verify(db: Database) -> tuple[bool, int, int | None, str | None]:
-    async with db.sessions() as session:
-        r = await verify_chain(session)
+async def verify(db: Database, *, full: bool = False) -> tuple[bool, int, int | None, str | None]:
+    r = await verify_chain(db, full=full)
     return r.ok, r.checked, r.first_broken_id, r.reason
 
 
@@ -246,24 +211,26 @@ async def test_list_entries_refuses_a_forged_cursor(db: Database) -> None:
             assert caught.value.status == 400
 
 
-async def test_failed_flush_keeps_records_and_the_queue_is_bounded(
+async def test_an_entry_stored_nowhere_fails_its_request_and_refuses_new_ones(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """No database and no spool: the requests waiting on the entries learn it (they answer
+    503), and new requests are refused for a while instead of being served unaudited."""
     threads_before = set(threading.enumerate())
     broken = Database("sqlite+aiosqlite:////nonexistent-enlace-dir/audit.db")
-    log = AuditLog(broken, max_queue=5)
+    log = AuditLog(broken, spool_dir=None)
     try:
         with caplog.at_level(logging.ERROR, logger="enlace.audit"):
-            for i in range(3):
-                log.record(rec(i))
+            waiting = [log.record(rec(i)) for i in range(3)]
+            assert not log.refusing()
             assert await log.flush() == 0
-            assert log.pending == 3
-            assert "audit flush failed; 3 records kept for retry" in caplog.text
-            for i in range(3, 8):
-                log.record(rec(i))
-            assert log.pending == 5
-            await log.flush()
-            assert "dropped 3 oldest records" in caplog.text
+            for done in waiting:
+                with pytest.raises(AuditUnavailable):
+                    await done
+            assert log.pending == 0
+            assert log.refusing()
+            assert "audit database write failed; 3 entries go to the spool" in caplog.text
+            assert "audit entries stored nowhere" in caplog.text
     finally:
         await broken.close()
         # aiosqlite ends each failed connect on its own thread, which then calls back into
@@ -275,18 +242,27 @@ async def test_failed_flush_keeps_records_and_the_queue_is_bounded(
             await asyncio.sleep(0.01)
 
 
-async def test_background_flusher_writes_and_close_drains(db: Database) -> None:
-    log = AuditLog(db, flush_interval_s=0.01)
+async def test_background_flusher_commits_each_entry_before_its_future_is_done(
+    db: Database,
+) -> None:
+    log = AuditLog(db, flush_s=0.001)
     await log.start()
-    log.record(rec(0))
-    for _ in range(200):
-        if log.pending == 0:
-            break
-        await asyncio.sleep(0.01)
-    log.record(rec(1))
-    await log.close()
+    try:
+        for i in range(3):
+            await log.record(rec(i))
+            async with db.sessions() as session:
+                assert (
+                    await session.scalar(
+                        select(AuditEntry.id).where(AuditEntry.request_id == f"req-{i}")
+                    )
+                    == i + 1
+                )
+        # Many at once share a flush (here: at most max_batch per transaction).
+        await asyncio.gather(*(log.record(rec(i)) for i in range(3, 103)))
+    finally:
+        await log.close()
     assert log.pending == 0
-    assert await verify(db) == (True, 2, None, None)
+    assert await verify(db) == (True, 103, None, None)
 
 
 async def test_verify_command_prints_one_json_line(
@@ -295,8 +271,15 @@ async def test_verify_command_prints_one_json_line(
     await write(db, 2)
     assert await verify_command(clean_databases["gateway"]) == 0
     assert capsys.readouterr().out == (
-        '{"ok":true,"checked":2,"first_broken_id":null,"reason":null}\n'
+        '{"ok":true,"checked":2,"first_broken_id":null,"reason":null,"verified_from":0,'
+        '"crashed_sessions":[],"spooled":0,"answered_may_be_missing":false,'
+        '"unanswered_may_be_missing":false}\n'
     )
     await sql(db, "UPDATE audit_entries SET status = 418 WHERE id = 2")
+    # The checkpoint is entry 2 itself: the quick verification sees it changed.
     assert await verify_command(clean_databases["gateway"]) == 1
     assert '"first_broken_id":2' in capsys.readouterr().out
+    assert await verify_command(clean_databases["gateway"], full=True) == 1
+    out = capsys.readouterr().out
+    assert '"first_broken_id":2,"reason":"hash mismatch"' in out
+    assert '"answered_may_be_missing":true' in out

@@ -788,7 +788,10 @@ async def test_case_26_backend_body_cut_short_is_not_completed_by_the_gateway(
     async with behind_tcp_backend(gateway_settings, transport, reply) as (_, app, _, token):
         response = await raw_request(app, HOLDERS.encode(), headers=bearer(token))
     assert response.status == 200
-    assert response.body == b"{"
+    # What arrived before the cut, or nothing: aiohttp drops the bytes it buffered once it
+    # has seen the connection close before the first read (as when the answer waits for its
+    # audit entry to be committed).
+    assert response.body in (b"{", b"")
     assert not response.complete
 
 
