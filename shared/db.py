@@ -117,7 +117,7 @@ def sqlite_sync_twin(engine: AsyncEngine, *, timeout_s: float = 5.0) -> Engine |
     if engine.dialect.name != "sqlite":
         return None
     twin = create_engine(engine.url.set(drivername="sqlite"), connect_args={"timeout": timeout_s})
-    event.listen(twin, "connect", _sqlite_pragmas)
+    event.listen(twin, "connect", _sqlite_pragmas(timeout_s))
     return twin
 
 
