@@ -19,6 +19,7 @@ from services.gateway.edge import EdgeMiddleware, HeaderLimits
 from services.gateway.health import HealthCache, access_ready
 from services.gateway.health import router as health_router
 from services.gateway.keys import KeyStore
+from services.gateway.landing import router as landing_router
 from services.gateway.oauth import hasher_busy
 from services.gateway.oauth import router as oauth_router
 from services.gateway.openapi import MergedDocument, mount_assets
@@ -142,6 +143,7 @@ def create_app(
     app.include_router(oauth_router)
     app.include_router(admin_router)
     app.include_router(docs_router)
+    app.include_router(landing_router)
     mount_assets(app)
     # The gateway's own routes build their URLs (links, redirects) on the public origin,
     # never on the caller's Host; forwarded requests carry it to the services instead.

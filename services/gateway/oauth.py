@@ -161,7 +161,11 @@ async def token(
     client = await authenticate(session, hasher, cid, secret) if cid and secret else None
     if client is None:
         request.scope["state"]["outcome"] = "invalid_client"
-        extra = {"WWW-Authenticate": 'Basic realm="enlace"'} if basic else {}
+        # RFC 6749 5.2 asks for the Basic challenge, but a browser answers it with its own
+        # login prompt, so a script in a page (Swagger UI's Authorize dialog) never sees the
+        # error: scripts that say so (X-Requested-With) get the 401 without it.
+        scripted = request.headers.get("x-requested-with", "").lower() == "xmlhttprequest"
+        extra = {"WWW-Authenticate": 'Basic realm="enlace"'} if basic and not scripted else {}
         return _oauth_error(401, "invalid_client", "Client authentication failed.", **extra)
     request.scope["state"].update(client_id=client.client_id, org=client.org_code)
 

@@ -323,6 +323,17 @@ async def test_token_with_wrong_credentials_is_401_invalid_client(
     assert_no_store(basic)
     assert basic.json()["error"] == "invalid_client"
     assert basic.headers["www-authenticate"].startswith("Basic")
+    # A page's script (Swagger UI) gets no challenge: the browser's own login prompt would
+    # hide the error from it.
+    scripted = await gateway.post(
+        "/oauth/token",
+        data=GRANT,
+        auth=(client_id, secret),
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    )
+    assert scripted.status_code == 401
+    assert "www-authenticate" not in scripted.headers
+    assert scripted.json() == basic.json()
     form = await gateway.post(
         "/oauth/token", data=GRANT | {"client_id": client_id, "client_secret": secret}
     )
