@@ -215,9 +215,13 @@ PCB_COLUMNS = (
     "estimated_fluid_mass_t",
 )
 UPOPS_COLUMNS = (
+    "pollutant",
+    "teq_scheme",
     "source_group",
     "vector",
     "status",
+    "release",
+    "unit",
     "release_g_teq_per_year",
     "complete",
     "not_determined_parts",
@@ -245,14 +249,19 @@ def section_rows(part: PcbSummaryOut | UpopsSummaryOut | MercurySummaryOut) -> l
     if isinstance(part, UpopsSummaryOut):
         return [
             [
+                total.pollutant,
+                total.teq_scheme,
                 group,
                 vector,
                 cell.status,
+                cell.release,
+                cell.unit,
                 cell.release_g_teq_per_year,
                 cell.complete,
                 cell.not_determined_parts,
             ]
-            for group, vectors in part.by_source_group.items()
+            for total in part.totals
+            for group, vectors in total.by_source_group.items()
             for vector, cell in vectors.items()
         ]
     return [
