@@ -370,6 +370,49 @@ def upops_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
     }
 
 
+# Side by side (e.g. Peru's 2003 I-TEQ inventory and a 2024 WHO-2005 one): no conversion.
+# The UNEP Toolkit (2013) gives no general factor between I-TEQ and WHO-TEQ totals (a TEQ
+# depends on each source's congener profile, and the Toolkit's factors come with the scheme
+# they were derived in); the stored reference pages searched (Toolkit 2013 Part I, the
+# 2003 edition, TEF tables) give none either. So each total stays under its own scheme.
+NO_CONVERSION = (
+    "Not converted: the UNEP Toolkit (2013) gives no general conversion factor between "
+    "TEQ schemes (I-TEQ, WHO-1998, WHO-2005); each total is shown under its own scheme "
+    "and totals of different schemes or pollutants are never added."
+)
+
+
+def side_by_side(columns: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per pollutant and TEQ scheme found in any column (``totals`` of
+    ``upops_summary``), with that total in each column, or None where the column has no
+    figure under that scheme (a figure under another scheme is never moved here)."""
+    keyed = [{(t["pollutant"], t["teq_scheme"] or ""): t for t in col} for col in columns]
+    keys = sorted({k for col in keyed for k in col}, key=_order)
+    rows = []
+    for pollutant, scheme in keys:
+        unit = release_unit(pollutant)
+        cells = [col.get((pollutant, scheme)) for col in keyed]
+        rows.append(
+            {
+                "pollutant": pollutant,
+                "teq_scheme": scheme or None,
+                "unit": unit,
+                "label": f"{unit} ({scheme})" if scheme else unit,
+                "values": [
+                    None
+                    if t is None
+                    else {
+                        "determined": t["determined"],
+                        "complete": t["complete"],
+                        "not_determined_parts": t["not_determined_parts"],
+                    }
+                    for t in cells
+                ],
+            }
+        )
+    return rows
+
+
 def mercury_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
     """The mercury part of a summary: kg Hg/a by category and pathway, and totals."""
     by_category: dict[str, dict[str, Decimal]] = {}

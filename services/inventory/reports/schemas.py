@@ -214,3 +214,46 @@ class TimeSeriesOut(BaseModel):
 
     as_of: date
     years: list[YearSummaryOut]
+
+
+class ComparedValueOut(BaseModel):
+    """One column's total of one pollutant under one scheme."""
+
+    determined: Decimal = Field(description="In the row's unit.")
+    complete: bool
+    not_determined_parts: int
+
+
+class ComparedRowOut(BaseModel):
+    """One pollutant under one TEQ scheme across the columns (null: no figure under this
+    scheme there)."""
+
+    pollutant: str
+    teq_scheme: str | None
+    unit: str
+    label: str
+    values: list[ComparedValueOut | None]
+
+
+class ComparedColumnOut(BaseModel):
+    """One compared inventory: a year's validated national data, or one submission."""
+
+    scope: Literal["national", "submission"]
+    year: int | None
+    submission_id: int | None = None
+    upops: UpopsSummaryOut
+
+
+class ConversionOut(BaseModel):
+    """Whether figures were converted between TEQ schemes (never, so far: see note)."""
+
+    applied: bool
+    note: str
+
+
+class UpopsComparisonOut(BaseModel):
+    """UP-POPs inventories side by side, each total under its own scheme and unit."""
+
+    columns: list[ComparedColumnOut]
+    rows: list[ComparedRowOut]
+    conversion: ConversionOut

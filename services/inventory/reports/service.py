@@ -25,12 +25,15 @@ from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
     ByDepartmentOut,
     ByHolderOut,
+    ComparedColumnOut,
+    ConversionOut,
     DepartmentSummaryOut,
     HolderSummaryOut,
     MercurySummaryOut,
     NationalSummaryOut,
     PcbSummaryOut,
     TimeSeriesOut,
+    UpopsComparisonOut,
     UpopsSummaryOut,
     YearSummaryOut,
 )
@@ -198,6 +201,29 @@ async def time_series(
     return TimeSeriesOut(
         as_of=as_of,
         years=[YearSummaryOut(year=y, **figures.parts(y)) for y in sorted(figures.keys())],
+    )
+
+
+async def upops_comparison(session: AsyncSession, scopes: list[Scope]) -> UpopsComparisonOut:
+    """UP-POPs inventories side by side (one column per scope), each pollutant and scheme
+    on its own row; no conversion between schemes (``arithmetic.NO_CONVERSION``)."""
+    await queries.tune_for_aggregates(session)
+    columns = []
+    for scope in scopes:
+        rows = await queries.estimate_groups(session, scope, Section.UPOPS)
+        columns.append(
+            ComparedColumnOut(
+                scope="national" if scope.submission_id is None else "submission",
+                year=scope.year,
+                submission_id=scope.submission_id,
+                upops=UpopsSummaryOut(**arithmetic.upops_summary(rows)),
+            )
+        )
+    totals = [[t.model_dump() for t in c.upops.totals] for c in columns]
+    return UpopsComparisonOut(
+        columns=columns,
+        rows=arithmetic.side_by_side(totals),
+        conversion=ConversionOut(applied=False, note=arithmetic.NO_CONVERSION),
     )
 
 
