@@ -237,9 +237,11 @@ REPORTS = (
             "National summary",
             "One reporting year of validated data (default: the latest): PCB items and "
             "tonnes by class and status, share eliminated, items due or overdue for the 2025 "
-            "use and 2028 ESM deadlines; UP-POPs g TEQ/a by source group and vector (ND kept "
-            "apart, never zero); mercury kg/a by category and pathway. `submission_id` "
-            "previews one submission the caller may see instead. Computed by the database.",
+            "use and 2028 ESM deadlines; UP-POPs `totals` per pollutant and TEQ scheme "
+            "(g TEQ/a with its scheme, or g/a for HCB and PeCBz, never added together) by "
+            "source group and vector (ND kept apart, never zero); mercury kg/a by category "
+            "and pathway. `submission_id` previews one submission the caller may see "
+            "instead. Computed by the database.",
         ),
         (
             "Published national summary",
