@@ -103,6 +103,14 @@ async def test_a_factor_unit_must_fit_its_pollutant(minam: Caller, oefa: Caller)
     dioxin = await _factor(minam, **base, value_unit="ug TEQ")
     assert (dioxin["value_unit"], dioxin["teq_scheme"]) == ("µg TEQ", "WHO-2005")
     assert (await _factor(minam, **base | {"class_no": 8}))["value_unit"] == "µg TEQ"
+    whole = await _factor(minam, **base | {"class_no": 7}, value_unit="µg TEQ/t")
+    assert whole["value_unit"] == "µg TEQ"  # written whole, per the activity unit
+    _names(
+        await minam.post(
+            "/emission-factors", FACTOR | base | {"class_no": 6, "value_unit": "µg TEQ/TJ"}
+        ),
+        "value_unit",
+    )
 
     # A patch keeps to the pollutant's kind of unit; a refused one changes nothing.
     path = f"/emission-factors/{hcb['id']}"

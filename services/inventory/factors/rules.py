@@ -92,12 +92,22 @@ def normalise_value_unit(text: str) -> str:
     return " ".join(w.upper() if w.casefold() == "teq" else w for w in words)
 
 
-def fit_value_unit(pollutant: str, unit: str | None) -> str:
+def fit_value_unit(pollutant: str, unit: str | None, per: str | None = None) -> str:
     """The factor unit of ``pollutant`` (the default µg TEQ or µg when ``unit`` is None).
-    ValueError when a TEQ unit is given for HCB/PeCBz or a mass unit for PCDD/F, dl-PCB."""
+    ValueError when a TEQ unit is given for HCB/PeCBz or a mass unit for PCDD/F, dl-PCB.
+
+    A unit written whole ("µg TEQ/t") is accepted when it is per ``per``, the factor's
+    activity unit, and stored without it ("µg TEQ")."""
     allowed = TEQ_VALUE_UNITS if is_teq(pollutant) else MASS_VALUE_UNITS
     if unit is None:
         return "µg TEQ" if is_teq(pollutant) else "µg"
+    if "/" in unit:
+        unit, denominator = unit.rsplit("/", 1)
+        if (
+            per is not None
+            and " ".join(denominator.split()).casefold() != " ".join(per.split()).casefold()
+        ):
+            raise ValueError(f"the unit is per {denominator.strip()!r}, the activity per {per!r}")
     found = normalise_value_unit(unit)
     if found not in allowed:
         kind = "TEQ (toxic equivalents)" if is_teq(pollutant) else "mass, not TEQ"

@@ -98,8 +98,8 @@ class FactorIn(StrictModel):
     pollutant: Pollutant = Pollutant.PCDD_PCDF
     vector: Vector
     value: FactorText
-    value_unit: ValueUnit | None = Field(default=None, validate_default=True)
     activity_unit: Unit
+    value_unit: ValueUnit | None = Field(default=None, validate_default=True)
     teq_scheme: TeqScheme | None = Field(
         default=None,
         validate_default=True,
@@ -131,7 +131,8 @@ class FactorIn(StrictModel):
     @classmethod
     def _unit_fits(cls, value: str | None, info: ValidationInfo) -> str | None:
         pollutant = info.data.get("pollutant")
-        return value if pollutant is None else fit_value_unit(pollutant.value, value)
+        per = info.data.get("activity_unit")
+        return value if pollutant is None else fit_value_unit(pollutant.value, value, per)
 
     @field_validator("teq_scheme")
     @classmethod

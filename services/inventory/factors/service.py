@@ -71,7 +71,8 @@ async def update_factor(
     changes = patch.model_dump(exclude_unset=True)
     if "value_unit" in changes:
         try:
-            changes["value_unit"] = fit_value_unit(factor.pollutant, changes["value_unit"])
+            per = changes.get("activity_unit") or factor.activity_unit
+            changes["value_unit"] = fit_value_unit(factor.pollutant, changes["value_unit"], per)
         except ValueError as exc:
             raise unprocessable("value_unit", str(exc)) from None
     if "value" in changes:
