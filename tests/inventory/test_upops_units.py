@@ -222,7 +222,12 @@ async def _inventory(
 
 
 async def test_schemes_are_never_summed_and_are_compared_side_by_side(
-    minem: Caller, minam: Caller, oefa: Caller, produce: Caller, inventory_app: FastAPI
+    minem: Caller,
+    minam: Caller,
+    oefa: Caller,
+    produce: Caller,
+    anonymous: Caller,
+    inventory_app: FastAPI,
 ) -> None:
     await _factor(minam, class_no=2, vector="air", value="40")
     await _factor(
@@ -270,6 +275,11 @@ async def test_schemes_are_never_summed_and_are_compared_side_by_side(
     assert D(who["values"][1]["determined"]) == D("0.4")
     assert body["conversion"]["applied"] is False
     assert "no general conversion" in body["conversion"]["note"]
+    public = await anonymous.get("/public/upops-comparison", params={"year": [2003, 2024]})
+    assert public.status_code == 200, public.text
+    assert public.json()["rows"] == body["rows"]
+    unknown = await anonymous.get("/public/upops-comparison", params={"submission_id": 1})
+    _names(unknown, "year")  # no previews in public: the parameter is not there
     # Time series: each year under its own scheme.
     series = (await oefa.get("/reports/time-series")).json()["years"]
     assert [[t["teq_scheme"] for t in y["upops"]["totals"]] for y in series] == [

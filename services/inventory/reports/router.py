@@ -317,27 +317,22 @@ SubmissionIds = Annotated[
 ]
 
 
-@router.get(
-    "/upops-comparison",
-    response_model=UpopsComparisonOut,
-    responses=responses(404, 422),
-    summary="UP-POPs inventories side by side",
-    description="UP-POPs totals of several inventories in columns (the `year`s' validated "
-    "national data first, then each `submission_id`, in the order given), one row per "
-    "pollutant and TEQ scheme: e.g. a 2003 I-TEQ inventory and a 2024 WHO-2005 one. "
-    "Nothing is converted between schemes (the Toolkit gives no general factor; see "
-    "`conversion`), nor added across pollutants. At most "
-    "`INVENTORY_REPORT_COMPARE_MAX_COLUMNS` columns.",
+COMPARISON_DOC = (
+    "UP-POPs totals of several inventories in columns (the `year`s' validated national "
+    "data first, then each `submission_id`, in the order given), one row per pollutant and "
+    "TEQ scheme: e.g. a 2003 I-TEQ inventory and a 2024 WHO-2005 one. Nothing is converted "
+    "between schemes (the Toolkit gives no general factor; see `conversion`), nor added "
+    "across pollutants. At most `INVENTORY_REPORT_COMPARE_MAX_COLUMNS` columns."
 )
-async def upops_comparison(
+
+
+async def _comparison(
     request: Request,
-    session: SessionDep,
-    principal: Principal = READ,
-    year: Years = None,
-    submission_id: SubmissionIds = None,
+    session: AsyncSession,
+    principal: Principal | None,
+    years: list[int],
+    ids: list[int],
 ) -> UpopsComparisonOut:
-    """Inventories side by side, each total under its own scheme."""
-    years, ids = year or [], submission_id or []
     most = request.app.state.settings.report_compare_max_columns
     if not years and not ids:
         raise _bad_query("year", "Give at least one year or submission_id.")
@@ -351,6 +346,40 @@ async def upops_comparison(
             raise _bad_query("submission_id", f"Submission {sid} is not a UP-POPs one.")
         scopes.append(Scope(year=submission.year, submission_id=submission.id))
     return await service.upops_comparison(session, scopes)
+
+
+@router.get(
+    "/upops-comparison",
+    response_model=UpopsComparisonOut,
+    responses=responses(404, 422),
+    summary="UP-POPs inventories side by side",
+    description=COMPARISON_DOC,
+)
+async def upops_comparison(
+    request: Request,
+    session: SessionDep,
+    principal: Principal = READ,
+    year: Years = None,
+    submission_id: SubmissionIds = None,
+) -> UpopsComparisonOut:
+    """Inventories side by side, each total under its own scheme."""
+    return await _comparison(request, session, principal, year or [], submission_id or [])
+
+
+@public_router.get(
+    "/upops-comparison",
+    response_model=UpopsComparisonOut,
+    responses=responses(422),
+    summary="Published UP-POPs inventories side by side",
+    description=COMPARISON_DOC.replace(", then each `submission_id`", "")
+    + " Validated national data only, for anyone.",
+)
+async def public_upops_comparison(
+    request: Request, response: Response, session: SessionDep, year: Years = None
+) -> UpopsComparisonOut:
+    """Validated national inventories side by side."""
+    response.headers.update(PUBLIC_CACHE)
+    return await _comparison(request, session, None, year or [], [])
 
 
 @public_router.get(
