@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.estimates.service import unprocessable
 from services.inventory.reports import queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
@@ -299,12 +300,7 @@ for _report in REPORTS:
 
 
 def _bad_query(field: str, message: str) -> Problem:
-    return Problem(
-        422,
-        "validation-error",
-        message,
-        errors=[{"loc": ["query", field], "msg": message, "type": "value_error"}],
-    )
+    return unprocessable(field, message, "query")
 
 
 Years = Annotated[
