@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -128,3 +130,46 @@ def test_a_generated_revision_is_tidy_and_lint_clean(tmp_path: Path) -> None:
         check=False,
     )
     assert lint.returncode == 0, lint.stdout
+
+
+def test_hcb_factors_become_mass_with_no_teq_scheme(scratch_url: str) -> None:
+    # Before e5b7c9d1f3a2 every factor was "µg TEQ" under a scheme, HCB too (issue 12):
+    # the migration gives TEQ pollutants µg TEQ and makes HCB/PeCBz plain µg, no scheme.
+    config = alembic_config("inventory", scratch_url)
+    in_thread(lambda: command.upgrade(config, "c4e1a2b3d5f6"))
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    common = {
+        "source_group": "6",
+        "category": "6b",
+        "category_name": "Waste burning",
+        "class_name": "Open burning",
+        "vector": "air",
+        "value_kind": "value",
+        "activity_unit": "t",
+        "teq_scheme": "WHO-2005",
+        "toolkit_edition": "2013",
+        "provenance": "test",
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    rows = [
+        common | {"class_no": 2, "pollutant": "pcdd_pcdf", "value_ug_teq_per_unit": 40},
+        common | {"class_no": 9, "pollutant": "hcb", "value_ug_teq_per_unit": 100},
+    ]
+
+    def insert(conn: Connection) -> None:
+        table = sa.Table("emission_factors", MetaData(), autoload_with=conn)
+        conn.execute(table.insert(), rows)
+        conn.commit()
+
+    _inspect(scratch_url, insert)
+    in_thread(lambda: command.upgrade(config, "head"))
+
+    def read(conn: Connection) -> list[Any]:
+        query = "SELECT pollutant, value_unit, teq_scheme FROM emission_factors ORDER BY class_no"
+        return [tuple(r) for r in conn.execute(sa.text(query))]
+
+    assert _inspect(scratch_url, read) == [("pcdd_pcdf", "µg TEQ", "WHO-2005"), ("hcb", "µg", "")]
+    in_thread(lambda: command.downgrade(config, "c4e1a2b3d5f6"))
+    in_thread(lambda: command.downgrade(config, "base"))

@@ -144,7 +144,7 @@ async def _factors(session: AsyncSession, specs: list[dict[str, Any]]) -> int:
                 EmissionFactor.class_no == data.class_no,
                 EmissionFactor.pollutant == data.pollutant.value,
                 EmissionFactor.vector == data.vector.value,
-                EmissionFactor.teq_scheme == data.teq_scheme.value,
+                EmissionFactor.teq_scheme == (data.teq_scheme.value if data.teq_scheme else ""),
                 EmissionFactor.toolkit_edition == data.toolkit_edition,
             )
         )

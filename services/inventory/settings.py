@@ -31,3 +31,5 @@ class InventorySettings(ResourceServiceSettings, XlsxImportSettings, ImportWorke
     # volume and mass may stray from every known fluid density.
     pcb_disposed_mass_tolerance_kg: Decimal = Field(default=Decimal("0.001"), ge=0)
     pcb_density_tolerance: Decimal = Field(default=Decimal("0.2"), ge=0, lt=1)
+    # Most inventories (years + submissions) one UP-POPs comparison shows side by side.
+    report_compare_max_columns: int = Field(default=10, ge=2, le=100)

@@ -16,7 +16,9 @@ from services.inventory.factors.rules import (
     NotApplicable,
     NotDetermined,
     Vector,
+    fit_value_unit,
     parse_factor,
+    release_unit,
 )
 from services.inventory.mercury.rules import (
     DistributionError,
@@ -24,6 +26,7 @@ from services.inventory.mercury.rules import (
     distribute,
     mercury_input_kg,
 )
+from services.inventory.reports.arithmetic import side_by_side, upops_summary
 from services.inventory.upops.rules import (
     ReleaseTotal,
     ReleaseValue,
@@ -238,3 +241,59 @@ def test_distribution_sums_to_the_input(input_kg: Decimal, weights: list[int]) -
         assert result[pathway] >= 0
     for pathway in list(Pathway)[len(shares) :]:
         assert result[pathway] == 0
+
+
+# --- UP-POPs units: TEQ vs mass (issue 12, item 1) ------------------------------------
+
+
+def test_factor_units_fit_the_pollutant() -> None:
+    assert fit_value_unit("pcdd_pcdf", None) == "µg TEQ"
+    assert fit_value_unit("dl_pcb", "ug teq") == "µg TEQ"
+    assert fit_value_unit("hcb", None) == "µg"
+    assert fit_value_unit("pecbz", "μg") == "µg"  # Greek mu read as the micro sign
+    assert fit_value_unit("hcb", "MG") == "mg"
+    for pollutant, unit in (("hcb", "µg TEQ"), ("pecbz", "ng TEQ"), ("pcdd_pcdf", "µg")):
+        with pytest.raises(ValueError, match="factors are in"):
+            fit_value_unit(pollutant, unit)
+    assert (release_unit("pcdd_pcdf"), release_unit("hcb")) == ("g TEQ/a", "g/a")
+
+
+def test_release_follows_the_factor_unit() -> None:
+    # 10 000 t x 40 µg/t = 0.4 g; x 40 ng/t = 0.0004 g; x 0.1 mg/t = 1 g.
+    assert release_g_teq_per_year(D(10000), D(40)) == D("0.4")
+    assert release_g_teq_per_year(D(10000), D(40), -9) == D("0.0004")
+    assert release_g_teq_per_year(D(10000), D("0.1"), -3) == D("1")
+    out = releases_by_vector(D(10000), {Vector.AIR: D("0.1")}, {Vector.AIR: -3})
+    assert out[Vector.AIR] == D("1")
+
+
+def test_summary_totals_never_cross_pollutants_or_schemes() -> None:
+    rows = [
+        ("pcdd_pcdf", "WHO-2005", "6", "air", D("0.4"), 1, 0, 0),
+        ("pcdd_pcdf", "I-TEQ", "6", "air", D("0.2"), 1, 0, 0),
+        ("hcb", "", "6", "air", D("1"), 1, 0, 0),
+        ("hcb", "", "6", "land", None, 0, 1, 0),
+    ]
+    summary = upops_summary(rows)
+    assert [(t["pollutant"], t["teq_scheme"], t["unit"]) for t in summary["totals"]] == [
+        ("pcdd_pcdf", "I-TEQ", "g TEQ/a"),
+        ("pcdd_pcdf", "WHO-2005", "g TEQ/a"),
+        ("hcb", None, "g/a"),
+    ]
+    assert [t["determined"] for t in summary["totals"]] == [D("0.2"), D("0.4"), D("1")]
+    assert summary["by_vector"] is None
+    assert summary["determined_g_teq_per_year"] is None
+    assert summary["not_determined_parts"] == 1
+    hcb = summary["totals"][2]
+    assert hcb["by_vector"]["land"]["status"] == "not_determined"
+    assert hcb["by_vector"]["air"]["release_g_teq_per_year"] is None
+    only = upops_summary(rows[:1])
+    assert only["determined_g_teq_per_year"] == D("0.4")
+    assert only["by_vector"]["air"]["release_g_teq_per_year"] == D("0.4")
+    assert upops_summary(rows[2:3])["determined_g_teq_per_year"] is None  # mass alone
+    assert upops_summary([])["determined_g_teq_per_year"] == D(0)
+    compared = side_by_side([upops_summary(rows[1:2])["totals"], upops_summary(rows[:1])["totals"]])
+    assert [(r["teq_scheme"], [v and v["determined"] for v in r["values"]]) for r in compared] == [
+        ("I-TEQ", [D("0.2"), None]),
+        ("WHO-2005", [None, D("0.4")]),
+    ]

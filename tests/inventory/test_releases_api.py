@@ -99,6 +99,8 @@ async def test_release_is_activity_times_factor_and_nd_is_never_zero(
     assert releases["land"]["release_g_teq_per_year"] == "0.010000000000"
     assert releases["residue"] == {
         "status": "not_determined",
+        "release": None,
+        "unit": "g TEQ/a",
         "release_g_teq_per_year": None,
         "factor": "ND",
         "factor_id": releases["residue"]["factor_id"],
@@ -107,6 +109,8 @@ async def test_release_is_activity_times_factor_and_nd_is_never_zero(
     assert releases["water"]["factor_id"] is None
     assert releases["product"]["status"] == "not_applicable"
     assert estimate["total"] == {
+        "determined": "0.410000000000",
+        "unit": "g TEQ/a",
         "determined_g_teq_per_year": "0.410000000000",
         "complete": False,
         "not_determined_vectors": ["water", "residue"],

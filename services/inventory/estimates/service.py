@@ -20,13 +20,13 @@ from shared.problems import Problem
 from shared.security import Principal
 
 
-def unprocessable(field: str, message: str) -> Problem:
-    """A 422 naming one body field."""
+def unprocessable(field: str, message: str, where: str = "body") -> Problem:
+    """A 422 naming one field of the body (or of ``where``: "query")."""
     return Problem(
         422,
         "validation-error",
         message,
-        errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
+        errors=[{"loc": [where, field], "msg": message, "type": "value_error"}],
     )
 
 

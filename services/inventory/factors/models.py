@@ -12,8 +12,10 @@ from shared.db import VersionedMixin
 
 
 class EmissionFactor(VersionedMixin, Base):
-    """One Toolkit factor: µg TEQ per unit of activity released by one vector, for one
-    class of one source category (or NA: no release expected; ND: not determined)."""
+    """One Toolkit factor: the mass released per unit of activity by one vector, for one
+    class of one source category (or NA: no release expected; ND: not determined). The
+    mass is in ``value_unit``: a TEQ (µg TEQ...) under ``teq_scheme`` for PCDD/F and
+    dl-PCB, a plain mass (µg...) for HCB and PeCBz, whose ``teq_scheme`` is "" (none)."""
 
     __tablename__ = "emission_factors"
     __table_args__ = (
@@ -39,9 +41,11 @@ class EmissionFactor(VersionedMixin, Base):
     vector: Mapped[str] = mapped_column(String(10))
     # "value" (then value_ug_teq_per_unit is set), "NA" or "ND".
     value_kind: Mapped[str] = mapped_column(String(5))
+    # In ``value_unit`` per ``activity_unit`` (the name predates mass units).
     value_ug_teq_per_unit: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    value_unit: Mapped[str] = mapped_column(String(10), server_default="µg TEQ")
     activity_unit: Mapped[str] = mapped_column(String(20))
-    teq_scheme: Mapped[str] = mapped_column(String(20))
+    teq_scheme: Mapped[str] = mapped_column(String(20))  # "" for HCB and PeCBz
     toolkit_edition: Mapped[str] = mapped_column(String(10))
     provenance: Mapped[str] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)

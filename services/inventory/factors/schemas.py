@@ -7,10 +7,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from services.inventory.estimates.schemas import Text, Unit
-from services.inventory.factors.rules import Vector, parse_factor
+from services.inventory.factors.rules import Vector, fit_value_unit, is_teq, parse_factor
 from services.inventory.registry.schemas import PatchModel, StrictModel
 from services.inventory.vocabulary import SOURCE_GROUPS
 
@@ -48,9 +56,30 @@ def _source_group(value: str) -> str:
 
 FactorText = Annotated[
     str,
-    Field(max_length=30, description='µg TEQ per unit of activity, "NA" or "ND"'),
+    Field(max_length=30, description='In value_unit per unit of activity, "NA" or "ND"'),
     AfterValidator(_factor_text),
 ]
+ValueUnit = Annotated[
+    str,
+    Field(
+        max_length=20,
+        description="The factor's mass unit: µg TEQ (or ng TEQ, mg TEQ) for pcdd_pcdf and "
+        "dl_pcb; µg (or ng, mg) for hcb and pecbz, which have no TEQ. Default: µg TEQ, "
+        "resp. µg.",
+    ),
+]
+
+
+def fit_scheme(pollutant: Pollutant | None, scheme: TeqScheme | None) -> TeqScheme | None:
+    """The TEQ scheme of a pollutant's factor or estimate: none for HCB and PeCBz (a
+    ValueError if one is given)."""
+    if pollutant is None or is_teq(pollutant.value):
+        return scheme
+    if scheme is not None:
+        raise ValueError(f"{pollutant.value} is reported in mass and has no TEQ scheme")
+    return None
+
+
 SourceGroup = Annotated[str, Field(max_length=2), AfterValidator(_source_group)]
 Category = Annotated[
     str,
@@ -70,7 +99,12 @@ class FactorIn(StrictModel):
     vector: Vector
     value: FactorText
     activity_unit: Unit
-    teq_scheme: TeqScheme = TeqScheme.WHO_2005
+    value_unit: ValueUnit | None = Field(default=None, validate_default=True)
+    teq_scheme: TeqScheme | None = Field(
+        default=None,
+        validate_default=True,
+        description="pcdd_pcdf, dl_pcb: default WHO-2005. hcb, pecbz: none (422 if given).",
+    )
     toolkit_edition: Annotated[str, Field(pattern=r"^[0-9]{4}$")] = "2013"
     provenance: Annotated[str, Field(min_length=1, max_length=4000)]
     note: Text | None = None
@@ -93,6 +127,22 @@ class FactorIn(StrictModel):
         }
     )
 
+    @field_validator("value_unit")
+    @classmethod
+    def _unit_fits(cls, value: str | None, info: ValidationInfo) -> str | None:
+        pollutant = info.data.get("pollutant")
+        per = info.data.get("activity_unit")
+        return value if pollutant is None else fit_value_unit(pollutant.value, value, per)
+
+    @field_validator("teq_scheme")
+    @classmethod
+    def _scheme_fits(cls, value: TeqScheme | None, info: ValidationInfo) -> TeqScheme | None:
+        pollutant = info.data.get("pollutant")
+        scheme = fit_scheme(pollutant, value)
+        if scheme is None and pollutant is not None and is_teq(pollutant.value):
+            return TeqScheme.WHO_2005
+        return scheme
+
     @model_validator(mode="after")
     def _group_matches(self) -> FactorIn:
         if (
@@ -111,6 +161,7 @@ class FactorPatch(PatchModel):
         "category_name",
         "class_name",
         "value",
+        "value_unit",
         "activity_unit",
         "provenance",
     )
@@ -118,6 +169,9 @@ class FactorPatch(PatchModel):
     category_name: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     class_name: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     value: FactorText | None = None
+    value_unit: ValueUnit | None = Field(
+        default=None, description="Must fit the factor's pollutant (TEQ or mass), else 422."
+    )
     activity_unit: Unit | None = None
     provenance: Annotated[str, Field(min_length=1, max_length=4000)] | None = None
     note: Text | None = None
@@ -134,9 +188,10 @@ class FactorOut(BaseModel):
     class_name: str
     pollutant: str
     vector: str
-    value: str = Field(description='µg TEQ per unit of activity, "NA" or "ND"')
+    value: str = Field(description='In value_unit per activity_unit, "NA" or "ND"')
+    value_unit: str = Field(description="µg TEQ (TEQ pollutants) or µg (HCB, PeCBz)...")
     activity_unit: str
-    teq_scheme: str
+    teq_scheme: str | None = Field(description="null for HCB and PeCBz (mass, no TEQ).")
     toolkit_edition: str
     provenance: str
     note: str | None

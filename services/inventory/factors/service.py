@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.estimates.service import unprocessable
 from services.inventory.factors.models import EmissionFactor
-from services.inventory.factors.rules import parse_factor
+from services.inventory.factors.rules import fit_value_unit, parse_factor
 from services.inventory.factors.schemas import FactorIn, FactorOut, FactorPatch
 from services.inventory.history import record_saved, snapshot
 from shared.problems import Problem
@@ -33,6 +34,7 @@ def factor_text(kind: str, value: Decimal | None) -> str:
 def factor_out(factor: EmissionFactor) -> FactorOut:
     """The API view of a catalogue entry."""
     fields = {k: getattr(factor, k) for k in FactorOut.model_fields if k != "value"}
+    fields["teq_scheme"] = factor.teq_scheme or None
     return FactorOut(**fields, value=factor_text(factor.value_kind, factor.value_ug_teq_per_unit))
 
 
@@ -43,6 +45,7 @@ async def create_factor(
     key = data.model_dump(
         include={"category", "class_no", "pollutant", "vector", "teq_scheme", "toolkit_edition"}
     )
+    key["teq_scheme"] = key["teq_scheme"] or ""  # HCB, PeCBz: no TEQ scheme
     existing = await session.scalar(
         select(EmissionFactor.id).where(*(getattr(EmissionFactor, k) == v for k, v in key.items()))
     )
@@ -51,6 +54,7 @@ async def create_factor(
             409, "duplicate", f"Factor {existing} has the same key.", existing_id=existing
         )
     fields = data.model_dump(exclude={"value"})
+    fields["teq_scheme"] = key["teq_scheme"]
     factor = EmissionFactor(**fields, **_factor_columns(data.value))
     session.add(factor)
     await session.flush()
@@ -65,6 +69,12 @@ async def update_factor(
     they are edited (validated figures never move)."""
     before = snapshot(factor)
     changes = patch.model_dump(exclude_unset=True)
+    if "value_unit" in changes:
+        try:
+            per = changes.get("activity_unit") or factor.activity_unit
+            changes["value_unit"] = fit_value_unit(factor.pollutant, changes["value_unit"], per)
+        except ValueError as exc:
+            raise unprocessable("value_unit", str(exc)) from None
     if "value" in changes:
         changes.update(_factor_columns(changes.pop("value")))
     for name, value in changes.items():

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from services.inventory.factors.rules import is_teq, release_unit
 from services.inventory.pcb.mass import MassMethod
 from services.inventory.pcb.rules import PCB_CLASSES, OperatingStatus, Thresholds
 
@@ -277,42 +278,139 @@ def pcb_summary(
     return summary
 
 
-def release_cell(value: Any, determined: int, nd: int) -> dict[str, Any]:
-    """One summed release: the determined sum, and whether ND parts were left out."""
+def release_cell(value: Any, determined: int, nd: int, pollutant: str) -> dict[str, Any]:
+    """One summed release of one pollutant (in its unit): the determined sum, and whether
+    ND parts were left out."""
     if determined:
         status = "determined"
     elif nd:
         status = "not_determined"
     else:
         status = "not_applicable"
+    release = Decimal(value) if determined else None
     return {
         "status": status,
-        "release_g_teq_per_year": Decimal(value) if determined else None,
+        "release": release,
+        "unit": release_unit(pollutant),
+        "release_g_teq_per_year": release if is_teq(pollutant) else None,
         "complete": nd == 0,
         "not_determined_parts": int(nd),
     }
 
 
-def upops_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
-    """The UP-POPs part of a summary: by source group and vector, and totals by vector."""
+# The order totals are listed in (Annex C): PCDD/PCDF, dl-PCB, HCB, PeCBz.
+POLLUTANT_ORDER = ("pcdd_pcdf", "dl_pcb", "hcb", "pecbz")
+
+
+def _order(key: tuple[str, str]) -> tuple[int, str, str]:
+    pollutant, scheme = key
+    rank = POLLUTANT_ORDER.index(pollutant) if pollutant in POLLUTANT_ORDER else 99
+    return rank, pollutant, scheme
+
+
+def pollutant_total(pollutant: str, scheme: str, rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    """The releases of one pollutant under one TEQ scheme ("" for a mass pollutant) by
+    source group and vector, and their total, labelled with their unit. Rows: source
+    group, vector, determined sum, determined, ND and NA counts."""
     by_group: dict[str, dict[str, Any]] = {}
     sums: dict[str, Decimal] = {}
     counts: dict[str, tuple[int, int]] = {}
     for group, vector, value, determined, nd, _na in rows:
-        by_group.setdefault(group, {})[vector] = release_cell(value, determined, nd)
+        by_group.setdefault(group, {})[vector] = release_cell(value, determined, nd, pollutant)
         sums[vector] = sums.get(vector, Decimal(0)) + Decimal(value or 0)
         d0, n0 = counts.get(vector, (0, 0))
         counts[vector] = (d0 + int(determined), n0 + int(nd))
-    by_vector = {v: release_cell(sums[v], *counts[v]) for v in counts}
-    total = sum(sums.values(), Decimal(0))
     nd_parts = sum(c[1] for c in counts.values())
+    unit = release_unit(pollutant)
     return {
+        "pollutant": pollutant,
+        "teq_scheme": scheme or None,
+        "unit": unit,
+        "label": f"{unit} ({scheme})" if scheme else unit,
         "by_source_group": by_group,
-        "by_vector": by_vector,
-        "determined_g_teq_per_year": total,
+        "by_vector": {v: release_cell(sums[v], *counts[v], pollutant) for v in counts},
+        "determined": sum(sums.values(), Decimal(0)),
         "complete": nd_parts == 0,
         "not_determined_parts": nd_parts,
     }
+
+
+def upops_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
+    """The UP-POPs part of a summary: one total per pollutant and TEQ scheme (rows:
+    pollutant, scheme, source group, vector, sums), never one across them.
+
+    ``by_source_group``, ``by_vector`` and ``determined_g_teq_per_year`` (the shape before
+    totals were split) are kept only when they are unambiguous: the summary holds one TEQ
+    pollutant under one scheme (or nothing); otherwise they are null.
+    """
+    parts: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
+    for pollutant, scheme, *rest in rows:
+        parts[(pollutant, scheme or "")].append(tuple(rest))
+    totals = [pollutant_total(p, s, parts[(p, s)]) for p, s in sorted(parts, key=_order)]
+    nd_parts = sum(t["not_determined_parts"] for t in totals)
+    legacy: dict[str, Any] = {
+        "by_source_group": None,
+        "by_vector": None,
+        "determined_g_teq_per_year": None,
+    }
+    if not totals:
+        legacy = {"by_source_group": {}, "by_vector": {}, "determined_g_teq_per_year": Decimal(0)}
+    elif len(totals) == 1 and is_teq(totals[0]["pollutant"]):
+        only = totals[0]
+        legacy = {
+            "by_source_group": only["by_source_group"],
+            "by_vector": only["by_vector"],
+            "determined_g_teq_per_year": only["determined"],
+        }
+    return {
+        "totals": totals,
+        **legacy,
+        "complete": nd_parts == 0,
+        "not_determined_parts": nd_parts,
+    }
+
+
+# Side by side (e.g. Peru's 2003 I-TEQ inventory and a 2024 WHO-2005 one): no conversion.
+# The UNEP Toolkit (2013) gives no general factor between I-TEQ and WHO-TEQ totals (a TEQ
+# depends on each source's congener profile, and the Toolkit's factors come with the scheme
+# they were derived in); the stored reference pages searched (Toolkit 2013 Part I, the
+# 2003 edition, TEF tables) give none either. So each total stays under its own scheme.
+NO_CONVERSION = (
+    "Not converted: the UNEP Toolkit (2013) gives no general conversion factor between "
+    "TEQ schemes (I-TEQ, WHO-1998, WHO-2005); each total is shown under its own scheme "
+    "and totals of different schemes or pollutants are never added."
+)
+
+
+def side_by_side(columns: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per pollutant and TEQ scheme found in any column (``totals`` of
+    ``upops_summary``), with that total in each column, or None where the column has no
+    figure under that scheme (a figure under another scheme is never moved here)."""
+    keyed = [{(t["pollutant"], t["teq_scheme"] or ""): t for t in col} for col in columns]
+    keys = sorted({k for col in keyed for k in col}, key=_order)
+    rows = []
+    for pollutant, scheme in keys:
+        unit = release_unit(pollutant)
+        cells = [col.get((pollutant, scheme)) for col in keyed]
+        rows.append(
+            {
+                "pollutant": pollutant,
+                "teq_scheme": scheme or None,
+                "unit": unit,
+                "label": f"{unit} ({scheme})" if scheme else unit,
+                "values": [
+                    None
+                    if t is None
+                    else {
+                        "determined": t["determined"],
+                        "complete": t["complete"],
+                        "not_determined_parts": t["not_determined_parts"],
+                    }
+                    for t in cells
+                ],
+            }
+        )
+    return rows
 
 
 def mercury_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:

@@ -145,12 +145,18 @@ def _upops_sums() -> list[Any]:
 # Per section: the estimates, their release rows, the keys the releases are summed by (after
 # the report's own) and the sums.
 _ESTIMATES: dict[Section, tuple[Any, Any, Callable[[], list[Any]], Callable[[], list[Any]]]] = {
-    # Releases by source group and vector, counting ND and NA parts apart (ND is never
-    # summed as zero).
+    # Releases by pollutant, TEQ scheme ("" for the mass pollutants), source group and
+    # vector, counting ND and NA parts apart (ND is never summed as zero). Pollutants and
+    # schemes are never summed together (a TEQ and a mass, or two TEQ schemes).
     Section.UPOPS: (
         UpopsEstimate,
         UpopsRelease,
-        lambda: [UpopsEstimate.source_group, UpopsRelease.vector],
+        lambda: [
+            UpopsEstimate.pollutant,
+            UpopsEstimate.teq_scheme,
+            UpopsEstimate.source_group,
+            UpopsRelease.vector,
+        ],
         _upops_sums,
     ),
     # Releases by category and pathway.
@@ -173,8 +179,8 @@ async def estimate_groups(
     where: Sequence[Any] = (),
 ) -> list[tuple[Any, ...]]:
     """The scope's releases of a section of estimates summed by ``by`` and the section's
-    keys: UP-POPs by source group and vector (determined sum, then the counts of
-    determined, ND and NA parts), mercury by category and pathway (kg)."""
+    keys: UP-POPs by pollutant, TEQ scheme, source group and vector (determined sum, then
+    the counts of determined, ND and NA parts), mercury by category and pathway (kg)."""
     estimates, releases, section_keys, sums = _ESTIMATES[section]
     keys = [*by, *section_keys()]
     stmt = (

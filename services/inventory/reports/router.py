@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.estimates.service import unprocessable
 from services.inventory.reports import queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
@@ -21,6 +22,7 @@ from services.inventory.reports.schemas import (
     ByHolderOut,
     NationalSummaryOut,
     TimeSeriesOut,
+    UpopsComparisonOut,
 )
 from services.inventory.routing import READ, YearQuery, query_param, responses, typed
 from services.inventory.submissions.access import visible_submission
@@ -236,9 +238,11 @@ REPORTS = (
             "National summary",
             "One reporting year of validated data (default: the latest): PCB items and "
             "tonnes by class and status, share eliminated, items due or overdue for the 2025 "
-            "use and 2028 ESM deadlines; UP-POPs g TEQ/a by source group and vector (ND kept "
-            "apart, never zero); mercury kg/a by category and pathway. `submission_id` "
-            "previews one submission the caller may see instead. Computed by the database.",
+            "use and 2028 ESM deadlines; UP-POPs `totals` per pollutant and TEQ scheme "
+            "(g TEQ/a with its scheme, or g/a for HCB and PeCBz, never added together) by "
+            "source group and vector (ND kept apart, never zero); mercury kg/a by category "
+            "and pathway. `submission_id` previews one submission the caller may see "
+            "instead. Computed by the database.",
         ),
         (
             "Published national summary",
@@ -293,6 +297,85 @@ for _report in REPORTS:
     _report.add(router, public=False)
     if _report.public is not None:
         _report.add(public_router, public=True)
+
+
+def _bad_query(field: str, message: str) -> Problem:
+    return unprocessable(field, message, "query")
+
+
+Years = Annotated[
+    list[Annotated[int, Field(ge=1990, le=2100)]] | None,
+    Query(description="A reporting year of validated national data (repeat for more)."),
+]
+SubmissionIds = Annotated[
+    list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None,
+    Query(description="A UP-POPs submission the caller may see (repeat for more)."),
+]
+
+
+COMPARISON_DOC = (
+    "UP-POPs totals of several inventories in columns (the `year`s' validated national "
+    "data first, then each `submission_id`, in the order given), one row per pollutant and "
+    "TEQ scheme: e.g. a 2003 I-TEQ inventory and a 2024 WHO-2005 one. Nothing is converted "
+    "between schemes (the Toolkit gives no general factor; see `conversion`), nor added "
+    "across pollutants. At most `INVENTORY_REPORT_COMPARE_MAX_COLUMNS` columns."
+)
+
+
+async def _comparison(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal | None,
+    years: list[int],
+    ids: list[int],
+) -> UpopsComparisonOut:
+    most = request.app.state.settings.report_compare_max_columns
+    if not years and not ids:
+        raise _bad_query("year", "Give at least one year or submission_id.")
+    if len(years) + len(ids) > most:
+        field = "submission_id" if ids else "year"
+        raise _bad_query(field, f"At most {most} inventories are compared at once.")
+    scopes = [Scope(year=y) for y in years]
+    for sid in ids:
+        submission = await visible_submission(session, principal, sid)
+        if submission.section != Section.UPOPS.value:
+            raise _bad_query("submission_id", f"Submission {sid} is not a UP-POPs one.")
+        scopes.append(Scope(year=submission.year, submission_id=submission.id))
+    return await service.upops_comparison(session, scopes)
+
+
+@router.get(
+    "/upops-comparison",
+    response_model=UpopsComparisonOut,
+    responses=responses(404, 422),
+    summary="UP-POPs inventories side by side",
+    description=COMPARISON_DOC,
+)
+async def upops_comparison(
+    request: Request,
+    session: SessionDep,
+    principal: Principal = READ,
+    year: Years = None,
+    submission_id: SubmissionIds = None,
+) -> UpopsComparisonOut:
+    """Inventories side by side, each total under its own scheme."""
+    return await _comparison(request, session, principal, year or [], submission_id or [])
+
+
+@public_router.get(
+    "/upops-comparison",
+    response_model=UpopsComparisonOut,
+    responses=responses(422),
+    summary="Published UP-POPs inventories side by side",
+    description=COMPARISON_DOC.replace(", then each `submission_id`", "")
+    + " Validated national data only, for anyone.",
+)
+async def public_upops_comparison(
+    request: Request, response: Response, session: SessionDep, year: Years = None
+) -> UpopsComparisonOut:
+    """Validated national inventories side by side."""
+    response.headers.update(PUBLIC_CACHE)
+    return await _comparison(request, session, None, year or [], [])
 
 
 @public_router.get(

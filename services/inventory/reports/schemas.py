@@ -98,22 +98,44 @@ class PcbSummaryOut(PcbBucket):
 
 
 class ReleaseCell(BaseModel):
-    """A summed release. Parts with ND factors are left out of the sum and counted:
-    ``complete`` is false then, and with nothing determined the status is
-    ``not_determined`` (never zero)."""
+    """A summed release of one pollutant (under one TEQ scheme). Parts with ND factors are
+    left out of the sum and counted: ``complete`` is false then, and with nothing
+    determined the status is ``not_determined`` (never zero)."""
 
     status: Literal["determined", "not_determined", "not_applicable"]
-    release_g_teq_per_year: Decimal | None
+    release: Decimal | None = Field(description="In unit.")
+    unit: str = Field(description="g TEQ/a (PCDD/F, dl-PCB) or g/a (HCB, PeCBz).")
+    release_g_teq_per_year: Decimal | None = Field(
+        description="The same for PCDD/F and dl-PCB; null for HCB and PeCBz (not a TEQ)."
+    )
+    complete: bool
+    not_determined_parts: int
+
+
+class UpopsTotalOut(BaseModel):
+    """The releases of one pollutant under one TEQ scheme (none for HCB, PeCBz), in one
+    unit: totals of different pollutants or schemes are never added."""
+
+    pollutant: str
+    teq_scheme: str | None = Field(description="WHO-2005, WHO-1998, I-TEQ; null for mass.")
+    unit: str = Field(description="g TEQ/a (with teq_scheme) or g/a.")
+    label: str = Field(description='e.g. "g TEQ/a (WHO-2005)", "g/a".')
+    by_source_group: dict[str, dict[str, ReleaseCell]]
+    by_vector: dict[str, ReleaseCell]
+    determined: Decimal = Field(description="Sum over vectors, in unit.")
     complete: bool
     not_determined_parts: int
 
 
 class UpopsSummaryOut(BaseModel):
-    """UP-POPs releases in g TEQ/a by source group (1-10) and vector."""
+    """UP-POPs releases: one total per pollutant and TEQ scheme (``totals``), by source
+    group (1-10) and vector. The older single-sum fields are filled only when the summary
+    holds one TEQ pollutant under one scheme (or nothing), else null."""
 
-    by_source_group: dict[str, dict[str, ReleaseCell]]
-    by_vector: dict[str, ReleaseCell]
-    determined_g_teq_per_year: Decimal
+    totals: list[UpopsTotalOut]
+    by_source_group: dict[str, dict[str, ReleaseCell]] | None
+    by_vector: dict[str, ReleaseCell] | None
+    determined_g_teq_per_year: Decimal | None
     complete: bool
     not_determined_parts: int
 
@@ -192,3 +214,46 @@ class TimeSeriesOut(BaseModel):
 
     as_of: date
     years: list[YearSummaryOut]
+
+
+class ComparedValueOut(BaseModel):
+    """One column's total of one pollutant under one scheme."""
+
+    determined: Decimal = Field(description="In the row's unit.")
+    complete: bool
+    not_determined_parts: int
+
+
+class ComparedRowOut(BaseModel):
+    """One pollutant under one TEQ scheme across the columns (null: no figure under this
+    scheme there)."""
+
+    pollutant: str
+    teq_scheme: str | None
+    unit: str
+    label: str
+    values: list[ComparedValueOut | None]
+
+
+class ComparedColumnOut(BaseModel):
+    """One compared inventory: a year's validated national data, or one submission."""
+
+    scope: Literal["national", "submission"]
+    year: int | None
+    submission_id: int | None = None
+    upops: UpopsSummaryOut
+
+
+class ConversionOut(BaseModel):
+    """Whether figures were converted between TEQ schemes (never, so far: see note)."""
+
+    applied: bool
+    note: str
+
+
+class UpopsComparisonOut(BaseModel):
+    """UP-POPs inventories side by side, each total under its own scheme and unit."""
+
+    columns: list[ComparedColumnOut]
+    rows: list[ComparedRowOut]
+    conversion: ConversionOut

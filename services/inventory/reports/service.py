@@ -25,12 +25,15 @@ from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
     ByDepartmentOut,
     ByHolderOut,
+    ComparedColumnOut,
+    ConversionOut,
     DepartmentSummaryOut,
     HolderSummaryOut,
     MercurySummaryOut,
     NationalSummaryOut,
     PcbSummaryOut,
     TimeSeriesOut,
+    UpopsComparisonOut,
     UpopsSummaryOut,
     YearSummaryOut,
 )
@@ -201,6 +204,29 @@ async def time_series(
     )
 
 
+async def upops_comparison(session: AsyncSession, scopes: list[Scope]) -> UpopsComparisonOut:
+    """UP-POPs inventories side by side (one column per scope), each pollutant and scheme
+    on its own row; no conversion between schemes (``arithmetic.NO_CONVERSION``)."""
+    await queries.tune_for_aggregates(session)
+    columns = []
+    for scope in scopes:
+        rows = await queries.estimate_groups(session, scope, Section.UPOPS)
+        columns.append(
+            ComparedColumnOut(
+                scope="national" if scope.submission_id is None else "submission",
+                year=scope.year,
+                submission_id=scope.submission_id,
+                upops=UpopsSummaryOut(**arithmetic.upops_summary(rows)),
+            )
+        )
+    totals = [[t.model_dump() for t in c.upops.totals] for c in columns]
+    return UpopsComparisonOut(
+        columns=columns,
+        rows=arithmetic.side_by_side(totals),
+        conversion=ConversionOut(applied=False, note=arithmetic.NO_CONVERSION),
+    )
+
+
 # -- CSV ---------------------------------------------------------------------------------
 
 PCB_COLUMNS = (
@@ -215,9 +241,13 @@ PCB_COLUMNS = (
     "estimated_fluid_mass_t",
 )
 UPOPS_COLUMNS = (
+    "pollutant",
+    "teq_scheme",
     "source_group",
     "vector",
     "status",
+    "release",
+    "unit",
     "release_g_teq_per_year",
     "complete",
     "not_determined_parts",
@@ -245,14 +275,19 @@ def section_rows(part: PcbSummaryOut | UpopsSummaryOut | MercurySummaryOut) -> l
     if isinstance(part, UpopsSummaryOut):
         return [
             [
+                total.pollutant,
+                total.teq_scheme,
                 group,
                 vector,
                 cell.status,
+                cell.release,
+                cell.unit,
                 cell.release_g_teq_per_year,
                 cell.complete,
                 cell.not_determined_parts,
             ]
-            for group, vectors in part.by_source_group.items()
+            for total in part.totals
+            for group, vectors in total.by_source_group.items()
             for vector, cell in vectors.items()
         ]
     return [

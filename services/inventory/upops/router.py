@@ -33,9 +33,11 @@ UPOPS = EstimateKind(
     list_filter=query_param("source_group", Annotated[str | None, Query(pattern=r"^(10|[1-9])$")]),
     docs=(
         "Estimates the caller may see, each with its releases per vector in g TEQ/a "
-        "(ND stays not determined, never zero).",
-        "Activity rate x catalogue factor / 10^6 per vector, g TEQ/a. The activity "
-        "unit must be the unit the factors are per (else 422). Accepts `Idempotency-Key`.",
+        "(PCDD/F, dl-PCB, under the estimate's TEQ scheme) or g/a (HCB, PeCBz: mass, no "
+        "scheme); ND stays not determined, never zero.",
+        "Activity rate x catalogue factor per vector (µg per unit / 10^6 = g), in g TEQ/a "
+        "or g/a (`unit`). The activity unit must be the unit the factors are per (else "
+        "422); `teq_scheme` is refused for hcb and pecbz. Accepts `Idempotency-Key`.",
         "One estimate with its releases.",
         "In the caller's editable submission; needs `If-Match`. Releases are "
         "recomputed with the catalogue's current factors.",

@@ -20,8 +20,14 @@ ReleaseValue: TypeAlias = Decimal | NotDetermined | NotApplicable
 MICROGRAMS_PER_GRAM_EXPONENT: Final = 6
 
 
-def release_g_teq_per_year(activity_rate: Decimal, factor: FactorValue) -> ReleaseValue:
-    """Release in g TEQ/a = activity rate x factor (µg TEQ per unit) / 10^6.
+def release_g_teq_per_year(
+    activity_rate: Decimal,
+    factor: FactorValue,
+    grams_exponent: int = -MICROGRAMS_PER_GRAM_EXPONENT,
+) -> ReleaseValue:
+    """Release in g TEQ/a = activity rate x factor (µg TEQ per unit) / 10^6 (for HCB and
+    PeCBz the same in mass: g/a from µg per unit). ``grams_exponent`` is the power of ten
+    of the gram the factor's numerator is in (-6 for µg, -9 for ng, -3 for mg).
 
     ND stays ND and NA stays NA whatever the rate. The result is exact (the division by
     10^6 only moves the decimal point); round for display, not before summing.
@@ -30,18 +36,26 @@ def release_g_teq_per_year(activity_rate: Decimal, factor: FactorValue) -> Relea
     if isinstance(factor, NotDetermined | NotApplicable):
         return factor
     require_decimal("factor", factor)
-    return (activity_rate * factor).scaleb(-MICROGRAMS_PER_GRAM_EXPONENT)
+    return (activity_rate * factor).scaleb(grams_exponent)
 
 
 def releases_by_vector(
-    activity_rate: Decimal, factors: Mapping[Vector, FactorValue]
+    activity_rate: Decimal,
+    factors: Mapping[Vector, FactorValue],
+    exponents: Mapping[Vector, int] | None = None,
 ) -> dict[Vector, ReleaseValue]:
     """Release per vector for one source, all five vectors present.
 
     A vector absent from ``factors`` has no factor determined, so it comes out ND rather
     than silently zero.
     """
-    return {v: release_g_teq_per_year(activity_rate, factors.get(v, ND)) for v in Vector}
+    powers = exponents or {}
+    return {
+        v: release_g_teq_per_year(
+            activity_rate, factors.get(v, ND), powers.get(v, -MICROGRAMS_PER_GRAM_EXPONENT)
+        )
+        for v in Vector
+    }
 
 
 @dataclass(frozen=True, slots=True)

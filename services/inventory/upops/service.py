@@ -14,7 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inventory.estimates import service as estimates
 from services.inventory.estimates.rules import UnitMismatch, check_units
 from services.inventory.factors.models import EmissionFactor
-from services.inventory.factors.rules import ND, NotApplicable, NotDetermined, Vector, parse_factor
+from services.inventory.factors.rules import (
+    GRAM_EXPONENT,
+    ND,
+    NotApplicable,
+    NotDetermined,
+    Vector,
+    is_teq,
+    parse_factor,
+    release_unit,
+)
 from services.inventory.factors.service import factor_text
 from services.inventory.submissions.models import Submission
 from services.inventory.upops.models import UpopsEstimate, UpopsRelease
@@ -115,7 +124,8 @@ async def compute_upops(
         v: parse_factor(factor_text(f.value_kind, f.value_ug_teq_per_unit))
         for v, f in by_vector.items()
     }
-    releases = releases_by_vector(estimate.activity_rate, values)
+    exponents = {v: GRAM_EXPONENT[f.value_unit] for v, f in by_vector.items()}
+    releases = releases_by_vector(estimate.activity_rate, values, exponents)
     await session.execute(delete(UpopsRelease).where(UpopsRelease.estimate_id == estimate.id))
     rows = [
         _release_row(estimate.id, vector, release, by_vector.get(vector))
@@ -130,10 +140,14 @@ def upops_out(estimate: UpopsEstimate, rows: Sequence[UpopsRelease]) -> UpopsEst
     """The API view of an estimate with its releases and their total."""
     releases = {}
     parts = []
+    teq = is_teq(estimate.pollutant)
+    unit = release_unit(estimate.pollutant)
     for row in sorted(rows, key=lambda r: list(Vector).index(Vector(r.vector))):
         releases[row.vector] = VectorRelease(
             status=_STATUS[row.release_kind],
-            release_g_teq_per_year=row.release_g_teq_per_year,
+            release=row.release_g_teq_per_year,
+            unit=unit,
+            release_g_teq_per_year=row.release_g_teq_per_year if teq else None,
             factor=factor_text(row.factor_kind, row.factor_ug_teq_per_unit),
             factor_id=row.factor_id,
         )
@@ -143,11 +157,16 @@ def upops_out(estimate: UpopsEstimate, rows: Sequence[UpopsRelease]) -> UpopsEst
             else (ND if row.release_kind == "ND" else NotApplicable.NA)
         )
     total = total_releases(parts)
+    shown = estimates.shown(estimate, UpopsEstimateOut)
+    shown["teq_scheme"] = estimate.teq_scheme or None
     return UpopsEstimateOut(
-        **estimates.shown(estimate, UpopsEstimateOut),
+        **shown,
+        unit=unit,
         releases=releases,
         total=ReleaseTotalOut(
-            determined_g_teq_per_year=total.determined_g_teq,
+            determined=total.determined_g_teq,
+            unit=unit,
+            determined_g_teq_per_year=total.determined_g_teq if teq else None,
             complete=total.complete,
             not_determined_vectors=[v for v, r in releases.items() if r.status == "not_determined"],
         ),
