@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory import validation
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.factors.schemas import FactorIn
 from services.inventory.factors.service import create_factor
 from services.inventory.mercury.models import MercuryEstimate
 from services.inventory.mercury.schemas import MercuryEstimateIn
 from services.inventory.mercury.service import create_mercury
-from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.models import PcbAnalysis, PcbItem
 from services.inventory.pcb.schemas import AnalysisIn, PcbItemIn
@@ -32,9 +32,11 @@ from services.inventory.pcb.service import (
     recompute_concentration,
 )
 from services.inventory.registry.models import Holder, Site
-from services.inventory.reports import cells
 from services.inventory.settings import InventorySettings
-from services.inventory.submissions.models import Submission, SubmissionEvent
+from services.inventory.submissions.access import REVIEW, WRITE
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section, SubmissionStatus
+from services.inventory.submissions.service import create_submission, transition
 from services.inventory.upops.models import UpopsEstimate
 from services.inventory.upops.schemas import UpopsEstimateIn
 from services.inventory.upops.service import create_upops
@@ -46,8 +48,17 @@ SEED_CLIENT = "demo-seed"
 WORKFLOW = ("draft", "submitted", "under_review", "validated")
 
 
+def _principal(org: str, scope: str) -> VerifiedToken:
+    """The seed acting as ``org`` with ``scope``: an owner (``inventory:write``) or the
+    reviewer (``inventory:review``)."""
+    return VerifiedToken(
+        client_id=SEED_CLIENT, org=org, scopes=frozenset({scope}), jti="demo-seed", exp=0
+    )
+
+
 async def _submission(session: AsyncSession, spec: dict[str, Any]) -> Submission:
-    """The demo submission, created with its workflow history up to ``spec['status']``."""
+    """The demo submission: found by natural key, or a new draft of its organisation (its
+    data is added next; ``_advance`` then moves it through the workflow)."""
     found = await session.scalar(
         select(Submission).where(
             Submission.org_code == spec["org_code"],
@@ -58,32 +69,22 @@ async def _submission(session: AsyncSession, spec: dict[str, Any]) -> Submission
     )
     if found is not None:
         return found
-    submission = Submission(
-        org_code=spec["org_code"],
-        year=spec["year"],
-        section=spec["section"],
-        status="draft",
-        created_by=SEED_CLIENT,
-    )
-    session.add(submission)
-    await session.flush()
-    previous = None
-    for status in WORKFLOW[: WORKFLOW.index(spec["status"]) + 1]:
-        submission.status = status
-        actor = spec["org_code"] if status in ("draft", "submitted") else "MINAM"
-        session.add(
-            SubmissionEvent(
-                submission_id=submission.id,
-                from_status=previous,
-                to_status=status,
-                client_id=SEED_CLIENT,
-                org_code=actor,
-                comment="demo data",
-            )
-        )
-        previous = status
-    await session.flush()
-    return submission
+    section = Section(spec["section"])
+    owner = _principal(spec["org_code"], WRITE)
+    return await create_submission(session, owner, year=spec["year"], section=section)
+
+
+async def _advance(session: AsyncSession, submission: Submission, target: str) -> None:
+    """Move the submission up to ``target`` through the workflow's own functions (as the
+    workflow routes do): the owner submits, MINAM reviews and validates, so the dates and
+    the events say who did what and when."""
+    owner = _principal(submission.org_code, WRITE)
+    reviewer = _principal("MINAM", REVIEW)
+    for status in WORKFLOW[WORKFLOW.index(submission.status) + 1 : WORKFLOW.index(target) + 1]:
+        principal = owner if status == SubmissionStatus.SUBMITTED else reviewer
+        new = SubmissionStatus(status)
+        await transition(session, principal, submission, new, "demo data")
+        await validation.validated(session, submission)
 
 
 async def _registry(
@@ -162,12 +163,14 @@ async def _estimates(session: AsyncSession, data: dict[str, Any]) -> int:
         if not await _has_estimate(session, UpopsEstimate, upops.id, spec["description"]):
             await create_upops(session, SEED_PRINCIPAL, upops, UpopsEstimateIn.model_validate(spec))
             added += 1
+    await _advance(session, upops, data["upops_submission"]["status"])
     mercury = await _submission(session, data["mercury_submission"])
     for spec in data["mercury_estimates"]:
         if not await _has_estimate(session, MercuryEstimate, mercury.id, spec["description"]):
             estimate = MercuryEstimateIn.model_validate(spec)
             await create_mercury(session, SEED_PRINCIPAL, mercury, estimate)
             added += 1
+    await _advance(session, mercury, data["mercury_submission"]["status"])
     return added
 
 
@@ -219,9 +222,7 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
             added += 1
         await _analyses(session, item, spec.get("analyses", []))
     await session.flush()
-    if submission.status == "validated":
-        thresholds, _ = await load_thresholds(session)
-        await cells.refresh(session, [submission.id], thresholds, await load_densities(session))
+    await _advance(session, submission, data["pcb_submission"]["status"])
     if "emission_factors" in data:
         await _factors(session, data["emission_factors"])
         await session.flush()
