@@ -31,3 +31,6 @@ class InventorySettings(ResourceServiceSettings, XlsxImportSettings, ImportWorke
     # volume and mass may stray from every known fluid density.
     pcb_disposed_mass_tolerance_kg: Decimal = Field(default=Decimal("0.001"), ge=0)
     pcb_density_tolerance: Decimal = Field(default=Decimal("0.2"), ge=0, lt=1)
+    # How often PCB equipment in use in a populated area must be inspected (months): the
+    # flag inspection_overdue is raised without an inspection in that many months.
+    pcb_inspection_interval_months: int = Field(default=12, ge=1, le=120)

@@ -19,8 +19,13 @@ from services.inventory.pcb.classes import (
 )
 from services.inventory.pcb.fields import CSV_COLUMNS, csv_row
 from services.inventory.pcb.mass import MassChecks
-from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
-from services.inventory.pcb.queries import ItemFilters, items_query, states_on
+from services.inventory.pcb.models import PcbAnalysis, PcbInspection, PcbItem, PcbStatusEvent
+from services.inventory.pcb.queries import (
+    ItemFilters,
+    items_query,
+    last_inspections,
+    states_on,
+)
 from services.inventory.pcb.rules import (
     ComplianceFlag,
     OperatingStatus,
@@ -30,6 +35,8 @@ from services.inventory.pcb.rules import (
 from services.inventory.pcb.schemas import (
     AnalysisIn,
     AnalysisOut,
+    InspectionIn,
+    InspectionOut,
     PcbItemIn,
     PcbItemOut,
     PcbItemPatch,
@@ -86,7 +93,36 @@ async def _integrity(request: Request, session: SessionDep) -> MassChecks:
     )
 
 
+def _months(request: Request) -> int:
+    """The inspection interval of equipment in populated areas (a setting)."""
+    months: int = request.app.state.settings.pcb_inspection_interval_months
+    return months
+
+
+async def _outs(
+    request: Request,
+    session: SessionDep,
+    items: Sequence[PcbItem],
+    thresholds: Thresholds,
+    densities: dict[str, Decimal],
+    as_of: date,
+) -> list[PcbItemOut]:
+    """The items as of ``as_of``: in the status then in force, with their latest
+    inspection by then."""
+    ids = [i.id for i in items]
+    states = await states_on(session, ids, as_of)
+    inspected = await last_inspections(session, ids, as_of)
+    months = _months(request)
+    return [
+        service.item_out(
+            i, thresholds, densities, as_of, states.get(i.id), inspected.get(i.id), months
+        )
+        for i in items
+    ]
+
+
 async def _csv_rows(
+    request: Request,
     session: SessionDep,
     stmt: Select[PcbItem],
     thresholds: Thresholds,
@@ -97,9 +133,8 @@ async def _csv_rows(
         stmt.order_by(PcbItem.id).execution_options(yield_per=1000)
     )
     async for chunk in result.partitions(1000):
-        states = await states_on(session, [i.id for i in chunk], as_of)
-        for item in chunk:
-            yield csv_row(service.item_out(item, thresholds, densities, as_of, states.get(item.id)))
+        for out in await _outs(request, session, chunk, thresholds, densities, as_of):
+            yield csv_row(out)
 
 
 @router.get(
@@ -149,11 +184,13 @@ async def list_items(
         status=status,
         flag=flag,
     )
-    stmt = items_query(principal, filters, thresholds, densities, as_of)
+    stmt = items_query(principal, filters, thresholds, densities, as_of, _months(request))
     if wants_csv(request.headers.get("accept"), format):
         # Streamed: every matching item, not a page the response model could check.
         return PrimedStreamingResponse(
-            csv_stream(CSV_COLUMNS, _csv_rows(session, stmt, thresholds, densities, as_of)),
+            csv_stream(
+                CSV_COLUMNS, _csv_rows(request, session, stmt, thresholds, densities, as_of)
+            ),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="pcb-items.csv"'},
         )
@@ -167,8 +204,7 @@ async def list_items(
         cursor=cursor,
         limit=limit,
     )
-    states = await states_on(session, [r.id for r in rows], as_of)
-    items = [service.item_out(r, thresholds, densities, as_of, states.get(r.id)) for r in rows]
+    items = await _outs(request, session, rows, thresholds, densities, as_of)
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -197,7 +233,7 @@ async def create_item(
         )
         integrity = await _integrity(request, session)
         item = await service.create_item(session, principal, submission, body, integrity)
-        return await _item_answer(session, item)
+        return await _item_answer(request, session, item)
 
     return await create_once(request, response, session, principal, create)
 
@@ -218,7 +254,7 @@ async def get_item(
 ) -> PcbItemOut | Response:
     """One item with its class and flags (ETag; If-None-Match gives 304)."""
     item, _ = await service.visible_item(session, principal, item_id)
-    out, tag = await _item_answer(session, item, as_of)
+    out, tag = await _item_answer(request, session, item, as_of)
     return read_answer(request, response, out, tag)  # or a bare 304: nothing to check
 
 
@@ -233,20 +269,21 @@ async def _editable(
 
 
 async def _item_answer(
-    session: SessionDep, item: PcbItem, as_of: date | None = None
+    request: Request, session: SessionDep, item: PcbItem, as_of: date | None = None
 ) -> tuple[PcbItemOut, str]:
     """The item as of ``as_of`` (default: today), and its ETag."""
     thresholds, version = await load_thresholds(session)
     densities = await load_densities(session)
     as_of = as_of or utcnow().date()
-    states = await states_on(session, [item.id], as_of)
-    out = service.item_out(item, thresholds, densities, as_of, states.get(item.id))
+    [out] = await _outs(request, session, [item], thresholds, densities, as_of)
     return out, item_etag(item, version, as_of, densities)
 
 
-async def _changed(response: Response, session: SessionDep, item: PcbItem) -> PcbItemOut:
+async def _changed(
+    request: Request, response: Response, session: SessionDep, item: PcbItem
+) -> PcbItemOut:
     """The changed item, with its new ETag."""
-    out, tag = await _item_answer(session, item)
+    out, tag = await _item_answer(request, session, item)
     return tagged(response, out, tag)
 
 
@@ -270,7 +307,7 @@ async def patch_item(
     item, submission = await _editable(request, session, principal, item_id)
     integrity = await _integrity(request, session)
     await service.update_item(session, principal, item, submission, body, integrity)
-    return await _changed(response, session, item)
+    return await _changed(request, response, session, item)
 
 
 @router.delete(
@@ -329,7 +366,7 @@ async def create_analysis(
     """Add an analysis; answers with the reclassified item."""
     item, _ = await _editable(request, session, principal, item_id)
     await service.add_analysis(session, principal, item, body)
-    return await _changed(response, session, item)
+    return await _changed(request, response, session, item)
 
 
 @router.delete(
@@ -350,7 +387,56 @@ async def delete_analysis(
     """Remove an analysis; answers with the reclassified item."""
     item, _ = await _editable(request, session, principal, item_id)
     await service.delete_analysis(session, principal, item, analysis_id)
-    return await _changed(response, session, item)
+    return await _changed(request, response, session, item)
+
+
+@router.get(
+    "/pcb-items/{item_id}/inspections",
+    summary="Inspections of an item",
+    response_model=list[InspectionOut],
+    responses=READ_ONE,
+)
+async def list_inspections(
+    item_id: IdPath, session: SessionDep, principal: Principal = READ
+) -> list[InspectionOut]:
+    """Every inspection of the item, oldest first."""
+    await service.visible_item(session, principal, item_id)
+    rows = await session.scalars(
+        select(PcbInspection)
+        .where(PcbInspection.item_id == item_id)
+        .order_by(PcbInspection.inspected_on, PcbInspection.id)
+    )
+    return [InspectionOut.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/pcb-items/{item_id}/inspections",
+    summary="Record an inspection",
+    description="Date (not in the future), inspecting organisation (e.g. OEFA), findings, "
+    "and whether a leak was observed (the item is then recorded as leaking). Equipment "
+    "in use in a populated area raises `inspection_overdue` without one in the last "
+    "`INVENTORY_PCB_INSPECTION_INTERVAL_MONTHS`. Only in the caller's editable "
+    "submission; needs `If-Match` of the item; accepts `Idempotency-Key`.",
+    status_code=201,
+    response_model=PcbItemOut,
+    responses=UPDATE,
+)
+async def create_inspection(
+    request: Request,
+    response: Response,
+    item_id: IdPath,
+    session: SessionDep,
+    body: InspectionIn,
+    principal: Principal = WRITE,
+) -> PcbItemOut | Response:
+    """Add an inspection; answers with the item and its flags."""
+
+    async def create() -> tuple[PcbItemOut, str]:
+        item, _ = await _editable(request, session, principal, item_id)
+        await service.add_inspection(session, principal, item, body)
+        return await _item_answer(request, session, item)
+
+    return await create_once(request, response, session, principal, create)
 
 
 @router.get(
@@ -392,7 +478,7 @@ async def create_status_event(
     item, _ = await _editable(request, session, principal, item_id)
     integrity = await _integrity(request, session)
     await service.add_status_event(session, principal, item, body, integrity)
-    return await _changed(response, session, item)
+    return await _changed(request, response, session, item)
 
 
 # Thresholds and densities: the data every class, flag and mass is computed with.
