@@ -2,7 +2,9 @@
 
 Idempotent: records are matched by natural key (RUC; holder + site name; organisation +
 year + section for submissions; submission + holder + manufacturer + serial number for
-items; item + method + date + sample for analyses) and only missing ones are added.
+items; item + method + date + sample for analyses; item + date + inspector for OEFA's
+inspections) and only missing ones are added. Submissions are drafts while their data is
+added, then submitted, reviewed and validated through the workflow's own functions.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from services.inventory.mercury.models import MercuryEstimate
 from services.inventory.mercury.schemas import MercuryEstimateIn
 from services.inventory.mercury.service import create_mercury
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
-from services.inventory.pcb.models import PcbAnalysis, PcbItem
-from services.inventory.pcb.schemas import AnalysisIn, PcbItemIn
+from services.inventory.pcb.models import PcbAnalysis, PcbInspection, PcbItem
+from services.inventory.pcb.schemas import AnalysisIn, InspectionIn, PcbItemIn
 from services.inventory.pcb.service import (
+    add_inspection,
     find_analysis,
     first_status_event,
     recompute_concentration,
@@ -46,6 +49,8 @@ from shared.tokens import VerifiedToken
 DEMO = Path(__file__).parent / "data" / "demo.json"
 SEED_CLIENT = "demo-seed"
 WORKFLOW = ("draft", "submitted", "under_review", "validated")
+# Keys of a demo item that are not fields of the item itself.
+_NOT_ITEM_FIELDS = ("holder_ruc", "site", "analyses", "inspections")
 
 
 def _principal(org: str, scope: str) -> VerifiedToken:
@@ -130,6 +135,22 @@ async def _analyses(session: AsyncSession, item: PcbItem, specs: list[dict[str, 
         await recompute_concentration(session, item)
 
 
+async def _inspections(session: AsyncSession, item: PcbItem, specs: list[dict[str, Any]]) -> None:
+    """OEFA's inspections of the item, recorded as the route records them (a leak seen
+    marks the item leaking); matched by date and inspector."""
+    for spec in specs:
+        data = InspectionIn.model_validate(spec)
+        found = await session.scalar(
+            select(PcbInspection.id).where(
+                PcbInspection.item_id == item.id,
+                PcbInspection.inspected_on == data.inspected_on,
+                PcbInspection.inspector_org == data.inspector_org,
+            )
+        )
+        if found is None:
+            await add_inspection(session, SEED_PRINCIPAL, item, data)
+
+
 SEED_PRINCIPAL = VerifiedToken(
     client_id=SEED_CLIENT, org="MINAM", scopes=frozenset(), jti="demo-seed", exp=0
 )
@@ -203,7 +224,7 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
         )
         if item is None:
             site = sites[(spec["holder_ruc"], spec["site"])]
-            given = {k: v for k, v in spec.items() if k not in ("holder_ruc", "site", "analyses")}
+            given = {k: v for k, v in spec.items() if k not in _NOT_ITEM_FIELDS}
             item_in = PcbItemIn.model_validate(given | {"holder_id": holder.id, "site_id": site.id})
             fields = item_in.model_dump(exclude={"elimination"})
             fields["fluid_kind"] = item_in.fluid_kind or fluid_kind_from_trade_name(
@@ -221,6 +242,7 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
             session.add(first_status_event(item, client_id=SEED_CLIENT, org_code=holder.org_code))
             added += 1
         await _analyses(session, item, spec.get("analyses", []))
+        await _inspections(session, item, spec.get("inspections", []))
     await session.flush()
     await _advance(session, submission, data["pcb_submission"]["status"])
     if "emission_factors" in data:

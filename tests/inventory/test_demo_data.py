@@ -76,3 +76,29 @@ async def test_demo_submissions_went_through_the_workflow(inventory_app: FastAPI
             ("under_review", "MINAM"),
             ("validated", "MINAM"),
         ]
+
+
+async def test_demo_inspections_raise_the_condition_flags(
+    inventory_app: FastAPI, oefa: Caller
+) -> None:
+    """Issue 12 item 7: OEFA's demo inspections. On 2026-06-30, with inspections due every
+    12 months (the default): the P2 Siemens in a populated area, last inspected on
+    2024-05-20, is overdue; the P1 Westinghouse, inspected on 2025-12-15, is not (it was
+    on 2025-06-30, before that inspection); the presumed Delcrosa on standby, where OEFA
+    saw a leak, is leaking in use."""
+    async with inventory_app.state.db.sessions() as session:
+        await load_demo(session, json.loads(DEMO.read_text(encoding="utf-8")))
+        await session.commit()
+
+    async def flagged(flag: str, as_of: str) -> set[str]:
+        params = {"flag": flag, "as_of": as_of, "current": "true"}
+        page = (await oefa.get("/pcb-items", params=params)).json()
+        return {i["serial_number"] for i in page["items"]}
+
+    assert await flagged("inspection_overdue", "2026-06-30") == {"SI-84-2201"}
+    assert await flagged("inspection_overdue", "2025-06-30") == {"SI-84-2201", "WH-77-10451"}
+    assert await flagged("leaking_in_use", "2026-06-30") == {"DC-82-0912"}
+    page = (await oefa.get("/pcb-items", params={"current": "true"})).json()
+    ids = {i["serial_number"]: i["id"] for i in page["items"]}
+    seen = (await oefa.get(f"/pcb-items/{ids['DC-82-0912']}/inspections")).json()
+    assert [(i["inspector_org"], i["leaking_observed"]) for i in seen] == [("OEFA", True)]

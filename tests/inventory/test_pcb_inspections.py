@@ -1,10 +1,12 @@
 """Leaking equipment and populated areas (issue 12 item 7).
 
-The Convention (Annex A Part II (a)(iv)-(vi)) allows PCB equipment in use only if intact
-and non-leaking, and, in populated areas (schools, hospitals), protected and inspected
-regularly. An item of a PCB class (P1-P3 or presumed) in use or on standby raises
-``leaking_in_use`` when it leaks and ``inspection_overdue`` in a populated area without an
-inspection in the interval (a setting, 12 months by default) up to the date judged.
+The Stockholm Convention (Annex A Part II (b)(i) and (iii); DOMAIN.md §1) allows PCB
+equipment in use only if intact and non-leaking, and, in populated areas (schools,
+hospitals), protected and regularly inspected for leaks. An item of a PCB class (P1-P3 or
+presumed: DOMAIN.md's "PCB equipment") in use or on standby raises ``leaking_in_use`` when
+it leaks and ``inspection_overdue`` in a populated area without an inspection in the
+interval up to the date judged. The Convention says "regular", not how often: the interval
+is a national choice, a setting (12 months by default).
 """
 
 from __future__ import annotations
