@@ -319,7 +319,7 @@ async def test_bad_inspections_are_422_naming_the_field_and_change_nothing(
 
 
 async def test_missing_fields_and_other_callers_are_refused(
-    minem: Caller, produce: Caller, minam: Caller, item: dict[str, Any]
+    minem: Caller, produce: Caller, minam: Caller, oefa: Caller, item: dict[str, Any]
 ) -> None:
     path = f"/pcb-items/{item['id']}"
     for missing in ("inspected_on", "inspector_org", "findings"):
@@ -329,6 +329,7 @@ async def test_missing_fields_and_other_callers_are_refused(
         assert_problem(response, 422)
         assert missing in str(response.json()["errors"])
     assert_problem(await _inspect(produce, item["id"]), 404)  # another organisation's draft
+    assert_problem(await _inspect(oefa, item["id"]), 403)  # no inventory:write scope
     stale = await minem.post(
         f"{path}/inspections",
         {"inspected_on": "2024-08-20", "inspector_org": "OEFA", "findings": "ok"},
@@ -351,3 +352,25 @@ async def test_idempotency_key_records_one_inspection(minem: Caller, item: dict[
     assert (first.status_code, again.status_code) == (201, 201), again.text
     assert again.json() == first.json()
     assert len((await minem.get(f"{path}/inspections")).json()) == 1
+
+
+async def test_a_correction_keeps_the_inspections_and_deleting_an_item_removes_them(
+    minem: Caller, minam: Caller, item: dict[str, Any]
+) -> None:
+    assert (await _inspect(minem, item["id"], leaking_observed=True)).status_code == 201
+    sid = item["submission"]["id"]
+    await validate(minem, minam, sid)
+    correction = await minem.ok(
+        "POST", f"/submissions/{sid}/corrections", {"reason": "r"}, etag_of=f"/submissions/{sid}"
+    )
+    page = await minem.get("/pcb-items", params={"submission_id": correction["id"]})
+    [copy] = page.json()["items"]
+    assert copy["leaking"] is True
+    copy_path = f"/pcb-items/{copy['id']}"
+    copied = (await minem.get(f"{copy_path}/inspections")).json()
+    assert [(i["inspected_on"], i["inspector_org"], i["leaking_observed"]) for i in copied] == [
+        ("2024-08-20", "OEFA", True)
+    ]
+    assert (await minem.write("DELETE", copy_path)).status_code == 204
+    assert_problem(await minem.get(f"{copy_path}/inspections"), 404)
+    assert len((await minem.get(f"/pcb-items/{item['id']}/inspections")).json()) == 1
