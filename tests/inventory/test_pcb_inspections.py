@@ -33,11 +33,9 @@ from services.inventory.pcb.rules import (
     inspection_overdue,
     months_before,
 )
-from services.inventory.registry.models import Holder, Site
 from services.inventory.settings import InventorySettings
-from services.inventory.submissions.models import Submission
 from tests.conftest import GATEWAY_PEER
-from tests.inventory.conftest import Caller, validate
+from tests.inventory.conftest import Caller, scratch_draft, validate
 from tests.support import assert_problem
 
 T = Thresholds()
@@ -139,27 +137,12 @@ INSPECTED = [None, date(2024, 6, 29), date(2024, 6, 30), date(2025, 6, 30), date
 async def test_sql_flags_agree_with_the_rules(inventory_app: FastAPI) -> None:
     densities = dict(DEFAULT_FLUID_DENSITIES)
     async with inventory_app.state.db.sessions() as session:
-        holder = Holder(ruc="20100326796", name="H", sector="other", is_public=False, org_code="X")
-        session.add(holder)
-        await session.flush()
-        site = Site(holder_id=holder.id, name="S", address="A", ubigeo="150101", site_type="urban")
-        submission = Submission(
-            org_code="X", year=2024, section="pcb", status="draft", created_by="t"
-        )
-        session.add_all([site, submission])
-        await session.flush()
+        new_item = await scratch_draft(session)
         combinations = itertools.product(
             list(OperatingStatus), [1980, 1995], [False, True], [False, True], INSPECTED
         )
         for n, (status, year, leaking, populated, inspected) in enumerate(combinations):
-            item = PcbItem(
-                submission_id=submission.id,
-                holder_id=holder.id,
-                site_id=site.id,
-                org_code="X",
-                department_code="15",
-                equipment_type="transformer",
-                manufacturer="M",
+            item = new_item(
                 serial_number=f"S{n}",
                 year_manufactured=year,  # 1980: presumed; 1995: unknown
                 fluid_volume_l=300,
