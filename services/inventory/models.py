@@ -6,6 +6,7 @@ from services.inventory.mercury.models import MercuryEstimate, MercuryRelease
 from services.inventory.pcb.models import (
     FluidDensity,
     PcbAnalysis,
+    PcbInspection,
     PcbItem,
     PcbStatusEvent,
     PcbThresholds,
@@ -24,6 +25,7 @@ __all__ = [
     "MercuryEstimate",
     "MercuryRelease",
     "PcbAnalysis",
+    "PcbInspection",
     "PcbItem",
     "PcbStatusEvent",
     "PcbSummaryCell",

@@ -2,7 +2,9 @@
 
 Idempotent: records are matched by natural key (RUC; holder + site name; organisation +
 year + section for submissions; submission + holder + manufacturer + serial number for
-items; item + method + date + sample for analyses) and only missing ones are added.
+items; item + method + date + sample for analyses; item + date + inspector for OEFA's
+inspections) and only missing ones are added. Submissions are drafts while their data is
+added, then submitted, reviewed and validated through the workflow's own functions.
 """
 
 from __future__ import annotations
@@ -16,25 +18,28 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory import validation
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.factors.schemas import FactorIn
 from services.inventory.factors.service import create_factor
 from services.inventory.mercury.models import MercuryEstimate
 from services.inventory.mercury.schemas import MercuryEstimateIn
 from services.inventory.mercury.service import create_mercury
-from services.inventory.pcb.classes import load_densities, load_thresholds
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
-from services.inventory.pcb.models import PcbAnalysis, PcbItem
-from services.inventory.pcb.schemas import AnalysisIn, PcbItemIn
+from services.inventory.pcb.models import PcbAnalysis, PcbInspection, PcbItem
+from services.inventory.pcb.schemas import AnalysisIn, InspectionIn, PcbItemIn
 from services.inventory.pcb.service import (
+    add_inspection,
     find_analysis,
     first_status_event,
     recompute_concentration,
 )
 from services.inventory.registry.models import Holder, Site
-from services.inventory.reports import cells
 from services.inventory.settings import InventorySettings
-from services.inventory.submissions.models import Submission, SubmissionEvent
+from services.inventory.submissions.access import REVIEW, WRITE
+from services.inventory.submissions.models import Submission
+from services.inventory.submissions.rules import Section, SubmissionStatus
+from services.inventory.submissions.service import create_submission, transition
 from services.inventory.upops.models import UpopsEstimate
 from services.inventory.upops.schemas import UpopsEstimateIn
 from services.inventory.upops.service import create_upops
@@ -44,10 +49,21 @@ from shared.tokens import VerifiedToken
 DEMO = Path(__file__).parent / "data" / "demo.json"
 SEED_CLIENT = "demo-seed"
 WORKFLOW = ("draft", "submitted", "under_review", "validated")
+# Keys of a demo item that are not fields of the item itself.
+_NOT_ITEM_FIELDS = ("holder_ruc", "site", "analyses", "inspections")
+
+
+def _principal(org: str, scope: str) -> VerifiedToken:
+    """The seed acting as ``org`` with ``scope``: an owner (``inventory:write``) or the
+    reviewer (``inventory:review``)."""
+    return VerifiedToken(
+        client_id=SEED_CLIENT, org=org, scopes=frozenset({scope}), jti="demo-seed", exp=0
+    )
 
 
 async def _submission(session: AsyncSession, spec: dict[str, Any]) -> Submission:
-    """The demo submission, created with its workflow history up to ``spec['status']``."""
+    """The demo submission: found by natural key, or a new draft of its organisation (its
+    data is added next; ``_advance`` then moves it through the workflow)."""
     found = await session.scalar(
         select(Submission).where(
             Submission.org_code == spec["org_code"],
@@ -58,32 +74,22 @@ async def _submission(session: AsyncSession, spec: dict[str, Any]) -> Submission
     )
     if found is not None:
         return found
-    submission = Submission(
-        org_code=spec["org_code"],
-        year=spec["year"],
-        section=spec["section"],
-        status="draft",
-        created_by=SEED_CLIENT,
-    )
-    session.add(submission)
-    await session.flush()
-    previous = None
-    for status in WORKFLOW[: WORKFLOW.index(spec["status"]) + 1]:
-        submission.status = status
-        actor = spec["org_code"] if status in ("draft", "submitted") else "MINAM"
-        session.add(
-            SubmissionEvent(
-                submission_id=submission.id,
-                from_status=previous,
-                to_status=status,
-                client_id=SEED_CLIENT,
-                org_code=actor,
-                comment="demo data",
-            )
-        )
-        previous = status
-    await session.flush()
-    return submission
+    section = Section(spec["section"])
+    owner = _principal(spec["org_code"], WRITE)
+    return await create_submission(session, owner, year=spec["year"], section=section)
+
+
+async def _advance(session: AsyncSession, submission: Submission, target: str) -> None:
+    """Move the submission up to ``target`` through the workflow's own functions (as the
+    workflow routes do): the owner submits, MINAM reviews and validates, so the dates and
+    the events say who did what and when."""
+    owner = _principal(submission.org_code, WRITE)
+    reviewer = _principal("MINAM", REVIEW)
+    for status in WORKFLOW[WORKFLOW.index(submission.status) + 1 : WORKFLOW.index(target) + 1]:
+        principal = owner if status == SubmissionStatus.SUBMITTED else reviewer
+        new = SubmissionStatus(status)
+        await transition(session, principal, submission, new, "demo data")
+        await validation.validated(session, submission)
 
 
 async def _registry(
@@ -129,6 +135,22 @@ async def _analyses(session: AsyncSession, item: PcbItem, specs: list[dict[str, 
         await recompute_concentration(session, item)
 
 
+async def _inspections(session: AsyncSession, item: PcbItem, specs: list[dict[str, Any]]) -> None:
+    """OEFA's inspections of the item, recorded as the route records them (a leak seen
+    marks the item leaking); matched by date and inspector."""
+    for spec in specs:
+        data = InspectionIn.model_validate(spec)
+        found = await session.scalar(
+            select(PcbInspection.id).where(
+                PcbInspection.item_id == item.id,
+                PcbInspection.inspected_on == data.inspected_on,
+                PcbInspection.inspector_org == data.inspector_org,
+            )
+        )
+        if found is None:
+            await add_inspection(session, SEED_PRINCIPAL, item, data)
+
+
 SEED_PRINCIPAL = VerifiedToken(
     client_id=SEED_CLIENT, org="MINAM", scopes=frozenset(), jti="demo-seed", exp=0
 )
@@ -162,12 +184,14 @@ async def _estimates(session: AsyncSession, data: dict[str, Any]) -> int:
         if not await _has_estimate(session, UpopsEstimate, upops.id, spec["description"]):
             await create_upops(session, SEED_PRINCIPAL, upops, UpopsEstimateIn.model_validate(spec))
             added += 1
+    await _advance(session, upops, data["upops_submission"]["status"])
     mercury = await _submission(session, data["mercury_submission"])
     for spec in data["mercury_estimates"]:
         if not await _has_estimate(session, MercuryEstimate, mercury.id, spec["description"]):
             estimate = MercuryEstimateIn.model_validate(spec)
             await create_mercury(session, SEED_PRINCIPAL, mercury, estimate)
             added += 1
+    await _advance(session, mercury, data["mercury_submission"]["status"])
     return added
 
 
@@ -200,7 +224,7 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
         )
         if item is None:
             site = sites[(spec["holder_ruc"], spec["site"])]
-            given = {k: v for k, v in spec.items() if k not in ("holder_ruc", "site", "analyses")}
+            given = {k: v for k, v in spec.items() if k not in _NOT_ITEM_FIELDS}
             item_in = PcbItemIn.model_validate(given | {"holder_id": holder.id, "site_id": site.id})
             fields = item_in.model_dump(exclude={"elimination"})
             fields["fluid_kind"] = item_in.fluid_kind or fluid_kind_from_trade_name(
@@ -218,10 +242,9 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
             session.add(first_status_event(item, client_id=SEED_CLIENT, org_code=holder.org_code))
             added += 1
         await _analyses(session, item, spec.get("analyses", []))
+        await _inspections(session, item, spec.get("inspections", []))
     await session.flush()
-    if submission.status == "validated":
-        thresholds, _ = await load_thresholds(session)
-        await cells.refresh(session, [submission.id], thresholds, await load_densities(session))
+    await _advance(session, submission, data["pcb_submission"]["status"])
     if "emission_factors" in data:
         await _factors(session, data["emission_factors"])
         await session.flush()

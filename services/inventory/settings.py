@@ -33,3 +33,6 @@ class InventorySettings(ResourceServiceSettings, XlsxImportSettings, ImportWorke
     pcb_density_tolerance: Decimal = Field(default=Decimal("0.2"), ge=0, lt=1)
     # Most inventories (years + submissions) one UP-POPs comparison shows side by side.
     report_compare_max_columns: int = Field(default=10, ge=2, le=100)
+    # How often PCB equipment in use in a populated area must be inspected (months): the
+    # flag inspection_overdue is raised without an inspection in that many months.
+    pcb_inspection_interval_months: int = Field(default=12, ge=1, le=120)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.mercury.service import copy_mercury
 from services.inventory.pcb.classes import load_densities, load_thresholds
-from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
+from services.inventory.pcb.models import PcbAnalysis, PcbInspection, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import Thresholds
 from services.inventory.reports import cells
 from services.inventory.submissions.models import Submission
@@ -59,11 +59,14 @@ _ITEM_COPY = [c.key for c in PcbItem.__table__.columns if c.key not in _RENEWED]
 
 _ANALYSIS_COPY = [c.key for c in PcbAnalysis.__table__.columns if c.key not in {"id", "item_id"}]
 _EVENT_COPY = [c.key for c in PcbStatusEvent.__table__.columns if c.key not in {"id", "item_id"}]
+_INSPECTION_COPY = [
+    c.key for c in PcbInspection.__table__.columns if c.key not in {"id", "item_id"}
+]
 
 
 async def copy_items(session: AsyncSession, *, from_id: int, to_id: int) -> int:
-    """Copy every item of one submission (with analyses and history) into another, in
-    SQL (a correction of a large inventory must not load it into memory)."""
+    """Copy every item of one submission (with analyses, history and inspections) into
+    another, in SQL (a correction of a large inventory must not load it into memory)."""
     now = utcnow()
     items_table = cast(Table, PcbItem.__table__)
     old = items_table.alias("old")
@@ -86,7 +89,12 @@ async def copy_items(session: AsyncSession, *, from_id: int, to_id: int) -> int:
         new.c.manufacturer == old.c.manufacturer,
         new.c.serial_number == old.c.serial_number,
     )
-    for model, columns in ((PcbAnalysis, _ANALYSIS_COPY), (PcbStatusEvent, _EVENT_COPY)):
+    children = (
+        (PcbAnalysis, _ANALYSIS_COPY),
+        (PcbStatusEvent, _EVENT_COPY),
+        (PcbInspection, _INSPECTION_COPY),
+    )
+    for model, columns in children:
         table = cast(Table, model.__table__)
         rows = (
             select(new.c.id, *(table.c[k] for k in columns))

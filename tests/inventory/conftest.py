@@ -4,13 +4,18 @@ and a small client that builds holders, sites, submissions and items."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.pcb.models import PcbItem
+from services.inventory.registry.models import Holder, Site
 from services.inventory.registry.rules import ruc_check_digit
+from services.inventory.submissions.models import Submission
 from tests.conftest import Tokens
 
 # Re-exported for the test modules that import them from here.
@@ -158,3 +163,29 @@ async def validate(owner: Caller, reviewer: Caller, submission_id: int) -> None:
     for caller, action in ((owner, "submit"), (reviewer, "start-review"), (reviewer, "validate")):
         response = await caller.move(submission_id, action)
         assert response.status_code == 200, response.text
+
+
+async def scratch_draft(session: AsyncSession) -> Callable[..., PcbItem]:
+    """A holder, site and draft PCB submission written straight to the database (for the
+    SQL tests); returns a maker of unsaved items in it: the given fields on fixed ones."""
+    holder = Holder(ruc="20100326796", name="H", sector="other", is_public=False, org_code="X")
+    session.add(holder)
+    await session.flush()
+    site = Site(holder_id=holder.id, name="S", address="A", ubigeo="150101", site_type="urban")
+    submission = Submission(org_code="X", year=2024, section="pcb", status="draft", created_by="t")
+    session.add_all([site, submission])
+    await session.flush()
+
+    def item(**fields: Any) -> PcbItem:
+        base = {
+            "submission_id": submission.id,
+            "holder_id": holder.id,
+            "site_id": site.id,
+            "org_code": "X",
+            "department_code": "15",
+            "equipment_type": "transformer",
+            "manufacturer": "M",
+        }
+        return PcbItem(**base | fields)
+
+    return item

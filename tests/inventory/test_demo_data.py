@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.mercury.models import MercuryEstimate
 from services.inventory.seed import DEMO, load_demo
+from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.upops.models import UpopsEstimate
 from tests.inventory.conftest import Caller
 
@@ -50,3 +51,54 @@ async def test_demo_shows_a_validated_inventory(inventory_app: FastAPI, anonymou
     assert "asgm" in summary["mercury"]["by_category"]
     catalogue = [f for f in data["emission_factors"] if f["category"] == "1c"]
     assert all("verify" in f["note"] and f["provenance"] for f in catalogue)
+
+
+async def test_demo_submissions_went_through_the_workflow(inventory_app: FastAPI) -> None:
+    """Issue 12 item 10: the demo's validated submissions were submitted by their owner and
+    validated by MINAM through the workflow's functions, so their dates are set."""
+    data = json.loads(DEMO.read_text(encoding="utf-8"))
+    async with inventory_app.state.db.sessions() as session:
+        await load_demo(session, data)
+        await session.commit()
+        submissions = list(await session.scalars(select(Submission)))
+        events = list(await session.scalars(select(SubmissionEvent).order_by(SubmissionEvent.id)))
+    validated = [s for s in submissions if s.status == "validated"]
+    assert len(validated) == 3  # PCB, UP-POPs, mercury
+    for submission in validated:
+        assert submission.submitted_at is not None
+        assert submission.validated_at is not None
+        assert submission.validated_at >= submission.submitted_at
+        moves = [(e.to_status, e.org_code) for e in events if e.submission_id == submission.id]
+        owner = submission.org_code
+        assert moves == [
+            ("draft", owner),
+            ("submitted", owner),
+            ("under_review", "MINAM"),
+            ("validated", "MINAM"),
+        ]
+
+
+async def test_demo_inspections_raise_the_condition_flags(
+    inventory_app: FastAPI, oefa: Caller
+) -> None:
+    """Issue 12 item 7: OEFA's demo inspections. On 2026-06-30, with inspections due every
+    12 months (the default): the P2 Siemens in a populated area, last inspected on
+    2024-05-20, is overdue; the P1 Westinghouse, inspected on 2025-12-15, is not (it was
+    on 2025-06-30, before that inspection); the presumed Delcrosa on standby, where OEFA
+    saw a leak, is leaking in use."""
+    async with inventory_app.state.db.sessions() as session:
+        await load_demo(session, json.loads(DEMO.read_text(encoding="utf-8")))
+        await session.commit()
+
+    async def flagged(flag: str, as_of: str) -> set[str]:
+        params = {"flag": flag, "as_of": as_of, "current": "true"}
+        page = (await oefa.get("/pcb-items", params=params)).json()
+        return {i["serial_number"] for i in page["items"]}
+
+    assert await flagged("inspection_overdue", "2026-06-30") == {"SI-84-2201"}
+    assert await flagged("inspection_overdue", "2025-06-30") == {"SI-84-2201", "WH-77-10451"}
+    assert await flagged("leaking_in_use", "2026-06-30") == {"DC-82-0912"}
+    page = (await oefa.get("/pcb-items", params={"current": "true"})).json()
+    ids = {i["serial_number"]: i["id"] for i in page["items"]}
+    seen = (await oefa.get(f"/pcb-items/{ids['DC-82-0912']}/inspections")).json()
+    assert [(i["inspector_org"], i["leaking_observed"]) for i in seen] == [("OEFA", True)]

@@ -35,8 +35,7 @@ from services.inventory.pcb.rules import (
     classify,
 )
 from services.inventory.pcb.status import StatusChange, status_on
-from services.inventory.registry.models import Holder, Site
-from services.inventory.submissions.models import Submission
+from tests.inventory.conftest import scratch_draft
 
 T = Thresholds()
 D = Decimal
@@ -68,15 +67,7 @@ KINDS = [k.value for k in ConcentrationKind]
 async def test_sql_class_and_flags_agree_with_the_rules(inventory_app: FastAPI) -> None:
     rng = random.Random(20250203)
     async with inventory_app.state.db.sessions() as session:
-        holder = Holder(ruc="20100326796", name="H", sector="other", is_public=False, org_code="X")
-        session.add(holder)
-        await session.flush()
-        site = Site(holder_id=holder.id, name="S", address="A", ubigeo="150101", site_type="urban")
-        submission = Submission(
-            org_code="X", year=2024, section="pcb", status="draft", created_by="t"
-        )
-        session.add_all([site, submission])
-        await session.flush()
+        new_item = await scratch_draft(session)
         n = 0
         for kind, value, volume, year in itertools.product(KINDS, VALUES, VOLUMES, YEARS):
             if (kind == "unknown") != (value is None):
@@ -88,14 +79,7 @@ async def test_sql_class_and_flags_agree_with_the_rules(inventory_app: FastAPI) 
                 kind, "screening"
             )
             session.add(
-                PcbItem(
-                    submission_id=submission.id,
-                    holder_id=holder.id,
-                    site_id=site.id,
-                    org_code="X",
-                    department_code="15",
-                    equipment_type="transformer",
-                    manufacturer="M",
+                new_item(
                     serial_number=f"S{n}",
                     year_manufactured=year,
                     fluid_volume_l=None if volume is None else D(volume),
@@ -189,25 +173,10 @@ async def test_sql_status_on_a_date_agrees_with_the_history_rule(inventory_app: 
         [("out_of_service_stored", date(2026, 3, 1)), ("decontaminated", date(2026, 3, 1))],
     ]
     async with inventory_app.state.db.sessions() as session:
-        holder = Holder(ruc="20100326796", name="H", sector="other", is_public=False, org_code="X")
-        session.add(holder)
-        await session.flush()
-        site = Site(holder_id=holder.id, name="S", address="A", ubigeo="150101", site_type="urban")
-        submission = Submission(
-            org_code="X", year=2024, section="pcb", status="draft", created_by="t"
-        )
-        session.add_all([site, submission])
-        await session.flush()
+        new_item = await scratch_draft(session)
         expected_history: dict[int, list[StatusChange]] = {}
         for n, history in enumerate(histories):
-            item = PcbItem(
-                submission_id=submission.id,
-                holder_id=holder.id,
-                site_id=site.id,
-                org_code="X",
-                department_code="15",
-                equipment_type="transformer",
-                manufacturer="M",
+            item = new_item(
                 serial_number=f"H{n}",
                 status=history[-1][0],
                 status_since=history[-1][1],

@@ -14,7 +14,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Numeric
 
@@ -27,8 +38,15 @@ from services.inventory.pcb.mass import (
     total_mass,
     volume_for_rules,
 )
-from services.inventory.pcb.models import FluidDensity, PcbItem, PcbStatusEvent, PcbThresholds
+from services.inventory.pcb.models import (
+    FluidDensity,
+    PcbInspection,
+    PcbItem,
+    PcbStatusEvent,
+    PcbThresholds,
+)
 from services.inventory.pcb.rules import (
+    DEFAULT_INSPECTION_INTERVAL_MONTHS,
     PCB_CLASSES,
     AnalysisMethod,
     ComplianceFlag,
@@ -40,6 +58,7 @@ from services.inventory.pcb.rules import (
     Thresholds,
     classify,
     compliance_flags,
+    months_before,
 )
 from services.inventory.pcb.status import StatusInForce
 
@@ -130,9 +149,12 @@ def item_flags(
     densities: dict[str, Decimal],
     as_of: date,
     state: StatusInForce | None = None,
+    last_inspected_on: date | None = None,
+    inspection_months: int = DEFAULT_INSPECTION_INTERVAL_MONTHS,
 ) -> list[ComplianceFlag]:
     """An item's compliance flags on ``as_of``, sorted, judged in ``state`` (the status
-    in force on ``as_of``; by default the current one)."""
+    in force on ``as_of``; by default the current one) and on its latest inspection
+    dated on or before ``as_of``."""
     state = state or StatusInForce(OperatingStatus(item.status), item.status_since)
     facts = PcbItemFacts(
         pcb_class=item_class(item, thresholds, densities),
@@ -143,8 +165,11 @@ def item_flags(
         concentration=concentration_of(item),
         trade_name_unrecognised=trade_name_unrecognised(item),
         volume_unknown=_volume(item, densities) is None,
+        leaking=item.leaking,
+        in_populated_area=item.in_populated_area,
+        last_inspected_on=last_inspected_on,
     )
-    return sorted(compliance_flags(facts, as_of, thresholds))
+    return sorted(compliance_flags(facts, as_of, thresholds, inspection_months))
 
 
 def item_masses(item: PcbItem, densities: dict[str, Decimal]) -> tuple[MassEstimate, MassEstimate]:
@@ -305,6 +330,7 @@ def flag_sql(
     as_of: date,
     cls: ColumnElement[str],
     state: StatusSql | None = None,
+    inspection_months: int = DEFAULT_INSPECTION_INTERVAL_MONTHS,
 ) -> ColumnElement[bool]:
     """``rules.compliance_flags`` for one flag as a SQL condition on a ``PcbItem`` row
     (judged in ``state``, by default the current status)."""
@@ -348,9 +374,24 @@ def flag_sql(
             ),
         ),
         ComplianceFlag.AWAITING_VERIFICATION: lambda: awaiting,
+        ComplianceFlag.LEAKING_IN_USE: lambda: and_(in_service, PcbItem.leaking.is_(True)),
+        ComplianceFlag.INSPECTION_OVERDUE: lambda: and_(
+            in_service,
+            PcbItem.in_populated_area.is_(True),
+            ~inspected_sql(months_before(as_of, inspection_months), as_of),
+        ),
     }
     condition: ColumnElement[bool] = conditions[flag]()
     return condition
+
+
+def inspected_sql(since: date, until: date) -> ColumnElement[bool]:
+    """The item has an inspection dated from ``since`` to ``until`` (both included)."""
+    return exists().where(
+        PcbInspection.item_id == PcbItem.id,
+        PcbInspection.inspected_on >= since,
+        PcbInspection.inspected_on <= until,
+    )
 
 
 def _density_sql(densities: dict[str, Decimal]) -> Any:

@@ -133,6 +133,23 @@ class PcbStatusEvent(Base):
     disposed_mass_kg: Mapped[Decimal | None] = mapped_column(Quantity)
 
 
+class PcbInspection(Base):
+    """One inspection of an item (OEFA's, or another inspector's): when, by which
+    organisation, what was found, and whether a leak was observed (append-only)."""
+
+    __tablename__ = "pcb_inspections"
+    __table_args__ = (Index("ix_pcb_inspections_item_id_inspected_on", "item_id", "inspected_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("pcb_items.id"))
+    inspected_on: Mapped[date]
+    inspector_org: Mapped[str] = mapped_column(String(40))
+    findings: Mapped[str] = mapped_column(Text)
+    leaking_observed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
 class PcbThresholds(VersionedMixin, Base):
     """The limits and deadlines items are classified by (one row; the migration seeds the
     Convention's values, a country plan may replace them)."""

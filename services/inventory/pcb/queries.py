@@ -9,13 +9,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import submission_visible
 from services.inventory.pcb.classes import flag_sql, item_class_sql, status_on_sql
-from services.inventory.pcb.models import PcbItem, PcbStatusEvent
-from services.inventory.pcb.rules import ComplianceFlag, OperatingStatus, PcbClass, Thresholds
+from services.inventory.pcb.models import PcbInspection, PcbItem, PcbStatusEvent
+from services.inventory.pcb.rules import (
+    DEFAULT_INSPECTION_INTERVAL_MONTHS,
+    ComplianceFlag,
+    OperatingStatus,
+    PcbClass,
+    Thresholds,
+)
 from services.inventory.pcb.status import StatusChange, StatusInForce, status_on
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.service import counts_nationally
@@ -57,9 +63,10 @@ def items_query(
     thresholds: Thresholds,
     densities: dict[str, Decimal],
     as_of: date,
+    inspection_months: int = DEFAULT_INSPECTION_INTERVAL_MONTHS,
 ) -> Select[PcbItem]:
     """The items the caller may see that match ``filters`` (classes and flags as of
-    ``as_of`` under ``thresholds``)."""
+    ``as_of`` under ``thresholds``; inspections due every ``inspection_months``)."""
     stmt = (
         select(PcbItem)
         .join(Submission, Submission.id == PcbItem.submission_id)
@@ -77,7 +84,8 @@ def items_query(
     if filters.flag is not None:
         # On a past date, the flags are judged in the status then in force.
         state = status_on_sql(as_of) if as_of < utcnow().date() else None
-        stmt = stmt.where(flag_sql(filters.flag, thresholds, densities, as_of, cls, state))
+        flag = flag_sql(filters.flag, thresholds, densities, as_of, cls, state, inspection_months)
+        stmt = stmt.where(flag)
     return stmt
 
 
@@ -99,3 +107,18 @@ async def states_on(
         history.setdefault(item_id, []).append(StatusChange(to_status, changed_on))
     states = {item_id: status_on(changes, as_of) for item_id, changes in history.items()}
     return {item_id: state for item_id, state in states.items() if state is not None}
+
+
+async def last_inspections(
+    session: AsyncSession, item_ids: Sequence[int], as_of: date
+) -> dict[int, date]:
+    """The date of each item's latest inspection on or before ``as_of`` (items without
+    one are left out)."""
+    if not item_ids:
+        return {}
+    rows = await session.execute(
+        select(PcbInspection.item_id, func.max(PcbInspection.inspected_on))
+        .where(PcbInspection.item_id.in_(list(item_ids)), PcbInspection.inspected_on <= as_of)
+        .group_by(PcbInspection.item_id)
+    )
+    return {row[0]: row[1] for row in rows}

@@ -1,4 +1,5 @@
-"""Routes for PCB equipment: items, analyses, status history, thresholds."""
+"""Routes for PCB equipment: items (their analyses, inspections and status history in
+``evidence_router``, thresholds and densities in ``basis_router``)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,32 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from services.inventory.access import editable_submission
 from services.inventory.pcb import service
+from services.inventory.pcb.answers import (
+    READ,
+    WRITE,
+    changed,
+    editable,
+    inspection_months,
+    item_answer,
+    item_outs,
+    mass_checks,
+)
 from services.inventory.pcb.basis_router import router as basis_router
 from services.inventory.pcb.classes import (
     load_densities,
     load_thresholds,
 )
+from services.inventory.pcb.evidence_router import router as evidence_router
 from services.inventory.pcb.fields import CSV_COLUMNS, csv_row
-from services.inventory.pcb.mass import MassChecks
-from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
-from services.inventory.pcb.queries import ItemFilters, items_query, states_on
+from services.inventory.pcb.models import PcbItem
+from services.inventory.pcb.queries import (
+    ItemFilters,
+    items_query,
+)
 from services.inventory.pcb.rules import (
     ComplianceFlag,
     OperatingStatus,
@@ -28,13 +42,9 @@ from services.inventory.pcb.rules import (
     Thresholds,
 )
 from services.inventory.pcb.schemas import (
-    AnalysisIn,
-    AnalysisOut,
     PcbItemIn,
     PcbItemOut,
     PcbItemPatch,
-    StatusEventIn,
-    StatusEventOut,
 )
 from services.inventory.routing import (
     CREATE,
@@ -48,17 +58,14 @@ from services.inventory.routing import (
     create_once,
     list_page,
 )
-from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
-from shared.conditional import etag, read_answer, require_if_match, tagged
+from shared.conditional import read_answer
 from shared.db import SessionDep, StreamingSessionDep, utcnow
 from shared.exports import PrimedStreamingResponse, csv_stream, wants_csv
 from shared.pagination import CursorQuery, LimitQuery, Page
-from shared.security import Principal, require_scopes
+from shared.security import Principal
 
 router = APIRouter(prefix="/v1", tags=["PCB equipment"])
-READ = require_scopes("inventory:read")
-WRITE = require_scopes("inventory:write")
 
 AsOf = Annotated[
     date | None,
@@ -67,26 +74,8 @@ AsOf = Annotated[
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
-def item_etag(
-    item: PcbItem, thresholds_version: int, as_of: date, densities: dict[str, Decimal]
-) -> str:
-    """Class, flags and counted masses are part of the representation: the ETag changes
-    with the thresholds, the densities and the date they refer to, not only with the
-    item."""
-    density_tag = ";".join(f"{k}={d.normalize()}" for k, d in sorted(densities.items()))
-    return etag("pcb-item", item.id, item.version, thresholds_version, as_of, density_tag)
-
-
-async def _integrity(request: Request, session: SessionDep) -> MassChecks:
-    settings = request.app.state.settings
-    return MassChecks(
-        densities=await load_densities(session),
-        density_tolerance=settings.pcb_density_tolerance,
-        disposed_mass_tolerance_kg=settings.pcb_disposed_mass_tolerance_kg,
-    )
-
-
 async def _csv_rows(
+    request: Request,
     session: SessionDep,
     stmt: Select[PcbItem],
     thresholds: Thresholds,
@@ -97,9 +86,8 @@ async def _csv_rows(
         stmt.order_by(PcbItem.id).execution_options(yield_per=1000)
     )
     async for chunk in result.partitions(1000):
-        states = await states_on(session, [i.id for i in chunk], as_of)
-        for item in chunk:
-            yield csv_row(service.item_out(item, thresholds, densities, as_of, states.get(item.id)))
+        for out in await item_outs(request, session, chunk, thresholds, densities, as_of):
+            yield csv_row(out)
 
 
 @router.get(
@@ -149,11 +137,13 @@ async def list_items(
         status=status,
         flag=flag,
     )
-    stmt = items_query(principal, filters, thresholds, densities, as_of)
+    stmt = items_query(principal, filters, thresholds, densities, as_of, inspection_months(request))
     if wants_csv(request.headers.get("accept"), format):
         # Streamed: every matching item, not a page the response model could check.
         return PrimedStreamingResponse(
-            csv_stream(CSV_COLUMNS, _csv_rows(session, stmt, thresholds, densities, as_of)),
+            csv_stream(
+                CSV_COLUMNS, _csv_rows(request, session, stmt, thresholds, densities, as_of)
+            ),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="pcb-items.csv"'},
         )
@@ -167,8 +157,7 @@ async def list_items(
         cursor=cursor,
         limit=limit,
     )
-    states = await states_on(session, [r.id for r in rows], as_of)
-    items = [service.item_out(r, thresholds, densities, as_of, states.get(r.id)) for r in rows]
+    items = await item_outs(request, session, rows, thresholds, densities, as_of)
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -195,9 +184,9 @@ async def create_item(
         submission = await editable_submission(
             session, principal, submission_id, section=Section.PCB
         )
-        integrity = await _integrity(request, session)
+        integrity = await mass_checks(request, session)
         item = await service.create_item(session, principal, submission, body, integrity)
-        return await _item_answer(session, item)
+        return await item_answer(request, session, item)
 
     return await create_once(request, response, session, principal, create)
 
@@ -218,36 +207,8 @@ async def get_item(
 ) -> PcbItemOut | Response:
     """One item with its class and flags (ETag; If-None-Match gives 304)."""
     item, _ = await service.visible_item(session, principal, item_id)
-    out, tag = await _item_answer(session, item, as_of)
+    out, tag = await item_answer(request, session, item, as_of)
     return read_answer(request, response, out, tag)  # or a bare 304: nothing to check
-
-
-async def _editable(
-    request: Request, session: SessionDep, principal: Principal, item_id: int
-) -> tuple[PcbItem, Submission]:
-    item, submission = await service.editable_item(session, principal, item_id)
-    _, version = await load_thresholds(session)
-    densities = await load_densities(session)
-    require_if_match(request, item_etag(item, version, utcnow().date(), densities))
-    return item, submission
-
-
-async def _item_answer(
-    session: SessionDep, item: PcbItem, as_of: date | None = None
-) -> tuple[PcbItemOut, str]:
-    """The item as of ``as_of`` (default: today), and its ETag."""
-    thresholds, version = await load_thresholds(session)
-    densities = await load_densities(session)
-    as_of = as_of or utcnow().date()
-    states = await states_on(session, [item.id], as_of)
-    out = service.item_out(item, thresholds, densities, as_of, states.get(item.id))
-    return out, item_etag(item, version, as_of, densities)
-
-
-async def _changed(response: Response, session: SessionDep, item: PcbItem) -> PcbItemOut:
-    """The changed item, with its new ETag."""
-    out, tag = await _item_answer(session, item)
-    return tagged(response, out, tag)
 
 
 @router.patch(
@@ -267,10 +228,10 @@ async def patch_item(
     principal: Principal = WRITE,
 ) -> PcbItemOut:
     """Change an item."""
-    item, submission = await _editable(request, session, principal, item_id)
-    integrity = await _integrity(request, session)
+    item, submission = await editable(request, session, principal, item_id)
+    integrity = await mass_checks(request, session)
     await service.update_item(session, principal, item, submission, body, integrity)
-    return await _changed(response, session, item)
+    return await changed(request, response, session, item)
 
 
 @router.delete(
@@ -284,116 +245,11 @@ async def delete_item(
     request: Request, item_id: IdPath, session: SessionDep, principal: Principal = WRITE
 ) -> Response:
     """Remove an item recorded by mistake."""
-    item, _ = await _editable(request, session, principal, item_id)
+    item, _ = await editable(request, session, principal, item_id)
     await service.delete_item(session, principal, item)
     return Response(status_code=204)  # no body, and no response model: a bare 204
 
 
-@router.get(
-    "/pcb-items/{item_id}/analyses",
-    summary="Analyses of an item",
-    response_model=list[AnalysisOut],
-    responses=READ_ONE,
-)
-async def list_analyses(
-    item_id: IdPath, session: SessionDep, principal: Principal = READ
-) -> list[AnalysisOut]:
-    """Every analysis of the item, oldest first."""
-    await service.visible_item(session, principal, item_id)
-    rows = await session.scalars(
-        select(PcbAnalysis)
-        .where(PcbAnalysis.item_id == item_id)
-        .order_by(PcbAnalysis.analysed_on, PcbAnalysis.id)
-    )
-    return [AnalysisOut.model_validate(r) for r in rows]
-
-
-@router.post(
-    "/pcb-items/{item_id}/analyses",
-    summary="Record an analysis",
-    description="Screening (cut-off and result), GC or nameplate value. The item's "
-    "effective concentration and class are recomputed at once: a GC result overrides "
-    "screening. Needs `If-Match` of the item (its class may change).",
-    status_code=201,
-    response_model=PcbItemOut,
-    responses=UPDATE,
-)
-async def create_analysis(
-    request: Request,
-    response: Response,
-    item_id: IdPath,
-    session: SessionDep,
-    body: AnalysisIn,
-    principal: Principal = WRITE,
-) -> PcbItemOut:
-    """Add an analysis; answers with the reclassified item."""
-    item, _ = await _editable(request, session, principal, item_id)
-    await service.add_analysis(session, principal, item, body)
-    return await _changed(response, session, item)
-
-
-@router.delete(
-    "/pcb-items/{item_id}/analyses/{analysis_id}",
-    summary="Remove an analysis",
-    description="Only in the caller's editable submission; needs `If-Match` of the item.",
-    response_model=PcbItemOut,
-    responses=UPDATE,
-)
-async def delete_analysis(
-    request: Request,
-    response: Response,
-    item_id: IdPath,
-    analysis_id: IdPath,
-    session: SessionDep,
-    principal: Principal = WRITE,
-) -> PcbItemOut:
-    """Remove an analysis; answers with the reclassified item."""
-    item, _ = await _editable(request, session, principal, item_id)
-    await service.delete_analysis(session, principal, item, analysis_id)
-    return await _changed(response, session, item)
-
-
-@router.get(
-    "/pcb-items/{item_id}/status-events",
-    summary="Status history of an item",
-    response_model=list[StatusEventOut],
-    responses=READ_ONE,
-)
-async def list_status_events(
-    item_id: IdPath, session: SessionDep, principal: Principal = READ
-) -> list[StatusEventOut]:
-    """Every status change, oldest first (append-only)."""
-    await service.visible_item(session, principal, item_id)
-    rows = await session.scalars(
-        select(PcbStatusEvent).where(PcbStatusEvent.item_id == item_id).order_by(PcbStatusEvent.id)
-    )
-    return [StatusEventOut.model_validate(r) for r in rows]
-
-
-@router.post(
-    "/pcb-items/{item_id}/status-events",
-    summary="Record a status change",
-    description="Only the workflow's moves (in use <-> stand-by -> out of service and "
-    "stored -> decontaminated or shipped for disposal -> eliminated); `eliminated` needs "
-    "the disposal evidence. Needs `If-Match` of the item.",
-    status_code=201,
-    response_model=PcbItemOut,
-    responses=UPDATE,
-)
-async def create_status_event(
-    request: Request,
-    response: Response,
-    item_id: IdPath,
-    session: SessionDep,
-    body: StatusEventIn,
-    principal: Principal = WRITE,
-) -> PcbItemOut:
-    """Append a status change; answers with the item."""
-    item, _ = await _editable(request, session, principal, item_id)
-    integrity = await _integrity(request, session)
-    await service.add_status_event(session, principal, item, body, integrity)
-    return await _changed(response, session, item)
-
-
 # Thresholds and densities: the data every class, flag and mass is computed with.
 router.include_router(basis_router)
+router.include_router(evidence_router)

@@ -70,11 +70,18 @@ class ComplianceFlag(StrEnum):
     VOLUME_UNKNOWN = "volume_unknown"
     # Recorded as decontaminated, with no GC analysis <= 50 mg/kg dated after it yet.
     AWAITING_VERIFICATION = "awaiting_verification"
+    # PCB equipment still in use that leaks (the Convention allows only intact,
+    # non-leaking equipment in use).
+    LEAKING_IN_USE = "leaking_in_use"
+    # PCB equipment in use in a populated area with no inspection within the interval.
+    INSPECTION_OVERDUE = "inspection_overdue"
 
 
 # Classes that carry the Convention's obligations (> 50 mg/kg, proven or presumed).
 PCB_CLASSES: Final = frozenset({PcbClass.P1, PcbClass.P2, PcbClass.P3, PcbClass.PRESUMED})
 IN_SERVICE: Final = frozenset({OperatingStatus.IN_USE, OperatingStatus.STANDBY})
+# How often equipment in use in a populated area must be inspected, by default (months).
+DEFAULT_INSPECTION_INTERVAL_MONTHS: Final = 12
 
 
 def require_decimal(name: str, value: object, *, allow_negative: bool = False) -> Decimal:
@@ -332,10 +339,53 @@ class PcbItemFacts:
     volume_unknown: bool = False
     # Since when ``status`` holds (for decontaminated: the date of decontamination).
     status_since: date | None = None
+    leaking: bool = False
+    in_populated_area: bool = False
+    # The latest inspection dated on or before the day judged (None: none recorded).
+    last_inspected_on: date | None = None
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier (the month's last day when it is
+    shorter: 31 March - 1 month = 28 or 29 February)."""
+    if months < 0:
+        raise ValueError(f"months must be >= 0, got {months}")
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    last = (following - date.resolution).day
+    return date(year, month, min(day.day, last))
+
+
+def inspection_overdue(last_inspected_on: date | None, as_of: date, interval_months: int) -> bool:
+    """No inspection on or after ``as_of`` - ``interval_months`` and on or before
+    ``as_of`` (an inspection exactly one interval ago still counts)."""
+    if last_inspected_on is None or last_inspected_on > as_of:
+        return True
+    return last_inspected_on < months_before(as_of, interval_months)
+
+
+def _condition_flags(item: PcbItemFacts, as_of: date, interval_months: int) -> set[ComplianceFlag]:
+    """leaking_in_use and inspection_overdue (DOMAIN.md §1: in use only intact,
+    non-leaking equipment; in populated areas, protected and inspected regularly)."""
+    flags: set[ComplianceFlag] = set()
+    if item.pcb_class not in PCB_CLASSES or item.status not in IN_SERVICE:
+        return flags
+    if item.leaking:
+        flags.add(ComplianceFlag.LEAKING_IN_USE)
+    if item.in_populated_area and inspection_overdue(
+        item.last_inspected_on, as_of, interval_months
+    ):
+        flags.add(ComplianceFlag.INSPECTION_OVERDUE)
+    return flags
 
 
 def compliance_flags(
-    item: PcbItemFacts, as_of: date, thresholds: Thresholds
+    item: PcbItemFacts,
+    as_of: date,
+    thresholds: Thresholds,
+    inspection_interval_months: int = DEFAULT_INSPECTION_INTERVAL_MONTHS,
 ) -> set[ComplianceFlag]:
     """Flags an item raises on ``as_of`` under the given deadlines.
 
@@ -351,6 +401,9 @@ def compliance_flags(
     - needs_gc_confirmation: the effective concentration is only a positive screening.
     - trade_name_review: a trade name no fluid kind could be derived from, and no kind.
     - volume_unknown: a PCB item whose volume is neither recorded nor derivable.
+    - leaking_in_use: a PCB item in use or on standby that is recorded as leaking.
+    - inspection_overdue: a PCB item in use or on standby in a populated area without an
+      inspection in the ``inspection_interval_months`` up to ``as_of``.
     """
     flags: set[ComplianceFlag] = set()
     is_pcb = item.pcb_class in PCB_CLASSES
@@ -381,4 +434,4 @@ def compliance_flags(
         flags.add(ComplianceFlag.TRADE_NAME_REVIEW)
     if is_pcb and item.volume_unknown:
         flags.add(ComplianceFlag.VOLUME_UNKNOWN)
-    return flags
+    return flags | _condition_flags(item, as_of, inspection_interval_months)

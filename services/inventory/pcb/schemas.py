@@ -279,6 +279,47 @@ class AnalysisIn(StrictModel):
     )
 
 
+class InspectionIn(StrictModel):
+    """A new inspection of an item: when, by which organisation, what was found."""
+
+    inspected_on: date = Field(description="Day of the inspection (not in the future)")
+    inspector_org: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] = Field(
+        description="Code of the inspecting organisation, e.g. OEFA"
+    )
+    findings: Annotated[str, Field(min_length=1, max_length=4000)]
+    leaking_observed: bool = Field(
+        default=False, description="A leak was seen: the item is then recorded as leaking"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "inspected_on": "2024-08-20",
+                    "inspector_org": "OEFA",
+                    "findings": "Enclosure fenced and labelled; no leak seen.",
+                    "leaking_observed": False,
+                }
+            ]
+        }
+    )
+
+
+class InspectionOut(BaseModel):
+    """A recorded inspection."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    item_id: int
+    inspected_on: date
+    inspector_org: str
+    findings: str
+    leaking_observed: bool
+    created_at: datetime
+    created_by: str
+
+
 class AnalysisOut(BaseModel):
     """A recorded analysis."""
 

@@ -16,8 +16,9 @@ from services.inventory.pcb.classes import concentration_of, item_class, item_fl
 from services.inventory.pcb.fields import EVIDENCE_COLUMNS
 from services.inventory.pcb.fluids import fluid_kind_from_trade_name
 from services.inventory.pcb.mass import MassChecks, MassEstimate, fluid_volume
-from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
+from services.inventory.pcb.models import PcbAnalysis, PcbInspection, PcbItem, PcbStatusEvent
 from services.inventory.pcb.rules import (
+    DEFAULT_INSPECTION_INTERVAL_MONTHS,
     Analysis,
     AnalysisMethod,
     OperatingStatus,
@@ -28,6 +29,7 @@ from services.inventory.pcb.schemas import (
     AnalysisIn,
     EffectiveConcentration,
     EliminationIn,
+    InspectionIn,
     MassOut,
     PcbItemIn,
     PcbItemOut,
@@ -66,9 +68,12 @@ def item_out(
     densities: dict[str, Decimal],
     as_of: date,
     state: StatusInForce | None = None,
+    last_inspected_on: date | None = None,
+    inspection_months: int = DEFAULT_INSPECTION_INTERVAL_MONTHS,
 ) -> PcbItemOut:
     """The API view of an item, with class, flags and masses computed now; the flags
-    judged in ``state``, the status in force on ``as_of`` (default: the current one)."""
+    judged in ``state``, the status in force on ``as_of`` (default: the current one), and
+    on the latest inspection on or before ``as_of``."""
     state = state or StatusInForce(OperatingStatus(item.status), item.status_since)
     conc = concentration_of(item)
     fields = {name: getattr(item, name) for name in PcbItemOut.model_fields if hasattr(item, name)}
@@ -85,7 +90,9 @@ def item_out(
             litres=volume.litres, method=volume.method, density_kg_per_l=volume.density_kg_per_l
         ),
         pcb_class=item_class(item, thresholds, densities),
-        compliance_flags=item_flags(item, thresholds, densities, as_of, state),
+        compliance_flags=item_flags(
+            item, thresholds, densities, as_of, state, last_inspected_on, inspection_months
+        ),
         status_as_of=StatusAsOf(status=state.status, since=state.since),
         as_of=as_of,
     )
@@ -270,10 +277,12 @@ async def update_item(
 
 
 async def delete_item(session: AsyncSession, principal: Principal, item: PcbItem) -> None:
-    """Remove an item (and its analyses and history) from an editable submission."""
+    """Remove an item (and its analyses, history and inspections) from an editable
+    submission."""
     before = snapshot(item)
     await session.execute(delete(PcbAnalysis).where(PcbAnalysis.item_id == item.id))
     await session.execute(delete(PcbStatusEvent).where(PcbStatusEvent.item_id == item.id))
+    await session.execute(delete(PcbInspection).where(PcbInspection.item_id == item.id))
     await session.delete(item)
     await session.flush()
     record_change(
@@ -348,6 +357,23 @@ async def add_analysis(
     await recompute_concentration(session, item)
     await session.flush()
     return analysis
+
+
+async def add_inspection(
+    session: AsyncSession, principal: Principal, item: PcbItem, data: InspectionIn
+) -> PcbInspection:
+    """Record an inspection; one that observed a leak marks the item as leaking (a later
+    inspection without one does not clear it: the holder does, once repaired). The item's
+    version changes either way, as its flags may."""
+    if data.inspected_on > utcnow().date():
+        raise field_error("inspected_on", "An inspection cannot be dated in the future.")
+    inspection = PcbInspection(item_id=item.id, created_by=principal.client_id, **data.model_dump())
+    await add_recorded(session, principal, "pcb_inspection", inspection)
+    if data.leaking_observed:
+        item.leaking = True
+    item.updated_at = utcnow()
+    await session.flush()
+    return inspection
 
 
 async def delete_analysis(
