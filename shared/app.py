@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from shared.db import Database
 from shared.forwarded import ForwardedHeaders
@@ -19,6 +19,7 @@ from shared.health import health_router
 from shared.logging import configure_logging
 from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shared.problems import Problem, install_problem_handlers
+from shared.query_check import known_query_params
 from shared.revocations import RevocationList
 from shared.server import bounded_head_protocol
 from shared.settings import ResourceServiceSettings, ServiceSettings
@@ -72,6 +73,8 @@ def build_service_app(
         version=version,
         lifespan=lifespan,
         root_path_in_servers=False,
+        # Every route: a query parameter it does not declare is a 400, not ignored.
+        dependencies=[Depends(known_query_params)],
     )
     app.state.settings = settings
     install_problem_handlers(app)
