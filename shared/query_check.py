@@ -8,12 +8,22 @@ once. Installed on every route of a service app (``shared.app``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from shared.problems import Problem
+from shared.problems import PROBLEM_JSON, Problem
 
+# In the OpenAPI document of every route (a route's own 400 description is kept).
+UNKNOWN_PARAMETER_RESPONSE: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "Unknown query parameter (`unknown` names it, `accepted` lists the "
+        "route's), or another invalid request",
+        "content": {PROBLEM_JSON: {}},
+    }
+}
 _ACCEPTED = "_enlace_query_params"  # the route's accepted names, kept on the route
 
 

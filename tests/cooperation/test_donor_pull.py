@@ -169,6 +169,11 @@ async def test_the_accepted_parameters_are_the_declared_ones(
         if p["in"] == "query"
     }
     assert accepted == declared
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            assert "400" in operation["responses"], (method, path)
+    listing = document["components"]["schemas"]["ActivityPage"]["properties"]
+    assert "total" in listing
     assert {"cursor", "limit", "format", "count", "iati_identifier", "q"} <= declared
     everything = {
         "cursor": None,
