@@ -8,7 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cooperation.conftest import EPA_REF, As, Headers
+from tests.cooperation.conftest import EPA_REF, PROGRAM, As, Headers
+from tests.cooperation.test_iati_standard_files import (
+    DATA,
+    EXAMPLE,
+    SHOULD_FAIL,
+    SHOULD_PASS,
+    as_reported_by,
+)
 from tests.cooperation.test_imports import (
     API,
     NEW_ROW,
@@ -103,3 +110,31 @@ async def test_a_dry_run_keeps_no_idempotency_key(gateway: httpx.AsyncClient, as
     assert done.json()["created"] == 1
     again = await import_table(gateway, epa, rows)
     assert again.headers["idempotent-replayed"] == "true"
+
+
+async def test_every_standard_file_dry_runs_as_it_imports(
+    gateway: httpx.AsyncClient, as_org: As
+) -> None:
+    """The IATI Standard's files (should-pass, the example, a sample of should-fail): the dry
+    run answers what the import then answers (status and body, but for ``dry_run``) and
+    leaves the change feed as it was."""
+    epa = await as_org("EPA")
+    failures: list[str] = []
+    for path in [*SHOULD_PASS, EXAMPLE, *SHOULD_FAIL[::25]]:
+        name = str(path.relative_to(DATA))
+        xml = as_reported_by(path.read_bytes(), EPA_REF)
+        before = await gateway.get(f"{API}/changes", params={"after": 0}, headers=epa)
+        dry = await import_xml(gateway, epa, xml, program=PROGRAM, dry_run="true")
+        after = await gateway.get(f"{API}/changes", params={"after": 0}, headers=epa)
+        done = await import_xml(gateway, epa, xml, program=PROGRAM)
+        dry_body, body = dry.json(), done.json()
+        report = dry_body.get("report", dry_body)
+        if "dry_run" in report:
+            report["dry_run"] = not report["dry_run"]
+        for answer in (dry_body, body):
+            answer.pop("request_id", None)
+        if after.json() != before.json():
+            failures.append(f"{name}: the dry run changed the feed")
+        if (dry.status_code, dry_body) != (done.status_code, body):
+            failures.append(f"{name}: {dry.status_code} {dry.text[:300]} / {done.text[:300]}")
+    assert not failures, f"{len(failures)} file(s):\n" + "\n".join(failures)
