@@ -125,6 +125,7 @@ async def test_the_public_list_filters_too(gateway: httpx.AsyncClient) -> None:
         ("sector=1%27%20OR", "validation-error"),
         ("planned_start_from=soon", "validation-error"),
         ("q=", "validation-error"),
+        ("q=" + "x" * 201, "validation-error"),
         ("participating_org_ref=" + ",".join(["X"] * 101), "validation-error"),
     ],
 )

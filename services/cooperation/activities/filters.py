@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from services.cooperation.activities.models import (
@@ -28,8 +28,6 @@ from services.cooperation.activities.models import (
 from services.cooperation.programs.models import Organisation, PriorityArea, WorkProgram
 from shared.problems import Problem
 
-MAX_VALUES = 100  # values of one filter
-MAX_TEXT = 200  # characters of ``q``
 RECIPIENT_COUNTRY = "PE"  # every activity's (others are left out on import, with a note)
 DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
 
@@ -62,9 +60,11 @@ class ActivityFilters:
     dates: tuple[tuple[str, str, date], ...] = ()
 
 
-def values(name: str, given: list[str] | None, pattern: re.Pattern[str] | None = CODE) -> Values:
+def values(
+    name: str, given: list[str] | None, limit: int, pattern: re.Pattern[str] | None = CODE
+) -> Values:
     """The values of a filter: repeated, or comma-separated when they are codes (a
-    ``pattern``); a 422 past the limits (``MAX_VALUES`` values of at most
+    ``pattern``); a 422 past the limits (``limit`` values of at most
     ``INDEXED_CODE_LENGTH`` characters) or for a value that is not a code."""
     found = [
         v.strip()
@@ -72,8 +72,8 @@ def values(name: str, given: list[str] | None, pattern: re.Pattern[str] | None =
         for v in (item.split(",") if pattern is not None else [item])
         if v.strip()
     ]
-    if len(found) > MAX_VALUES or any(len(v) > INDEXED_CODE_LENGTH for v in found):
-        msg = f"{name}: at most {MAX_VALUES} values of {INDEXED_CODE_LENGTH} characters"
+    if len(found) > limit or any(len(v) > INDEXED_CODE_LENGTH for v in found):
+        msg = f"{name}: at most {limit} values of {INDEXED_CODE_LENGTH} characters"
         raise Problem(422, "validation-error", msg)
     bad = [v for v in found if pattern is not None and not pattern.fullmatch(v)]
     if bad:
@@ -109,6 +109,7 @@ DatesDep = Annotated[tuple[tuple[str, str, date], ...], Depends(date_filters)]
 
 
 def activity_filters(
+    request: Request,
     dates: DatesDep,
     program: Annotated[str | None, Query(max_length=60, description="Work program code.")] = None,
     priority_area: Annotated[
@@ -158,27 +159,32 @@ def activity_filters(
         str | None,
         Query(
             min_length=1,
-            max_length=MAX_TEXT,
-            description="Free text in the title or description (English or Spanish), any case.",
+            description="Free text in the title or description (English or Spanish), any "
+            "case; at most `COOPERATION_FILTER_MAX_TEXT_CHARS` characters (200).",
         ),
     ] = None,
 ) -> ActivityFilters:
     if updated_since is not None and updated_since.tzinfo is None:
         raise Problem(400, "invalid-datetime", "updated_since needs a UTC offset, e.g. Z.")
+    settings = request.app.state.settings
+    limit = settings.filter_max_values
+    if q is not None and len(q) > settings.filter_max_text_chars:
+        msg = f"q: at most {settings.filter_max_text_chars} characters"
+        raise Problem(422, "validation-error", msg)
     return ActivityFilters(
         program=program,
         priority_area=priority_area,
-        status=values("status", status, STATUS),
+        status=values("status", status, limit, STATUS),
         organisation=organisation,
-        sector=values("sector", sector),
+        sector=values("sector", sector, limit),
         sector_vocabulary=sector_vocabulary,
         updated_since=updated_since,
-        iati_identifier=values("iati_identifier", iati_identifier, None),
-        reporting_org_ref=values("reporting_org_ref", reporting_org_ref),
-        participating_org_ref=values("participating_org_ref", participating_org_ref),
-        recipient_country=values("recipient_country", recipient_country),
-        recipient_region=values("recipient_region", recipient_region),
-        policy_marker=values("policy_marker", policy_marker),
+        iati_identifier=values("iati_identifier", iati_identifier, limit, None),
+        reporting_org_ref=values("reporting_org_ref", reporting_org_ref, limit),
+        participating_org_ref=values("participating_org_ref", participating_org_ref, limit),
+        recipient_country=values("recipient_country", recipient_country, limit),
+        recipient_region=values("recipient_region", recipient_region, limit),
+        policy_marker=values("policy_marker", policy_marker, limit),
         q=q,
         dates=dates,
     )
