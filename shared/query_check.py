@@ -15,6 +15,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from shared.problems import PROBLEM_JSON, Problem
+from shared.security import invalid_request
 
 # In the OpenAPI document of every route (a route's own 400 description is kept).
 UNKNOWN_PARAMETER_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -52,6 +53,9 @@ async def known_query_params(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
+    if "access_token" in request.query_params:
+        # The token check's own answer (RFC 6750), which would come first on any route.
+        raise invalid_request("Send the token in the Authorization header only.")
     accepted = accepted_query_params(route)
     unknown = sorted({name for name in request.query_params if name not in accepted})
     if unknown:
