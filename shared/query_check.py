@@ -1,4 +1,4 @@
-"""Unknown query parameters are a 400: a misspelt filter (``?iati_identifier=``) or option
+"""Unknown query parameters are a 400: a misspelt filter (``?iati_identifer=``) or option
 (``?dry-run=true``) must not silently answer everything, or write for real.
 
 The accepted names are those the route declares (its own query parameters and every

@@ -29,7 +29,6 @@ from services.cooperation.programs.models import Organisation, PriorityArea, Wor
 from shared.problems import Problem
 
 RECIPIENT_COUNTRY = "PE"  # every activity's (others are left out on import, with a note)
-DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
 
 # What a code or an IATI ref may hold (``41010``, ``13.2``, ``PM-01``, ``XM-DAC-41114``).
 CODE = re.compile(r"[0-9A-Za-z._:/-]+")
