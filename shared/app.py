@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from shared.db import Database
 from shared.forwarded import ForwardedHeaders
@@ -19,6 +19,7 @@ from shared.health import health_router
 from shared.logging import configure_logging
 from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shared.problems import Problem, install_problem_handlers
+from shared.query_check import UNKNOWN_PARAMETER_RESPONSE, known_query_params
 from shared.revocations import RevocationList
 from shared.server import bounded_head_protocol
 from shared.settings import ResourceServiceSettings, ServiceSettings
@@ -72,12 +73,14 @@ def build_service_app(
         version=version,
         lifespan=lifespan,
         root_path_in_servers=False,
+        # Every route: a query parameter it does not declare is a 400, not ignored.
+        dependencies=[Depends(known_query_params)],
     )
     app.state.settings = settings
     install_problem_handlers(app)
-    app.include_router(health_router())
+    app.include_router(health_router(), responses=UNKNOWN_PARAMETER_RESPONSE)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=UNKNOWN_PARAMETER_RESPONSE)
     # Reached directly (not only through the gateway), a service still refuses large bodies.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)

@@ -105,6 +105,24 @@ async def test_bad_paging_values_are_field_level_problems(
     assert {"loc", "msg", "type"} == set(body["errors"][0])
 
 
+@pytest.mark.parametrize(
+    ("path", "declared"),
+    [("/v1/holders", {"cursor", "limit"}), ("/health/live", set())],
+)
+async def test_an_unknown_query_parameter_is_a_400_naming_it(
+    inventory: httpx.AsyncClient, path: str, declared: set[str]
+) -> None:
+    response = await inventory.get(path, params={"limt": "5", "x": "1"})
+    assert_problem(response, 400, "unknown-query-parameter")
+    body = response.json()
+    assert body["unknown"] == ["limt", "x"]
+    assert declared <= set(body["accepted"])
+    assert "limt" in body["detail"]
+    if declared:
+        known = await inventory.get(path, params=dict.fromkeys(declared & {"limit"}, "5"))
+        assert known.status_code == 200, known.text
+
+
 async def test_path_parameter_of_wrong_type_is_a_422(inventory: httpx.AsyncClient) -> None:
     response = await inventory.get("/v1/holders/not-a-number")
     assert response.status_code == 422

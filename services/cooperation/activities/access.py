@@ -10,7 +10,7 @@ Reader = Annotated[Principal, require_scopes("cooperation:read")]
 Writer = Annotated[Principal, require_scopes("cooperation:write")]
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid cursor or parameter", **PROBLEM},
+    400: {"description": "Invalid cursor or parameter, or an unknown one", **PROBLEM},
     401: {"description": "No or invalid token", **PROBLEM},
     403: {"description": "Missing scope", **PROBLEM},
     422: {"description": "Invalid query parameter", **PROBLEM},

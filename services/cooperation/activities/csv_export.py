@@ -19,13 +19,8 @@ from fastapi import Query, Request, Response
 from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.cooperation.activities.queries import (
-    ORDER,
-    ActivityFilters,
-    View,
-    export_etag,
-    filter_clauses,
-)
+from services.cooperation.activities.filters import ActivityFilters, filter_clauses
+from services.cooperation.activities.queries import ORDER, View, export_etag
 from services.cooperation.activities.state import (
     Refs,
     State,

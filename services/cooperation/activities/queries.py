@@ -1,4 +1,4 @@
-"""Reading activities: filters, visibility, keyset pages in (updated_at, id) order, the
+"""Reading activities: visibility, keyset pages in (updated_at, id) order, the
 change feed and the history."""
 
 from __future__ import annotations
@@ -8,18 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query
-from sqlalchemy import ColumnElement, exists, func, select, tuple_
+from fastapi import Path
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.cooperation.activities.filters import ActivityFilters, filter_clauses
 from services.cooperation.activities.models import (
     IDENTIFIER_LENGTH,
     Activity,
     ActivityChange,
     ActivityHistory,
-    ActivityPriorityArea,
-    Participant,
-    Sector,
 )
 from services.cooperation.activities.state import FULL_LOAD, load_refs
 from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, Exported, load_states
@@ -30,10 +28,9 @@ from services.cooperation.activities.views import (
     HistoryEntryOut,
     HistoryPage,
 )
-from services.cooperation.programs.models import Organisation, PriorityArea, WorkProgram
+from services.cooperation.programs.models import Organisation, WorkProgram
 from shared.conditional import etag
 from shared.pagination import check_cursor, decode_cursor, encode_cursor
-from shared.problems import Problem
 from shared.security import Principal
 
 ORDER = (Activity.updated_at, Activity.id)
@@ -48,78 +45,6 @@ IdentifierPath = Annotated[
         examples=["PE-ENLACE-EPA-OEFA-ENF-01"],
     ),
 ]
-
-
-@dataclass(frozen=True)
-class ActivityFilters:
-    """Allow-listed filters of every activity collection (plain query parameters)."""
-
-    program: str | None = None
-    priority_area: str | None = None
-    status: int | None = None
-    organisation: str | None = None
-    sector: str | None = None
-    updated_since: datetime | None = None
-
-
-def activity_filters(
-    program: Annotated[str | None, Query(max_length=60, description="Work program code.")] = None,
-    priority_area: Annotated[
-        str | None, Query(pattern=r"^[A-Z]{1,4}$", description="Priority area code, e.g. A.")
-    ] = None,
-    status: Annotated[int | None, Query(ge=1, le=6, description="IATI activity status.")] = None,
-    organisation: Annotated[
-        str | None,
-        Query(max_length=40, description="Code of an organisation taking part (any role)."),
-    ] = None,
-    sector: Annotated[
-        str | None, Query(pattern=r"^[0-9A-Za-z]{1,10}$", description="Sector code (DAC 5).")
-    ] = None,
-    updated_since: Annotated[
-        datetime | None,
-        Query(description="Only activities updated at or after this time (with an offset)."),
-    ] = None,
-) -> ActivityFilters:
-    if updated_since is not None and updated_since.tzinfo is None:
-        raise Problem(400, "invalid-datetime", "updated_since needs a UTC offset, e.g. Z.")
-    return ActivityFilters(program, priority_area, status, organisation, sector, updated_since)
-
-
-FiltersDep = Annotated[ActivityFilters, Depends(activity_filters)]
-
-
-def _linked(link: Any, foreign_key: Any, target: Any, code: str) -> ColumnElement[bool]:
-    """The activity is linked through ``link`` to the ``target`` row with ``code``."""
-    return (
-        exists()
-        .where(link.activity_id == Activity.id)
-        .where(foreign_key == target.id)
-        .where(target.code == code)
-    )
-
-
-def filter_clauses(f: ActivityFilters) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of ``f`` (codes compared in SQL, never interpolated)."""
-    clauses: list[ColumnElement[bool]] = []
-    if f.program is not None:
-        clauses.append(
-            Activity.program_id.in_(select(WorkProgram.id).where(WorkProgram.code == f.program))
-        )
-    if f.priority_area is not None:
-        area = ActivityPriorityArea.priority_area_id
-        clauses.append(_linked(ActivityPriorityArea, area, PriorityArea, f.priority_area))
-    if f.status is not None:
-        clauses.append(Activity.status == str(f.status))  # codes are text
-    if f.organisation is not None:
-        org = Participant.organisation_id
-        clauses.append(_linked(Participant, org, Organisation, f.organisation))
-    if f.sector is not None:
-        clauses.append(
-            exists().where(Sector.activity_id == Activity.id).where(Sector.code == f.sector)
-        )
-    if f.updated_since is not None:
-        clauses.append(Activity.updated_at >= f.updated_since)
-    return clauses
 
 
 async def org_id(session: AsyncSession, principal: Principal | None) -> int | None:
@@ -193,6 +118,14 @@ async def activity_page(
     items = await load_states(session, rows, refs, with_ids=True)
     resume = encode_cursor([rows[-1].updated_at.isoformat(), rows[-1].id]) if rows else cursor
     return items, resume if more else None, resume
+
+
+async def activity_total(
+    session: AsyncSession, seen: ColumnElement[bool], filters: ActivityFilters
+) -> int:
+    """How many activities ``seen`` and ``filters`` select (every page)."""
+    stmt = select(func.count()).select_from(Activity).where(seen, *filter_clauses(filters))
+    return int(await session.scalar(stmt) or 0)
 
 
 async def visible_activity(

@@ -27,12 +27,12 @@ from services.cooperation.activities.editing import (
     answer,
     read_activity,
 )
+from services.cooperation.activities.filters import ActivityFilters, FiltersDep
 from services.cooperation.activities.queries import (
-    ActivityFilters,
-    FiltersDep,
     IdentifierPath,
     View,
     activity_page,
+    activity_total,
     change_page,
     history_page,
     view_of,
@@ -77,6 +77,13 @@ class Listing:
     limit: int
     cursor: str | None
     fmt: str | None
+    count: bool = False
+
+
+CountQuery = Annotated[
+    bool,
+    Query(description="Add `total`: how many activities match the filters (JSON pages)."),
+]
 
 
 def listing(
@@ -84,8 +91,9 @@ def listing(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     fmt: FormatQuery = None,
+    count: CountQuery = False,
 ) -> Listing:
-    return Listing(filters, limit, cursor, fmt)
+    return Listing(filters, limit, cursor, fmt, count)
 
 
 ListingDep = Annotated[Listing, Depends(listing)]
@@ -143,9 +151,13 @@ async def list_answer(
     items, next_cursor, resume = await activity_page(
         session, view.seen, filters, cursor=asked.cursor, limit=asked.limit
     )
-    tag = combined_etag([*((a.id, a.version) for a in items), next_cursor, resume])
+    total = await activity_total(session, view.seen, filters) if asked.count else None
+    tag = combined_etag([*((a.id, a.version) for a in items), next_cursor, resume, total])
     page = ActivityPage(
-        items=[api_out(a) for a in items], next_cursor=next_cursor, resume_cursor=resume
+        items=[api_out(a) for a in items],
+        next_cursor=next_cursor,
+        resume_cursor=resume,
+        total=total,
     )
     found = read_answer(request, response, page, tag)
     response.headers.update(next_link(request.url, next_cursor))  # unused by a 304

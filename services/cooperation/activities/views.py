@@ -190,6 +190,11 @@ class ActivityPage(BaseModel):
         description="Keep this for the next sync: passed as `cursor` later it returns what "
         "changed since this page, and nothing is missed."
     )
+    total: int | None = Field(
+        None,
+        description="With `count=true`: how many activities match the filters (every page, "
+        "not only this one); null otherwise.",
+    )
 
 
 class ChangeOut(BaseModel):

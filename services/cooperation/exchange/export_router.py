@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.access import NOT_MODIFIED, PROBLEM, READ_ERRORS, Reader
 from services.cooperation.activities.csv_export import download, export_tag
+from services.cooperation.activities.filters import ActivityFilters, FiltersDep
 from services.cooperation.activities.queries import (
-    ActivityFilters,
-    FiltersDep,
     View,
     public_view,
     view_of,

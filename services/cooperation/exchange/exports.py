@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.csv_export import exported_batches, snapshot
+from services.cooperation.activities.filters import ActivityFilters, filter_clauses
 from services.cooperation.activities.iati_map import activity_iati, program_iati
 from services.cooperation.activities.models import Activity, ActivityChange
-from services.cooperation.activities.queries import ActivityFilters, filter_clauses
 from services.cooperation.activities.state import Refs, load_refs
 from services.cooperation.activities.state_rows import Exported
 from services.cooperation.iati.xml import activity_element, write_activities

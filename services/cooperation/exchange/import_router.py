@@ -31,6 +31,15 @@ ProgramQuery = Annotated[
     str | None,
     Query(max_length=60, description="Program of activities without a parent link."),
 ]
+DryRunQuery = Annotated[
+    bool,
+    Query(
+        description="Validate without writing: the same checks and the same report (what "
+        "would be created, updated, left unchanged or rejected, with the notes), marked "
+        "`dry_run: true`, and nothing is written. Idempotency-Key is ignored (not stored, "
+        "not replayed)."
+    ),
+]
 RESPONSES: dict[int | str, dict[str, Any]] = WRITE_ERRORS | {
     413: {"description": "File too large", **PROBLEM},
     415: {"description": "Not a supported file type", **PROBLEM},
@@ -40,7 +49,8 @@ IMPORT_NOTE = (
     " Activities are matched by identifier: new ones are created (published, reported and "
     "led by your organisation), yours are updated, a row equal to what is stored changes "
     "nothing. Others' activities are rejected. The report lists every rejected row with its "
-    "row (or line) number, field and reason. Idempotency-Key supported."
+    "row (or line) number, field and reason. Idempotency-Key supported. `dry_run=true` "
+    "validates the file and answers the same report without writing anything."
 )
 
 
@@ -71,10 +81,11 @@ async def run_import(
     mode: Mode,
     visibility: str,
     action: str,
+    dry_run: bool,
 ) -> ImportReport | Response:
     """Shared by both imports: rows, apply (history action ``import-<action>``), under an
     Idempotency-Key bound to the file and the query (a retry gets the stored first answer:
-    a raw replay). The session dependency commits."""
+    a raw replay). The session dependency commits. A dry run is rolled back, with no key."""
 
     async def run() -> ImportReport:
         refs = await load_refs(session)
@@ -89,10 +100,15 @@ async def run_import(
             mode=mode,
             new_visibility=visibility,
             action=f"import-{action}",
+            dry_run=dry_run,
         )
         report.ignored_columns = ignored
         return report
 
+    if dry_run:
+        report = await run()
+        await session.rollback()
+        return report
     fingerprint = data + str(request.query_params).encode()
     return await answer_once(request, session, principal, run, 200, fingerprint=fingerprint)
 
@@ -119,6 +135,7 @@ async def import_iati(
     mode: ModeQuery = "all",
     program: ProgramQuery = None,
     visibility: VisibilityQuery = "participants",
+    dry_run: DryRunQuery = False,
 ) -> ImportReport | Response:
     """Create or update activities from an IATI file."""
     if media_type(request) not in ("application/xml", "text/xml"):
@@ -131,7 +148,15 @@ async def import_iati(
         return read_iati(data, refs, program), []
 
     return await run_import(
-        request, session, principal, data, read, mode=mode, visibility=visibility, action="iati"
+        request,
+        session,
+        principal,
+        data,
+        read,
+        mode=mode,
+        visibility=visibility,
+        action="iati",
+        dry_run=dry_run,
     )
 
 
@@ -161,6 +186,7 @@ async def import_matrix(
     principal: Writer,
     mode: ModeQuery = "all",
     visibility: VisibilityQuery = "participants",
+    dry_run: DryRunQuery = False,
 ) -> ImportReport | Response:
     """Create or update activities from a spreadsheet of the matrix."""
     kind = media_type(request)
@@ -174,5 +200,13 @@ async def import_matrix(
         return read_table(records, refs)
 
     return await run_import(
-        request, session, principal, data, read, mode=mode, visibility=visibility, action="matrix"
+        request,
+        session,
+        principal,
+        data,
+        read,
+        mode=mode,
+        visibility=visibility,
+        action="matrix",
+        dry_run=dry_run,
     )

@@ -80,6 +80,7 @@ class ImportReport(BaseModel):
     """What an import did. ``rejected`` lists every problem of every rejected row."""
 
     mode: Mode
+    dry_run: bool = Field(False, description="True: nothing was written (a validation run).")
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -118,11 +119,13 @@ async def import_rows(
     mode: Mode,
     new_visibility: str,
     action: str,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Create or update each row's activity; raise a 422 (with the report) when ``mode`` is
-    ``all`` and any row is rejected."""
+    ``all`` and any row is rejected. A ``dry_run`` takes the same path but records nothing
+    (no clock, change feed or history): the caller rolls the session back."""
     org = reporting_org(refs, actor)
-    report = ImportReport(mode=mode)
+    report = ImportReport(mode=mode, dry_run=dry_run)
     if len(rows) > MAX_ROWS:
         raise Problem(413, "too-many-rows", f"At most {MAX_ROWS} activities per import.")
     seen: dict[str, int] = {}
@@ -158,7 +161,8 @@ async def import_rows(
             errors=[e.model_dump() for e in report.rejected],
             report=report.model_dump(mode="json"),
         )
-    await record_or_conflict(session, actor, pending)
+    if not dry_run:
+        await record_or_conflict(session, actor, pending)
     return report
 
 
