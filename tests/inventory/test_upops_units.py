@@ -279,7 +279,9 @@ async def test_schemes_are_never_summed_and_are_compared_side_by_side(
     assert public.status_code == 200, public.text
     assert public.json()["rows"] == body["rows"]
     unknown = await anonymous.get("/public/upops-comparison", params={"submission_id": 1})
-    _names(unknown, "year")  # no previews in public: the parameter is not there
+    # No previews in public: the parameter is not there, and an unknown one is a 400.
+    assert unknown.status_code == 400, unknown.text
+    assert unknown.json()["unknown"] == ["submission_id"]
     # Time series: each year under its own scheme.
     series = (await oefa.get("/reports/time-series")).json()["years"]
     assert [[t["teq_scheme"] for t in y["upops"]["totals"]] for y in series] == [
