@@ -46,12 +46,16 @@ class AccessState:
         self.refresh_s = refresh_s
         self.horizon_s = horizon_s
         self.retry_after_s = retry_after_s
-        self.loaded = False
         self.disabled: set[str] = set()
         self.revocations = Revocations()
         self.limits: dict[str, int] = {}
         self.published: bytes | None = None
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the state was read from the database at least once."""
+        return self.published is not None
 
     def allows(self, token: VerifiedToken) -> bool:
         """False for tokens of disabled or unknown clients and revoked tokens.
@@ -95,7 +99,6 @@ class AccessState:
         self.revocations = Revocations(revoked, epochs)
         self.disabled = {c for c, disabled, _, _ in clients if disabled}
         self.limits = {c: limit or 0 for c, _, limit, _ in clients}
-        self.loaded = True
 
     async def _loop(self) -> None:
         while True:
