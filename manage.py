@@ -55,6 +55,23 @@ def ensure_venv() -> None:
             check=True,
         )
         STAMP.write_text(digest)
+    if not (VENV / "bin" / "enlace").exists():
+        # The client package and its `enlace` command, from this checkout (editable).
+        print("Installing the enlace command ...", flush=True)
+        subprocess.run(
+            [
+                str(VENV_PYTHON),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--editable",
+                str(ROOT),
+            ],
+            check=True,
+        )
     if not _in_venv():
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(__file__)), *sys.argv[1:]])
 
