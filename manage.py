@@ -245,6 +245,7 @@ COMMANDS = {
     "test": "ruff, mypy and the test suite (SQLite, then PostgreSQL if configured)",
     "migrate": "upgrade the databases (all, or the services named)",
     "seed": "load the demo data",
+    "credentials": "show the demo client credentials again (checked, reissued if stale)",
     "bench": "run a benchmark: bench <name> (see bench/README.md)",
 }
 
@@ -265,6 +266,9 @@ def main(argv: list[str]) -> None:
         migrate(rest or None)
     elif command == "seed":
         seed()
+    elif command == "credentials":
+        migrate(["gateway"])
+        _run(sys.executable, "-m", "services.gateway.seed")
     elif command == "bench":
         if not rest:
             sys.exit("usage: python3 manage.py bench <name> [args]")

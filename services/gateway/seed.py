@@ -1,7 +1,9 @@
 """``python -m services.gateway.seed``: demo clients, one per role, for a local run.
 
 Secrets are shown once, so the demo credentials are kept in ``var/demo-credentials.json``
-(mode 0600, never committed) and printed again on later runs. Idempotent.
+(mode 0600, never committed) and printed again on later runs, each checked against the
+database first: a saved secret that no longer matches (another database, a rotated secret)
+is reissued, so what is printed always works. Idempotent.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ async def main() -> None:
     hasher = clients.SecretHasher(settings)
     KeyStore(settings.keys_dir).ensure()
     credentials = _load()
+    reissued: list[str] = []
     db = Database(settings.database_url)
     try:
         async with db.sessions() as session:
@@ -81,13 +84,23 @@ async def main() -> None:
                         scopes=scopes.split(),
                     )
                     credentials[client_id] = secret
-                elif client_id not in credentials:
-                    # The secret was lost (var/ cleaned): give the demo client a new one.
+                elif client_id not in credentials or not await hasher.verify(
+                    existing.secret_hash, credentials[client_id]
+                ):
+                    # The secret was lost (var/ cleaned), or the file is another database's
+                    # (GATEWAY_DATABASE_URL changed): give the demo client a new one.
                     credentials[client_id] = await clients.rotate_secret(session, hasher, existing)
+                    reissued.append(client_id)
             await session.commit()
     finally:
         await db.close()
     _save(credentials)
+    if reissued:
+        print(
+            "gateway: the saved secrets of "
+            + ", ".join(reissued)
+            + " did not match this database; new ones were issued."
+        )
     print("gateway: demo clients (client_id / client_secret, scopes):")
     for client_id, _, org, scopes in DEMO_CLIENTS:
         print(f"  {client_id:16} {credentials[client_id]}  [{org}: {scopes}]")
