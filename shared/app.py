@@ -18,6 +18,7 @@ from shared.forwarded import ForwardedHeaders
 from shared.health import health_router
 from shared.logging import configure_logging
 from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from shared.openapi_contract import apply_contract
 from shared.problems import Problem, install_problem_handlers
 from shared.query_check import UNKNOWN_PARAMETER_RESPONSE, known_query_params
 from shared.revocations import RevocationList
@@ -77,6 +78,8 @@ def build_service_app(
         dependencies=[Depends(known_query_params)],
     )
     app.state.settings = settings
+    generate = app.openapi
+    app.openapi = lambda: apply_contract(generate())  # type: ignore[method-assign]
     install_problem_handlers(app)
     app.include_router(health_router(), responses=UNKNOWN_PARAMETER_RESPONSE)
     for router in routers:

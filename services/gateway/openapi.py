@@ -24,6 +24,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from shared.openapi_contract import apply_contract
 from shared.security import bearer_scheme
 
 log = logging.getLogger("enlace.gateway.openapi")
@@ -70,6 +71,10 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any]]) -> dict[str,
                     tags.setdefault(tag, {"name": tag})
             paths[f"/{service}{path}"] = item
     doc["tags"] = list(tags.values())
+    for service in services:  # one Problem schema for the whole suite
+        for name in ("Problem", "ProblemError"):
+            schemas.pop(f"{service}.{name}", None)
+    apply_contract(doc)
     doc["components"]["securitySchemes"] = {
         "OAuth2": bearer_scheme.model.model_dump(mode="json", by_alias=True, exclude_none=True)
     }

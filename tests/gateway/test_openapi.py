@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
+
+from tests.conftest import Tokens
 
 
 def _refs(node: Any) -> set[str]:
@@ -40,9 +43,10 @@ async def test_merged_document_is_valid_openapi_31(gateway: httpx.AsyncClient) -
 async def test_components_do_not_collide_and_every_ref_resolves(gateway: httpx.AsyncClient) -> None:
     doc = (await gateway.get("/openapi.json")).json()
     schemas = doc["components"]["schemas"]
-    # Both services define HTTPValidationError: each keeps its own under its prefix.
-    assert "inventory.HTTPValidationError" in schemas
-    assert "cooperation.HTTPValidationError" in schemas
+    # Each service's schemas keep their prefix; the one Problem schema is shared.
+    assert "inventory.PcbItemOut" in schemas
+    assert "cooperation.ActivityOut" in schemas
+    assert not {n for n in schemas if n.endswith(("ValidationError", ".Problem"))}
     for ref in _refs(doc):
         assert ref.startswith("#/components/schemas/")
         assert ref.removeprefix("#/components/schemas/") in schemas, ref
@@ -77,3 +81,66 @@ async def test_docs_pages_are_served(gateway: httpx.AsyncClient) -> None:
     assert "swagger-ui" in docs.text.lower()
     assert "/openapi.json" in docs.text
     assert redoc.status_code == 200
+
+
+METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    ]
+
+
+async def test_every_error_is_declared_as_the_problem_the_servers_send(
+    gateway: httpx.AsyncClient,
+) -> None:
+    """Issue 14 item 2: one Problem schema for every 4xx and 5xx; 401/403 where a token is
+    needed, 404 where the path names a record, 429 and 503 everywhere."""
+    doc = (await gateway.get("/openapi.json")).json()
+    assert "HTTPValidationError" not in str(doc)
+    for path, method, op in _operations(doc):
+        responses = op["responses"]
+        where = f"{method.upper()} {path}"
+        for code, response in responses.items():
+            if code[0] in "45":
+                assert response["content"] == {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }, (where, code)
+        assert {"429", "503"} <= set(responses), where
+        if op.get("security"):
+            assert {"401", "403"} <= set(responses), where
+        if "{" in path:
+            assert "404" in responses, where
+
+
+async def test_every_tag_has_a_description(gateway: httpx.AsyncClient) -> None:
+    doc = (await gateway.get("/openapi.json")).json()
+    used = {t for _, _, op in _operations(doc) for t in op.get("tags", [])}
+    described = {t["name"] for t in doc["tags"] if t.get("description")}
+    assert used <= described, used - described
+
+
+async def test_real_error_answers_match_the_declared_problem_schema(
+    gateway: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    doc = (await gateway.get("/openapi.json")).json()
+    # The Problem schema, its $refs resolved in the document itself.
+    validator = Draft202012Validator({**doc["components"]["schemas"]["Problem"], **doc})
+    minem = await tokens.headers("minem-docs", "MINEM", "inventory:read inventory:write")
+    answers = [
+        await gateway.post("/inventory/v1/submissions", json={"year": "x"}, headers=minem),
+        await gateway.get("/inventory/v1/holders", params={"limit": 0}, headers=minem),
+        await gateway.get("/inventory/v1/holders"),  # no token: 401 from the gateway
+        await gateway.get("/inventory/v1/pcb-items/999999", headers=minem),
+        await gateway.get("/cooperation/v1/activities", params={"nope": "1"}, headers=minem),
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 401, 404, 403]
+    for answer in answers:
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        body = answer.json()
+        errors = sorted(validator.iter_errors(body), key=str)
+        assert not errors, (answer.request.url, body, errors)
