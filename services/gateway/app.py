@@ -24,6 +24,8 @@ from services.gateway.oauth import hasher_busy
 from services.gateway.oauth import router as oauth_router
 from services.gateway.openapi import MergedDocument, mount_assets
 from services.gateway.openapi import router as docs_router
+from services.gateway.pages.router import mount_page_assets
+from services.gateway.pages.router import router as pages_router
 from services.gateway.proxy import Edge, ProxyMiddleware
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
@@ -144,7 +146,9 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(docs_router)
     app.include_router(landing_router)
+    app.include_router(pages_router)
     mount_assets(app)
+    mount_page_assets(app)
     # The gateway's own routes build their URLs (links, redirects) on the public origin,
     # never on the caller's Host; forwarded requests carry it to the services instead.
     app.add_middleware(PublicOrigin, origin=settings.public_origin)
