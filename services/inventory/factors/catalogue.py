@@ -81,7 +81,7 @@ async def main() -> None:
             await session.commit()
     finally:
         await db.close()
-    print(f"inventory: Toolkit catalogues loaded ({added} UP-POPs, {mercury} mercury factors added)")
+    print(f"inventory: Toolkit catalogues loaded ({added} UP-POPs, {mercury} mercury factors)")
 
 
 if __name__ == "__main__":

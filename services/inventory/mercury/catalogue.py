@@ -134,7 +134,8 @@ async def create_factor(
         raise Problem(
             409, "duplicate", f"Mercury factor {existing} has the same key.", existing_id=existing
         )
-    shares = {p.value: data.distribution.get(p, Decimal(0)) for p in Pathway}
+    nothing = Decimal(0).quantize(Decimal("0.00001"))  # as the column reads it back
+    shares = {p.value: data.distribution.get(p, nothing) for p in Pathway}
     factor = MercuryFactor(**data.model_dump(exclude={"distribution", "category"}), **shares)
     factor.category = data.category.value
     session.add(factor)
