@@ -53,9 +53,13 @@ MERCURY = EstimateKind(
         "kg Hg/a. Filter by `category` (ASGM is `asgm`).",
         "Input (kg Hg/a) = activity rate x input factor; each of the six output "
         "pathways gets input x its distribution factor; the factors must sum to 1 (±0.001). "
+        "Level 1: `factor_id` names a `/mercury-factors` entry, whose factor, unit, "
+        "distribution and provenance are copied (sending them too is a 422). Level 2: no "
+        "`factor_id`, the estimate's own factor, unit, provenance and distribution. "
         "Accepts `Idempotency-Key`.",
         "One mercury estimate.",
-        "In the caller's editable submission; needs `If-Match`.",
+        "In the caller's editable submission; needs `If-Match`. A Level 1 estimate's "
+        "factor fields come from its catalogue factor and cannot be changed.",
     ),
 )
 estimate_routes(router, MERCURY)
