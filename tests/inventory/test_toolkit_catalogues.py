@@ -6,6 +6,7 @@ Toolkit pages named in ``services/inventory/*/data/README.md``, not from the cod
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from decimal import Decimal
@@ -15,12 +16,13 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from services.inventory.factors.catalogue import load_catalogue, read_catalogue
+from services.inventory.factors.catalogue import DATA, load_catalogue, read_catalogue
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.mercury.catalogue import read_mercury_catalogue
 from services.inventory.mercury.models import MercuryEstimate
 from tests.inventory.conftest import Caller, assert_problem, validate
 
+CATEGORIES = DATA.parent / "categories_toolkit_2013.csv"
 A45 = "A_45_Annex45.html"
 A46 = "A_46_Annex46.html"
 
@@ -85,6 +87,23 @@ def test_upops_catalogue_file_matches_what_the_annex_pages_hold() -> None:
         else:  # not read on a stored page: flagged, never passed off as checked
             assert "verify" in (f.note or "")
             assert "DOMAIN.md" in f.provenance
+    # Every category is one of Table I.2.1, under its name there.
+    with CATEGORIES.open(encoding="utf-8", newline="") as f:
+        table = {r["category"]: r for r in csv.DictReader(f)}
+    groups = Counter(r["source_group"] for r in table.values())
+    assert groups == {
+        "1": 7,
+        "2": 12,
+        "3": 5,
+        "4": 7,
+        "5": 4,
+        "6": 2,
+        "7": 6,
+        "8": 5,
+        "9": 5,
+        "10": 5,
+    }
+    assert all(table[f.category]["category_name"] == f.category_name for f in factors)
     # The mercury catalogue: nothing could be read, nothing is invented (README).
     assert read_mercury_catalogue() == []
 
