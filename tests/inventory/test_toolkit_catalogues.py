@@ -36,12 +36,17 @@ def names(response: httpx.Response, field: str, status: int = 422) -> None:
 
 def test_upops_catalogue_file_matches_what_the_annex_pages_hold() -> None:
     factors = read_catalogue()
-    # Per source group, as read (README): 1c from DOMAIN.md (8, unchecked), group 6: 6b
-    # PCDD/F from DOMAIN.md (4), dl-PCB of Table III.45.1 (6a, 10) and III.46.1 (6b, 2).
-    assert Counter(f.source_group for f in factors) == {"1": 8, "6": 16}
+    # Per source group, as read (README): 1c from DOMAIN.md (8, unchecked); 2l from Annex
+    # 27 (4); group 6: 6b PCDD/F from DOMAIN.md (4), dl-PCB of Table III.45.1 (6a, 10)
+    # and III.46.1 (6b, 2).
+    assert Counter(f.source_group for f in factors) == {"1": 8, "2": 4, "6": 16}
     checked = [f for f in factors if "DOMAIN.md" not in f.provenance]
-    assert Counter(f.category for f in checked) == {"6a": 10, "6b": 2}
-    assert all(f.pollutant == "dl_pcb" for f in checked)
+    assert Counter((f.category, f.pollutant) for f in checked) == {
+        ("2l", "pcdd_pcdf"): 2,
+        ("2l", "dl_pcb"): 2,
+        ("6a", "dl_pcb"): 10,
+        ("6b", "dl_pcb"): 2,
+    }
     value = {(f.category, f.class_no, f.pollutant, f.vector): f.value for f in factors}
     # Table III.45.1 (6a, µg TEQ/t biomass burned) and III.46.1 (6b, µg TEQ/t burned).
     assert {
@@ -59,6 +64,10 @@ def test_upops_catalogue_file_matches_what_the_annex_pages_hold() -> None:
             ("6a", 5, "dl_pcb", "land"),
             ("6b", 1, "dl_pcb", "air"),
             ("6b", 3, "dl_pcb", "air"),
+            ("2l", 1, "pcdd_pcdf", "air"),
+            ("2l", 2, "pcdd_pcdf", "air"),
+            ("2l", 1, "dl_pcb", "air"),
+            ("2l", 2, "dl_pcb", "air"),
         ]
     } == {
         ("6a", 1, "dl_pcb", "air"): "3",
@@ -73,6 +82,11 @@ def test_upops_catalogue_file_matches_what_the_annex_pages_hold() -> None:
         ("6a", 5, "dl_pcb", "land"): "0.03",
         ("6b", 1, "dl_pcb", "air"): "30",
         ("6b", 3, "dl_pcb", "air"): "2",
+        # Annex 27: text (PCDD/F, cables 12,000, circuit boards 100) and Table III.27.1.
+        ("2l", 1, "pcdd_pcdf", "air"): "12000",
+        ("2l", 2, "pcdd_pcdf", "air"): "100",
+        ("2l", 1, "dl_pcb", "air"): "400",
+        ("2l", 2, "dl_pcb", "air"): "3",
     }
     # Annex 46 numbers open burning of domestic waste class 3 (class 2: accidental fires).
     domestic = {f.class_name for f in factors if f.category == "6b" and f.class_no == 3}
@@ -81,7 +95,8 @@ def test_upops_catalogue_file_matches_what_the_annex_pages_hold() -> None:
     for f in factors:
         assert f.toolkit_edition == "2013"
         assert "toolkit.pops.int" in f.provenance
-        page = A45 if f.category == "6a" else A46 if f.pollutant == "dl_pcb" else None
+        page = {"6a": A45, "2l": "A_27_Annex27.html"}.get(f.category)
+        page = page or (A46 if f.pollutant == "dl_pcb" else None)
         if page:
             assert page in f.provenance
         else:  # not read on a stored page: flagged, never passed off as checked
@@ -112,7 +127,7 @@ async def test_catalogue_loads_once_and_keeps_reviewers_edits(
     inventory_app: FastAPI, minam: Caller, oefa: Caller
 ) -> None:
     async with inventory_app.state.db.sessions() as session:
-        assert await load_catalogue(session) == 24
+        assert await load_catalogue(session) == 28
         await session.commit()
     listed = await oefa.get("/emission-factors", params={"category": "6a", "limit": 100})
     items = listed.json()["items"]
@@ -129,7 +144,7 @@ async def test_catalogue_loads_once_and_keeps_reviewers_edits(
     async with inventory_app.state.db.sessions() as session:
         assert await load_catalogue(session) == 0
         await session.commit()
-        assert await session.scalar(select(func.count()).select_from(EmissionFactor)) == 24
+        assert await session.scalar(select(func.count()).select_from(EmissionFactor)) == 28
     assert (await oefa.get(f"/emission-factors/{forest['id']}")).json()["value"] == "0.2"
 
 
