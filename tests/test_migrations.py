@@ -173,3 +173,35 @@ def test_hcb_factors_become_mass_with_no_teq_scheme(scratch_url: str) -> None:
     assert _inspect(scratch_url, read) == [("pcdd_pcdf", "µg TEQ", "WHO-2005"), ("hcb", "µg", "")]
     in_thread(lambda: command.downgrade(config, "c4e1a2b3d5f6"))
     in_thread(lambda: command.downgrade(config, "base"))
+
+
+def test_mercury_estimates_recorded_before_the_catalogue_become_level_2(scratch_url: str) -> None:
+    # Before d8f3a6c2b1e9 there was no mercury factor catalogue: every estimate carried its
+    # own factor whatever its toolkit_level said (issue 12 item 12). They become Level 2.
+    config = alembic_config("inventory", scratch_url)
+    in_thread(lambda: command.upgrade(config, "b7d2e9f04a1c"))
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    versioned = {"created_at": now, "updated_at": now, "version": 1}
+    submission = {"id": 1, "org_code": "MINEM", "year": 2024, "section": "mercury"}
+    submission |= {"status": "draft", "revision": 1, "created_by": "t"} | versioned
+    estimate = {"submission_id": 1, "org_code": "MINEM", "category": "asgm", "toolkit_level": 1}
+    estimate |= {"activity_rate": 10, "activity_unit": "kg gold", "input_factor_kg_per_unit": 3}
+    estimate |= {"input_factor_unit": "kg gold", "factor_provenance": "own"}
+    estimate |= {"input_kg_per_year": 30} | versioned
+
+    def insert(conn: Connection) -> None:
+        meta = MetaData()
+        for name, row in (("submissions", submission), ("mercury_estimates", estimate)):
+            conn.execute(sa.Table(name, meta, autoload_with=conn).insert(), [row])
+        conn.commit()
+
+    _inspect(scratch_url, insert)
+    in_thread(lambda: command.upgrade(config, "head"))
+
+    def read(conn: Connection) -> list[Any]:
+        query = "SELECT toolkit_level, factor_id, input_kg_per_year FROM mercury_estimates"
+        return [tuple(r) for r in conn.execute(sa.text(query))]
+
+    assert [(level, factor) for level, factor, _ in _inspect(scratch_url, read)] == [(2, None)]
+    in_thread(lambda: command.downgrade(config, "b7d2e9f04a1c"))
+    in_thread(lambda: command.downgrade(config, "base"))

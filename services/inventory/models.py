@@ -2,6 +2,7 @@
 
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.history import ChangeRecord, IdempotencyKey
+from services.inventory.mercury.factors import MercuryFactor
 from services.inventory.mercury.models import MercuryEstimate, MercuryRelease
 from services.inventory.pcb.models import (
     FluidDensity,
@@ -23,6 +24,7 @@ __all__ = [
     "Holder",
     "IdempotencyKey",
     "MercuryEstimate",
+    "MercuryFactor",
     "MercuryRelease",
     "PcbAnalysis",
     "PcbInspection",

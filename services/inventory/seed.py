@@ -19,9 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory import validation
-from services.inventory.factors.models import EmissionFactor
-from services.inventory.factors.schemas import FactorIn
-from services.inventory.factors.service import create_factor
+from services.inventory.factors.catalogue import load_catalogue
+from services.inventory.mercury.catalogue import load_mercury_catalogue
 from services.inventory.mercury.models import MercuryEstimate
 from services.inventory.mercury.schemas import MercuryEstimateIn
 from services.inventory.mercury.service import create_mercury
@@ -156,26 +155,6 @@ SEED_PRINCIPAL = VerifiedToken(
 )
 
 
-async def _factors(session: AsyncSession, specs: list[dict[str, Any]]) -> int:
-    added = 0
-    for spec in specs:
-        data = FactorIn.model_validate(spec)
-        exists = await session.scalar(
-            select(EmissionFactor.id).where(
-                EmissionFactor.category == data.category,
-                EmissionFactor.class_no == data.class_no,
-                EmissionFactor.pollutant == data.pollutant.value,
-                EmissionFactor.vector == data.vector.value,
-                EmissionFactor.teq_scheme == (data.teq_scheme.value if data.teq_scheme else ""),
-                EmissionFactor.toolkit_edition == data.toolkit_edition,
-            )
-        )
-        if exists is None:
-            await create_factor(session, SEED_PRINCIPAL, data)
-            added += 1
-    return added
-
-
 async def _estimates(session: AsyncSession, data: dict[str, Any]) -> int:
     """The demo UP-POPs and mercury estimates, matched by submission and description."""
     added = 0
@@ -208,7 +187,7 @@ async def _has_estimate(
 
 async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
     """Add the demo records that are missing; return how many holders, sites and PCB
-    items were added (submissions, analyses, the factor catalogue and the release
+    items were added (submissions, analyses, the Toolkit factor catalogues and the release
     estimates come with them)."""
     added, holders, sites = await _registry(session, data)
     submission = await _submission(session, data["pcb_submission"])
@@ -245,9 +224,10 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
         await _inspections(session, item, spec.get("inspections", []))
     await session.flush()
     await _advance(session, submission, data["pcb_submission"]["status"])
-    if "emission_factors" in data:
-        await _factors(session, data["emission_factors"])
-        await session.flush()
+    # The Toolkit catalogues ship as data files of their own (factors/data, mercury/data).
+    await load_catalogue(session, SEED_PRINCIPAL)
+    await load_mercury_catalogue(session, SEED_PRINCIPAL)
+    if "upops_estimates" in data:
         await _estimates(session, data)
     return added
 

@@ -1,5 +1,5 @@
-"""The demo inventory: a validated MINEM PCB submission with analyses, the DOMAIN.md
-factor catalogue, UP-POPs and mercury estimates; loading twice adds nothing."""
+"""The demo inventory: a validated MINEM PCB submission with analyses, the Toolkit factor
+catalogues (data files), UP-POPs and mercury estimates; loading twice adds nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from decimal import Decimal
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from services.inventory.factors.catalogue import read_catalogue
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.mercury.models import MercuryEstimate
 from services.inventory.seed import DEMO, load_demo
@@ -29,7 +30,7 @@ async def test_demo_shows_a_validated_inventory(inventory_app: FastAPI, anonymou
             for m in (EmissionFactor, UpopsEstimate, MercuryEstimate)
         ]
     assert counts == [
-        len(data["emission_factors"]),
+        len(read_catalogue()),
         len(data["upops_estimates"]),
         len(data["mercury_estimates"]),
     ]
@@ -49,8 +50,15 @@ async def test_demo_shows_a_validated_inventory(inventory_app: FastAPI, anonymou
     assert Decimal(air["release_g_teq_per_year"]) == Decimal("0.4")  # 10 000 t x 40 µg/t
     assert summary["upops"]["by_source_group"]["6"]["water"]["status"] == "not_determined"
     assert "asgm" in summary["mercury"]["by_category"]
-    catalogue = [f for f in data["emission_factors"] if f["category"] == "1c"]
-    assert all("verify" in f["note"] and f["provenance"] for f in catalogue)
+    # Figures not read on the Annex pages say so (issue 12 item 11: never unflagged).
+    catalogue = [f for f in read_catalogue() if f.category == "1c"]
+    assert catalogue
+    assert all(f.note and "verify" in f.note and f.provenance for f in catalogue)
+    # No Level 1 mercury factor could be read (mercury/data/README.md): the demo's own
+    # factors are Level 2 and say so.
+    levels = summary["mercury"]["level_totals_kg_per_year"]
+    assert set(levels) == {"2"}
+    assert Decimal(summary["mercury"]["asgm_vs_rest_kg_per_year"]["asgm"]) > 0
 
 
 async def test_demo_submissions_went_through_the_workflow(inventory_app: FastAPI) -> None:

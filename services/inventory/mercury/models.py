@@ -24,7 +24,9 @@ class MercuryEstimate(VersionedMixin, Base):
     org_code: Mapped[str] = mapped_column(String(40))
     category: Mapped[str] = mapped_column(String(30))
     subcategory: Mapped[str | None] = mapped_column(String(200))
+    # 1: computed from the catalogue factor ``factor_id`` (copied here); 2: its own factor.
     toolkit_level: Mapped[int]
+    factor_id: Mapped[int | None] = mapped_column(ForeignKey("mercury_factors.id"))
     activity_rate: Mapped[Decimal] = mapped_column(ActivityRate)
     activity_unit: Mapped[str] = mapped_column(String(20))
     input_factor_kg_per_unit: Mapped[Decimal] = mapped_column(Numeric(20, 9))

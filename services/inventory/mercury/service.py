@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.estimates import service as estimates
 from services.inventory.estimates.rules import UnitMismatch, check_units
+from services.inventory.mercury.catalogue import distribution_of, input_factor
+from services.inventory.mercury.factors import MercuryFactor
 from services.inventory.mercury.models import MercuryEstimate, MercuryRelease
 from services.inventory.mercury.rules import (
     DistributionError,
@@ -78,19 +80,89 @@ def mercury_out(estimate: MercuryEstimate, rows: Sequence[MercuryRelease]) -> Me
         )
         for r in sorted(rows, key=lambda r: order.index(Pathway(r.pathway)))
     }
-    return MercuryEstimateOut(**estimates.shown(estimate, MercuryEstimateOut), releases=releases)
+    return MercuryEstimateOut(
+        **estimates.shown(estimate, MercuryEstimateOut),
+        factor_source="catalogue" if estimate.factor_id is not None else "own",
+        releases=releases,
+    )
+
+
+# The fields a Level 2 estimate gives and a Level 1 estimate copies from its factor.
+OWN_FACTOR_FIELDS = ("input_factor_kg_per_unit", "input_factor_unit", "factor_provenance")
+
+
+async def _factor_fields(
+    session: AsyncSession, data: MercuryEstimateIn
+) -> tuple[dict[str, Any], dict[Pathway, Decimal]]:
+    """The estimate's factor columns and distribution: copied from the catalogue factor
+    (Level 1) or as given (Level 2). 422 naming the field that does not fit."""
+    own = (*OWN_FACTOR_FIELDS, "distribution")
+    if data.factor_id is None:
+        if data.toolkit_level == 1:
+            raise estimates.unprocessable(
+                "toolkit_level", "A Level 1 estimate uses a catalogue factor: give factor_id."
+            )
+        if data.input_factor_choice is not None:
+            raise estimates.unprocessable(
+                "input_factor_choice", "Only a catalogue factor (factor_id) has a choice."
+            )
+        for name in own:
+            if getattr(data, name) is None:
+                raise estimates.unprocessable(
+                    name, f"{name} is required without factor_id (a Level 2 estimate)."
+                )
+        assert data.distribution is not None
+        fields = {name: getattr(data, name) for name in OWN_FACTOR_FIELDS}
+        return fields | {"toolkit_level": 2, "factor_id": None}, data.distribution
+    factor = await session.get(MercuryFactor, data.factor_id)
+    if factor is None:
+        raise estimates.unprocessable("factor_id", f"No mercury factor {data.factor_id}.")
+    if data.toolkit_level == 2:
+        raise estimates.unprocessable(
+            "toolkit_level", "An estimate with a catalogue factor is a Level 1 estimate."
+        )
+    for name in own:
+        if getattr(data, name) is not None:
+            raise estimates.unprocessable(
+                name, f"{name} comes from the catalogue factor {factor.id}; leave it out."
+            )
+    if factor.category != data.category.value:
+        raise estimates.unprocessable(
+            "category", f"Mercury factor {factor.id} is of category {factor.category}."
+        )
+    choice = data.input_factor_choice or "default"
+    value = input_factor(factor, choice)
+    if value is None:
+        raise estimates.unprocessable(
+            "input_factor_choice", f"Mercury factor {factor.id} gives no {choice} value."
+        )
+    fields = {
+        "input_factor_kg_per_unit": value,
+        "input_factor_unit": factor.activity_unit,
+        "factor_provenance": (
+            f"Level 1 catalogue factor {factor.id} ({choice}), {factor.toolkit_version}: "
+            f"{factor.provenance}"
+        )[:4000],
+        "toolkit_level": 1,
+        "factor_id": factor.id,
+        "subcategory": data.subcategory or factor.subcategory,
+    }
+    return fields, distribution_of(factor)
 
 
 async def create_mercury(
     session: AsyncSession, principal: Principal, submission: Submission, data: MercuryEstimateIn
 ) -> tuple[MercuryEstimate, list[MercuryRelease]]:
-    """Add a mercury estimate to an editable mercury submission."""
-    estimate = MercuryEstimate(
-        **data.model_dump(exclude={"distribution"}), input_kg_per_year=Decimal(0)
+    """Add a mercury estimate to an editable mercury submission: Level 1 with a catalogue
+    factor (copied), Level 2 with its own."""
+    fields, distribution = await _factor_fields(session, data)
+    given = data.model_dump(
+        exclude={"distribution", "input_factor_choice", *OWN_FACTOR_FIELDS, "toolkit_level"}
     )
+    estimate = MercuryEstimate(**(given | fields), input_kg_per_year=Decimal(0))
 
     async def compute() -> list[MercuryRelease]:
-        return await _store_mercury(session, estimate, data.distribution)
+        return await _store_mercury(session, estimate, distribution)
 
     return await estimates.add_estimate(
         session,
@@ -98,7 +170,7 @@ async def create_mercury(
         submission,
         estimate,
         compute,
-        check=lambda: _mercury_rows(estimate, data.distribution),
+        check=lambda: _mercury_rows(estimate, distribution),
     )
 
 
@@ -109,8 +181,21 @@ async def update_mercury(
     estimate: MercuryEstimate,
     patch: MercuryEstimatePatch,
 ) -> list[MercuryRelease]:
-    """Change a mercury estimate and recompute input and pathways."""
-
+    """Change a mercury estimate and recompute input and pathways. A Level 1 estimate's
+    factor fields come from its catalogue factor and cannot be changed; the level follows
+    from the factor and cannot be changed either."""
+    changes = patch.model_dump(exclude_unset=True)
+    if "toolkit_level" in changes and changes["toolkit_level"] != estimate.toolkit_level:
+        raise estimates.unprocessable(
+            "toolkit_level",
+            "The level follows from the factor (1: catalogue factor, 2: own factor).",
+        )
+    if estimate.factor_id is not None:
+        for name in (*OWN_FACTOR_FIELDS, "distribution"):
+            if name in changes:
+                raise estimates.unprocessable(
+                    name, f"{name} comes from the catalogue factor {estimate.factor_id}."
+                )
     kept: dict[Pathway, Decimal] = {}
     if patch.distribution is None:
         # Read before the estimate changes: one UPDATE of it, one new version.

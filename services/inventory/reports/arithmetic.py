@@ -413,18 +413,36 @@ def side_by_side(columns: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, 
     return rows
 
 
+# The mercury category kept apart in summaries (Minamata Convention, Article 7 and Annex C).
+ASGM = "asgm"
+
+
 def mercury_summary(rows: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
-    """The mercury part of a summary: kg Hg/a by category and pathway, and totals."""
+    """The mercury part of a summary: kg Hg/a by category and pathway, by Toolkit level
+    (1: catalogue factors, 2: own factors) and pathway, ASGM apart from the rest, and
+    totals. Rows are (category, level, pathway, kg)."""
     by_category: dict[str, dict[str, Decimal]] = {}
+    by_level: dict[str, dict[str, Decimal]] = {}
     by_pathway: dict[str, Decimal] = {}
-    for category, pathway, kg in rows:
-        by_category.setdefault(category, {})[pathway] = Decimal(kg)
-        by_pathway[pathway] = by_pathway.get(pathway, Decimal(0)) + Decimal(kg)
+    asgm = {"asgm": Decimal(0), "other": Decimal(0)}
+    for category, level, pathway, kg in rows:
+        kg = Decimal(kg)
+        cell = by_category.setdefault(category, {})
+        cell[pathway] = cell.get(pathway, Decimal(0)) + kg
+        per_level = by_level.setdefault(str(level), {})
+        per_level[pathway] = per_level.get(pathway, Decimal(0)) + kg
+        by_pathway[pathway] = by_pathway.get(pathway, Decimal(0)) + kg
+        asgm["asgm" if category == ASGM else "other"] += kg
     return {
         "by_category": by_category,
         "category_totals_kg_per_year": {
             c: sum(p.values(), Decimal(0)) for c, p in by_category.items()
         },
+        "by_level": by_level,
+        "level_totals_kg_per_year": {
+            level: sum(p.values(), Decimal(0)) for level, p in sorted(by_level.items())
+        },
+        "asgm_vs_rest_kg_per_year": asgm,
         "by_pathway": by_pathway,
         "total_kg_per_year": sum(by_pathway.values(), Decimal(0)),
     }

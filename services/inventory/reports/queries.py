@@ -159,11 +159,11 @@ _ESTIMATES: dict[Section, tuple[Any, Any, Callable[[], list[Any]], Callable[[], 
         ],
         _upops_sums,
     ),
-    # Releases by category and pathway.
+    # Releases by category, Toolkit level (1: catalogue factor, 2: own) and pathway.
     Section.MERCURY: (
         MercuryEstimate,
         MercuryRelease,
-        lambda: [MercuryEstimate.category, MercuryRelease.pathway],
+        lambda: [MercuryEstimate.category, MercuryEstimate.toolkit_level, MercuryRelease.pathway],
         lambda: [func.sum(MercuryRelease.release_kg_per_year)],
     ),
 }
@@ -180,7 +180,7 @@ async def estimate_groups(
 ) -> list[tuple[Any, ...]]:
     """The scope's releases of a section of estimates summed by ``by`` and the section's
     keys: UP-POPs by pollutant, TEQ scheme, source group and vector (determined sum, then
-    the counts of determined, ND and NA parts), mercury by category and pathway (kg)."""
+    the counts of determined, ND and NA parts), mercury by category, level and pathway (kg)."""
     estimates, releases, section_keys, sums = _ESTIMATES[section]
     keys = [*by, *section_keys()]
     stmt = (

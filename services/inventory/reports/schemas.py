@@ -145,6 +145,13 @@ class MercurySummaryOut(BaseModel):
 
     by_category: dict[str, dict[str, Decimal]]
     category_totals_kg_per_year: dict[str, Decimal]
+    by_level: dict[str, dict[str, Decimal]] = Field(
+        description='By Toolkit level ("1": catalogue factors, "2": own factors) and pathway.'
+    )
+    level_totals_kg_per_year: dict[str, Decimal]
+    asgm_vs_rest_kg_per_year: dict[str, Decimal] = Field(
+        description="asgm: artisanal and small-scale gold mining; other: every other category."
+    )
     by_pathway: dict[str, Decimal]
     total_kg_per_year: Decimal
 
