@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from services.inventory.pcb.classes import load_densities, load_thresholds
+from services.inventory.pcb.classes import load_densities
+from services.inventory.pcb.schedules import Schedule, load_thresholds
 from services.inventory.reports import cells, queries
 from services.inventory.reports.queries import Scope
 from tests.inventory.conftest import Caller, assert_problem, validate
@@ -362,9 +363,9 @@ async def test_summary_cells_agree_with_the_items_and_follow_the_thresholds(
 ) -> None:
     scope = Scope(year=2024)
 
-    async def both() -> tuple[list[Any], list[Any]]:
+    async def both(schedule: Schedule = Schedule.CONVENTION) -> tuple[list[Any], list[Any]]:
         async with inventory_app.state.db.sessions() as session:
-            thresholds, _ = await load_thresholds(session)
+            thresholds, _ = await load_thresholds(session, schedule)
             densities = await load_densities(session)
             fast = await queries.pcb_groups(
                 session, scope, thresholds, densities, by=["department"]
@@ -382,16 +383,30 @@ async def test_summary_cells_agree_with_the_items_and_follow_the_thresholds(
     fast, slow = await both()
     assert fast == slow
     assert sum(g.items for g in fast) == 4
-    # New thresholds: the validated data is counted again on the new basis.
-    current = (await minam.get("/pcb-thresholds")).json()
-    plan = {k: v for k, v in current.items() if k not in ("version", "updated_at")}
-    await minam.ok("PUT", "/pcb-thresholds", plan | {"p2_mg_per_kg": "2000"})
+    # A national plan with other limits: the validated data is counted again on its
+    # basis too, and the Convention's figures stay as they were.
+    national = "/pcb-thresholds?schedule=national"
+    current = (await minam.get(national)).json()
+    plan = {k: v for k, v in current.items() if k not in ("version", "updated_at", "schedule")}
+    await minam.ok("PUT", national, plan | {"p2_mg_per_kg": "2000"})
+    fast, slow = await both(Schedule.NATIONAL)
+    assert fast == slow
     fast, slow = await both()
     assert fast == slow
-    summary = (await oefa.get("/reports/national-summary", params={"year": 2024})).json()
+    summary = (
+        await oefa.get("/reports/national-summary", params={"year": 2024, "schedule": "national"})
+    ).json()
+    assert summary["schedule"] == "national"
     assert {k: v["items"] for k, v in summary["pcb"]["by_class"].items()} == {
         "P1": 1,
         "P3": 1,
+        "non_pcb": 1,
+        "presumed": 1,
+    }
+    summary = (await oefa.get("/reports/national-summary", params={"year": 2024})).json()
+    assert {k: v["items"] for k, v in summary["pcb"]["by_class"].items()} == {
+        "P1": 1,
+        "P2": 1,
         "non_pcb": 1,
         "presumed": 1,
     }
