@@ -410,3 +410,24 @@ async def test_summary_cells_agree_with_the_items_and_follow_the_thresholds(
         "non_pcb": 1,
         "presumed": 1,
     }
+
+
+@pytest.mark.usefixtures("inventory_2024")
+async def test_estimates_by_sector_follow_their_holder(oefa: Caller) -> None:
+    # The UP-POPs estimate names a holder (an electricity distributor); the mercury one
+    # names none: it falls under a null sector, as estimates with no department do.
+    report = (await oefa.get("/reports/by-sector", params={"year": 2024})).json()
+    by_sector = {s["sector"]: s for s in report["sectors"]}
+    assert list(by_sector) == ["electricity_distribution", None]
+    distribution = by_sector["electricity_distribution"]
+    assert distribution["pcb"]["items"] == 4
+    assert [t["pollutant"] for t in distribution["upops"]["totals"]] == ["pcdd_pcdf"]
+    assert distribution["mercury"]["by_category"] == {}
+    unnamed = by_sector[None]
+    assert (unnamed["pcb"]["items"], unnamed["upops"]["totals"]) == (0, [])
+    assert list(unnamed["mercury"]["by_category"]) == ["asgm"]
+    # Only the mines: nothing of either.
+    mining = {"year": 2024, "sector": "mining"}
+    summary = (await oefa.get("/reports/national-summary", params=mining)).json()
+    assert (summary["pcb"]["items"], summary["upops"]["totals"]) == (0, [])
+    assert summary["mercury"]["by_category"] == {}
