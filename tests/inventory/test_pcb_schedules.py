@@ -200,3 +200,30 @@ async def test_an_unknown_schedule_on_one_item_is_a_problem(
     response = await minem.get(path, params={"schedule": "National"})
     assert_problem(response, 422, "validation-error")
     assert response.json()["errors"][0]["loc"] == ["query", "schedule"]
+
+
+def _enum(spec: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """The enumerated values of a parameter schema (through $ref, anyOf and array items)."""
+    if "$ref" in schema:
+        return _enum(spec, spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
+    for key in ("anyOf", "allOf"):
+        for option in schema.get(key, []):
+            if found := _enum(spec, option):
+                return found
+    if "items" in schema:
+        return _enum(spec, schema["items"])
+    return list(schema.get("enum", []))
+
+
+def test_openapi_declares_schedule_and_sector(inventory_app: Any) -> None:
+    spec = inventory_app.openapi()
+
+    def parameter(path: str, name: str, method: str = "get") -> dict[str, Any]:
+        params = spec["paths"][path][method]["parameters"]
+        return next(p for p in params if p["name"] == name)
+
+    for path in ("/v1/reports/national-summary", "/v1/public/by-sector", "/v1/pcb-items"):
+        assert _enum(spec, parameter(path, "schedule")["schema"]) == ["convention", "national"]
+    assert parameter("/v1/pcb-thresholds", "schedule", "put")["required"] is True
+    sectors = _enum(spec, parameter("/v1/reports/by-sector", "sector")["schema"])
+    assert {"electricity_distribution", "mining"} <= set(sectors)
