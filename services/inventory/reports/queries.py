@@ -123,7 +123,7 @@ async def pcb_groups(
     if stale:
         where = [] if holders is None else [PcbItem.holder_id.in_(list(holders))]
         if sectors is not None:
-            where.append(PcbItem.holder_id.in_(sector_holders(sectors)))
+            where.append(Holder.sector.in_(list(sectors)))
         stmt = cells.item_groups_statement(
             stale,
             thresholds,
@@ -134,7 +134,7 @@ async def pcb_groups(
         )
         if needs_year:
             stmt = stmt.join(Submission, Submission.id == PcbItem.submission_id)
-        if "sector" in by:
+        if "sector" in by or sectors is not None:
             stmt = stmt.join(Holder, Holder.id == PcbItem.holder_id)
         postgres = session.get_bind().dialect.name == "postgresql"
         if postgres:
