@@ -38,7 +38,8 @@ from bench.inventory_common import (
     sqlalchemy_url,
 )
 from services.inventory.app import create_app
-from services.inventory.pcb.classes import load_densities, load_thresholds
+from services.inventory.pcb.classes import load_densities
+from services.inventory.pcb.schedules import load_schedules, load_thresholds
 from services.inventory.reports import arithmetic, cells, queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import NationalSummaryOut, PcbSummaryOut
@@ -87,11 +88,11 @@ async def generate(url: str, items: int) -> None:
     db = Database(url, pool_size=1)
     try:
         async with db.sessions() as session:
-            thresholds, _ = await load_thresholds(session)
+            schedules = await load_schedules(session)
             densities = await load_densities(session)
             validated = list(await session.scalars(Scope().ids(Section.PCB)))
             started = time.perf_counter()
-            await cells.refresh(session, validated, thresholds, densities)
+            await cells.refresh(session, validated, schedules, densities)
             await session.commit()
             print(
                 f"summary cells of {len(validated)} validated submissions: "

@@ -205,3 +205,45 @@ def test_mercury_estimates_recorded_before_the_catalogue_become_level_2(scratch_
     assert [(level, factor) for level, factor, _ in _inspect(scratch_url, read)] == [(2, None)]
     in_thread(lambda: command.downgrade(config, "b7d2e9f04a1c"))
     in_thread(lambda: command.downgrade(config, "base"))
+
+
+@pytest.mark.parametrize("plan_stored", [True, False])
+def test_the_thresholds_row_becomes_the_national_schedule(
+    scratch_url: str, plan_stored: bool
+) -> None:
+    # Before 3d8a6f2c1b90 one row held the thresholds in force, and a national plan
+    # overwrote the Convention's deadlines there (issue 12 item 9). That row becomes the
+    # national schedule, as it was; the Convention's schedule is no longer stored.
+    config = alembic_config("inventory", scratch_url)
+    in_thread(lambda: command.upgrade(config, "b7d2e9f04a1c"))
+
+    def plan(conn: Connection) -> None:
+        conn.execute(
+            sa.text(
+                "UPDATE pcb_thresholds SET use_deadline = '2030-12-31', "
+                "esm_deadline = '2030-12-31', provenance = 'Plan 2026-2030', version = 2"
+            )
+        )
+        conn.commit()
+
+    if plan_stored:
+        _inspect(scratch_url, plan)
+    in_thread(lambda: command.upgrade(config, "3d8a6f2c1b90"))
+
+    def read(conn: Connection) -> list[Any]:
+        query = "SELECT schedule, use_deadline, esm_deadline, provenance FROM pcb_thresholds"
+        return [tuple(str(v) for v in r) for r in conn.execute(sa.text(query))]
+
+    expected = (
+        ("national", "2030-12-31", "2030-12-31", "Plan 2026-2030")
+        if plan_stored
+        else (
+            "national",
+            "2025-12-31",
+            "2028-12-31",
+            "No national plan recorded yet: the Convention's values.",
+        )
+    )
+    assert _inspect(scratch_url, read) == [expected]
+    in_thread(lambda: command.downgrade(config, "b7d2e9f04a1c"))
+    in_thread(lambda: command.downgrade(config, "base"))

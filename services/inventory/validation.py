@@ -18,13 +18,12 @@ from sqlalchemy import CursorResult, Table, and_, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.mercury.service import copy_mercury
-from services.inventory.pcb.classes import load_densities, load_thresholds
+from services.inventory.pcb.classes import load_densities
 from services.inventory.pcb.models import PcbAnalysis, PcbInspection, PcbItem, PcbStatusEvent
-from services.inventory.pcb.rules import Thresholds
+from services.inventory.pcb.schedules import load_schedules
 from services.inventory.reports import cells
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section, SubmissionStatus
-from services.inventory.submissions.service import current_ids
 from services.inventory.upops.service import copy_upops
 from shared.db import UTCDateTime, utcnow
 
@@ -33,15 +32,8 @@ async def validated(session: AsyncSession, submission: Submission) -> None:
     """After a move: when PCB data was just validated, count its items for the reports."""
     if submission.status != SubmissionStatus.VALIDATED or submission.section != Section.PCB:
         return
-    thresholds, _ = await load_thresholds(session)
-    await cells.refresh(session, [submission.id], thresholds, await load_densities(session))
-
-
-async def thresholds_replaced(session: AsyncSession, thresholds: Thresholds) -> None:
-    """Keep the reports' counts of validated data on the new thresholds, in the same
-    transaction as the change."""
-    current = list(await session.scalars(current_ids(Section.PCB)))
-    await cells.refresh(session, current, thresholds, await load_densities(session))
+    schedules = await load_schedules(session)
+    await cells.refresh(session, [submission.id], schedules, await load_densities(session))
 
 
 async def corrected(session: AsyncSession, validated: Submission, correction: Submission) -> int:

@@ -346,21 +346,30 @@ async def test_thresholds_are_data_reviewers_change(
             "p3_mg_per_kg",
             "large_volume_l",
             "small_volume_l",
-            "esm_deadline",
             "presumed_before_year",
             "presumed_min_volume_l",
         )
-    } | {"p2_mg_per_kg": "400", "use_deadline": "2030-12-31", "provenance": "Plan nacional (demo)"}
-    assert_problem(await minem.write("PUT", "/pcb-thresholds", plan), 403, "insufficient-scope")
-    assert_problem(await minam.write("PUT", "/pcb-thresholds", plan | {"p3_mg_per_kg": "450"}), 422)
-    assert_problem(await minam.write("PUT", "/pcb-thresholds", plan | {"extra": 1}), 422)
-    updated = await minam.ok("PUT", "/pcb-thresholds", plan)
-    assert updated["p2_mg_per_kg"] == "400.000"
-    reclassified = (
-        await minem.get(f"/pcb-items/{item['id']}", params={"as_of": "2027-01-01"})
-    ).json()
+    } | {
+        "p2_mg_per_kg": "400",
+        "use_deadline": "2030-12-31",
+        "esm_deadline": "2030-12-31",
+        "provenance": "Plan nacional (demo)",
+    }
+    national = "/pcb-thresholds?schedule=national"
+    assert_problem(await minem.write("PUT", national, plan), 403, "insufficient-scope")
+    assert_problem(await minam.write("PUT", national, plan | {"p3_mg_per_kg": "450"}), 422)
+    assert_problem(await minam.write("PUT", national, plan | {"extra": 1}), 422)
+    updated = await minam.ok("PUT", national, plan)
+    assert (updated["schedule"], updated["p2_mg_per_kg"]) == ("national", "400.000")
+    path = f"/pcb-items/{item['id']}"
+    # The national plan's schedule reclassifies; the Convention's stays the default.
+    asked = {"as_of": "2027-01-01", "schedule": "national"}
+    reclassified = (await minem.get(path, params=asked)).json()
     assert reclassified["pcb_class"] == "P2"
     assert "remove_by_deadline" in reclassified["compliance_flags"]
+    convention = (await minem.get(path, params={"as_of": "2027-01-01"})).json()
+    assert convention["pcb_class"] == "P3"
+    assert "non_compliant_use" in convention["compliance_flags"]
     densities = (await minem.get("/fluid-densities")).json()
     assert {d["fluid_kind"] for d in densities} >= {"askarel", "mineral_oil"}
 

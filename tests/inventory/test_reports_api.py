@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from services.inventory.pcb.classes import load_densities, load_thresholds
+from services.inventory.pcb.classes import load_densities
+from services.inventory.pcb.schedules import Schedule, load_thresholds
 from services.inventory.reports import cells, queries
 from services.inventory.reports.queries import Scope
 from tests.inventory.conftest import Caller, assert_problem, validate
@@ -362,9 +363,9 @@ async def test_summary_cells_agree_with_the_items_and_follow_the_thresholds(
 ) -> None:
     scope = Scope(year=2024)
 
-    async def both() -> tuple[list[Any], list[Any]]:
+    async def both(schedule: Schedule = Schedule.CONVENTION) -> tuple[list[Any], list[Any]]:
         async with inventory_app.state.db.sessions() as session:
-            thresholds, _ = await load_thresholds(session)
+            thresholds, _ = await load_thresholds(session, schedule)
             densities = await load_densities(session)
             fast = await queries.pcb_groups(
                 session, scope, thresholds, densities, by=["department"]
@@ -382,16 +383,51 @@ async def test_summary_cells_agree_with_the_items_and_follow_the_thresholds(
     fast, slow = await both()
     assert fast == slow
     assert sum(g.items for g in fast) == 4
-    # New thresholds: the validated data is counted again on the new basis.
-    current = (await minam.get("/pcb-thresholds")).json()
-    plan = {k: v for k, v in current.items() if k not in ("version", "updated_at")}
-    await minam.ok("PUT", "/pcb-thresholds", plan | {"p2_mg_per_kg": "2000"})
+    # A national plan with other limits: the validated data is counted again on its
+    # basis too, and the Convention's figures stay as they were.
+    national = "/pcb-thresholds?schedule=national"
+    current = (await minam.get(national)).json()
+    plan = {k: v for k, v in current.items() if k not in ("version", "updated_at", "schedule")}
+    await minam.ok("PUT", national, plan | {"p2_mg_per_kg": "2000"})
+    fast, slow = await both(Schedule.NATIONAL)
+    assert fast == slow
     fast, slow = await both()
     assert fast == slow
-    summary = (await oefa.get("/reports/national-summary", params={"year": 2024})).json()
+    summary = (
+        await oefa.get("/reports/national-summary", params={"year": 2024, "schedule": "national"})
+    ).json()
+    assert summary["schedule"] == "national"
     assert {k: v["items"] for k, v in summary["pcb"]["by_class"].items()} == {
         "P1": 1,
         "P3": 1,
         "non_pcb": 1,
         "presumed": 1,
     }
+    summary = (await oefa.get("/reports/national-summary", params={"year": 2024})).json()
+    assert {k: v["items"] for k, v in summary["pcb"]["by_class"].items()} == {
+        "P1": 1,
+        "P2": 1,
+        "non_pcb": 1,
+        "presumed": 1,
+    }
+
+
+@pytest.mark.usefixtures("inventory_2024")
+async def test_estimates_by_sector_follow_their_holder(oefa: Caller) -> None:
+    # The UP-POPs estimate names a holder (an electricity distributor); the mercury one
+    # names none: it falls under a null sector, as estimates with no department do.
+    report = (await oefa.get("/reports/by-sector", params={"year": 2024})).json()
+    by_sector = {s["sector"]: s for s in report["sectors"]}
+    assert list(by_sector) == ["electricity_distribution", None]
+    distribution = by_sector["electricity_distribution"]
+    assert distribution["pcb"]["items"] == 4
+    assert [t["pollutant"] for t in distribution["upops"]["totals"]] == ["pcdd_pcdf"]
+    assert distribution["mercury"]["by_category"] == {}
+    unnamed = by_sector[None]
+    assert (unnamed["pcb"]["items"], unnamed["upops"]["totals"]) == (0, [])
+    assert list(unnamed["mercury"]["by_category"]) == ["asgm"]
+    # Only the mines: nothing of either.
+    mining = {"year": 2024, "sector": "mining"}
+    summary = (await oefa.get("/reports/national-summary", params=mining)).json()
+    assert (summary["pcb"]["items"], summary["upops"]["totals"]) == (0, [])
+    assert summary["mercury"]["by_category"] == {}

@@ -11,11 +11,12 @@ from decimal import Decimal
 from fastapi import Request, Response
 
 from services.inventory.pcb import service
-from services.inventory.pcb.classes import load_densities, load_thresholds
+from services.inventory.pcb.classes import load_densities
 from services.inventory.pcb.mass import MassChecks
 from services.inventory.pcb.models import PcbItem
 from services.inventory.pcb.queries import last_inspections, states_on
 from services.inventory.pcb.rules import Thresholds
+from services.inventory.pcb.schedules import Schedule, load_thresholds
 from services.inventory.pcb.schemas import PcbItemOut
 from services.inventory.submissions.models import Submission
 from shared.conditional import etag, require_if_match, tagged
@@ -26,14 +27,12 @@ READ = require_scopes("inventory:read")
 WRITE = require_scopes("inventory:write")
 
 
-def item_etag(
-    item: PcbItem, thresholds_version: int, as_of: date, densities: dict[str, Decimal]
-) -> str:
+def item_etag(item: PcbItem, schedule_tag: str, as_of: date, densities: dict[str, Decimal]) -> str:
     """Class, flags and counted masses are part of the representation: the ETag changes
-    with the thresholds, the densities and the date they refer to, not only with the
-    item."""
+    with the schedule judged against (and its version), the densities and the date they
+    refer to, not only with the item."""
     density_tag = ";".join(f"{k}={d.normalize()}" for k, d in sorted(densities.items()))
-    return etag("pcb-item", item.id, item.version, thresholds_version, as_of, density_tag)
+    return etag("pcb-item", item.id, item.version, schedule_tag, as_of, density_tag)
 
 
 async def mass_checks(request: Request, session: SessionDep) -> MassChecks:
@@ -79,17 +78,27 @@ async def editable(
 ) -> tuple[PcbItem, Submission]:
     """The caller's item, in an editable submission, matching the request's If-Match."""
     item, submission = await service.editable_item(session, principal, item_id)
-    _, version = await load_thresholds(session)
     densities = await load_densities(session)
-    require_if_match(request, item_etag(item, version, utcnow().date(), densities))
+    today = utcnow().date()
+    # Today's representation under any schedule names the item's current version.
+    tags = [
+        item_etag(item, (await load_thresholds(session, s))[1], today, densities) for s in Schedule
+    ]
+    sent = request.headers.get("if-match") or ""
+    require_if_match(request, next((t for t in tags if t in sent), tags[0]))
     return item, submission
 
 
 async def item_answer(
-    request: Request, session: SessionDep, item: PcbItem, as_of: date | None = None
+    request: Request,
+    session: SessionDep,
+    item: PcbItem,
+    as_of: date | None = None,
+    schedule: Schedule = Schedule.CONVENTION,
 ) -> tuple[PcbItemOut, str]:
-    """The item as of ``as_of`` (default: today), and its ETag."""
-    thresholds, version = await load_thresholds(session)
+    """The item as of ``as_of`` (default: today) judged against ``schedule``, and its
+    ETag."""
+    thresholds, version = await load_thresholds(session, schedule)
     densities = await load_densities(session)
     as_of = as_of or utcnow().date()
     [out] = await item_outs(request, session, [item], thresholds, densities, as_of)

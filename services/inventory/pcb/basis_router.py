@@ -1,14 +1,22 @@
-"""Routes for the data PCB items are judged by: thresholds and deadlines, fluid
-densities (included in ``pcb.router``)."""
+"""Routes for the data PCB items are judged by: the schedules of thresholds and
+deadlines, fluid densities (included in ``pcb.router``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from services.inventory.pcb.classes import load_densities, thresholds_of, thresholds_row
+from services.inventory.estimates.service import unprocessable
+from services.inventory.pcb.classes import load_densities
 from services.inventory.pcb.mass import DEFAULT_FLUID_DENSITIES
-from services.inventory.pcb.models import FluidDensity
+from services.inventory.pcb.models import FluidDensity, PcbThresholds
+from services.inventory.pcb.schedules import (
+    Schedule,
+    ScheduleQuery,
+    deadlines_problem,
+    load_schedules,
+    schedule_row,
+)
 from services.inventory.pcb.schemas import FluidDensityOut, ThresholdsIn, ThresholdsOut
 from services.inventory.registry.service import change_recorded
 from services.inventory.reports import cells
@@ -17,6 +25,7 @@ from services.inventory.submissions.rules import Section
 from services.inventory.submissions.service import current_ids
 from shared.conditional import etag, read_answer, require_if_match, tagged
 from shared.db import SessionDep
+from shared.problems import Problem
 from shared.security import Principal, require_scopes
 
 router = APIRouter(tags=["PCB equipment"])
@@ -24,30 +33,38 @@ READ = require_scopes("inventory:read")
 REVIEW = require_scopes("inventory:review")
 
 
+def _tag(row: PcbThresholds) -> str:
+    return etag("pcb-thresholds", row.schedule, row.version)
+
+
 @router.get(
     "/pcb-thresholds",
-    summary="PCB thresholds and deadlines",
-    description="Concentration and volume limits and the use (2025) and ESM (2028) "
-    "deadlines every class and flag is computed with.",
+    summary="PCB thresholds and deadlines of a schedule",
+    description="Concentration and volume limits and the use and ESM deadlines of a "
+    "schedule: `convention` (default; the Stockholm Convention's, fixed: 2025 use, 2028 "
+    "ESM) or `national` (the national plan's; the Convention's values until one is stored).",
     response_model=ThresholdsOut,
-    responses=responses(304),
+    responses=responses(304, 422),
     dependencies=[READ],
 )
 async def get_thresholds(
-    request: Request, response: Response, session: SessionDep
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    schedule: ScheduleQuery = Schedule.CONVENTION,
 ) -> ThresholdsOut | Response:
-    """The thresholds in force (a bare 304 when the caller holds them)."""
-    row = await thresholds_row(session)
-    return read_answer(
-        request, response, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version)
-    )
+    """A schedule's thresholds (a bare 304 when the caller holds them)."""
+    row = await schedule_row(session, schedule)
+    return read_answer(request, response, ThresholdsOut.model_validate(row), _tag(row))
 
 
 @router.put(
     "/pcb-thresholds",
-    summary="Replace the PCB thresholds",
-    description="Reviewers only (e.g. to apply a national plan). Every class and flag, "
-    "including national figures, follows at once. Needs `If-Match`.",
+    summary="Replace the national PCB schedule",
+    description="Reviewers only: the national plan's thresholds and deadlines "
+    "(`schedule=national`, required; the Convention's schedule is fixed: 409). A use "
+    "deadline later than the ESM deadline is refused. Classes, flags and figures judged "
+    "against the national schedule follow at once. Needs `If-Match`.",
     response_model=ThresholdsOut,
     responses=UPDATE,
 )
@@ -56,18 +73,32 @@ async def put_thresholds(
     response: Response,
     session: SessionDep,
     body: ThresholdsIn,
+    schedule: ScheduleQuery,
     principal: Principal = REVIEW,
 ) -> ThresholdsOut:
-    """Replace the thresholds."""
-    row = await thresholds_row(session)
-    require_if_match(request, etag("pcb-thresholds", row.version))
+    """Replace the national schedule."""
+    if schedule is Schedule.CONVENTION:
+        detail = "The Convention's schedule is fixed by the Convention; use schedule=national."
+        raise Problem(
+            409,
+            "schedule-fixed",
+            detail,
+            errors=[{"loc": ["query", "schedule"], "msg": detail, "type": "value_error"}],
+        )
+    row = await schedule_row(session, schedule)
+    require_if_match(request, _tag(row))
+    refused = deadlines_problem(body.use_deadline, body.esm_deadline)
+    if refused is not None:
+        raise unprocessable("use_deadline", refused)
     if row.version == 0:
         session.add(row)
     await change_recorded(session, principal, "pcb_thresholds", row, body.model_dump())
-    # Keep the reports' counts of validated data on the new basis, in this transaction.
+    # Keep the reports' counts of validated data on every schedule, in this transaction.
     current = list(await session.scalars(current_ids(Section.PCB)))
-    await cells.refresh(session, current, thresholds_of(row), await load_densities(session))
-    return tagged(response, ThresholdsOut.model_validate(row), etag("pcb-thresholds", row.version))
+    await cells.refresh(
+        session, current, await load_schedules(session), await load_densities(session)
+    )
+    return tagged(response, ThresholdsOut.model_validate(row), _tag(row))
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""Class and compliance flags of stored PCB items, from the thresholds row.
+"""Class and compliance flags of stored PCB items, under a schedule's thresholds
+(``schedules``).
 
 Two forms of the same rules: in Python for one item (``rules.classify`` and
 ``rules.compliance_flags``), and as SQL expressions for filters and reports, so national
@@ -9,7 +10,6 @@ on every boundary.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -43,7 +43,6 @@ from services.inventory.pcb.models import (
     PcbInspection,
     PcbItem,
     PcbStatusEvent,
-    PcbThresholds,
 )
 from services.inventory.pcb.rules import (
     DEFAULT_INSPECTION_INTERVAL_MONTHS,
@@ -62,53 +61,10 @@ from services.inventory.pcb.rules import (
 )
 from services.inventory.pcb.status import StatusInForce
 
-THRESHOLDS_ID = 1
 _PCB = sorted(c.value for c in PCB_CLASSES)
 _IN_SERVICE = (OperatingStatus.IN_USE.value, OperatingStatus.STANDBY.value)
 _DECONTAMINATED = OperatingStatus.DECONTAMINATED.value
 _ELIMINATED = OperatingStatus.ELIMINATED.value
-
-
-_THRESHOLD_FIELDS = tuple(f.name for f in fields(Thresholds))
-
-
-def thresholds_of(row: PcbThresholds) -> Thresholds:
-    """The rules' value object for a thresholds row."""
-    return Thresholds(**{name: getattr(row, name) for name in _THRESHOLD_FIELDS})
-
-
-CONVENTION_PROVENANCE = (
-    "Stockholm Convention, Annex A Part II: > 10 % / > 0.05 % with > 5 L, > 0.005 % with "
-    "> 0.05 L; use eliminated by 2025, ESM no later than 2028 (taken as 31 December). "
-    "Presumed PCB: manufactured before 1987 with more than 5 L of fluid (a common inventory "
-    "rule, to verify against the national plan)."
-)
-
-
-def convention_thresholds_row() -> PcbThresholds:
-    """An unsaved row with the Convention's values (version 0: never stored)."""
-    t = Thresholds()
-    milli = Decimal("0.001")  # the columns' scale, as a stored row reads back
-    values = {name: getattr(t, name) for name in _THRESHOLD_FIELDS}
-    return PcbThresholds(
-        id=THRESHOLDS_ID,
-        **{k: v.quantize(milli) if isinstance(v, Decimal) else v for k, v in values.items()},
-        provenance=CONVENTION_PROVENANCE,
-        version=0,
-    )
-
-
-async def thresholds_row(session: AsyncSession) -> PcbThresholds:
-    """The thresholds row (seeded by the migration); the Convention's values, unsaved, if
-    the row is missing."""
-    row = await session.get(PcbThresholds, THRESHOLDS_ID)
-    return row if row is not None else convention_thresholds_row()
-
-
-async def load_thresholds(session: AsyncSession) -> tuple[Thresholds, int]:
-    """The current thresholds and their version (part of computed representations' ETags)."""
-    row = await thresholds_row(session)
-    return thresholds_of(row), row.version
 
 
 async def load_densities(session: AsyncSession) -> dict[str, Decimal]:

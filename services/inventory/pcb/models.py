@@ -1,5 +1,6 @@
-"""PCB equipment items, their analyses and status history, and the thresholds and fluid
-densities they are judged by (data, with the Stockholm Convention's values as defaults)."""
+"""PCB equipment items, their analyses and status history, and the national schedule of
+thresholds and the fluid densities they are judged by (data, with the Stockholm
+Convention's values as defaults)."""
 
 from __future__ import annotations
 
@@ -151,12 +152,14 @@ class PcbInspection(Base):
 
 
 class PcbThresholds(VersionedMixin, Base):
-    """The limits and deadlines items are classified by (one row; the migration seeds the
-    Convention's values, a country plan may replace them)."""
+    """The limits and deadlines of one editable named schedule (``national``: the
+    country's plan). The Convention's schedule is fixed and not stored
+    (``pcb.schedules``)."""
 
     __tablename__ = "pcb_thresholds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(20), unique=True)
     p1_mg_per_kg: Mapped[Decimal] = mapped_column(Concentration)
     p2_mg_per_kg: Mapped[Decimal] = mapped_column(Concentration)
     p3_mg_per_kg: Mapped[Decimal] = mapped_column(Concentration)

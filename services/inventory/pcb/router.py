@@ -24,10 +24,7 @@ from services.inventory.pcb.answers import (
     mass_checks,
 )
 from services.inventory.pcb.basis_router import router as basis_router
-from services.inventory.pcb.classes import (
-    load_densities,
-    load_thresholds,
-)
+from services.inventory.pcb.classes import load_densities
 from services.inventory.pcb.evidence_router import router as evidence_router
 from services.inventory.pcb.fields import CSV_COLUMNS, csv_row
 from services.inventory.pcb.models import PcbItem
@@ -41,6 +38,7 @@ from services.inventory.pcb.rules import (
     PcbClass,
     Thresholds,
 )
+from services.inventory.pcb.schedules import Schedule, ScheduleQuery, load_thresholds
 from services.inventory.pcb.schemas import (
     PcbItemIn,
     PcbItemOut,
@@ -95,8 +93,9 @@ async def _csv_rows(
     summary="List PCB items",
     description="Items the caller may see (its organisation's, validated ones, and for "
     "reviewers submitted ones), each with its class and compliance flags computed from "
-    "the current thresholds. Filters combine; `current=true` keeps the data that counts "
-    "nationally. `format=csv` (or `Accept: text/csv`) streams every matching item.",
+    "the schedule asked for (`schedule`: `convention`, the default, or `national`); "
+    "`flag` filters by the same schedule. Filters combine; `current=true` keeps the data "
+    "that counts nationally. `format=csv` (or `Accept: text/csv`) streams every matching item.",
     response_model=Page[PcbItemOut],
     responses={200: {"content": {"text/csv": {}}, "description": "A page, or a CSV"}},
 )
@@ -116,13 +115,14 @@ async def list_items(
     status: OperatingStatus | None = None,
     flag: ComplianceFlag | None = None,
     as_of: AsOf = None,
+    schedule: ScheduleQuery = Schedule.CONVENTION,
     format: Literal["json", "csv"] | None = None,
     updated_since: UpdatedSince = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[PcbItemOut] | Response:
     """PCB items, one page at a time (or all of them as CSV)."""
-    thresholds, _ = await load_thresholds(session)
+    thresholds, _ = await load_thresholds(session, schedule)
     densities = await load_densities(session)
     as_of = as_of or utcnow().date()
     filters = ItemFilters(
@@ -194,6 +194,9 @@ async def create_item(
 @router.get(
     "/pcb-items/{item_id}",
     summary="Get a PCB item",
+    description="With its class and compliance flags as of `as_of`, judged against "
+    "`schedule` (`convention`, the default, or `national`). Writes answer under the "
+    "Convention's schedule; `If-Match` takes the ETag read under either.",
     response_model=PcbItemOut,
     responses=READ_ONE,
 )
@@ -204,10 +207,11 @@ async def get_item(
     session: SessionDep,
     principal: Principal = READ,
     as_of: AsOf = None,
+    schedule: ScheduleQuery = Schedule.CONVENTION,
 ) -> PcbItemOut | Response:
     """One item with its class and flags (ETag; If-None-Match gives 304)."""
     item, _ = await service.visible_item(session, principal, item_id)
-    out, tag = await item_answer(request, session, item, as_of)
+    out, tag = await item_answer(request, session, item, as_of, schedule)
     return read_answer(request, response, out, tag)  # or a bare 304: nothing to check
 
 

@@ -374,7 +374,7 @@ class StatusEventOut(BaseModel):
 
 
 class ThresholdsIn(StrictModel):
-    """New thresholds and deadlines (e.g. a country plan replacing the Convention's)."""
+    """The national plan's thresholds and deadlines (the Convention's stay as they are)."""
 
     p1_mg_per_kg: MgPerKg
     p2_mg_per_kg: MgPerKg
@@ -397,10 +397,11 @@ class ThresholdsIn(StrictModel):
 
 
 class ThresholdsOut(BaseModel):
-    """The thresholds and deadlines items are classified by."""
+    """The thresholds and deadlines of one schedule."""
 
     model_config = ConfigDict(from_attributes=True)
 
+    schedule: str = Field(description="`convention` or `national`.")
     p1_mg_per_kg: Decimal
     p2_mg_per_kg: Decimal
     p3_mg_per_kg: Decimal
@@ -411,7 +412,10 @@ class ThresholdsOut(BaseModel):
     presumed_before_year: int
     presumed_min_volume_l: Decimal
     provenance: str
-    version: int = Field(description="0 while the Convention's defaults were never stored.")
+    version: int = Field(
+        description="0 for the Convention's schedule (never stored), and for a national "
+        "schedule while no plan is stored."
+    )
     updated_at: datetime | None
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.access import holder_visible, submission_visible, visible_submission
-from services.inventory.pcb.classes import load_densities, load_thresholds
+from services.inventory.pcb.classes import load_densities
 from services.inventory.pcb.models import PcbItem
+from services.inventory.pcb.schedules import load_thresholds
 from services.inventory.registry import service
 from services.inventory.registry.models import Holder, Site
 from services.inventory.registry.schemas import (

@@ -4,7 +4,8 @@ submission is validated.
 
 Validated items never change, so their counts only depend on the thresholds and fluid
 densities they were classified with: each cell records that ``basis`` and reports use
-cells only when it is the current one (otherwise they aggregate the items themselves).
+cells only when it is the one of the schedule asked for (otherwise they aggregate the
+items themselves). Cells are kept for every schedule's basis.
 National figures over a million items then read a few thousand rows.
 """
 
@@ -138,36 +139,46 @@ def item_groups_statement(
 async def refresh(
     session: AsyncSession,
     submission_ids: Sequence[int],
-    thresholds: Thresholds,
+    schedules: Sequence[Thresholds],
     densities: dict[str, Decimal],
 ) -> None:
-    """(Re)compute the cells of validated submissions, in SQL."""
+    """(Re)compute the cells of validated submissions, in SQL: once per distinct basis of
+    the ``schedules`` (the Convention's and the national plan's share their cells unless
+    the plan changes a limit, not only a deadline)."""
     ids = list(submission_ids)
     if not ids:
         return
     await session.execute(delete(PcbSummaryCell).where(PcbSummaryCell.submission_id.in_(ids)))
-    groups = item_groups_statement(
-        ids, thresholds, densities, by=[PcbItem.submission_id, PcbItem.department_code]
-    )
-    # basis goes last in the SELECT: add it as a literal column of the grouped query.
-    rows = groups.add_columns(literal(basis(thresholds, densities)))
-    columns = [
-        "submission_id",
-        "department_code",
-        "pcb_class",
-        "status",
-        "fluid_basis",
-        "total_basis",
-        "contaminated",
-        "labelled",
-        "in_food_feed_area",
-        "screening_only",
-        "items",
-        "total_mass_kg",
-        "fluid_mass_kg",
-        "basis",
-    ]
-    await session.execute(insert(PcbSummaryCell).from_select(columns, rows))
+    done: set[str] = set()
+    for thresholds in schedules:
+        fingerprint = basis(thresholds, densities)
+        if fingerprint in done:
+            continue
+        done.add(fingerprint)
+        groups = item_groups_statement(
+            ids, thresholds, densities, by=[PcbItem.submission_id, PcbItem.department_code]
+        )
+        # basis goes last in the SELECT: add it as a literal column of the grouped query.
+        rows = groups.add_columns(literal(fingerprint))
+        await session.execute(insert(PcbSummaryCell).from_select(_CELL_COLUMNS, rows))
+
+
+_CELL_COLUMNS = [
+    "submission_id",
+    "department_code",
+    "pcb_class",
+    "status",
+    "fluid_basis",
+    "total_basis",
+    "contaminated",
+    "labelled",
+    "in_food_feed_area",
+    "screening_only",
+    "items",
+    "total_mass_kg",
+    "fluid_mass_kg",
+    "basis",
+]
 
 
 def cell_groups_statement(

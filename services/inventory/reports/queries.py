@@ -1,8 +1,8 @@
 """The SQL of the reports, run by the database (GROUP BY over the items and releases, never
 by loading records into Python): PCB items and tonnes by class and status, UP-POPs
 releases by source group and vector, mercury releases by category and pathway;
-nationally, by department, by holder, and across years. ``arithmetic`` turns the grouped
-rows into figures.
+nationally, by department, by holder, by the holders' sector, and across years.
+``arithmetic`` turns the grouped rows into figures.
 
 Only validated data counts: the latest validated version of each organisation's
 submission for the year and section (``submissions.service.current_ids``), unless a caller
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inventory.mercury.models import MercuryEstimate, MercuryRelease
 from services.inventory.pcb.models import FluidDensity, PcbItem, PcbThresholds
 from services.inventory.pcb.rules import Thresholds
+from services.inventory.registry.models import Holder
 from services.inventory.reports import cells
 from services.inventory.reports.arithmetic import PcbGroup, groups_of, merge, without_flags
 from services.inventory.reports.cells import PcbSummaryCell
@@ -71,7 +72,14 @@ DIMENSIONS: dict[str, tuple[Any, Any]] = {
     "department": (PcbItem.department_code, PcbSummaryCell.department_code),
     "year": (Submission.year, Submission.year),
     "holder": (PcbItem.holder_id, None),
+    # The holder's sector as it is now (holders may change it): never from the cells.
+    "sector": (Holder.sector, None),
 }
+
+
+def sector_holders(sectors: Sequence[str]) -> Select[Any]:
+    """SQL: the ids of the holders of the ``sectors``."""
+    return select(Holder.id).where(Holder.sector.in_(list(sectors)))
 
 
 async def pcb_groups(
@@ -83,20 +91,23 @@ async def pcb_groups(
     by: Sequence[str] = (),
     flags: bool = True,
     holders: Sequence[int] | None = None,
+    sectors: Sequence[str] | None = None,
     use_cells: bool = True,
 ) -> list[PcbGroup]:
-    """PCB items of the scope counted and weighed by the ``by`` dimensions, class and status
-    (and, with ``flags``, label, location and screening-only evidence).
+    """PCB items of the scope (of the ``holders``, of holders of the ``sectors``) counted
+    and weighed by the ``by`` dimensions, class and status (and, with ``flags``, label,
+    location and screening-only evidence).
 
     Submissions whose summary cells are current are read from the cells; the others (and
-    any report by holder) from the items, by the same SQL classification.
+    any report by holder or sector, or of some sectors) from the items, by the same SQL
+    classification.
     """
     ids = list(await session.scalars(scope.ids(Section.PCB)))
     if not ids:
         return []
     fresh: set[int] = set()
     current = cells.basis(thresholds, densities)
-    if use_cells and "holder" not in by:
+    if use_cells and sectors is None and all(DIMENSIONS[d][1] is not None for d in by):
         fresh = await cells.fresh_submissions(session, ids, current)
     stale = [i for i in ids if i not in fresh]
     needs_year = "year" in by
@@ -111,6 +122,8 @@ async def pcb_groups(
         groups += cell_groups if flags else without_flags(cell_groups)
     if stale:
         where = [] if holders is None else [PcbItem.holder_id.in_(list(holders))]
+        if sectors is not None:
+            where.append(Holder.sector.in_(list(sectors)))
         stmt = cells.item_groups_statement(
             stale,
             thresholds,
@@ -121,6 +134,8 @@ async def pcb_groups(
         )
         if needs_year:
             stmt = stmt.join(Submission, Submission.id == PcbItem.submission_id)
+        if "sector" in by or sectors is not None:
+            stmt = stmt.join(Holder, Holder.id == PcbItem.holder_id)
         postgres = session.get_bind().dialect.name == "postgresql"
         if postgres:
             # The planner cannot know the CASE yields a handful of groups and would sort a
@@ -176,6 +191,7 @@ async def estimate_groups(
     *,
     by: Sequence[Any] = (),
     join_submissions: bool = False,
+    join_holders: bool = False,
     where: Sequence[Any] = (),
 ) -> list[tuple[Any, ...]]:
     """The scope's releases of a section of estimates summed by ``by`` and the section's
@@ -192,6 +208,8 @@ async def estimate_groups(
     )
     if join_submissions:
         stmt = stmt.join(Submission, Submission.id == estimates.submission_id)
+    if join_holders:  # estimates need not name a holder: those fall under a null sector
+        stmt = stmt.outerjoin(Holder, Holder.id == estimates.holder_id)
     return [tuple(r) for r in (await session.execute(stmt)).all()]
 
 
@@ -211,6 +229,12 @@ async def national_fingerprint(session: AsyncSession) -> tuple[Any, ...]:
     thresholds = await session.scalar(select(func.max(PcbThresholds.version)))
     densities = await session.scalar(select(func.max(FluidDensity.updated_at)))
     return (*validated, thresholds, densities)
+
+
+async def holders_fingerprint(session: AsyncSession) -> tuple[Any, ...]:
+    """Changes whenever a holder is added or changed (its sector, for figures by sector)."""
+    found = await session.execute(select(func.count(Holder.id), func.max(Holder.updated_at)))
+    return tuple(found.one())
 
 
 async def years_with_data(session: AsyncSession) -> list[int]:

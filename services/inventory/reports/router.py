@@ -15,19 +15,22 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.estimates.service import unprocessable
+from services.inventory.pcb.schedules import Schedule, ScheduleQuery
 from services.inventory.reports import queries, service
 from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
     ByDepartmentOut,
     ByHolderOut,
+    BySectorOut,
     NationalSummaryOut,
     TimeSeriesOut,
     UpopsComparisonOut,
 )
+from services.inventory.reports.service import Lens
 from services.inventory.routing import READ, YearQuery, query_param, responses, typed
 from services.inventory.submissions.access import visible_submission
 from services.inventory.submissions.rules import Section
-from services.inventory.vocabulary import VOCABULARIES
+from services.inventory.vocabulary import VOCABULARIES, Sector
 from shared.conditional import etag, not_modified
 from shared.db import SessionDep, utcnow
 from shared.exports import PrimedStreamingResponse, csv_stream, wants_csv
@@ -45,6 +48,13 @@ AsOf = Annotated[
 Format = Annotated[
     Literal["json", "csv"] | None,
     Query(description="`csv` (or `Accept: text/csv`): one section's rows, see `section`."),
+]
+SectorQuery = Annotated[
+    list[Sector] | None,
+    Query(
+        description="Only the items and estimates of holders of this sector (repeat for "
+        "more, e.g. the three electricity sectors); codes in `/v1/public/vocabularies`."
+    ),
 ]
 SectionQuery = Annotated[
     Section, Query(description="The section a CSV export holds (pcb, upops, mercury).")
@@ -73,7 +83,7 @@ class _Ask:
     response: Response
     session: AsyncSession
     principal: Principal | None
-    as_of: date
+    lens: Lens
     fmt: str | None
     section: Section
     headers: dict[str, str]  # besides the ETag: the public cache, a Link
@@ -106,8 +116,13 @@ class _Ask:
 
     async def national(self, name: str, *key: object) -> tuple[str, Response | None]:
         """The ETag of national figures (they change only with a validation, new
-        thresholds or densities), and the bare 304 when the caller holds it."""
-        tag = await _national_tag(self.session, name, *key, self.as_of, self.fmt, self.section)
+        thresholds or densities, and by sector with the holders), and the bare 304 when
+        the caller holds it."""
+        lens = self.lens
+        parts: list[object] = [*key, lens.as_of, lens.schedule, lens.sectors, self.fmt]
+        if lens.sectors is not None or name == "sector":
+            parts += await queries.holders_fingerprint(self.session)
+        tag = await _national_tag(self.session, name, *parts, self.section)
         if not_modified(self.request, tag):
             return tag, Response(status_code=304, headers={"ETag": tag, **self.headers})
         return tag, None
@@ -127,7 +142,7 @@ async def _summary(
         if unchanged is not None:
             return unchanged
         scope = Scope(year=year)
-    report = await service.national_summary(ask.session, scope, ask.as_of)
+    report = await service.national_summary(ask.session, scope, ask.lens)
     return ask.answer(report, "national-summary", tag, [((scope.year,), report)])
 
 
@@ -136,9 +151,19 @@ async def _by_department(ask: _Ask, year: int | None = None) -> BaseModel | Resp
     tag, unchanged = await ask.national("department", year)
     if unchanged is not None:
         return unchanged
-    report = await service.by_department(ask.session, Scope(year=year), ask.as_of)
+    report = await service.by_department(ask.session, Scope(year=year), ask.lens)
     groups = [((year, d.department_code), d) for d in report.departments]
     return ask.answer(report, "by-department", tag, groups, ("department_code",))
+
+
+async def _by_sector(ask: _Ask, year: int | None = None) -> BaseModel | Response:
+    year = await service.default_year(ask.session, year)
+    tag, unchanged = await ask.national("sector", year)
+    if unchanged is not None:
+        return unchanged
+    report = await service.by_sector(ask.session, Scope(year=year), ask.lens)
+    groups = [((year, s.sector), s) for s in report.sectors]
+    return ask.answer(report, "by-sector", tag, groups, ("sector",))
 
 
 async def _by_holder(
@@ -151,7 +176,7 @@ async def _by_holder(
             raise Problem(400, "invalid-cursor", "The cursor is not one this API issued.")
     year = await service.default_year(ask.session, year)
     report = await service.by_holder(
-        ask.session, Scope(year=year), ask.as_of, after=after, limit=limit
+        ask.session, Scope(year=year), ask.lens, after=after, limit=limit
     )
     ask.headers.update(next_link(ask.request.url, report.next_cursor))
     groups = [((year, h.holder_id, h.ruc), h) for h in report.holders]
@@ -165,7 +190,7 @@ async def _time_series(
     if unchanged is not None:
         return unchanged
     report = await service.time_series(
-        ask.session, from_year=from_year, to_year=to_year, as_of=ask.as_of
+        ask.session, from_year=from_year, to_year=to_year, as_of=ask.lens
     )
     return ask.answer(report, "time-series", tag, [((y.year,), y) for y in report.years])
 
@@ -196,14 +221,17 @@ class Report:
             response: Response,
             session: SessionDep,
             as_of: AsOf = None,
+            schedule: ScheduleQuery = Schedule.CONVENTION,
+            sector: SectorQuery = None,
             format: Format = None,
             section: SectionQuery = Section.PCB,
             **params: Any,
         ) -> Any:
             principal = params.pop("principal", None)
             headers = dict(PUBLIC_CACHE) if public else {}
-            today = as_of or utcnow().date()
-            ask = _Ask(request, response, session, principal, today, format, section, headers)
+            sectors = None if sector is None else tuple(sorted({s.value for s in sector}))
+            lens = Lens(as_of or utcnow().date(), schedule, sectors)
+            ask = _Ask(request, response, session, principal, lens, format, section, headers)
             return await self.build(ask, **params)
 
         own = [p for p in self.params if not (public and p.name in self.signed_only)]
@@ -264,6 +292,23 @@ REPORTS = (
         (
             "Published summary by department",
             "The national summary of validated data by department, for anyone.",
+        ),
+    ),
+    Report(
+        "/by-sector",
+        BySectorOut,
+        _by_sector,
+        (_YEAR,),
+        (
+            "Summary by sector",
+            "The national summary of a year split by the sector holders record "
+            "(electricity generation, transmission, distribution, mining, ...): e.g. the "
+            "progress of the electricity sector on its PCB commitments. Estimates naming no "
+            "holder fall under `null`. Figures follow the holders' current sector.",
+        ),
+        (
+            "Published summary by sector",
+            "The national summary of validated data by the holders' sector, for anyone.",
         ),
     ),
     Report(

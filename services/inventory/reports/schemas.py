@@ -162,6 +162,10 @@ class NationalSummaryOut(BaseModel):
 
     year: int | None
     as_of: date = Field(description="The date the deadline figures refer to.")
+    schedule: str = Field(description="The schedule classes and deadlines are judged by.")
+    sector_filter: list[str] | None = Field(
+        description="The holders' sectors the figures are limited to (null: every sector)."
+    )
     scope: Literal["national", "submission"]
     submission_id: int | None = None
     pcb: PcbSummaryOut
@@ -184,6 +188,10 @@ class ByDepartmentOut(BaseModel):
 
     year: int | None
     as_of: date
+    schedule: str = Field(description="The schedule classes and deadlines are judged by.")
+    sector_filter: list[str] | None = Field(
+        description="The holders' sectors the figures are limited to (null: every sector)."
+    )
     departments: list[DepartmentSummaryOut]
 
 
@@ -203,8 +211,35 @@ class ByHolderOut(BaseModel):
 
     year: int | None
     as_of: date
+    schedule: str = Field(description="The schedule classes and deadlines are judged by.")
+    sector_filter: list[str] | None = Field(
+        description="The holders' sectors the figures are limited to (null: every sector)."
+    )
     holders: list[HolderSummaryOut]
     next_cursor: str | None
+
+
+class SectorSummaryOut(BaseModel):
+    """The share of the national inventory of the holders of one sector."""
+
+    sector: str | None = Field(description="null: estimates that name no holder.")
+    sector_label_es: str | None
+    sector_label_en: str | None
+    pcb: PcbSummaryOut
+    upops: UpopsSummaryOut
+    mercury: MercurySummaryOut
+
+
+class BySectorOut(BaseModel):
+    """The national inventory of one year, sector by sector (the holders' sector)."""
+
+    year: int | None
+    as_of: date
+    schedule: str = Field(description="The schedule classes and deadlines are judged by.")
+    sector_filter: list[str] | None = Field(
+        description="The holders' sectors the figures are limited to (null: every sector)."
+    )
+    sectors: list[SectorSummaryOut]
 
 
 class YearSummaryOut(BaseModel):
@@ -220,6 +255,10 @@ class TimeSeriesOut(BaseModel):
     """National figures year by year (validated data only)."""
 
     as_of: date
+    schedule: str = Field(description="The schedule classes and deadlines are judged by.")
+    sector_filter: list[str] | None = Field(
+        description="The holders' sectors the figures are limited to (null: every sector)."
+    )
     years: list[YearSummaryOut]
 
 

@@ -14,9 +14,10 @@ from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.mercury.models import MercuryEstimate
-from services.inventory.pcb.classes import load_densities, load_thresholds
+from services.inventory.pcb.classes import load_densities
 from services.inventory.pcb.models import PcbItem
 from services.inventory.pcb.rules import Thresholds
+from services.inventory.pcb.schedules import Schedule, load_thresholds
 from services.inventory.registry.models import Holder
 from services.inventory.registry.rules import DEPARTMENTS
 from services.inventory.reports import arithmetic, queries
@@ -25,6 +26,7 @@ from services.inventory.reports.queries import Scope
 from services.inventory.reports.schemas import (
     ByDepartmentOut,
     ByHolderOut,
+    BySectorOut,
     ComparedColumnOut,
     ConversionOut,
     DepartmentSummaryOut,
@@ -32,6 +34,7 @@ from services.inventory.reports.schemas import (
     MercurySummaryOut,
     NationalSummaryOut,
     PcbSummaryOut,
+    SectorSummaryOut,
     TimeSeriesOut,
     UpopsComparisonOut,
     UpopsSummaryOut,
@@ -40,6 +43,7 @@ from services.inventory.reports.schemas import (
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
 from services.inventory.upops.models import UpopsEstimate
+from services.inventory.vocabulary import VOCABULARIES
 from shared.pagination import encode_cursor
 
 
@@ -49,6 +53,32 @@ async def default_year(session: AsyncSession, year: int | None) -> int | None:
         return year
     years = await queries.years_with_data(session)
     return years[-1] if years else None
+
+
+@dataclass(frozen=True)
+class Lens:
+    """How figures are judged and limited: the date deadlines refer to, the schedule
+    classes and deadlines come from, the holders' sectors counted (None: every one)."""
+
+    as_of: date
+    schedule: Schedule = Schedule.CONVENTION
+    sectors: tuple[str, ...] | None = None
+
+    def header(self) -> dict[str, Any]:
+        """What every report says of its lens."""
+        sectors = list(self.sectors) if self.sectors is not None else None
+        return {"as_of": self.as_of, "schedule": self.schedule.value, "sector_filter": sectors}
+
+
+def _lens(as_of: date | Lens) -> Lens:
+    return as_of if isinstance(as_of, Lens) else Lens(as_of)
+
+
+def _holder_filter(table: Any, holders: list[int] | None, lens: Lens) -> list[Any]:
+    where = [] if holders is None else [table.holder_id.in_(holders)]
+    if lens.sectors is not None:
+        where.append(table.holder_id.in_(queries.sector_holders(lens.sectors)))
+    return where
 
 
 @dataclass
@@ -86,17 +116,17 @@ class _Figures:
 async def _figures(
     session: AsyncSession,
     scope: Scope,
-    as_of: date,
+    lens: Lens,
     *,
     by: str | None,
     estimates_by: Callable[[Any], list[Any]] = lambda _table: [],
     flags: bool = True,
     holders: list[int] | None = None,
 ) -> _Figures:
-    """The scope's figures by one dimension (``by``: department, holder, year; None for
-    one national summary), estimates grouped by ``estimates_by(table)``."""
+    """The scope's figures by one dimension (``by``: department, holder, sector, year;
+    None for one national summary), estimates grouped by ``estimates_by(table)``."""
     await queries.tune_for_aggregates(session)
-    thresholds, _ = await load_thresholds(session)
+    thresholds, _ = await load_thresholds(session, lens.schedule)
     densities = await load_densities(session)
     pcb: dict[Any, list[PcbGroup]] = defaultdict(list)
     for g in await queries.pcb_groups(
@@ -107,36 +137,46 @@ async def _figures(
         by=[by] if by else [],
         flags=flags,
         holders=holders,
+        sectors=lens.sectors,
     ):
         pcb[g.keys[0] if by else None].append(g)
     estimates: list[dict[tuple[Any, ...], list[tuple[Any, ...]]]] = []
     for section, table in ((Section.UPOPS, UpopsEstimate), (Section.MERCURY, MercuryEstimate)):
         columns = estimates_by(table)
-        where = [] if holders is None else [table.holder_id.in_(holders)]
         rows = await queries.estimate_groups(
-            session, scope, section, by=columns, join_submissions=by == "year", where=where
+            session,
+            scope,
+            section,
+            by=columns,
+            join_submissions=by == "year",
+            join_holders=by == "sector",
+            where=_holder_filter(table, holders, lens),
         )
         estimates.append(arithmetic.split(rows, len(columns)))
-    return _Figures(thresholds, densities, as_of, by is not None, pcb, *estimates)
+    return _Figures(thresholds, densities, lens.as_of, by is not None, pcb, *estimates)
 
 
-async def national_summary(session: AsyncSession, scope: Scope, as_of: date) -> NationalSummaryOut:
+async def national_summary(
+    session: AsyncSession, scope: Scope, as_of: date | Lens
+) -> NationalSummaryOut:
     """The national summary of a year, or the summary of one submission."""
-    figures = await _figures(session, scope, as_of, by=None)
+    lens = _lens(as_of)
+    figures = await _figures(session, scope, lens, by=None)
     return NationalSummaryOut(
         year=scope.year,
-        as_of=as_of,
+        **lens.header(),
         scope="national" if scope.submission_id is None else "submission",
         submission_id=scope.submission_id,
         **figures.parts(None),
     )
 
 
-async def by_department(session: AsyncSession, scope: Scope, as_of: date) -> ByDepartmentOut:
+async def by_department(session: AsyncSession, scope: Scope, as_of: date | Lens) -> ByDepartmentOut:
     """The summary of a year, department by department (estimates without a department
     under ``null``)."""
+    lens = _lens(as_of)
     figures = await _figures(
-        session, scope, as_of, by="department", estimates_by=lambda t: [t.department_code]
+        session, scope, lens, by="department", estimates_by=lambda t: [t.department_code]
     )
     departments = [
         DepartmentSummaryOut(
@@ -146,13 +186,34 @@ async def by_department(session: AsyncSession, scope: Scope, as_of: date) -> ByD
         )
         for code in sorted(figures.keys(), key=lambda c: (c is None, c or ""))
     ]
-    return ByDepartmentOut(year=scope.year, as_of=as_of, departments=departments)
+    return ByDepartmentOut(year=scope.year, **lens.header(), departments=departments)
+
+
+async def by_sector(session: AsyncSession, scope: Scope, lens: Lens) -> BySectorOut:
+    """The summary of a year, sector by sector: the sector the holders of the items and
+    estimates record now (estimates that name no holder under ``null``)."""
+    figures = await _figures(
+        session, scope, lens, by="sector", estimates_by=lambda _t: [Holder.sector]
+    )
+    labels = VOCABULARIES["sector"]
+    sectors = [
+        SectorSummaryOut(
+            sector=code,
+            sector_label_es=labels[code][0] if code in labels else None,
+            sector_label_en=labels[code][1] if code in labels else None,
+            **figures.parts(code),
+        )
+        for code in sorted(figures.keys(), key=lambda c: (c is None, c or ""))
+    ]
+    return BySectorOut(year=scope.year, **lens.header(), sectors=sectors)
 
 
 async def by_holder(
-    session: AsyncSession, scope: Scope, as_of: date, *, after: int, limit: int
+    session: AsyncSession, scope: Scope, as_of: date | Lens, *, after: int, limit: int
 ) -> ByHolderOut:
-    """The summary of a year for one page of holders (in id order, after ``after``)."""
+    """The summary of a year for one page of holders (in id order, after ``after``; of
+    the lens's sectors)."""
+    lens = _lens(as_of)
     named = union(
         select(PcbItem.holder_id.label("holder_id")).where(
             PcbItem.submission_id.in_(scope.ids(Section.PCB))
@@ -164,10 +225,11 @@ async def by_holder(
             MercuryEstimate.submission_id.in_(scope.ids(Section.MERCURY))
         ),
     ).subquery()
+    in_sectors = [] if lens.sectors is None else [Holder.sector.in_(list(lens.sectors))]
     page = list(
         await session.scalars(
             select(Holder)
-            .where(Holder.id.in_(select(named.c.holder_id)), Holder.id > after)
+            .where(Holder.id.in_(select(named.c.holder_id)), Holder.id > after, *in_sectors)
             .order_by(Holder.id)
             .limit(limit + 1)
         )
@@ -177,7 +239,7 @@ async def by_holder(
     figures = await _figures(
         session,
         scope,
-        as_of,
+        lens,
         by="holder",
         estimates_by=lambda t: [t.holder_id],
         flags=False,
@@ -187,19 +249,20 @@ async def by_holder(
         HolderSummaryOut(holder_id=h.id, ruc=h.ruc, name=h.name, **figures.parts(h.id))
         for h in page
     ]
-    return ByHolderOut(year=scope.year, as_of=as_of, holders=holders, next_cursor=next_cursor)
+    return ByHolderOut(year=scope.year, **lens.header(), holders=holders, next_cursor=next_cursor)
 
 
 async def time_series(
-    session: AsyncSession, *, from_year: int | None, to_year: int | None, as_of: date
+    session: AsyncSession, *, from_year: int | None, to_year: int | None, as_of: date | Lens
 ) -> TimeSeriesOut:
     """National figures of every year with validated data (within the bounds)."""
+    lens = _lens(as_of)
     scope = Scope(first_year=from_year, last_year=to_year)
     figures = await _figures(
-        session, scope, as_of, by="year", estimates_by=lambda _t: [Submission.year], flags=False
+        session, scope, lens, by="year", estimates_by=lambda _t: [Submission.year], flags=False
     )
     return TimeSeriesOut(
-        as_of=as_of,
+        **lens.header(),
         years=[YearSummaryOut(year=y, **figures.parts(y)) for y in sorted(figures.keys())],
     )
 
