@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -527,13 +528,34 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
     )
 
 
+def wait_idle(servers: Sequence[Server], *, quiet_s: float = 0.3, timeout_s: float = 60.0) -> None:
+    """Return once ``servers`` used (almost) no CPU for ``quiet_s`` (or after ``timeout_s``):
+    requests a load generator left in flight when it stopped are answered by then."""
+    deadline = time.monotonic() + timeout_s
+    last = sum(s.cpu_seconds() for s in servers)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = sum(s.cpu_seconds() for s in servers)
+        if now - last <= 0.05 * quiet_s:  # at most one clock tick: idle
+            return
+        last = now
+
+
 @dataclass(frozen=True)
 class Target:
-    """Something to load: a label, a URL, and the servers whose CPU time to account."""
+    """Something to load: a label, a URL, the servers whose CPU time to account, and
+    headers of its own (e.g. ``If-None-Match``) on top of the options' headers."""
 
     label: str
     url: str
     watch: Sequence[Server]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def options(self, options: LoadOptions) -> LoadOptions:
+        """``options`` with this target's headers added."""
+        if not self.headers:
+            return options
+        return dataclasses.replace(options, headers={**options.headers, **self.headers})
 
 
 def compare(
@@ -546,18 +568,19 @@ def compare(
     machine over all targets alike, which keeps their ratios steady.
     """
     for target in targets:
-        status, body = http_get(target.url, options.headers)
+        status, body = http_get(target.url, target.options(options).headers)
         if status >= 400:
             hint = " (pass --header 'Authorization: Bearer ...')" if status == 401 else ""
             raise RuntimeError(
                 f"{target.label}: GET {target.url} -> {status}{hint}: {body[:300]!r}"
             )
         if options.warmup_s > 0:
-            options.measure(target.url, target.watch, options.warmup_s)
+            target.options(options).measure(target.url, target.watch, options.warmup_s)
+            wait_idle(target.watch)
     samples: dict[str, list[Sample]] = {t.label: [] for t in targets}
     for run in range(1, options.runs + 1):
         for target in targets:
-            sample = options.measure(target.url, target.watch)
+            sample = target.options(options).measure(target.url, target.watch)
             samples[target.label].append(sample)
             if progress:
                 cpu = " ".join(f"{k} {v:.0f}" for k, v in sample.cpu_us.items())
@@ -568,5 +591,8 @@ def compare(
                     f"errors {sample.load.errors}  µs/req: {cpu}{other}",
                     flush=True,
                 )
-            time.sleep(0.5)  # let closed connections drain before the next target
+            # Let closed connections drain, and the servers finish what was still queued
+            # (whose CPU time would otherwise count in the next run).
+            time.sleep(0.5)
+            wait_idle(target.watch)
     return samples
