@@ -451,10 +451,15 @@ class LoadOptions:
     tool: LoadTool
     pinning: Pinning
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Count the requests still in flight when the load stops (one per connection: wrk and
+    # the fallback wait for each answer) and the CPU the servers spend finishing them: with
+    # slow answers, few requests complete in a run and the work on those in flight would
+    # otherwise inflate the CPU per request.
+    drain: bool = False
 
     def measure(self, url: str, watch: Sequence[Server], duration_s: float | None = None) -> Sample:
         """One run of :func:`run_load` (``duration_s`` overrides, e.g. for the warm-up) with
-        the CPU time each of ``watch`` spent during it per request."""
+        the CPU time each of ``watch`` spent during it per request (see ``drain``)."""
         cpu = self.pinning.server_cpu
         before = [s.cpu_seconds() for s in watch]
         busy_before = cpu_busy_seconds(cpu) if cpu is not None else 0.0
@@ -474,6 +479,10 @@ class LoadOptions:
             # Another process on the server CPU (a test suite, PostgreSQL) skews every figure.
             other = max(0.0, cpu_busy_seconds(cpu) - busy_before - sum(spent.values())) / wall
         requests = max(load.requests, 1)
+        if self.drain:
+            wait_idle(watch)
+            spent = {s.name: s.cpu_seconds() - b for s, b in zip(watch, before, strict=True)}
+            requests = load.requests + self.connections
         return Sample(load, {k: v * 1e6 / requests for k, v in spent.items()}, other)
 
 

@@ -214,11 +214,13 @@ class Database:
         # Reads take no transaction on PostgreSQL: no BEGIN and COMMIT round trips (in READ
         # COMMITTED every statement has its own snapshot anyway). SQLite opens none for a
         # SELECT, and its commits without a transaction are free (sqlite_driver).
-        reader = self.engine
+        # With pre_ping, a read retries on a dead pooled connection instead of pinging.
+        reader, session_class = self.engine, Session
         if self.engine.dialect.name != "sqlite":
             reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            session_class = ReadSession if pre_ping else Session
         self.read_sessions = async_sessionmaker(
-            reader, expire_on_commit=False, sync_session_class=ReadSession
+            reader, expire_on_commit=False, sync_session_class=session_class
         )
 
     @classmethod
