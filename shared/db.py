@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -222,6 +223,10 @@ class Database:
         self.read_sessions = async_sessionmaker(
             reader, expire_on_commit=False, sync_session_class=session_class
         )
+        # Reads that may stream: server-side cursors need a transaction on PostgreSQL.
+        self.stream_sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=session_class
+        )
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Database:
@@ -264,12 +269,10 @@ async def _rollback(session: AsyncSession) -> None:
         log.warning("rollback failed: %s", type(exc).__name__)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed on success, rolled back on error. GET and HEAD
-    requests get a read session (``Database.read_sessions``): no write transaction."""
-    db: Database = request.app.state.db
-    reading = request.method in READ_METHODS
-    factory = db.read_sessions if reading else db.sessions
+@asynccontextmanager
+async def _request_session(
+    reading: bool, factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AsyncSession]:
     READING.set(reading)
     try:
         async with factory() as session:
@@ -288,12 +291,30 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         READING.set(False)
 
 
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed on success, rolled back on error. GET and HEAD
+    requests get a read session (``Database.read_sessions``): no write transaction."""
+    db: Database = request.app.state.db
+    reading = request.method in READ_METHODS
+    async with _request_session(reading, db.read_sessions if reading else db.sessions) as s:
+        yield s
+
+
+async def get_streaming_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """``get_session`` for routes that may stream: a read's session is in a (read)
+    transaction (``Database.stream_sessions``), which PostgreSQL's server-side cursors need."""
+    db: Database = request.app.state.db
+    reading = request.method in READ_METHODS
+    async with _request_session(reading, db.stream_sessions if reading else db.sessions) as s:
+        yield s
+
+
 # scope="function": the commit happens before the response is sent, so a caller never gets
 # a 2xx for a change that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 # For read routes that stream their answer (CSV, GeoJSON, XML): the session must live until
 # the last byte is sent. Never for writes.
-StreamingSessionDep = Annotated[AsyncSession, Depends(get_session, scope="request")]
+StreamingSessionDep = Annotated[AsyncSession, Depends(get_streaming_session, scope="request")]
 
 
 class VersionedMixin:
