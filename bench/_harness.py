@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -450,10 +451,15 @@ class LoadOptions:
     tool: LoadTool
     pinning: Pinning
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Count the requests still in flight when the load stops (one per connection: wrk and
+    # the fallback wait for each answer) and the CPU the servers spend finishing them: with
+    # slow answers, few requests complete in a run and the work on those in flight would
+    # otherwise inflate the CPU per request.
+    drain: bool = False
 
     def measure(self, url: str, watch: Sequence[Server], duration_s: float | None = None) -> Sample:
         """One run of :func:`run_load` (``duration_s`` overrides, e.g. for the warm-up) with
-        the CPU time each of ``watch`` spent during it per request."""
+        the CPU time each of ``watch`` spent during it per request (see ``drain``)."""
         cpu = self.pinning.server_cpu
         before = [s.cpu_seconds() for s in watch]
         busy_before = cpu_busy_seconds(cpu) if cpu is not None else 0.0
@@ -473,6 +479,10 @@ class LoadOptions:
             # Another process on the server CPU (a test suite, PostgreSQL) skews every figure.
             other = max(0.0, cpu_busy_seconds(cpu) - busy_before - sum(spent.values())) / wall
         requests = max(load.requests, 1)
+        if self.drain:
+            wait_idle(watch)
+            spent = {s.name: s.cpu_seconds() - b for s, b in zip(watch, before, strict=True)}
+            requests = load.requests + self.connections
         return Sample(load, {k: v * 1e6 / requests for k, v in spent.items()}, other)
 
 
@@ -527,13 +537,34 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
     )
 
 
+def wait_idle(servers: Sequence[Server], *, quiet_s: float = 0.3, timeout_s: float = 60.0) -> None:
+    """Return once ``servers`` used (almost) no CPU for ``quiet_s`` (or after ``timeout_s``):
+    requests a load generator left in flight when it stopped are answered by then."""
+    deadline = time.monotonic() + timeout_s
+    last = sum(s.cpu_seconds() for s in servers)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = sum(s.cpu_seconds() for s in servers)
+        if now - last <= 0.05 * quiet_s:  # at most one clock tick: idle
+            return
+        last = now
+
+
 @dataclass(frozen=True)
 class Target:
-    """Something to load: a label, a URL, and the servers whose CPU time to account."""
+    """Something to load: a label, a URL, the servers whose CPU time to account, and
+    headers of its own (e.g. ``If-None-Match``) on top of the options' headers."""
 
     label: str
     url: str
     watch: Sequence[Server]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def options(self, options: LoadOptions) -> LoadOptions:
+        """``options`` with this target's headers added."""
+        if not self.headers:
+            return options
+        return dataclasses.replace(options, headers={**options.headers, **self.headers})
 
 
 def compare(
@@ -546,18 +577,19 @@ def compare(
     machine over all targets alike, which keeps their ratios steady.
     """
     for target in targets:
-        status, body = http_get(target.url, options.headers)
+        status, body = http_get(target.url, target.options(options).headers)
         if status >= 400:
             hint = " (pass --header 'Authorization: Bearer ...')" if status == 401 else ""
             raise RuntimeError(
                 f"{target.label}: GET {target.url} -> {status}{hint}: {body[:300]!r}"
             )
         if options.warmup_s > 0:
-            options.measure(target.url, target.watch, options.warmup_s)
+            target.options(options).measure(target.url, target.watch, options.warmup_s)
+            wait_idle(target.watch)
     samples: dict[str, list[Sample]] = {t.label: [] for t in targets}
     for run in range(1, options.runs + 1):
         for target in targets:
-            sample = options.measure(target.url, target.watch)
+            sample = target.options(options).measure(target.url, target.watch)
             samples[target.label].append(sample)
             if progress:
                 cpu = " ".join(f"{k} {v:.0f}" for k, v in sample.cpu_us.items())
@@ -568,5 +600,8 @@ def compare(
                     f"errors {sample.load.errors}  µs/req: {cpu}{other}",
                     flush=True,
                 )
-            time.sleep(0.5)  # let closed connections drain before the next target
+            # Let closed connections drain, and the servers finish what was still queued
+            # (whose CPU time would otherwise count in the next run).
+            time.sleep(0.5)
+            wait_idle(target.watch)
     return samples

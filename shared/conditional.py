@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from typing import TypeVar
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 
@@ -70,3 +71,40 @@ def read_answer(request: Request, response: Response, body: T, tag: str) -> T | 
     if not_modified(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
     return tagged(response, body, tag)
+
+
+class AnswerCache:
+    """Answers already built, by their ETag (a process's own, on ``app.state.answers``).
+
+    An ETag names the data an answer was built from (versions, change counters, the
+    caller's audience), so the same tag means the same answer: a read whose inputs have
+    not changed is answered with the model built the first time, without reading and
+    computing it again. Bounded: the least recently used answers go first."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._answers: OrderedDict[str, Any] = OrderedDict()
+
+    async def get(self, tag: str | None, build: Callable[[], Awaitable[T]]) -> T:
+        """The answer cached for ``tag``, else ``build()``'s (then cached); ``tag`` None:
+        nothing is cached."""
+        if tag is None:
+            return await build()
+        if tag in self._answers:
+            self._answers.move_to_end(tag)
+            found: T = self._answers[tag]
+            return found
+        answer = await build()
+        self._answers[tag] = answer
+        if len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+        return answer
+
+
+def answer_cache(request: Request) -> AnswerCache:
+    """The app's cache of built answers (made on first use)."""
+    state = request.app.state
+    cache: AnswerCache | None = getattr(state, "answers", None)
+    if cache is None:
+        cache = state.answers = AnswerCache()
+    return cache

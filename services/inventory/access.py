@@ -42,9 +42,12 @@ def holder_visible(principal: Principal) -> ColumnElement[bool]:
     """
     if is_reviewer(principal):
         return true()
-    published = exists(
-        select(PcbItem.id)
-        .join(Submission, Submission.id == PcbItem.submission_id)
-        .where(PcbItem.holder_id == Holder.id, Submission.status == VALIDATED)
-    )
-    return or_(Holder.org_code == principal.org, published)
+    return or_(Holder.org_code == principal.org, _PUBLISHED)
+
+
+# The same for every caller: built once (a statement is immutable; building it is not free).
+_PUBLISHED = exists(
+    select(PcbItem.id)
+    .join(Submission, Submission.id == PcbItem.submission_id)
+    .where(PcbItem.holder_id == Holder.id, Submission.status == VALIDATED)
+)

@@ -91,15 +91,17 @@ def activities_stmt(seen: ColumnElement[bool], filters: ActivityFilters) -> Any:
     return select(*ACTIVITY_COLUMNS).where(seen, *filter_clauses(filters))
 
 
-async def activity_page(
+async def activity_rows(
     session: AsyncSession,
     seen: ColumnElement[bool],
     filters: ActivityFilters,
     *,
     cursor: str | None,
     limit: int,
-) -> tuple[list[Exported], str | None, str | None]:
-    """A page in (updated_at, id) order: activities, next cursor, resume cursor.
+) -> tuple[list[Any], str | None, str | None]:
+    """A page in (updated_at, id) order: activity rows (``ACTIVITY_COLUMNS``), next cursor,
+    resume cursor. Enough for the page's ETag (ids and versions); ``load_states`` reads
+    the rest.
 
     The cursor becomes a WHERE on (updated_at, id), never an OFFSET, so a page costs the
     same at any depth. The resume cursor names the last row returned (or echoes ``cursor``
@@ -114,10 +116,13 @@ async def activity_page(
     rows = list(await session.execute(stmt.order_by(*ORDER).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    refs = await load_refs(session)
-    items = await load_states(session, rows, refs, with_ids=True)
     resume = encode_cursor([rows[-1].updated_at.isoformat(), rows[-1].id]) if rows else cursor
-    return items, resume if more else None, resume
+    return rows, resume if more else None, resume
+
+
+async def page_states(session: AsyncSession, rows: list[Any]) -> list[Exported]:
+    """The activities of a page's rows, every part loaded (``with_ids``, as the API shows)."""
+    return await load_states(session, rows, await load_refs(session), with_ids=True)
 
 
 async def activity_total(

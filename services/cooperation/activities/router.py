@@ -31,10 +31,11 @@ from services.cooperation.activities.filters import ActivityFilters, FiltersDep
 from services.cooperation.activities.queries import (
     IdentifierPath,
     View,
-    activity_page,
+    activity_rows,
     activity_total,
     change_page,
     history_page,
+    page_states,
     view_of,
     visibility,
     visible_activity,
@@ -56,7 +57,7 @@ from services.cooperation.activities.views import (
     ChangePage,
     HistoryPage,
 )
-from shared.conditional import combined_etag, read_answer
+from shared.conditional import combined_etag, not_modified, read_answer, tagged
 from shared.db import SessionDep
 from shared.exports import wants_csv
 from shared.pagination import CursorQuery, LimitQuery, next_link
@@ -148,19 +149,21 @@ async def list_answer(
     filters = asked.filters
     if wants_csv(request.headers.get("accept"), asked.fmt):
         return await csv_response(request, session, view, filters)
-    items, next_cursor, resume = await activity_page(
+    rows, next_cursor, resume = await activity_rows(
         session, view.seen, filters, cursor=asked.cursor, limit=asked.limit
     )
     total = await activity_total(session, view.seen, filters) if asked.count else None
-    tag = combined_etag([*((a.id, a.version) for a in items), next_cursor, resume, total])
+    tag = combined_etag([*((a.id, a.version) for a in rows), next_cursor, resume, total])
+    if not_modified(request, tag):  # known from the rows alone: nothing more is read
+        return Response(status_code=304, headers={"ETag": tag})
     page = ActivityPage(
-        items=[api_out(a) for a in items],
+        items=[api_out(a) for a in await page_states(session, rows)],
         next_cursor=next_cursor,
         resume_cursor=resume,
         total=total,
     )
-    found = read_answer(request, response, page, tag)
-    response.headers.update(next_link(request.url, next_cursor))  # unused by a 304
+    found = tagged(response, page, tag)
+    response.headers.update(next_link(request.url, next_cursor))
     return found
 
 

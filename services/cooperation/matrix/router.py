@@ -13,7 +13,7 @@ from services.cooperation.activities.queries import View, export_version, public
 from services.cooperation.matrix.queries import build_matrix
 from services.cooperation.matrix.schemas import MatrixOut
 from services.cooperation.programs.models import WorkProgram
-from shared.conditional import etag, not_modified, tagged
+from shared.conditional import answer_cache, etag, not_modified, tagged
 from shared.db import SessionDep
 from shared.problems import Problem
 
@@ -45,7 +45,9 @@ async def matrix_answer(
     tag = etag("matrix", code, view.audience, *(await export_version(session)))
     if not_modified(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
-    return tagged(response, await build_matrix(session, program, view.seen), tag)
+    # Built once per ETag (every change to an activity or a program changes it).
+    matrix = await answer_cache(request).get(tag, lambda: build_matrix(session, program, view.seen))
+    return tagged(response, matrix, tag)
 
 
 @router.get(

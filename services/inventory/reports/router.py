@@ -31,7 +31,7 @@ from services.inventory.routing import READ, YearQuery, query_param, responses, 
 from services.inventory.submissions.access import visible_submission
 from services.inventory.submissions.rules import Section
 from services.inventory.vocabulary import VOCABULARIES, Sector
-from shared.conditional import etag, not_modified
+from shared.conditional import answer_cache, etag, not_modified
 from shared.db import SessionDep, utcnow
 from shared.exports import PrimedStreamingResponse, csv_stream, wants_csv
 from shared.pagination import CursorQuery, LimitQuery, decode_cursor, next_link
@@ -142,7 +142,10 @@ async def _summary(
         if unchanged is not None:
             return unchanged
         scope = Scope(year=year)
-    report = await service.national_summary(ask.session, scope, ask.lens)
+    # National figures are built once per ETag; a submission's preview (no tag) each time.
+    report = await answer_cache(ask.request).get(
+        tag, lambda: service.national_summary(ask.session, scope, ask.lens)
+    )
     return ask.answer(report, "national-summary", tag, [((scope.year,), report)])
 
 
@@ -151,7 +154,9 @@ async def _by_department(ask: _Ask, year: int | None = None) -> BaseModel | Resp
     tag, unchanged = await ask.national("department", year)
     if unchanged is not None:
         return unchanged
-    report = await service.by_department(ask.session, Scope(year=year), ask.lens)
+    report = await answer_cache(ask.request).get(
+        tag, lambda: service.by_department(ask.session, Scope(year=year), ask.lens)
+    )
     groups = [((year, d.department_code), d) for d in report.departments]
     return ask.answer(report, "by-department", tag, groups, ("department_code",))
 
@@ -189,8 +194,11 @@ async def _time_series(
     tag, unchanged = await ask.national("series", from_year, to_year)
     if unchanged is not None:
         return unchanged
-    report = await service.time_series(
-        ask.session, from_year=from_year, to_year=to_year, as_of=ask.lens
+    report = await answer_cache(ask.request).get(
+        tag,
+        lambda: service.time_series(
+            ask.session, from_year=from_year, to_year=to_year, as_of=ask.lens
+        ),
     )
     return ask.answer(report, "time-series", tag, [((y.year,), y) for y in report.years])
 
