@@ -196,9 +196,7 @@ def _children(element: Any, tag: str) -> list[Any]:
     return list(element.iterchildren(tag=tag))
 
 
-def _group(
-    tag: str, generated: Any, projected: Any, original: Any, context: _Context
-) -> list[Any]:
+def _group(tag: str, generated: Any, projected: Any, original: Any, context: _Context) -> list[Any]:
     """The children ``tag`` of the merged element (see ``_merge``)."""
     g, p, o = (_children(e, tag) for e in (generated, projected, original))
     if [_canon(x) for x in g] == [_canon(x) for x in p]:
@@ -245,13 +243,13 @@ def _labelled(element: Any, context: _Context) -> Any:
     return element
 
 
-def _by_index(p: list[Any], o: list[Any], context: _Context) -> dict[int, int]:
+def _by_index(p: list[Any], o: list[Any], _context: _Context) -> dict[int, int]:
     """One projected element per original one, in order (when there are as many)."""
     return {j: j for j in range(len(o))} if len(p) == len(o) else {}
 
 
 def _by_key(key: Callable[[Any], Any]) -> Align:
-    def align(p: list[Any], o: list[Any], context: _Context) -> dict[int, int]:
+    def align(p: list[Any], o: list[Any], _context: _Context) -> dict[int, int]:
         free = {k: key(x) for k, x in enumerate(p)}
         pairs = {}
         for j, item in enumerate(o):
