@@ -6,12 +6,17 @@ touches."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 
-from services.cooperation.iati import schema_errors
+from services.cooperation.iati import IatiRelatedActivity, schema_errors
+from services.cooperation.iati._xml_read import activity_from_element
+from services.cooperation.iati.kept import kept_element, merge_activity, read_kept
+from services.cooperation.iati.xml import activity_element
 from tests.cooperation.conftest import EPA_REF, PROGRAM, As, fetch
 from tests.cooperation.test_iati_standard_files import (
     EXAMPLE,
@@ -123,3 +128,72 @@ async def test_an_edited_transaction_keeps_its_unmodelled_parts(
     expected.find("transaction/value").text = "1500.00"
     # The transaction's sector, recipient country, aid types ... are still there.
     assert canonical(back, drop=(STAMP,)) == canonical(expected, drop=(STAMP,))
+
+
+# The merge itself, on small activities (no database): ``generated`` is the model edited.
+SMALL = b"""<iati-activity xml:lang="fr" humanitarian="1">
+ <iati-identifier>XM-1-A</iati-identifier>
+ <reporting-org ref="XM-1"><narrative>Org</narrative></reporting-org>
+ <title><narrative>Titre</narrative><narrative xml:lang="es">Titulo</narrative></title>
+ <participating-org role="1" crs-channel-code="1"><narrative>A</narrative></participating-org>
+ <activity-status code="2"/>
+ <activity-date type="1" iso-date="2020-01-01"/>
+ <contact-info><email>a@example.org</email></contact-info>
+ <related-activity ref="XM-1-P" type="1"/>
+ <result type="1">
+  <title><narrative>R</narrative></title>
+  <indicator measure="1">
+   <title><narrative>I</narrative></title>
+   <period>
+    <period-start iso-date="2020-01-01"/><period-end iso-date="2020-12-31"/>
+    <target value="10"><comment><narrative>first</narrative></comment></target>
+    <target value="20"/>
+   </period>
+  </indicator>
+ </result>
+</iati-activity>"""
+
+
+def merged(edit: Any) -> tuple[Any, Any]:
+    """The small activity and its export after ``edit`` (of the model read from it)."""
+    original = read_kept(kept_element(etree.fromstring(SMALL)))
+    model = activity_from_element(original)
+    projected = activity_element(model)
+    return original, merge_activity(activity_element(edit(model)), projected, original)
+
+
+def test_an_edit_replaces_only_the_value_the_model_read() -> None:
+    def first_target(model: Any) -> Any:
+        result = model.results[0]
+        indicator = result.indicators[0]
+        period = dataclasses.replace(indicator.periods[0], target="15")
+        indicator = dataclasses.replace(indicator, periods=(period,))
+        return dataclasses.replace(
+            model, results=(dataclasses.replace(result, indicators=(indicator,)),)
+        )
+
+    original, out = merged(first_target)
+    expected = copy.deepcopy(original)
+    expected.find("result/indicator/period/target").set("value", "15")
+    assert canonical(out) == canonical(expected)  # the comment and the second target stay
+
+
+def test_a_new_title_language_is_added_and_the_french_one_stays() -> None:
+    _original, out = merged(lambda m: dataclasses.replace(m, titles={**m.titles, "en": "T"}))
+    narratives = [(n.get(XML_LANG), n.text) for n in out.find("title").iter("narrative")]
+    assert narratives == [(None, "Titre"), ("es", "Titulo"), ("en", "T")]
+    assert out.find("contact-info/email").text == "a@example.org"
+
+
+def test_a_new_parent_link_keeps_the_publishers_own() -> None:
+    # The model's one link is to the work program, which the publisher did not list.
+    original = read_kept(kept_element(etree.fromstring(SMALL)))
+    model = activity_from_element(original)
+
+    def parent(ref: str) -> Any:
+        link = (IatiRelatedActivity(ref, "1"),)
+        return activity_element(dataclasses.replace(model, related_activities=link))
+
+    out = merge_activity(parent("US-1-NEW"), parent("US-1-OLD"), original)
+    links = [(r.get("ref"), r.get("type")) for r in out.iter("related-activity")]
+    assert links == [("XM-1-P", "1"), ("US-1-NEW", "1")]

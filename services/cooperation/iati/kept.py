@@ -213,7 +213,8 @@ def _group(tag: str, generated: Any, projected: Any, original: Any, context: _Co
             kept.add(found)
     edits: dict[int, int] = {}  # projected index -> generated index, same position
     if len(g) == len(p):
-        edits = {i: i for i in new if i not in kept}
+        read = set(pairs.values())  # projected items read from an original one
+        edits = {i: i for i in new if i not in kept and i in read}
         new = [i for i in new if i not in edits]
     out = []
     for j, item in enumerate(o):
@@ -244,8 +245,9 @@ def _labelled(element: Any, context: _Context) -> Any:
 
 
 def _by_index(p: list[Any], o: list[Any], _context: _Context) -> dict[int, int]:
-    """One projected element per original one, in order (when there are as many)."""
-    return {j: j for j in range(len(o))} if len(p) == len(o) else {}
+    """Projected and original elements in order: one per element, or the model read the
+    first only (a period's first target, of several)."""
+    return {j: j for j in range(min(len(p), len(o)))}
 
 
 def _by_key(key: Callable[[Any], Any]) -> Align:
@@ -308,4 +310,6 @@ ALIGN: dict[str, Align] = {
     "description": _descriptions,
     "activity-date": _by_key(_date_key),
     "tag": _by_key(lambda x: (x.get("vocabulary"), x.get("code"))),
+    # The model's one link is to the work program; the publisher's others are its own.
+    "related-activity": _by_key(lambda x: (x.get("ref"), x.get("type"))),
 }
