@@ -14,6 +14,7 @@ from typing import Any
 
 from services.cooperation.activities.iati_map import activity_iati
 from services.cooperation.activities.iati_state import iati_state
+from services.cooperation.activities.service import empty_state
 from services.cooperation.activities.state import Refs, State
 from services.cooperation.iati._xml_read import activity_from_element
 from services.cooperation.iati.kept import (
@@ -24,6 +25,7 @@ from services.cooperation.iati.kept import (
     same_activity,
 )
 from services.cooperation.iati.xml import activity_element
+from shared.db import utcnow
 
 # The children of an iati-activity that the columns model (``iati.xml.activity_element``
 # writes them); ``recipient-country`` is PE for activities entered here, an imported
@@ -48,12 +50,23 @@ MODELLED = {
 }
 
 
-def worth_keeping(state: State, refs: Refs, stamp: datetime) -> bool:
-    """Whether an imported activity's XML (``state["iati_xml"]``) holds anything its
-    columns do not: False when the columns alone export the same element (an export of
-    ours imported back), which then needs no XML kept."""
-    generated = kept_element(activity_element(activity_iati(state, refs, stamp)))
-    return not same_activity(generated, state["iati_xml"])
+def kept_fragment(
+    fragment: State, current: State | None, org: str, refs: Refs
+) -> tuple[State, str | None]:
+    """An imported activity's fragment with the XML it keeps, and the report's note.
+
+    No XML is kept when the columns alone export the same element (an export of ours
+    imported back: they say it all); the stored XML stays when the new one is the same but
+    for ``last-updated-datetime`` (nothing changed).
+    """
+    whole = (current or empty_state()) | fragment | {"reporting_org": org, "lead_org": org}
+    generated = kept_element(activity_element(activity_iati(whole, refs, utcnow())))
+    if same_activity(generated, fragment["iati_xml"]):
+        return fragment | {"iati_xml": None}, None
+    stored = current["iati_xml"] if current is not None else None
+    if stored is not None and same_activity(stored, fragment["iati_xml"]):
+        fragment = fragment | {"iati_xml": stored}
+    return fragment, kept_note(fragment["iati_xml"])
 
 
 def kept_note(kept: str) -> str | None:

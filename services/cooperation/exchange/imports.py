@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.csv_export import participant_cell
-from services.cooperation.activities.iati_kept import kept_note, worth_keeping
+from services.cooperation.activities.iati_kept import kept_fragment
 from services.cooperation.activities.models import Activity
 from services.cooperation.activities.normalize import Error, normalize
 from services.cooperation.activities.rows import new_activity
@@ -33,7 +33,6 @@ from services.cooperation.activities.service import (
 )
 from services.cooperation.activities.state import FULL_LOAD, Refs, State, state_of
 from services.cooperation.activities.sync import Actor, Pending, diff
-from shared.db import utcnow
 from shared.problems import Problem
 
 Mode = Literal["all", "partial"]
@@ -216,14 +215,10 @@ async def _one(
     notes = row.warnings if row.state is not None else None
     activity = target.existing.get(fragment["identifier"])
     if fragment.get("iati_xml"):
-        base = state_of(activity) if activity is not None else empty_state()
-        whole = base | fragment | {"reporting_org": org, "lead_org": org}
-        if worth_keeping(whole, refs, utcnow()):
-            note = kept_note(fragment["iati_xml"])
-            if note is not None:
-                report.notes.append(RowNote(row=row.where, identifier=row.identifier, note=note))
-        else:
-            fragment = fragment | {"iati_xml": None}
+        current = state_of(activity) if activity is not None else None
+        fragment, note = kept_fragment(fragment, current, org, refs)
+        if note is not None:
+            report.notes.append(RowNote(row=row.where, identifier=row.identifier, note=note))
     if activity is not None and activity.lead_org.code != org:
         row.errors.append(_err("identifier", "led by another organisation", "not_the_lead"))
         return
