@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 from openpyxl import Workbook
 
 from services.cooperation.activities.csv_export import CSV_COLUMNS
@@ -50,6 +51,15 @@ def only(xml: bytes, identifiers: set[str]) -> tuple[bytes, list[IatiActivity]]:
     """A document with just ``identifiers`` out of ``xml``."""
     kept = [a for a in parse_activities(xml) if a.identifier in identifiers]
     return b"".join(write_activities(kept, generated=datetime.now(UTC))), kept
+
+
+def as_exported(xml: bytes, identifiers: set[str]) -> bytes:
+    """A document with just ``identifiers`` out of ``xml``, their elements as they are."""
+    root = etree.fromstring(xml)
+    for activity in list(root.iterchildren("iati-activity")):
+        if (activity.findtext("iati-identifier") or "").strip() not in identifiers:
+            root.remove(activity)
+    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 
 def same_but_timestamp(a: IatiActivity) -> IatiActivity:

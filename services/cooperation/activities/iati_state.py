@@ -3,10 +3,11 @@
 An IATI file is the publisher's record: whatever its 2.03 schema allows is kept as sent
 (codes outside the codelists, any text length, decimals of any scale, locations anywhere,
 unknown organisations in any number), so nothing schema-valid is refused here. What Enlace
-keeps no field for (tags other than its own, recipient countries, most optional elements)
-is left out, and each such choice, like every codelist or ruleset rule the activity does
-not meet, becomes a note of the import report. The API stays strict: these notes are the
-422s an API caller would get.
+keeps no field for (tags other than its own, recipient countries and regions, most
+optional elements) is kept in the activity's XML as sent (``iati_kept``) and exported as
+it came; the import report says so, and every codelist or ruleset rule the activity does
+not meet becomes a note too. The API stays strict: these notes are the 422s an API caller
+would get.
 """
 
 from __future__ import annotations
@@ -48,8 +49,6 @@ def iati_state(a: IatiActivity, refs: Refs, program: ProgramRefs) -> tuple[State
     the ref, name and type they came with, one entry each, duplicates included.
     """
     notes = code_notes(a)
-    if a.recipient_country not in (None, "PE"):
-        notes.append(f"recipient-country {a.recipient_country} not kept (always PE)")
     areas, actions = _areas(a.tags, program, notes)
     dates: dict[str, str | None] = dict.fromkeys(DATE_FIELDS.values())
     other_dates = []
@@ -130,9 +129,8 @@ def _areas(
             if found in program.action_areas:
                 actions.add(found)
             else:
-                notes.append(f"tag {tag.code!r}: no such action area in {program.program.code}")
-        else:
-            notes.append(f"tag {tag.code!r} (vocabulary {tag.vocabulary}) not kept")
+                msg = f"no such action area in {program.program.code}: kept as sent"
+                notes.append(f"tag {tag.code!r}: {msg}")
     return sorted(areas), sorted(actions)
 
 

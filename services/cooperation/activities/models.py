@@ -52,7 +52,9 @@ class Activity(VersionedMixin, Base):
     commit clock (``activities/sync.py``) whenever the activity or any of its parts changes.
     ``hierarchy`` is kept as sent (any ``xsd:int``, null when an import had none);
     ``other_dates`` and ``other_descriptions`` hold, as JSON, the activity dates and
-    descriptions of an IATI import that have no column of their own (null when none).
+    descriptions of an IATI import that have no column of their own (null when none);
+    ``iati_xml`` the whole ``iati-activity`` of the last import, which the export merges
+    with the columns so that nothing the publisher sent is lost.
     """
 
     __tablename__ = "activities"
@@ -82,6 +84,9 @@ class Activity(VersionedMixin, Base):
     hierarchy: Mapped[int | None]
     other_dates: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     other_descriptions: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    # An imported activity's ``iati-activity`` element as sent (``iati/kept.py``); null
+    # for one created through the API.
+    iati_xml: Mapped[str | None] = mapped_column(Text)
 
     program: Mapped[WorkProgram] = relationship(lazy="raise")
     reporting_org: Mapped[Organisation] = relationship(

@@ -24,8 +24,9 @@ from services.cooperation.activities.schemas import ActivityFields
 from services.cooperation.activities.state import Refs, State, period_values
 from shared.db import utcnow
 
-# What only an IATI import sets (the API leaves hierarchy 2 and the lists empty).
-IATI_ONLY = ("hierarchy", "other_dates", "other_descriptions")
+# What only an IATI import sets (the API leaves hierarchy 2, the lists empty and the
+# activity's XML as sent null).
+IATI_ONLY = ("hierarchy", "other_dates", "other_descriptions", "iati_xml")
 WRITABLE = (*ActivityFields.model_fields, *IATI_ONLY)
 _SCALARS = (
     "identifier",
@@ -36,6 +37,7 @@ _SCALARS = (
     "visibility",
     "default_currency",
     "hierarchy",
+    "iati_xml",
 )
 _LISTS = ("other_dates", "other_descriptions")  # JSON columns, null when empty
 _DATES = ("planned_start", "planned_end", "actual_start", "actual_end")

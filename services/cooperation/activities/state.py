@@ -134,6 +134,7 @@ def scalar_fields(a: Any) -> State:
         "hierarchy": a.hierarchy,
         "other_dates": a.other_dates or [],
         "other_descriptions": a.other_descriptions or [],
+        "iati_xml": a.iati_xml,
     }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.csv_export import exported_batches, snapshot
 from services.cooperation.activities.filters import ActivityFilters, filter_clauses
+from services.cooperation.activities.iati_kept import merged_element
 from services.cooperation.activities.iati_map import activity_iati, program_iati
 from services.cooperation.activities.models import Activity, ActivityChange
 from services.cooperation.activities.state import Refs, load_refs
@@ -122,7 +123,11 @@ async def iati_document(
 
 
 def activity_xml(item: Exported, refs: Refs) -> bytes:
-    """One ``iati-activity`` element, serialised."""
+    """One ``iati-activity`` element, serialised; an imported one as it was sent, with the
+    edits made here (``iati_kept``)."""
     iati = activity_iati(item.state, refs, item.updated_at)
-    xml: bytes = etree.tostring(activity_element(iati), encoding="UTF-8", pretty_print=True)
+    element = activity_element(iati)
+    if item.state["iati_xml"]:
+        element = merged_element(item.state, refs, element, item.updated_at)
+    xml: bytes = etree.tostring(element, encoding="UTF-8", pretty_print=True)
     return xml

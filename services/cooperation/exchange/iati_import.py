@@ -1,23 +1,22 @@
 """Reading an uploaded IATI 2.03 activities file into import rows.
 
 The file is checked against the official schema first (errors reported by line); then each
-``iati-activity`` becomes a row holding its state as the file has it (``iati_state``): any
-schema-valid activity is accepted. The rows are refused only by business rules, checked in
-``imports``: the caller reports for its own organisation only, may not touch an activity
-another organisation leads, and every activity needs a work program (its parent link or
-``?program=``). Work programs in the file (our own exports start with one) are skipped, not
-imported. An identifier that comes twice: the later activity is the one kept. Parsing never
-resolves entities, never touches the network and keeps lxml's limits on depth and text
-size (no ``huge_tree``).
+``iati-activity`` becomes a row holding its state as the file has it (``iati_state``) and
+the element itself as sent (``iati.kept``, merged back at export): any schema-valid
+activity is accepted. The rows are refused only by business rules, checked in ``imports``:
+the caller reports for its own organisation only, may not touch an activity another
+organisation leads, and every activity needs a work program (its parent link, a program of
+the file listing it as a child, or ``?program=``). Work programs in the file (our own
+exports start with one) are skipped, not imported. An identifier that comes twice: the
+later activity is the one kept. Parsing never resolves entities, never touches the network
+and keeps lxml's limits on depth and text size (no ``huge_tree``).
 """
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from lxml import etree
 
-from services.cooperation.activities.iati_map import PARENT
+from services.cooperation.activities.iati_map import CHILD, PARENT
 from services.cooperation.activities.iati_state import iati_state
 from services.cooperation.activities.models import IDENTIFIER_LENGTH, INDEXED_CODE_LENGTH
 from services.cooperation.activities.state import Refs
@@ -28,25 +27,10 @@ from services.cooperation.iati import (
     parse_activities,
     schema_errors,
 )
+from services.cooperation.iati.kept import kept_activities
 from shared.problems import Problem
 
 MAX_SCHEMA_ERRORS = 200
-
-
-def _lines(xml: bytes) -> list[int]:
-    """The source line of each ``iati-activity``, in document order."""
-    events = etree.iterparse(
-        BytesIO(xml),
-        events=("start",),
-        tag="iati-activity",
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-    )
-    lines = []
-    for _event, element in events:
-        lines.append(element.sourceline or 0)
-    return lines
 
 
 def read_iati(xml: bytes, refs: Refs, default_program: str | None) -> list[Row]:
@@ -66,7 +50,7 @@ def read_iati(xml: bytes, refs: Refs, default_program: str | None) -> list[Row]:
         )
     try:
         activities = parse_activities(xml)
-        lines = _lines(xml)
+        kept = list(kept_activities(xml))
     except (IatiParseError, etree.XMLSyntaxError) as exc:
         line = getattr(exc, "line", None) or getattr(exc, "lineno", 0) or 0
         raise Problem(
@@ -76,11 +60,24 @@ def read_iati(xml: bytes, refs: Refs, default_program: str | None) -> list[Row]:
             errors=[{"line": line, "msg": str(exc), "type": "parse"}],
         ) from None
     programs = {p.identifier: code for code, p in refs.programs.items() if p.identifier}
+    # A program of ours in the file lists its children (related-activity type 2): an
+    # activity kept as its publisher sent it may name no parent itself.
+    children = {
+        r.ref: programs[a.identifier]
+        for a in activities
+        if a.identifier in programs
+        for r in a.related_activities
+        if r.type == CHILD
+    }
     rows: dict[str, Row] = {}
-    for line, activity in zip(lines, activities, strict=True):
+    for (line, sent), activity in zip(kept, activities, strict=True):
         if activity.identifier in programs:
             continue  # the parent work program of an export: not an activity to import
-        row = _row(line, activity, refs, programs, default_program)
+        row = _row(
+            line, activity, refs, programs, children.get(activity.identifier, default_program)
+        )
+        if row.state is not None:
+            row.state["iati_xml"] = sent
         earlier = rows.pop(activity.identifier, None)
         if earlier is not None:
             row.warnings.append(f"identifier also on line {earlier.where}: this one is kept")

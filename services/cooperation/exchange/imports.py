@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.csv_export import participant_cell
+from services.cooperation.activities.iati_kept import kept_fragment
 from services.cooperation.activities.models import Activity
 from services.cooperation.activities.normalize import Error, normalize
 from services.cooperation.activities.rows import new_activity
@@ -213,6 +214,11 @@ async def _one(
     # An IATI activity's other problems are only noted (``validate`` puts them there).
     notes = row.warnings if row.state is not None else None
     activity = target.existing.get(fragment["identifier"])
+    if fragment.get("iati_xml"):
+        current = state_of(activity) if activity is not None else None
+        fragment, note = kept_fragment(fragment, current, org, refs)
+        if note is not None:
+            report.notes.append(RowNote(row=row.where, identifier=row.identifier, note=note))
     if activity is not None and activity.lead_org.code != org:
         row.errors.append(_err("identifier", "led by another organisation", "not_the_lead"))
         return
