@@ -27,6 +27,7 @@ from services.gateway.openapi import router as docs_router
 from services.gateway.proxy import Edge, ProxyMiddleware
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
+from services.gateway.upstream import make_upstreams
 from shared.db import Database
 from shared.forwarded import ForwardedHeaders, PublicOrigin
 from shared.health import health_router as own_health_router
@@ -82,6 +83,7 @@ def create_app(
         app.state.clients = make_clients(settings, transports)
         app.state.edge = Edge(
             clients=app.state.clients,
+            upstreams=make_upstreams(app.state.clients),
             breakers={
                 name: CircuitBreaker(
                     failures=settings.breaker_failures,
