@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -98,6 +99,11 @@ def create_app(
             default_limit=settings.rate_limit_per_minute,
             retry_after_s=settings.retry_after_s,
         )
+        if app.state.freeze_gc:
+            # What start-up made lives as long as the process: frozen, no collection walks it
+            # again (long gen-2 pauses under load otherwise; bench/README.md).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -125,6 +131,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.freeze_gc = False  # set by ``python -m services.gateway``
     app.state.hasher = SecretHasher(settings)
     app.state.clients = {}
     app.state.edge = None
