@@ -95,11 +95,18 @@ def _clean(value: str | None, length: int | None) -> str | None:
 
 
 def normalised(rec: AuditRecord) -> AuditRecord:
-    """``rec`` exactly as the database will give it back, so its hash survives the trip."""
-    texts: dict[str, Any] = {
-        name: _clean(getattr(rec, name), length) for name, length in _TEXT_FIELDS.items()
-    }
-    return replace(rec, at=rec.at.astimezone(UTC), duration_ms=round(rec.duration_ms, 3), **texts)
+    """``rec`` exactly as the database will give it back, so its hash survives the trip
+    (``rec`` itself when it is already: the gateway's own records usually are)."""
+    texts: dict[str, Any] = {}
+    for name, length in _TEXT_FIELDS.items():
+        value = getattr(rec, name)
+        cleaned = _clean(value, length)
+        if cleaned is not value:
+            texts[name] = cleaned
+    duration = round(rec.duration_ms, 3)
+    if not texts and rec.at.tzinfo is UTC and duration == rec.duration_ms:
+        return rec
+    return replace(rec, at=rec.at.astimezone(UTC), duration_ms=duration, **texts)
 
 
 def canonical(rec: AuditRecord) -> str:
