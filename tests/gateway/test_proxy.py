@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 from services.gateway.app import create_app as create_gateway
+from services.gateway.ratelimit import MemoryWindows, RateLimiter
 from services.gateway.settings import GatewaySettings
 from services.inventory.seed import DEMO, load_demo
 from tests.conftest import Tokens, asgi_client
@@ -134,3 +135,22 @@ async def test_health_reports_each_backend(gateway: httpx.AsyncClient) -> None:
         "status": "ok",
         "components": {"inventory": "ok", "cooperation": "ok", "gateway_database": "ok"},
     }
+
+
+async def test_rate_limit_windows_are_one_minute_from_a_keys_first_request() -> None:
+    now = [1000.0]
+    windows = MemoryWindows(clock=lambda: now[0])
+    first = windows.hit("client:a", 2)
+    assert (first.allowed, first.remaining, first.reset_s) == (True, 1, 60)
+    now[0] += 30
+    assert windows.hit("client:a", 2).allowed
+    refused = windows.hit("client:a", 2)
+    assert (refused.allowed, refused.remaining, refused.reset_s) == (False, 0, 30)
+    assert refused.headers()["Retry-After"] == "30"
+    assert windows.hit("client:b", 2).allowed, "each key has its own window"
+    now[0] += 30  # the first window of client:a has ended
+    again = windows.hit("client:a", 2)
+    assert (again.allowed, again.remaining, again.reset_s) == (True, 1, 60)
+    limiter = RateLimiter()
+    assert (await limiter.hit("ip:192.0.2.1", 1)).allowed
+    assert not (await limiter.hit("ip:192.0.2.1", 1)).allowed
