@@ -35,9 +35,11 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request it sends at INFO: the services' revocation fetches every few
-    # seconds would fill the log. Their failures are logged where they are handled.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx logs every request it sends at INFO (httpcore each step at DEBUG): the services'
+    # revocation fetches every few seconds would fill the log, and a gateway process must
+    # write one access line per request. Failures are logged where they are handled.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # Uvicorn's own access log is replaced by ours (one structured line per request).
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

@@ -5,4 +5,6 @@ from services.gateway.settings import GatewaySettings
 from shared.app import serve
 
 settings = GatewaySettings()
-serve(create_app(settings), settings, "gateway")
+app = create_app(settings)
+app.state.freeze_gc = True
+serve(app, settings, "gateway")

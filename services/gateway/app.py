@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.access import AccessState
 from services.gateway.admin import router as admin_router
@@ -29,6 +32,7 @@ from services.gateway.pages.router import router as pages_router
 from services.gateway.proxy import Edge, ProxyMiddleware
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
+from services.gateway.upstream import make_upstreams
 from shared.db import Database
 from shared.forwarded import ForwardedHeaders, PublicOrigin
 from shared.health import health_router as own_health_router
@@ -37,11 +41,32 @@ from shared.problems import install_problem_handlers
 from shared.tokens import TokenVerifier
 
 
+class Gateway(FastAPI):
+    """The gateway's FastAPI app (its own routes: token, admin, docs, health). A request to a
+    backend's path skips FastAPI's routing and middleware stack (they cost more per request
+    than forwarding it): it goes through ``forwarding``, the gateway's own pure-ASGI layers
+    (forwarded headers, request context and access log, edge limits and audit, proxy)."""
+
+    forwarding: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.forwarding is not None:
+            edge: Edge | None = self.state.edge
+            if edge is not None and scope["path"][1:].partition("/")[0] in edge.clients:
+                await self.forwarding(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def full_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Every layer, FastAPI's included (what ``forwarding`` falls back to)."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: GatewaySettings | None = None,
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
-) -> FastAPI:
+) -> Gateway:
     """Build the gateway (settings from the environment unless given).
 
     ``transports`` lets tests put the real service apps behind the gateway in-process.
@@ -84,6 +109,7 @@ def create_app(
         app.state.clients = make_clients(settings, transports)
         app.state.edge = Edge(
             clients=app.state.clients,
+            upstreams=make_upstreams(app.state.clients),
             breakers={
                 name: CircuitBreaker(
                     failures=settings.breaker_failures,
@@ -98,6 +124,11 @@ def create_app(
             default_limit=settings.rate_limit_per_minute,
             retry_after_s=settings.retry_after_s,
         )
+        if app.state.freeze_gc:
+            # What start-up made lives as long as the process: frozen, no collection walks it
+            # again (long gen-2 pauses under load otherwise; bench/README.md).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -109,7 +140,7 @@ def create_app(
             await audit.close()
             await db.close()
 
-    app = FastAPI(
+    app = Gateway(
         title="Enlace",
         description=(
             "Enlace, the data-exchange layer for environmental cooperation in Peru. Get a token "
@@ -125,6 +156,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.freeze_gc = False  # set by ``python -m services.gateway``
     app.state.hasher = SecretHasher(settings)
     app.state.clients = {}
     app.state.edge = None
@@ -149,21 +181,32 @@ def create_app(
     app.include_router(pages_router)
     mount_assets(app)
     mount_page_assets(app)
-    # The gateway's own routes build their URLs (links, redirects) on the public origin,
-    # never on the caller's Host; forwarded requests carry it to the services instead.
-    app.add_middleware(PublicOrigin, origin=settings.public_origin)
-    app.add_middleware(ProxyMiddleware, edge=lambda: app.state.edge)
-    app.add_middleware(
-        EdgeMiddleware,
-        max_body_bytes=settings.max_body_bytes,
-        header_limits=HeaderLimits(
-            lines=settings.max_header_lines,
-            one_bytes=settings.max_header_bytes,
-            total_bytes=settings.max_headers_total_bytes,
+    # Innermost first. The gateway's own routes build their URLs (links, redirects) on the
+    # public origin, never on the caller's Host; forwarded requests carry it to the services.
+    layers: list[tuple[Any, dict[str, Any]]] = [
+        (PublicOrigin, {"origin": settings.public_origin}),
+        (ProxyMiddleware, {"edge": lambda: app.state.edge}),
+        (
+            EdgeMiddleware,
+            {
+                "max_body_bytes": settings.max_body_bytes,
+                "header_limits": HeaderLimits(
+                    lines=settings.max_header_lines,
+                    one_bytes=settings.max_header_bytes,
+                    total_bytes=settings.max_headers_total_bytes,
+                ),
+                "audit": lambda: app.state.audit,
+                "retry_after_s": settings.retry_after_s,
+            },
         ),
-        audit=lambda: app.state.audit,
-        retry_after_s=settings.retry_after_s,
-    )
-    app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
-    app.add_middleware(ForwardedHeaders, trusted_proxies=settings.trusted_proxies, urls=False)
+        (RequestContextMiddleware, {"access_log_enabled": settings.access_log}),
+        (ForwardedHeaders, {"trusted_proxies": settings.trusted_proxies, "urls": False}),
+    ]
+    for cls, options in layers:
+        app.add_middleware(cls, **options)
+    # Forwarded paths: the same layers from ProxyMiddleware out, without FastAPI's own.
+    forwarding: ASGIApp = app.full_stack
+    for cls, options in layers[1:]:
+        forwarding = cls(forwarding, **options)
+    app.forwarding = forwarding
     return app

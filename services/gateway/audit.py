@@ -71,6 +71,8 @@ class AuditLog:
         self._db = db
         self._sync = sqlite_sync_twin(db.engine, timeout_s=write_timeout_s)
         self._held: AsyncConnection | None = None  # the flusher's own, on PostgreSQL
+        # On SQLite, the flusher's own connection in the event loop.
+        self._now = chain.LoopWriter(self._sync) if self._sync is not None else None
         self._flush_s = flush_s
         self._max_batch = max_batch
         self._spool_dir = Path(spool_dir) if spool_dir else None
@@ -105,7 +107,15 @@ class AuditLog:
             return await conn.run_sync(fn, *args)
 
     async def _append(self, records: list[tuple[AuditRecord, str]]) -> None:
-        if self._sync is not None or self._db.engine.dialect.name != "postgresql":
+        if self._sync is not None and self._now is not None:
+            # In the event loop when the write lock is free at once: a batch of a few rows is
+            # a few hundred µs of CPU either way, and the hop to a worker thread and back
+            # (and the GIL handed over twice) cost as much again. Another writer holding the
+            # lock: in a worker thread, waiting for it up to the busy timeout.
+            if not self._now.append(records):
+                await asyncio.to_thread(chain.append_pooled, self._sync, records)
+            return
+        if self._db.engine.dialect.name != "postgresql":
             await self._transaction(chain.append, records)
             return
         async with asyncio.timeout(self._write_timeout_s):
@@ -409,6 +419,8 @@ class AuditLog:
                 await self._drain_own()
         await self._mark_stopped()
         await self._release_connection()
+        if self._now is not None:
+            self._now.close()
         if self._sync is not None:
             self._sync.dispose()
 

@@ -16,10 +16,12 @@ asyncpg (audit.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import math
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, String, Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import AuditEntry, AuditHead, AuditSession
@@ -93,11 +95,18 @@ def _clean(value: str | None, length: int | None) -> str | None:
 
 
 def normalised(rec: AuditRecord) -> AuditRecord:
-    """``rec`` exactly as the database will give it back, so its hash survives the trip."""
-    texts: dict[str, Any] = {
-        name: _clean(getattr(rec, name), length) for name, length in _TEXT_FIELDS.items()
-    }
-    return replace(rec, at=rec.at.astimezone(UTC), duration_ms=round(rec.duration_ms, 3), **texts)
+    """``rec`` exactly as the database will give it back, so its hash survives the trip
+    (``rec`` itself when it is already: the gateway's own records usually are)."""
+    texts: dict[str, Any] = {}
+    for name, length in _TEXT_FIELDS.items():
+        value = getattr(rec, name)
+        cleaned = _clean(value, length)
+        if cleaned is not value:
+            texts[name] = cleaned
+    duration = round(rec.duration_ms, 3)
+    if not texts and rec.at.tzinfo is UTC and duration == rec.duration_ms:
+        return rec
+    return replace(rec, at=rec.at.astimezone(UTC), duration_ms=duration, **texts)
 
 
 def canonical(rec: AuditRecord) -> str:
@@ -234,6 +243,95 @@ def append(conn: Connection, records: Sequence[tuple[AuditRecord, str]]) -> None
     """Append ``records`` (each with its canonical text, made before the head is locked) to
     the chain, in the caller's transaction: the head is locked until it commits."""
     _append_after(conn, _lock_head(conn), records)
+
+
+_SQLITE_LOCK = _PG_LOCK.replace("$1", "?").replace("$2", "?")
+_SQLITE_INSERT = (
+    f"INSERT INTO audit_entries ({', '.join(_COLUMNS)}) "  # noqa: S608 - names from the model
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
+_LOCKED = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_SQLITE_HEAD = "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = ?"
+
+
+def _sqlite_value(value: Any) -> Any:
+    # As SQLAlchemy's SQLite DATETIME stores it (UTCDateTime: naive UTC), so it reads back
+    # equal and the hash still matches.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value
+
+
+def append_sqlite(dbapi: Any, records: Sequence[tuple[AuditRecord, str]]) -> None:
+    """SQLite: :func:`append` on the driver's own connection (``sqlite3``), committed: the
+    same statements, without SQLAlchemy's execution layer (which cost more than the
+    statements themselves). Rolled back on any error."""
+    cursor = dbapi.cursor()
+    try:
+        head = cursor.execute(_SQLITE_LOCK, (HEAD_ID, GENESIS_HASH)).fetchone()
+        last = (head[0], head[1])
+        if last[0] == 0:
+            newest = cursor.execute(
+                "SELECT id, hash FROM audit_entries ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            last = _after_fresh_head(newest) or last
+        rows, moved = _rows_after(last, records)
+        cursor.executemany(
+            _SQLITE_INSERT, [tuple(_sqlite_value(r[c]) for c in _COLUMNS) for r in rows]
+        )
+        cursor.execute(_SQLITE_HEAD, (moved["head_last_id"], moved["head_last_hash"], HEAD_ID))
+        dbapi.commit()
+    except BaseException:
+        dbapi.rollback()
+        raise
+    finally:
+        cursor.close()
+
+
+def append_pooled(engine: Engine, records: Sequence[tuple[AuditRecord, str]]) -> None:
+    """SQLite: :func:`append_sqlite` on a connection of ``engine``'s pool (a worker thread:
+    it may wait for the write lock up to the busy timeout)."""
+    connection = engine.raw_connection()
+    try:
+        append_sqlite(connection.driver_connection, records)
+    finally:
+        connection.close()
+
+
+class LoopWriter:
+    """SQLite: a connection of its own for appending in the event loop, which never waits for
+    the write lock: ``append`` returns False, nothing written, when another writer holds it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Any = None
+
+    def append(self, records: Sequence[tuple[AuditRecord, str]]) -> bool:
+        if self._conn is None:
+            self._conn = self.engine.raw_connection()
+            driver = self._conn.driver_connection
+            driver.execute("PRAGMA busy_timeout=0")
+            # Checkpoints (an fsync each) are left to the pool's connections, which commit in
+            # worker threads (the audit heartbeat at least).
+            driver.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            append_sqlite(self._conn.driver_connection, records)
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) in _LOCKED:
+                return False
+            self.close()
+            raise
+        except BaseException:
+            self.close()
+            raise
+        return True
+
+    def close(self) -> None:
+        """Drop the connection (it never goes back to the pool with these pragmas)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.invalidate()
 
 
 async def append_asyncpg(pg: Any, records: Sequence[tuple[AuditRecord, str]]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -28,12 +29,15 @@ class BackendClient(httpx.AsyncClient):
         transport: httpx.AsyncBaseTransport,
         base_url: str,
         public_url: str,
+        session: aiohttp.ClientSession | None = None,
         **kwargs: Any,
     ) -> None:
         # Nor do the gateway's own calls (health, OpenAPI) keep cookies: the jar refuses all.
         jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
         super().__init__(transport=transport, cookies=jar, base_url=base_url, **kwargs)
         self.backend_transport = transport
+        # The aiohttp session under ``transport``, if any: the proxy sends through it directly.
+        self.session = session
         # Where callers reach this backend (origin and prefix), and the forwarding headers
         # that tell the service so (made once here, sent with every forwarded request).
         self.public_url = public_url
@@ -59,6 +63,19 @@ class BackendClient(httpx.AsyncClient):
         response = await self.backend_transport.handle_async_request(request)
         response.request = request
         return response
+
+
+def session(max_connections: int, keepalive_s: float | None) -> aiohttp.ClientSession:
+    """The pooled aiohttp session of one backend: no cookie jar (a shared jar would hand one
+    caller's cookies to the next), no proxies from the environment, nothing decompressed, and
+    only what the caller sent (plus Host): no User-Agent or Accept-Encoding of its own."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=keepalive_s),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent", "Accept-Encoding"),
+    )
 
 
 def backend_urls(settings: GatewaySettings) -> dict[str, str]:
@@ -87,16 +104,19 @@ def make_clients(
     clients = {}
     for name, url in backend_urls(settings).items():
         transport: httpx.AsyncBaseTransport
+        pooled = None
         if transports and name in transports:
             transport = transports[name]
         elif settings.transport == "aiohttp":
-            transport = AiohttpTransport(limits=limits, trust_env=False)
+            pooled = session(settings.max_connections, limits.keepalive_expiry)
+            transport = AiohttpTransport(client=pooled)
         else:
             transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
         clients[name] = BackendClient(
             base_url=url,
             public_url=f"{settings.public_origin}/{name}",
             transport=transport,
+            session=pooled,
             timeout=timeout,
             trust_env=False,
         )

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.access import AccessState
 from services.gateway.backends import BackendClient
 from services.gateway.breaker import CircuitBreaker
+from services.gateway.edge import BodyTooLarge
 from services.gateway.ratelimit import RateLimiter, RateLimitResult
+from services.gateway.upstream import Failed, Response, TimedOut, Upstream, UpstreamError
 from shared.context import request_id_var
 from shared.middleware import HTTPMiddleware
 from shared.problems import PROBLEM_BASE, Problem, send_problem
@@ -62,6 +63,8 @@ SPOOFABLE = frozenset(
     }
 )
 _NOT_RELAYED = frozenset({b"x-request-id", b"date", b"server"})
+_DROP_REQUEST = HOP_BY_HOP | SPOOFABLE
+_DROP_RESPONSE = HOP_BY_HOP | _NOT_RELAYED
 MAX_PATH_BYTES = 2048
 # The checked (decoded) path is percent-encoded again for the backend, so that it decodes to
 # exactly what was checked here: an encoded "?" or "#" stays in the path, nothing is decoded
@@ -154,6 +157,7 @@ class Edge:
 
     clients: Mapping[str, BackendClient]
     breakers: Mapping[str, CircuitBreaker]
+    upstreams: Mapping[str, Upstream]
     verifier: TokenVerifier
     access: AccessState
     limiter: RateLimiter
@@ -302,7 +306,8 @@ class ProxyMiddleware(HTTPMiddleware):
         client = edge.clients[name]
         breaker = edge.breakers[name]
         instance = scope["path"]
-        headers = [(k, v) for k, v in forwardable(scope["headers"]) if k.lower() not in SPOOFABLE]
+        state = scope["state"]
+        headers = request_headers(scope["headers"])
         headers.append((b"x-request-id", (request_id_var.get() or "").encode()))
         headers.append((b"x-forwarded-for", _ip(scope).encode()))
         headers += client.forwarding  # the public origin and prefix, for the service's URLs
@@ -311,27 +316,42 @@ class ProxyMiddleware(HTTPMiddleware):
         method: str = scope["method"]
         has_body = _has_body(scope)
         retry_after = {"Retry-After": str(edge.retry_after_s)}
-        probe = bool(scope["state"].get("breaker_probe"))
+        probe = bool(state.get("breaker_probe"))
         # A half-open probe tries once, on its own short timeout: its answer decides the
         # breaker, and a retry would only hold the probe slot longer.
         attempts = 2 if method in IDEMPOTENT and not has_body and not probe else 1
-        response: httpx.Response | None = None
+        upstream = edge.upstreams[name]
+        response: Response | None = None
         failure: tuple[int, str, str, dict[str, str]] | None = None
-        timeout: Any = breaker.probe_timeout_s if probe else httpx.USE_CLIENT_DEFAULT
         for attempt in range(attempts):
-            content: Any = _body(receive) if has_body else None
-            request = client.build_request(
-                method, url, headers=headers, content=content, timeout=timeout
-            )
             try:
-                response = await client.forward(request)
+                response = await upstream.send(
+                    method,
+                    url,
+                    headers,
+                    _body(receive) if has_body else None,
+                    probe_timeout_s=breaker.probe_timeout_s if probe else None,
+                )
                 break
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                if scope["state"].get("body_too_large"):
-                    raise
+            except UpstreamError as exc:
+                if state.get("body_too_large"):
+                    raise BodyTooLarge from None
+                if isinstance(exc, TimedOut):
+                    log.warning("backend timeout", extra={"backend": name})
+                    failure = (
+                        504,
+                        "backend-timeout",
+                        f"The {name} service did not answer in time.",
+                        retry_after,
+                    )
+                    break
+                if isinstance(exc, Failed):
+                    log.warning("backend error", extra={"backend": name, "error": str(exc)})
+                    failure = (502, "bad-gateway", f"The {name} service gave no valid answer.", {})
+                    break
                 log.warning(
                     "backend unavailable",
-                    extra={"backend": name, "error": type(exc).__name__, "attempt": attempt},
+                    extra={"backend": name, "error": str(exc), "attempt": attempt},
                 )
                 failure = (
                     503,
@@ -339,26 +359,11 @@ class ProxyMiddleware(HTTPMiddleware):
                     f"The {name} service is unavailable. Try again later.",
                     retry_after,
                 )
-            except httpx.TimeoutException:
-                log.warning("backend timeout", extra={"backend": name})
-                failure = (
-                    504,
-                    "backend-timeout",
-                    f"The {name} service did not answer in time.",
-                    retry_after,
-                )
-                break
-            except Exception as exc:
-                if scope["state"].get("body_too_large"):
-                    raise
-                log.warning("backend error", extra={"backend": name, "error": type(exc).__name__})
-                failure = (502, "bad-gateway", f"The {name} service gave no valid answer.", {})
-                break
         if response is None:
             assert failure is not None
             breaker.record_failure()
             status, slug, detail, extra = failure
-            scope["state"]["outcome"] = slug
+            state["outcome"] = slug
             await send_problem(
                 send, status, slug, detail, instance=instance, headers=extra, source=GATEWAY
             )
@@ -370,29 +375,23 @@ class ProxyMiddleware(HTTPMiddleware):
         self,
         name: str,
         client: BackendClient,
-        response: httpx.Response,
+        response: Response,
         send: Send,
         instance: str,
         rate: RateLimitResult | None,
     ) -> None:
         """Stream ``response`` to the caller; a 5xx that is not a clean problem becomes 502."""
-        extra = (
-            [(k.lower().encode(), v.encode()) for k, v in rate.headers().items()] if rate else []
-        )
         try:
-            raw_headers = [
-                (k.lower(), client.publish(k.lower(), v))
-                for k, v in forwardable(list(response.headers.raw))
-                if k.lower() not in _NOT_RELAYED
-            ] + extra
-            if response.status_code >= 500:
+            raw_headers = relayed_headers(client, response.headers)
+            if rate is not None:
+                raw_headers += rate.raw_headers()
+            if response.status >= 500:
                 body = await _read_limited(response)
-                if body is None or not is_clean_problem(
-                    response.headers.get("content-type", ""), body
-                ):
+                content_type = next((v for k, v in raw_headers if k == b"content-type"), b"")
+                if body is None or not is_clean_problem(content_type.decode("latin-1"), body):
                     log.warning(
                         "sanitized backend error",
-                        extra={"backend": name, "status": response.status_code},
+                        extra={"backend": name, "status": response.status},
                     )
                     await send_problem(
                         send,
@@ -406,34 +405,53 @@ class ProxyMiddleware(HTTPMiddleware):
                 await send(
                     {
                         "type": "http.response.start",
-                        "status": response.status_code,
+                        "status": response.status,
                         "headers": raw_headers,
                     }
                 )
                 await send({"type": "http.response.body", "body": body})
                 return
             await send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": raw_headers,
-                }
+                {"type": "http.response.start", "status": response.status, "headers": raw_headers}
             )
-            async for chunk in response.aiter_raw():
+            async for chunk in response.chunks():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
-        except httpx.HTTPError:
+        except Failed:
             # Headers are already out: the caller sees a truncated body and a closed connection.
-            log.warning(
-                "backend stream broke", extra={"backend": name, "status": response.status_code}
-            )
+            log.warning("backend stream broke", extra={"backend": name, "status": response.status})
         finally:
             await response.aclose()
 
 
-async def _read_limited(response: httpx.Response) -> bytes | None:
+def request_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A caller's headers as forwarded: no hop-by-hop (also those named by ``Connection``),
+    nothing that claims an identity or a forwarding."""
+    drop = _DROP_REQUEST
+    for name, _ in headers:
+        if name == b"connection":
+            drop = drop | _connection_listed(headers)
+            break
+    return [(k, v) for k, v in headers if k.lower() not in drop]
+
+
+def relayed_headers(
+    client: BackendClient, headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """A backend's response headers as relayed: lower-case names, no hop-by-hop, none that
+    the gateway sets itself, URLs at the backend's own address made public."""
+    drop = _DROP_RESPONSE
+    lowered = [(k.lower(), v) for k, v in headers]
+    for name, _ in lowered:
+        if name == b"connection":
+            drop = drop | _connection_listed(lowered)
+            break
+    return [(k, client.publish(k, v)) for k, v in lowered if k not in drop]
+
+
+async def _read_limited(response: Response) -> bytes | None:
     body = b""
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.chunks():
         body += chunk
         if len(body) > MAX_ERROR_BODY:
             return None

@@ -1,12 +1,15 @@
-"""Fixed-window rate limits per client (and per IP on /oauth/token), using ``limits``.
+"""Fixed-window rate limits per client (and per IP on /oauth/token).
 
-In-process counters by default; with a Redis URL every gateway process shares them.
+In-process counters by default (a dict: the limiter runs on every proxied request, and the
+``limits`` library's in-memory storage cost several times more per hit); with a Redis URL
+every gateway process shares them, through ``limits``.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
@@ -23,6 +26,10 @@ class RateLimitResult:
     remaining: int
     reset_s: int
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The same headers as :meth:`headers`, for an ASGI response."""
+        return [(k.lower().encode(), v.encode()) for k, v in self.headers().items()]
+
     def headers(self) -> dict[str, str]:
         """``RateLimit-*`` headers (and ``Retry-After`` when refused)."""
         headers = {
@@ -35,10 +42,40 @@ class RateLimitResult:
         return headers
 
 
+WINDOW_S = 60
+
+
+class MemoryWindows:
+    """Fixed one-minute windows in this process: a window starts at a key's first request
+    and ends a minute later; windows that ended are swept once a minute."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._windows: dict[str, list[float]] = {}  # key -> [ends at, requests]
+        self._sweep_at = 0.0
+
+    def hit(self, key: str, per_minute: int) -> RateLimitResult:
+        now = self.clock()
+        if now >= self._sweep_at:
+            self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+            self._sweep_at = now + WINDOW_S
+        window = self._windows.get(key)
+        if window is None or window[0] <= now:
+            window = self._windows[key] = [now + WINDOW_S, 0]
+        window[1] += 1
+        return RateLimitResult(
+            allowed=window[1] <= per_minute,
+            limit=per_minute,
+            remaining=max(per_minute - int(window[1]), 0),
+            reset_s=max(math.ceil(window[0] - now), 0),
+        )
+
+
 class RateLimiter:
     """Counts requests per key in one-minute windows."""
 
     def __init__(self, redis_url: str | None = None) -> None:
+        self.memory = None if redis_url else MemoryWindows()
         self.storage: Storage = (
             RedisStorage(
                 redis_url.replace("redis://", "async+redis://", 1), implementation="redispy"
@@ -58,6 +95,8 @@ class RateLimiter:
 
     async def hit(self, key: str, per_minute: int) -> RateLimitResult:
         """Count one request for ``key`` and say whether it is within ``per_minute``."""
+        if self.memory is not None:
+            return self.memory.hit(key, per_minute)
         item = self._items.get(per_minute)
         if item is None:
             item = self._items[per_minute] = RateLimitItemPerMinute(per_minute)

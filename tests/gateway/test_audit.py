@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -18,6 +19,7 @@ from services.gateway.models import AuditEntry, AuditHead
 from shared.db import Database
 from shared.pagination import encode_cursor
 from shared.problems import Problem
+from tests.conftest import on_postgres
 from tests.gateway.support import T0, rec
 
 
@@ -283,3 +285,30 @@ async def test_verify_command_prints_one_json_line(
     out = capsys.readouterr().out
     assert '"first_broken_id":2,"reason":"hash mismatch"' in out
     assert '"answered_may_be_missing":true' in out
+
+
+async def test_on_sqlite_a_batch_waits_for_another_writer_and_is_answered_only_once_committed(
+    db: Database,
+) -> None:
+    """The flusher writes in the event loop only while nobody else holds SQLite's write lock;
+    with the lock taken, the batch waits for it (in a worker thread) and its requests stay
+    unanswered until it is committed."""
+    if on_postgres():
+        pytest.skip("SQLite's write lock")
+    await write(db, 1)
+    path = db.engine.url.database
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        log = AuditLog(db)
+        durable = log.record(rec(1))
+        flushing = asyncio.create_task(log.flush())
+        await asyncio.sleep(0.2)
+        assert not durable.done(), "answered while its entry could not be committed"
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    assert await flushing == 1
+    await durable
+    assert await verify(db) == (True, 2, None, None)

@@ -119,17 +119,28 @@ async def test_every_kind_of_answer_starts_only_after_its_entry_is_committed(
 
 
 def statements_of(log: AuditLog) -> list[str]:
-    """The SQL the audit log's writes send from now on: SQLAlchemy's cursor executions, or on
-    PostgreSQL what the driver itself executes on each connection the pool opens."""
+    """The SQL the audit log's writes send from now on, as the driver itself executes it on
+    each connection the write engine opens (both write through the driver: asyncpg's query
+    logger, sqlite3's trace callback). sqlite3 traces each row an ``executemany`` steps its
+    one prepared statement through, with the row's values: a run of rows of the same
+    statement (the same text before ``VALUES``) is one statement here."""
     seen: list[str] = []
     if on_postgres():
 
         def on_connect(dbapi_connection: Any, _: Any) -> None:
             dbapi_connection.driver_connection.add_query_logger(lambda q: seen.append(q.query))
 
-        event.listen(log.write_engine, "connect", on_connect)
     else:
-        event.listen(log.write_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+
+        def traced(sql: str) -> None:
+            statement = sql.partition(" VALUES ")[0]
+            if not seen or seen[-1] != statement:
+                seen.append(statement)
+
+        def on_connect(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.set_trace_callback(traced)
+
+    event.listen(log.write_engine, "connect", on_connect)
     return seen
 
 

@@ -13,9 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 from services.gateway.app import create_app as create_gateway
+from services.gateway.ratelimit import MemoryWindows, RateLimiter
 from services.gateway.settings import GatewaySettings
 from services.inventory.seed import DEMO, load_demo
 from tests.conftest import Tokens, asgi_client
+from tests.gateway.support import TcpServer, bearer, running_gateway
 from tests.support import PROBLEM, PUBLIC_URL, assert_problem
 
 
@@ -134,3 +136,51 @@ async def test_health_reports_each_backend(gateway: httpx.AsyncClient) -> None:
         "status": "ok",
         "components": {"inventory": "ok", "cooperation": "ok", "gateway_database": "ok"},
     }
+
+
+async def test_rate_limit_windows_are_one_minute_from_a_keys_first_request() -> None:
+    now = [1000.0]
+    windows = MemoryWindows(clock=lambda: now[0])
+    first = windows.hit("client:a", 2)
+    assert (first.allowed, first.remaining, first.reset_s) == (True, 1, 60)
+    now[0] += 30
+    assert windows.hit("client:a", 2).allowed
+    refused = windows.hit("client:a", 2)
+    assert (refused.allowed, refused.remaining, refused.reset_s) == (False, 0, 30)
+    assert refused.headers()["Retry-After"] == "30"
+    assert windows.hit("client:b", 2).allowed, "each key has its own window"
+    now[0] += 30  # the first window of client:a has ended
+    again = windows.hit("client:a", 2)
+    assert (again.allowed, again.remaining, again.reset_s) == (True, 1, 60)
+    limiter = RateLimiter()
+    assert (await limiter.hit("ip:192.0.2.1", 1)).allowed
+    assert not (await limiter.hit("ip:192.0.2.1", 1)).allowed
+
+
+async def test_a_chunked_answer_over_the_network_is_relayed_whole_with_public_urls(
+    gateway_settings: GatewaySettings,
+) -> None:
+    """The aiohttp hot path against a real socket: the body as sent (chunked), hop-by-hop
+    and gateway-owned headers dropped, a URL at the backend's own address made public."""
+    async with TcpServer() as backend:
+        backend.reply = (
+            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: application/json\r\nKeep-Alive: timeout=5\r\n"
+            b"Location: " + backend.url.encode() + b"/v1/holders/7\r\n"
+            b"X-Request-ID: forged\r\nConnection: close\r\n\r\n"
+            b'5\r\n{"a":\r\n3\r\n 1}\r\n0\r\n\r\n'
+        )
+        settings = gateway_settings.model_copy(
+            update={"inventory_url": backend.url, "transport": "aiohttp"}
+        )
+        async with running_gateway(settings) as (app, gateway):
+            token = await Tokens(app, gateway).get("reader-test", "MINAM", "inventory:read")
+            response = await gateway.get("/inventory/v1/holders", headers=bearer(token))
+    assert response.status_code == 201
+    assert response.json() == {"a": 1}
+    assert response.headers["location"] == f"{PUBLIC_URL}/inventory/v1/holders/7"
+    assert "keep-alive" not in response.headers
+    assert response.headers["x-request-id"] != "forged"
+    (sent,) = backend.received
+    assert sent.startswith(b"GET /v1/holders HTTP/1.1\r\n")
+    assert b"\r\nx-forwarded-prefix: /inventory\r\n" in sent.lower()
