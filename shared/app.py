@@ -57,6 +57,11 @@ def build_service_app(
         if revoked is not None:
             revoked.start()
             app.state.revocation_check = revocation_check(revoked)
+        if getattr(app.state, "freeze_gc", False):
+            # What start-up made lives as long as the process: frozen, so no collection
+            # walks it again (long gen-2 pauses under load otherwise; bench/README.md).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -147,8 +152,6 @@ def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     """Run ``app`` under uvicorn (uvloop + httptools) with JSON logs."""
     configure_logging(service, settings.log_level)
-    # Objects alive after start-up never need collecting; freezing them shortens GC pauses.
-    gc.collect()
-    gc.freeze()
+    app.state.freeze_gc = True  # once the lifespan's start-up has run (see build_service_app)
     logging.getLogger("enlace").info("starting", extra={"port": settings.port})
     uvicorn.run(app, **uvicorn_options(settings))
