@@ -55,7 +55,7 @@ from bench.inventory_common import (
 )
 from services.gateway.keys import KeyStore
 from services.gateway.settings import GatewaySettings
-from services.inventory.imports.records import Outcome, Place, item_batch, stamped
+from services.inventory.imports.records import Outcome, Place, item_batch
 from services.inventory.imports.rows import COLUMNS, parse_row
 from shared.tokens import issue_access_token
 
@@ -137,9 +137,8 @@ def copy_records(
         holder = ids[row.values["holder_ruc"]]
         site, ubigeo = sites[(holder, row.values["site_name"])]
         placed.append((row, Place(holder, site, ubigeo)))
-    batch = item_batch(placed, {}, (submission_id, ORG), Outcome())
-    records = stamped(({**i, "conc_kind": "unknown"} for i in batch.items.values()), NOW)
-    return [item_record(r) for r in records]
+    batch = item_batch(placed, {}, (submission_id, ORG), Outcome(), NOW)
+    return [item_record(r) for r in batch.items.values()]
 
 
 def _peak_rss_mb(pid: int) -> float:

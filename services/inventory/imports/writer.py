@@ -49,6 +49,7 @@ from shared.security import Principal
 K = TypeVar("K", bound=Hashable)
 _MASS_FIELDS = ("total_mass_kg", "dry_mass_kg", "fluid_mass_kg", "fluid_volume_l", "fluid_kind")
 SiteKey = tuple[int, str]  # holder id, site name
+Placed = tuple[ImportRow, Place]
 
 
 class _Known(dict[K, int]):
@@ -120,9 +121,9 @@ class Importer:
         rows, self._batch = self._batch, []
         if not rows:
             return
-        rows = await self._write_holders(rows)
-        rows = await self._write_sites(rows)
-        await self._write_items(rows)
+        by_holder = await self._write_holders(rows)
+        placed = await self._write_sites(by_holder)
+        await self._write_items(placed)
 
     async def _store(
         self,
@@ -163,9 +164,11 @@ class Importer:
 
     # -- holders ------------------------------------------------------------------------
 
-    async def _write_holders(self, rows: list[ImportRow]) -> list[ImportRow]:
+    async def _write_holders(self, rows: list[ImportRow]) -> list[tuple[str, ImportRow]]:
+        """Holders by RUC; the rows whose holder exists (now), each with its RUC."""
         holders, fields = table(Holder), list(HOLDER_FIELDS.values())
-        rucs = {r.values["holder_ruc"] for r in rows} - self._holders.keys() - self._foreign
+        keyed = [(r.values["holder_ruc"], r) for r in rows]
+        rucs = {ruc for ruc, _ in keyed} - self._holders.keys() - self._foreign
         if rucs:
             found = await self.session.execute(
                 select(
@@ -178,16 +181,17 @@ class Importer:
                     self._holders.columns[ruc] = dict(zip(fields, values, strict=True))
                 else:
                     self._foreign.add(ruc)
-        kept = []
-        for row in rows:
-            ruc = row.values["holder_ruc"]
-            if ruc in self._foreign:
-                self.outcome.reject(
-                    row, "holder_ruc", f"RUC {ruc} is registered to another organisation"
-                )
-            else:
-                kept.append(row)
-        given = given_values(kept, lambda r: str(r.values["holder_ruc"]), HOLDER_FIELDS)
+        if self._foreign:
+            kept = []
+            for ruc, row in keyed:
+                if ruc in self._foreign:
+                    self.outcome.reject(
+                        row, "holder_ruc", f"RUC {ruc} is registered to another organisation"
+                    )
+                else:
+                    kept.append((ruc, row))
+            keyed = kept
+        given = given_values(keyed, HOLDER_FIELDS)
         org = self.submission.org_code
         new = new_records(
             given, self._holders, NEW_HOLDER, fields, lambda ruc: {"ruc": ruc, "org_code": org}
@@ -198,32 +202,32 @@ class Importer:
         self.counts.holders_created += created
         self.counts.holders_updated += len(changed)
         return self._known_only(
-            kept,
-            lambda r: r.values["holder_ruc"] in self._holders,
+            keyed,
+            self._holders,
             "holder_name",
             "a new holder needs holder_name, holder_sector and holder_is_public",
         )
 
     def _known_only(
-        self, rows: list[ImportRow], known: Callable[[ImportRow], bool], column: str, why: str
-    ) -> list[ImportRow]:
+        self, keyed: list[tuple[K, ImportRow]], known: _Known[K], column: str, why: str
+    ) -> list[tuple[K, ImportRow]]:
         """The rows whose holder (or site) now exists; the others are rejected."""
         out = []
-        for row in rows:
-            if known(row):
-                out.append(row)
+        for key, row in keyed:
+            if key in known:
+                out.append((key, row))
             else:
                 self.outcome.reject(row, column, why)
         return out
 
     # -- sites --------------------------------------------------------------------------
 
-    def _site_key(self, row: ImportRow) -> SiteKey:
-        return (self._holders[row.values["holder_ruc"]], row.values["site_name"])
-
-    async def _write_sites(self, rows: list[ImportRow]) -> list[ImportRow]:
+    async def _write_sites(self, by_holder: list[tuple[str, ImportRow]]) -> list[Placed]:
+        """Sites by holder and name; the rows whose site exists (now), each with its place."""
         sites, fields = table(Site), list(SITE_FIELDS.values())
-        unknown = {self._site_key(r) for r in rows} - self._sites.keys()
+        holder_ids = self._holders
+        keyed = [((holder_ids[ruc], row.values["site_name"]), row) for ruc, row in by_holder]
+        unknown = {key for key, _ in keyed} - self._sites.keys()
         if unknown:
             found = await self.session.execute(
                 select(
@@ -236,7 +240,7 @@ class Importer:
             for holder_id, name, sid, *values in found.all():
                 self._sites[(holder_id, name)] = sid
                 self._sites.columns[(holder_id, name)] = dict(zip(fields, values, strict=True))
-        given = given_values(rows, self._site_key, SITE_FIELDS)
+        given = given_values(keyed, SITE_FIELDS)
         new = new_records(
             given, self._sites, NEW_SITE, fields, lambda k: {"holder_id": k[0], "name": k[1]}
         )
@@ -252,12 +256,21 @@ class Importer:
         ]
         if moved:
             await self._move_items(moved)
-        return self._known_only(
-            rows,
-            lambda r: self._site_key(r) in self._sites,
+        kept = self._known_only(
+            keyed,
+            self._sites,
             "site_ubigeo",
             "a new site needs site_address, site_ubigeo and site_type",
         )
+        places: dict[SiteKey, Place] = {}
+        placed = []
+        for key, row in kept:
+            place = places.get(key)
+            if place is None:
+                place = Place(key[0], self._sites[key], self._sites.columns[key]["ubigeo"])
+                places[key] = place
+            placed.append((row, place))
+        return placed
 
     async def _move_items(self, site_ids: list[int]) -> None:
         """Items of re-located sites move to the new department in editable submissions
@@ -277,25 +290,20 @@ class Importer:
 
     # -- items, history, analyses --------------------------------------------------------
 
-    def _place(self, row: ImportRow) -> Place:
-        key = self._site_key(row)
-        return Place(key[0], self._sites[key], self._sites.columns[key]["ubigeo"])
-
-    async def _write_items(self, rows: list[ImportRow]) -> None:
-        if not rows:
+    async def _write_items(self, placed: list[Placed]) -> None:
+        if not placed:
             return
-        placed = [(row, self._place(row)) for row in rows]
         keys = {
             (p.holder_id, r.values["manufacturer"], r.values["serial_number"]) for r, p in placed
         }
         existing = await bulk.existing_items(self.session, self.submission.id, keys)
         statuses = {k: (st, since) for k, (_, st, since) in existing.items()}
         submission = (self.submission.id, self.submission.org_code)
-        batch = item_batch(placed, statuses, submission, self.outcome)
+        now = utcnow()
+        batch = item_batch(placed, statuses, submission, self.outcome, now)
         if not batch.items:
             return
-        now = utcnow()
-        records = stamped(({**i, "conc_kind": "unknown"} for i in batch.items.values()), now)
+        records = batch.items
         if bulk.is_postgres(self.session):
             stored = {k: v[0] for k, v in existing.items()}
             ids = await bulk.copy_items(self.session, records, stored, staging=self._staging)
