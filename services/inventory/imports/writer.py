@@ -7,7 +7,9 @@ statements are in ``bulk``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Hashable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
@@ -26,6 +28,7 @@ from services.inventory.imports.records import (
     SITE_FIELDS,
     AnalysisKey,
     Counts,
+    ItemBatch,
     ItemKey,
     Outcome,
     Place,
@@ -74,6 +77,8 @@ class Importer:
     _sites: _Known[SiteKey] = field(default_factory=_Known)
     _foreign: set[str] = field(default_factory=set)
     _staging: bool = False
+    # The previous batch's item writes, running while the next batch is worked out.
+    _sending: asyncio.Future[None] | None = None
     # Mass checks (densities and tolerances); loaded at the first row unless given.
     checks: MassChecks | None = None
 
@@ -92,7 +97,23 @@ class Importer:
             return
         self._batch.append(row)
         if len(self._batch) >= self.batch_size:
-            await self.flush()
+            await self._write_batch()
+
+    async def _db(self) -> AsyncSession:
+        """The session, once the item writes in flight (if any) are done: one statement at
+        a time on the connection. Their error (a concurrent import, 409) is raised here."""
+        if self._sending is not None:
+            sending, self._sending = self._sending, None
+            await sending
+        return self.session
+
+    async def abandon(self) -> None:
+        """Wait for the item writes in flight, whatever their outcome: the import failed
+        and its transaction is rolled back."""
+        if self._sending is not None:
+            sending, self._sending = self._sending, None
+            with suppress(Exception):
+                await sending
 
     async def _mass_problems(self, row: ImportRow) -> list[tuple[str, str]]:
         """A row's fluid volume and mass that fit no density, and disposal evidence whose
@@ -100,7 +121,7 @@ class Importer:
         if self.checks is None:
             settings = InventorySettings()
             self.checks = MassChecks(
-                await load_densities(self.session),
+                await load_densities(await self._db()),
                 settings.pcb_density_tolerance,
                 settings.pcb_disposed_mass_tolerance_kg,
             )
@@ -117,7 +138,13 @@ class Importer:
         return problems
 
     async def flush(self) -> None:
-        """Write the rows collected so far."""
+        """Write the rows collected so far, and wait until they are written."""
+        await self._write_batch()
+        await self._db()
+
+    async def _write_batch(self) -> None:
+        """Write the rows collected so far; their items are still being written on return
+        (COPY on PostgreSQL), while the caller reads and checks the next rows."""
         rows, self._batch = self._batch, []
         if not rows:
             return
@@ -140,7 +167,7 @@ class Importer:
         now = utcnow()
         if new:
             key_columns = [c for c in target.c if c.name in new[0] and c.name not in fields]
-            created = await self.session.execute(
+            created = await (await self._db()).execute(
                 bulk.insert(self.session, target).returning(target.c.id, *key_columns),
                 stamped(new, now),
             )
@@ -150,7 +177,7 @@ class Importer:
                 known.columns[key_of(record)] = {f: record[f] for f in fields}
         changed = changed_values(given, known.columns)
         if changed:
-            await self.session.execute(
+            await (await self._db()).execute(
                 update(target)
                 .where(target.c.id == bindparam("b_id"))
                 .values(
@@ -170,7 +197,7 @@ class Importer:
         keyed = [(r.values["holder_ruc"], r) for r in rows]
         rucs = {ruc for ruc, _ in keyed} - self._holders.keys() - self._foreign
         if rucs:
-            found = await self.session.execute(
+            found = await (await self._db()).execute(
                 select(
                     holders.c.ruc, holders.c.id, holders.c.org_code, *(holders.c[f] for f in fields)
                 ).where(holders.c.ruc.in_(rucs))
@@ -229,7 +256,7 @@ class Importer:
         keyed = [((holder_ids[ruc], row.values["site_name"]), row) for ruc, row in by_holder]
         unknown = {key for key, _ in keyed} - self._sites.keys()
         if unknown:
-            found = await self.session.execute(
+            found = await (await self._db()).execute(
                 select(
                     sites.c.holder_id, sites.c.name, sites.c.id, *(sites.c[f] for f in fields)
                 ).where(
@@ -282,7 +309,7 @@ class Importer:
             .where(sites.c.id == items.c.site_id)
             .scalar_subquery()
         )
-        await self.session.execute(
+        await (await self._db()).execute(
             update(items)
             .where(items.c.site_id.in_(site_ids), items.c.submission_id.in_(editable))
             .values(department_code=department)
@@ -296,28 +323,35 @@ class Importer:
         keys = {
             (p.holder_id, r.values["manufacturer"], r.values["serial_number"]) for r, p in placed
         }
-        existing = await bulk.existing_items(self.session, self.submission.id, keys)
+        existing = await bulk.existing_items(await self._db(), self.submission.id, keys)
         statuses = {k: (st, since) for k, (_, st, since) in existing.items()}
         submission = (self.submission.id, self.submission.org_code)
         now = utcnow()
         batch = item_batch(placed, statuses, submission, self.outcome, now)
         if not batch.items:
             return
-        records = batch.items
-        if bulk.is_postgres(self.session):
-            stored = {k: v[0] for k, v in existing.items()}
-            ids = await bulk.copy_items(self.session, records, stored, staging=self._staging)
-            # The staging table of updates lives until the commit once it is made.
-            self._staging = self._staging or any(k in existing for k in batch.items)
-        else:
-            ids = await bulk.upsert_items(self.session, records)
         created = sum(1 for k in batch.items if k not in existing)
         self.counts.items_created += created
         self.counts.items_updated += len(batch.items) - created
+        self.counts.status_changes += sum(
+            1 for e in batch.events.values() if e["from_status"] is not None
+        )
+        stored = {k: v[0] for k, v in existing.items()}
+        staging = self._staging
+        # The staging table of updates lives until the commit once it is made.
+        self._staging = staging or created < len(batch.items)
+        self._sending = asyncio.ensure_future(self._send(batch, stored, staging, now))
+
+    async def _send(
+        self, batch: ItemBatch, stored: dict[ItemKey, int], staging: bool, now: datetime
+    ) -> None:
+        """A batch's items, their first status events and analyses (on ``session`` itself:
+        this is the write in flight that ``_db`` waits for)."""
+        if bulk.is_postgres(self.session):
+            ids = await bulk.copy_items(self.session, batch.items, stored, staging=staging)
+        else:
+            ids = await bulk.upsert_items(self.session, batch.items)
         if batch.events:
-            self.counts.status_changes += sum(
-                1 for e in batch.events.values() if e["from_status"] is not None
-            )
             who = {"client_id": self.principal.client_id, "org_code": self.principal.org}
             history = [
                 {"item_id": ids[k], "recorded_at": now, **who, **BLANK_EVIDENCE, **e}
