@@ -124,7 +124,7 @@ async def copy_items(
     one UPDATE from a COPYed temporary table (made when ``staging`` is false). Binary COPY
     costs a fraction of bound parameters; a concurrent insert of the same key fails the
     import (``IntegrityError``, so 409), it never duplicates. ``items`` are the records by
-    key, each with the same columns."""
+    key, each with the same columns (a new one gets its ``id``)."""
     async with translated("COPY pcb_items"):
         return await _copy_items(session, items, existing, staging=staging)
 
@@ -148,11 +148,13 @@ async def _copy_items(
             "SELECT nextval(pg_get_serial_sequence('pcb_items', 'id')) FROM generate_series(1, $1)",
             len(new),
         )
-        values = itemgetter(*columns)
+        values = itemgetter("id", *columns)
         records = []
         for key, (item_id,) in zip(new, drawn, strict=True):
             ids[key] = item_id
-            records.append((item_id, *values(items[key])))
+            record = items[key]
+            record["id"] = item_id
+            records.append(values(record))
         await connection.copy_records_to_table(
             "pcb_items", columns=["id", *columns], records=records
         )

@@ -196,8 +196,10 @@ async def import_file(
             return first  # a retry with the same key: the first report, as it was stored
         workers = import_workers(request)
         size: int = settings.import_batch_rows
+        # Two batches ahead: the parser outpaces the writer, and fewer live rows are
+        # fewer objects for each garbage collection to walk.
         batches = parsed_batches(
-            file, fmt, parse_row, limits, workers, encoding=encoding, batch=size
+            file, fmt, parse_row, limits, workers, encoding=encoding, batch=size, ahead=2
         )
         importer = Importer(session, principal, submission, size)
         report = await _import(importer, batches, fmt, mode)

@@ -98,6 +98,11 @@ def coordinate(value: Any) -> Decimal:
 
 def integer(low: int, high: int) -> Converter:
     def convert(value: Any) -> int:
+        if type(value) is str and (token := value.strip()).isascii() and token.isdigit():
+            whole = int(token)  # the common cell, "1979": no Decimal needed
+            if not low <= whole <= high:
+                raise CellError(f"must be between {low} and {high}")
+            return whole
         if isinstance(value, bool):
             raise CellError("not a whole number")
         try:
@@ -163,6 +168,8 @@ def _valid_ruc(token: str) -> bool:
 
 def _digits(value: Any) -> str:
     """A code as text; spreadsheets and JSON may give it as a number (150101, 1.5e4)."""
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float | Decimal) and math.isfinite(value) and value == int(value):
