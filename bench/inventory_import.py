@@ -1,18 +1,23 @@
 """``python -m bench.inventory_import``: rows per second of the bulk import of PCB items on
-PostgreSQL, beside a raw COPY of the same rows (goal, PERFORMANCE.md: >= 0.25 x COPY).
+PostgreSQL, beside a raw COPY of the same rows (goal, PERFORMANCE.md: >= 0.4 x COPY).
 
 Creates its own database (``enlace_bench_inventory_import``), migrates it, starts the
 inventory service as its own process (uvicorn, access log off) with a bench signing key,
-creates the holders and sites with a small warm-up import, then:
+creates the holders and sites with a small warm-up import, then ``--runs`` times, each
+into new submissions:
 
 1. COPYs ``--rows`` item rows into one submission (asyncpg ``copy_records_to_table``: the
-   floor, no validation, no natural keys, no history);
+   floor, no validation, no natural keys, no history; the records are made beforehand);
 2. POSTs the same rows as a CSV file (streamed from disk) to
    ``/v1/submissions/{id}/imports`` of another submission: parsed, validated row by row,
    upserted by natural key, with a status event per new item;
 3. POSTs the same file again (every row an update by natural key).
 
-Prints rows/s side by side and the service's peak memory against the file size.
+Prints the medians side by side: seconds, rows/s and their ratio to COPY (the goal), and
+the CPU per row of the Python side (the COPY client, or the service) and of the
+PostgreSQL backends of the bench database (read from /proc: run it on the database's
+machine), whose ratio does not depend on how busy the machine is; then the service's peak
+memory against the file size.
 """
 
 from __future__ import annotations

@@ -292,7 +292,7 @@ _EVIDENCE = tuple(EVIDENCE_FIELDS.values())
 _ANALYSIS_SET, _EVIDENCE_SET = frozenset(_ANALYSIS), frozenset(_EVIDENCE)
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     """A row that passed every check that needs no database."""
 
