@@ -126,18 +126,23 @@ async def test_concurrent_imports_of_the_same_new_items(
 
 async def test_an_import_written_in_batches(minem: Caller, inventory_app: FastAPI) -> None:
     """Two rows a batch (the next batch is checked while the previous one is written): an
-    item repeated in a later batch moves its status once, a row rejected in the last batch
-    undoes every batch written before it, and so does a file unreadable past the rows
-    already written."""
+    item repeated in a later batch moves its status once, a holder renamed in a later batch
+    is updated, a row rejected near the end undoes every batch written before it, and so
+    does a file unreadable past the rows already written."""
     limit(inventory_app, import_batch_rows=2)
     sid = (await minem.submission(2024))["id"]
     rows = [row(n) for n in range(1, 8)]
     rows += [row(1, status="out_of_service_stored"), row(9, fluid_volume_l="-5")]
+    rows.append(row(4, holder_name="Empresa renombrada"))  # the holder of rows 1, 4 and 7
     assert_problem(await upload(minem, sid, to_csv(rows)), 422, "import-rejected")
     assert (await minem.get("/pcb-items", params={"submission_id": sid})).json()["items"] == []
+    assert (await minem.get("/holders")).json()["items"] == []
     report = (await upload(minem, sid, to_csv(rows), mode="partial")).json()
     counts = ("rows_imported", "rows_rejected", "items_created", "status_changes")
-    assert tuple(report[c] for c in counts) == (8, 1, 7, 1)
+    assert tuple(report[c] for c in counts) == (9, 1, 7, 1)
+    assert (report["holders_created"], report["holders_updated"]) == (3, 1)
+    names = {h["name"] for h in (await minem.get("/holders")).json()["items"]}
+    assert names == {"Empresa 0", "Empresa renombrada", "Empresa 2"}
     assert [(e["row"], e["column"]) for e in report["errors"]] == [(10, "fluid_volume_l")]
     items = (await minem.get("/pcb-items", params={"submission_id": sid})).json()["items"]
     first = next(i for i in items if i["serial_number"] == "S-1")

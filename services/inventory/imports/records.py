@@ -104,15 +104,19 @@ def stamped(records: Iterable[dict[str, Any]], now: Any) -> list[dict[str, Any]]
 
 
 def given_values(
-    keyed: Iterable[tuple[K, ImportRow]], columns: dict[str, str]
+    keyed: Iterable[tuple[K, ImportRow]],
+    columns: dict[str, str],
+    last: dict[K, tuple[Any, ...]] | None = None,
 ) -> dict[K, dict[str, Any]]:
     """The values the rows give for each key (a later row adds to an earlier one).
     ``keyed`` pairs each row with its key; ``columns`` maps import column -> field. A row
     that gives a key the same cells as the row before it for that key (a holder repeated
-    on each of its items' rows) is skipped at the cost of one comparison."""
+    on each of its items' rows) is skipped at the cost of one comparison. ``last`` holds
+    each key's cells merged before (kept by the caller from batch to batch: what earlier
+    batches stored is not given again)."""
     names, fields = tuple(columns), tuple(columns.values())
     given: dict[K, dict[str, Any]] = {}
-    last: dict[K, tuple[Any, ...]] = {}
+    last = {} if last is None else last
     for key, row in keyed:
         # A converted cell is never None: None is a cell the row does not give.
         cells = tuple(map(row.values.get, names))

@@ -76,6 +76,10 @@ class Importer:
     _holders: _Known[str] = field(default_factory=_Known)
     _sites: _Known[SiteKey] = field(default_factory=_Known)
     _foreign: set[str] = field(default_factory=set)
+    # Each holder's and site's cells as last merged, so that a later batch repeating them
+    # gives nothing to compare or store again.
+    _holder_cells: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    _site_cells: dict[SiteKey, tuple[Any, ...]] = field(default_factory=dict)
     _staging: bool = False
     # The previous batch's item writes, running while the next batch is worked out.
     _sending: asyncio.Future[None] | None = None
@@ -218,7 +222,7 @@ class Importer:
                 else:
                     kept.append((ruc, row))
             keyed = kept
-        given = given_values(keyed, HOLDER_FIELDS)
+        given = given_values(keyed, HOLDER_FIELDS, self._holder_cells)
         org = self.submission.org_code
         new = new_records(
             given, self._holders, NEW_HOLDER, fields, lambda ruc: {"ruc": ruc, "org_code": org}
@@ -267,7 +271,7 @@ class Importer:
             for holder_id, name, sid, *values in found.all():
                 self._sites[(holder_id, name)] = sid
                 self._sites.columns[(holder_id, name)] = dict(zip(fields, values, strict=True))
-        given = given_values(keyed, SITE_FIELDS)
+        given = given_values(keyed, SITE_FIELDS, self._site_cells)
         new = new_records(
             given, self._sites, NEW_SITE, fields, lambda k: {"holder_id": k[0], "name": k[1]}
         )
