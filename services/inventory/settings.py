@@ -22,6 +22,9 @@ class InventorySettings(ResourceServiceSettings, XlsxImportSettings, ImportWorke
     import_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     # Most columns an import file's header may have (422 beyond).
     import_max_columns: int = Field(default=200, ge=1)
+    # Rows an import parses and writes at a time (one COPY of items on PostgreSQL); the
+    # next batches are read and checked while one is written.
+    import_batch_rows: int = Field(default=2000, ge=1, le=100_000)
     # XLSX limits (XlsxImportSettings): inventories are larger than matrices.
     import_max_xlsx_expanded: int = Field(default=512 * 1024 * 1024, ge=1024)
     import_max_xlsx_cells: int = Field(default=5_000_000, ge=1)

@@ -5,8 +5,10 @@ imports of the same new items on PostgreSQL (409 or the first answer, never a 50
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +21,7 @@ from tests.support import limit
 from tests.workbooks import ratio_bomb, with_shared_strings, workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+JSONL = "application/x-ndjson"
 
 
 async def upload(
@@ -119,3 +122,36 @@ async def test_concurrent_imports_of_the_same_new_items(
                 assert_problem(answer, 409, "conflict")
     items = (await minem.get("/pcb-items", params={"submission_id": sid, "limit": 200})).json()
     assert sorted(i["serial_number"] for i in items["items"]) == sorted(expected)
+
+
+async def test_an_import_written_in_batches(minem: Caller, inventory_app: FastAPI) -> None:
+    """Two rows a batch (the next batch is checked while the previous one is written): an
+    item repeated in a later batch moves its status once, a holder renamed in a later batch
+    is updated, a row rejected near the end undoes every batch written before it, and so
+    does a file unreadable past the rows already written."""
+    limit(inventory_app, import_batch_rows=2)
+    sid = (await minem.submission(2024))["id"]
+    rows = [row(n) for n in range(1, 8)]
+    rows += [row(1, status="out_of_service_stored"), row(9, fluid_volume_l="-5")]
+    rows.append(row(4, holder_name="Empresa renombrada"))  # the holder of rows 1, 4 and 7
+    assert_problem(await upload(minem, sid, to_csv(rows)), 422, "import-rejected")
+    assert (await minem.get("/pcb-items", params={"submission_id": sid})).json()["items"] == []
+    assert (await minem.get("/holders")).json()["items"] == []
+    report = (await upload(minem, sid, to_csv(rows), mode="partial")).json()
+    counts = ("rows_imported", "rows_rejected", "items_created", "status_changes")
+    assert tuple(report[c] for c in counts) == (9, 1, 7, 1)
+    assert (report["holders_created"], report["holders_updated"]) == (3, 1)
+    names = {h["name"] for h in (await minem.get("/holders")).json()["items"]}
+    assert names == {"Empresa 0", "Empresa renombrada", "Empresa 2"}
+    assert [(e["row"], e["column"]) for e in report["errors"]] == [(10, "fluid_volume_l")]
+    items = (await minem.get("/pcb-items", params={"submission_id": sid})).json()["items"]
+    first = next(i for i in items if i["serial_number"] == "S-1")
+    history = (await minem.get(f"/pcb-items/{first['id']}/status-events")).json()
+    assert [h["to_status"] for h in history] == ["in_use", "out_of_service_stored"]
+    # JSON Lines whose line 8 is not UTF-8: three batches are written before it is read.
+    other = (await minem.submission(2023))["id"]
+    lines = [json.dumps(row(n, serial_number=f"L-{n}")).encode() for n in range(1, 8)]
+    response = await upload(minem, other, b"\n".join([*lines, b'{"x": "\xff"}']), JSONL)
+    assert_problem(response, 422, "unreadable-file")
+    assert response.json()["errors"] == [{"row": 8, "column": None, "reason": ANY}]
+    assert (await minem.get("/pcb-items", params={"submission_id": other})).json()["items"] == []

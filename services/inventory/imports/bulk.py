@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
+from operator import itemgetter
 from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped]
@@ -21,7 +22,6 @@ from services.inventory.imports.records import (
     ITEM_KEY,
     UPDATED_ON_CONFLICT,
     ItemKey,
-    item_key,
 )
 from services.inventory.pcb.models import PcbAnalysis, PcbItem, PcbStatusEvent
 
@@ -95,25 +95,27 @@ async def existing_items(
     return {(h, m, s): (i, st, since) for h, m, s, i, st, since in found.all() if (h, m, s) in keys}
 
 
-async def upsert_items(session: AsyncSession, records: list[dict[str, Any]]) -> dict[ItemKey, int]:
+async def upsert_items(
+    session: AsyncSession, items: dict[ItemKey, dict[str, Any]]
+) -> dict[ItemKey, int]:
     """INSERT ... ON CONFLICT DO UPDATE, many rows per statement; the ids by key."""
-    items = table(PcbItem)
-    statement = insert(session, items)
+    target = table(PcbItem)
+    statement = insert(session, target)
     upsert = statement.on_conflict_do_update(
         index_elements=list(ITEM_KEY),
         set_={
             **{c: statement.excluded[c] for c in UPDATED_ON_CONFLICT},
             "updated_at": statement.excluded.updated_at,
-            "version": items.c.version + 1,
+            "version": target.c.version + 1,
         },
-    ).returning(items.c.holder_id, items.c.manufacturer, items.c.serial_number, items.c.id)
-    result = await session.execute(upsert, records)
+    ).returning(target.c.holder_id, target.c.manufacturer, target.c.serial_number, target.c.id)
+    result = await session.execute(upsert, list(items.values()))
     return {(h, m, s): i for h, m, s, i in result.all()}
 
 
 async def copy_items(
     session: AsyncSession,
-    records: list[dict[str, Any]],
+    items: dict[ItemKey, dict[str, Any]],
     existing: dict[ItemKey, int],
     *,
     staging: bool,
@@ -121,36 +123,42 @@ async def copy_items(
     """PostgreSQL: new items by COPY with ids drawn from the sequence, existing ones by
     one UPDATE from a COPYed temporary table (made when ``staging`` is false). Binary COPY
     costs a fraction of bound parameters; a concurrent insert of the same key fails the
-    import (``IntegrityError``, so 409), it never duplicates."""
+    import (``IntegrityError``, so 409), it never duplicates. ``items`` are the records by
+    key, each with the same columns (a new one gets its ``id``)."""
     async with translated("COPY pcb_items"):
-        return await _copy_items(session, records, existing, staging=staging)
+        return await _copy_items(session, items, existing, staging=staging)
+
+
+_UPDATED = itemgetter(*UPDATED_ON_CONFLICT, "updated_at")
 
 
 async def _copy_items(
     session: AsyncSession,
-    records: list[dict[str, Any]],
+    items: dict[ItemKey, dict[str, Any]],
     existing: dict[ItemKey, int],
     *,
     staging: bool,
 ) -> dict[ItemKey, int]:
     connection = await driver(session)
-    columns = list(records[0])
+    columns = list(next(iter(items.values())))
     ids: dict[ItemKey, int] = {}
-    new = [r for r in records if item_key(r) not in existing]
-    old = [r for r in records if item_key(r) in existing]
+    new = [key for key in items if key not in existing]
     if new:
         drawn = await connection.fetch(
             "SELECT nextval(pg_get_serial_sequence('pcb_items', 'id')) FROM generate_series(1, $1)",
             len(new),
         )
-        for record, (item_id,) in zip(new, drawn, strict=True):
-            ids[item_key(record)] = item_id
+        values = itemgetter("id", *columns)
+        records = []
+        for key, (item_id,) in zip(new, drawn, strict=True):
+            ids[key] = item_id
+            record = items[key]
+            record["id"] = item_id
+            records.append(values(record))
         await connection.copy_records_to_table(
-            "pcb_items",
-            columns=["id", *columns],
-            records=[(ids[item_key(r)], *(r[c] for c in columns)) for r in new],
+            "pcb_items", columns=["id", *columns], records=records
         )
-    if old:
+    if len(new) < len(items):
         names = ", ".join(UPDATED_ON_CONFLICT)
         if not staging:
             await connection.execute(
@@ -159,21 +167,20 @@ async def _copy_items(
             )
         else:
             await connection.execute("TRUNCATE import_items")
+        updated = []
+        for key, record in items.items():
+            item_id = existing.get(key)
+            if item_id is not None:
+                ids[key] = item_id
+                updated.append((item_id, *_UPDATED(record)))
         await connection.copy_records_to_table(
-            "import_items",
-            columns=["id", *UPDATED_ON_CONFLICT, "updated_at"],
-            records=[
-                (existing[item_key(r)], *(r[c] for c in UPDATED_ON_CONFLICT), r["updated_at"])
-                for r in old
-            ],
+            "import_items", columns=["id", *UPDATED_ON_CONFLICT, "updated_at"], records=updated
         )
         updates = ", ".join(f"{c} = t.{c}" for c in UPDATED_ON_CONFLICT)
         await connection.execute(
             f"UPDATE pcb_items p SET {updates}, updated_at = t.updated_at, "  # noqa: S608
             "version = p.version + 1 FROM import_items t WHERE p.id = t.id"
         )
-        for record in old:
-            ids[item_key(record)] = existing[item_key(record)]
     return ids
 
 
@@ -181,11 +188,10 @@ async def insert_events(session: AsyncSession, history: list[dict[str, Any]]) ->
     """Append status events (COPY on PostgreSQL)."""
     if is_postgres(session):
         columns = list(history[0])
+        values = itemgetter(*columns)
         async with translated("COPY pcb_status_events"):
             await (await driver(session)).copy_records_to_table(
-                "pcb_status_events",
-                columns=columns,
-                records=[tuple(h[c] for c in columns) for h in history],
+                "pcb_status_events", columns=columns, records=[values(h) for h in history]
             )
     else:
         await session.execute(insert(session, table(PcbStatusEvent)), history)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ from services.inventory.pcb.fields import ITEM_FIELDS
 from services.inventory.pcb.rules import (
     Analysis,
     AnalysisMethod,
+    ConcentrationKind,
     OperatingStatus,
     effective_concentration,
 )
@@ -54,6 +55,8 @@ ANALYSIS_UPDATED = (
     "laboratory",
     "report_ref",
 )
+# A new item's concentration until its analyses are counted.
+_UNKNOWN_CONCENTRATION = ConcentrationKind.UNKNOWN.value
 _EVENT_EVIDENCE = {column: column for column in EVIDENCE_FIELDS.values()}
 BLANK_EVIDENCE = dict.fromkeys(_EVENT_EVIDENCE)
 
@@ -101,13 +104,29 @@ def stamped(records: Iterable[dict[str, Any]], now: Any) -> list[dict[str, Any]]
 
 
 def given_values(
-    rows: Iterable[ImportRow], key_of: Callable[[ImportRow], K], columns: dict[str, str]
+    keyed: Iterable[tuple[K, ImportRow]],
+    columns: dict[str, str],
+    last: dict[K, tuple[Any, ...]] | None = None,
 ) -> dict[K, dict[str, Any]]:
-    """The values the rows give for each key (a later row adds to an earlier one)."""
+    """The values the rows give for each key (a later row adds to an earlier one).
+    ``keyed`` pairs each row with its key; ``columns`` maps import column -> field. A row
+    that gives a key the same cells as the row before it for that key (a holder repeated
+    on each of its items' rows) is skipped at the cost of one comparison. ``last`` holds
+    each key's cells merged before (kept by the caller from batch to batch: what earlier
+    batches stored is not given again)."""
+    names, fields = tuple(columns), tuple(columns.values())
     given: dict[K, dict[str, Any]] = {}
-    for row in rows:
-        cells = {f: row.values[c] for c, f in columns.items() if c in row.values}
-        given.setdefault(key_of(row), {}).update(cells)
+    last = {} if last is None else last
+    for key, row in keyed:
+        # A converted cell is never None: None is a cell the row does not give.
+        cells = tuple(map(row.values.get, names))
+        if last.get(key) == cells:
+            continue
+        last[key] = cells
+        values = given.setdefault(key, {})
+        for name, cell in zip(fields, cells, strict=True):
+            if cell is not None:
+                values[name] = cell
     return given
 
 
@@ -166,46 +185,60 @@ class Place:
     ubigeo: str
 
 
+_ITEM_DEFAULTS = tuple(ITEM_FIELDS.items())
+_IN_USE = OperatingStatus.IN_USE.value
+_NO_STATUS: tuple[None, None] = (None, None)
+
+
 def item_batch(
     rows: Iterable[tuple[ImportRow, Place]],
     statuses: dict[ItemKey, tuple[str, date | None]],
     submission: tuple[int, str],
     outcome: Outcome,
+    now: datetime,
 ) -> ItemBatch:
     """The records of ``rows`` (rows whose status move the workflow forbids, or that date
     a change before the current status's date, are rejected). ``statuses`` holds the
     stored items' statuses and their dates and follows the batch; ``submission`` is its id
-    and organisation."""
+    and organisation. Each record has every column a new item is stored with (``now`` its
+    timestamps); an update writes the ``UPDATED_ON_CONFLICT`` ones."""
     batch = ItemBatch()
+    items, events, analyses = batch.items, batch.events, batch.analyses
+    submission_id, org_code = submission
+    imported = 0
     for row, place in rows:
-        key = (place.holder_id, row.values["manufacturer"], row.values["serial_number"])
-        current, since = statuses.get(key, (None, None))
-        status = row.values.get("status") or current or OperatingStatus.IN_USE.value
+        values = row.values
+        key = (place.holder_id, values["manufacturer"], values["serial_number"])
+        current, since = statuses.get(key, _NO_STATUS)
+        status = values.get("status") or current or _IN_USE
         changed = current is not None and status != current
         if changed:
             # A change is dated: by the row, else by the day it is imported.
-            row.values.setdefault("status_since", utcnow().date())
+            values.setdefault("status_since", utcnow().date())
             problem = _change_problem(row, current, status, since)
             if problem is not None:
                 outcome.reject(row, *problem)
                 continue
-        outcome.counts.rows_imported += 1
+        imported += 1
         if current is None or changed:
-            batch.events[key] = _event(row, current, status)
-        statuses[key] = (status, row.values.get("status_since") if changed else since)
-        batch.items[key] = {
-            **{f: row.values.get(f, default) for f, default in ITEM_FIELDS.items()},
-            "holder_id": place.holder_id,
-            "site_id": place.site_id,
-            "department_code": place.ubigeo[:2],
-            "status": status,
-            "status_since": row.values.get("status_since"),
-            "submission_id": submission[0],
-            "org_code": submission[1],
-        }
+            events[key] = _event(row, current, status)
+        statuses[key] = (status, values.get("status_since") if changed else since)
+        record = {f: values.get(f, default) for f, default in _ITEM_DEFAULTS}
+        record["holder_id"] = place.holder_id
+        record["site_id"] = place.site_id
+        record["department_code"] = place.ubigeo[:2]
+        record["status"] = status
+        record["status_since"] = values.get("status_since")
+        record["submission_id"] = submission_id
+        record["org_code"] = org_code
+        record["conc_kind"] = _UNKNOWN_CONCENTRATION
+        record["created_at"] = record["updated_at"] = now
+        record["version"] = 1
+        items[key] = record
         if row.analysis is not None:
             a = row.analysis
-            batch.analyses[(key, a["method"], a["analysed_on"], a["sample_ref"])] = a
+            analyses[(key, a["method"], a["analysed_on"], a["sample_ref"])] = a
+    outcome.counts.rows_imported += imported
     return batch
 
 
@@ -236,11 +269,6 @@ def _event(row: ImportRow, current: str | None, status: str) -> dict[str, Any]:
         "comment": "import" if current is None else "import: status change",
         **({c: row.values[c] for c in _EVENT_EVIDENCE} if eliminated else {}),
     }
-
-
-def item_key(record: dict[str, Any]) -> ItemKey:
-    """The natural key of an item record within its submission."""
-    return (record["holder_id"], record["manufacturer"], record["serial_number"])
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -195,8 +195,14 @@ async def import_file(
         if (first := await idempotent.replay()) is not None:
             return first  # a retry with the same key: the first report, as it was stored
         workers = import_workers(request)
-        batches = parsed_batches(file, fmt, parse_row, limits, workers, encoding=encoding)
-        report = await _import(Importer(session, principal, submission), batches, fmt, mode)
+        size: int = settings.import_batch_rows
+        # Two batches ahead: the parser outpaces the writer, and fewer live rows are
+        # fewer objects for each garbage collection to walk.
+        batches = parsed_batches(
+            file, fmt, parse_row, limits, workers, encoding=encoding, batch=size, ahead=2
+        )
+        importer = Importer(session, principal, submission, size)
+        report = await _import(importer, batches, fmt, mode)
         record_change(
             session,
             principal,
@@ -226,12 +232,16 @@ async def _import(
                     await importer.add(row)
         await importer.flush()
     except UnreadableFile as exc:
+        await importer.abandon()
         raise Problem(
             422,
             "unreadable-file",
             f"The {fmt} file cannot be read: {exc.reason}.",
             errors=[{"row": exc.row, "column": None, "reason": exc.reason}],
         ) from None
+    except BaseException:
+        await importer.abandon()  # its transaction is rolled back once nothing is in flight
+        raise
     report = _report(importer, importer.submission.id, mode, fmt)
     if mode == "all" and report.rows_rejected:
         body: dict[str, Any] = report.model_dump(mode="json", exclude={"errors"})

@@ -98,6 +98,11 @@ def coordinate(value: Any) -> Decimal:
 
 def integer(low: int, high: int) -> Converter:
     def convert(value: Any) -> int:
+        if type(value) is str and (token := value.strip()).isascii() and token.isdigit():
+            whole = int(token)  # the common cell, "1979": no Decimal needed
+            if not low <= whole <= high:
+                raise CellError(f"must be between {low} and {high}")
+            return whole
         if isinstance(value, bool):
             raise CellError("not a whole number")
         try:
@@ -163,6 +168,8 @@ def _valid_ruc(token: str) -> bool:
 
 def _digits(value: Any) -> str:
     """A code as text; spreadsheets and JSON may give it as a number (150101, 1.5e4)."""
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float | Decimal) and math.isfinite(value) and value == int(value):
@@ -282,9 +289,10 @@ REQUIRED = ("holder_ruc", "site_name", "equipment_type", "manufacturer", "serial
 _ANALYSIS_FACTS = tuple(f.name for f in fields(Analysis))
 _ANALYSIS = tuple(ANALYSIS_FIELDS[f] for f in _ANALYSIS_FACTS)
 _EVIDENCE = tuple(EVIDENCE_FIELDS.values())
+_ANALYSIS_SET, _EVIDENCE_SET = frozenset(_ANALYSIS), frozenset(_EVIDENCE)
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     """A row that passed every check that needs no database."""
 
@@ -328,7 +336,7 @@ def _convert_cells(row: ImportRow, raw: dict[str, Any]) -> None:
     """Every non-blank cell through its column's converter, into ``values`` or ``errors``."""
     values, errors = row.values, row.errors
     for column, value in raw.items():
-        converter = COLUMNS.get(column) if isinstance(column, str) else None
+        converter = COLUMNS.get(column)  # the keys are str: any other key finds none
         if converter is None:
             errors.append((str(column)[:100], "unknown column"))
             continue
@@ -365,7 +373,8 @@ def _check_place(row: ImportRow) -> None:
 
 
 def _check_status(row: ImportRow) -> None:
-    given = [c for c in _EVIDENCE if c in row.values]
+    values = row.values
+    given = [] if _EVIDENCE_SET.isdisjoint(values) else [c for c in _EVIDENCE if c in values]
     decontaminated = row.values.get("status") == OperatingStatus.DECONTAMINATED.value
     if decontaminated and row.values.get("status_since") is None:
         row.errors.append(("status_since", "required with decontaminated (its date)"))
@@ -385,8 +394,7 @@ def _check_status(row: ImportRow) -> None:
 
 
 def _check_analysis(row: ImportRow) -> None:
-    given = [c for c in _ANALYSIS if c in row.values]
-    if not given:
+    if _ANALYSIS_SET.isdisjoint(row.values):
         return
     method, on = row.values.get("analysis_method"), row.values.get("analysis_date")
     if method is None or on is None:

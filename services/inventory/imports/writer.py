@@ -7,7 +7,9 @@ statements are in ``bulk``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Hashable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
@@ -26,6 +28,7 @@ from services.inventory.imports.records import (
     SITE_FIELDS,
     AnalysisKey,
     Counts,
+    ItemBatch,
     ItemKey,
     Outcome,
     Place,
@@ -49,6 +52,7 @@ from shared.security import Principal
 K = TypeVar("K", bound=Hashable)
 _MASS_FIELDS = ("total_mass_kg", "dry_mass_kg", "fluid_mass_kg", "fluid_volume_l", "fluid_kind")
 SiteKey = tuple[int, str]  # holder id, site name
+Placed = tuple[ImportRow, Place]
 
 
 class _Known(dict[K, int]):
@@ -72,7 +76,13 @@ class Importer:
     _holders: _Known[str] = field(default_factory=_Known)
     _sites: _Known[SiteKey] = field(default_factory=_Known)
     _foreign: set[str] = field(default_factory=set)
+    # Each holder's and site's cells as last merged, so that a later batch repeating them
+    # gives nothing to compare or store again.
+    _holder_cells: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    _site_cells: dict[SiteKey, tuple[Any, ...]] = field(default_factory=dict)
     _staging: bool = False
+    # The previous batch's item writes, running while the next batch is worked out.
+    _sending: asyncio.Future[None] | None = None
     # Mass checks (densities and tolerances); loaded at the first row unless given.
     checks: MassChecks | None = None
 
@@ -91,7 +101,23 @@ class Importer:
             return
         self._batch.append(row)
         if len(self._batch) >= self.batch_size:
-            await self.flush()
+            await self._write_batch()
+
+    async def _db(self) -> AsyncSession:
+        """The session, once the item writes in flight (if any) are done: one statement at
+        a time on the connection. Their error (a concurrent import, 409) is raised here."""
+        if self._sending is not None:
+            sending, self._sending = self._sending, None
+            await sending
+        return self.session
+
+    async def abandon(self) -> None:
+        """Wait for the item writes in flight, whatever their outcome: the import failed
+        and its transaction is rolled back."""
+        if self._sending is not None:
+            sending, self._sending = self._sending, None
+            with suppress(Exception):
+                await sending
 
     async def _mass_problems(self, row: ImportRow) -> list[tuple[str, str]]:
         """A row's fluid volume and mass that fit no density, and disposal evidence whose
@@ -99,7 +125,7 @@ class Importer:
         if self.checks is None:
             settings = InventorySettings()
             self.checks = MassChecks(
-                await load_densities(self.session),
+                await load_densities(await self._db()),
                 settings.pcb_density_tolerance,
                 settings.pcb_disposed_mass_tolerance_kg,
             )
@@ -116,13 +142,19 @@ class Importer:
         return problems
 
     async def flush(self) -> None:
-        """Write the rows collected so far."""
+        """Write the rows collected so far, and wait until they are written."""
+        await self._write_batch()
+        await self._db()
+
+    async def _write_batch(self) -> None:
+        """Write the rows collected so far; their items are still being written on return
+        (COPY on PostgreSQL), while the caller reads and checks the next rows."""
         rows, self._batch = self._batch, []
         if not rows:
             return
-        rows = await self._write_holders(rows)
-        rows = await self._write_sites(rows)
-        await self._write_items(rows)
+        by_holder = await self._write_holders(rows)
+        placed = await self._write_sites(by_holder)
+        await self._write_items(placed)
 
     async def _store(
         self,
@@ -139,7 +171,7 @@ class Importer:
         now = utcnow()
         if new:
             key_columns = [c for c in target.c if c.name in new[0] and c.name not in fields]
-            created = await self.session.execute(
+            created = await (await self._db()).execute(
                 bulk.insert(self.session, target).returning(target.c.id, *key_columns),
                 stamped(new, now),
             )
@@ -149,7 +181,7 @@ class Importer:
                 known.columns[key_of(record)] = {f: record[f] for f in fields}
         changed = changed_values(given, known.columns)
         if changed:
-            await self.session.execute(
+            await (await self._db()).execute(
                 update(target)
                 .where(target.c.id == bindparam("b_id"))
                 .values(
@@ -163,11 +195,13 @@ class Importer:
 
     # -- holders ------------------------------------------------------------------------
 
-    async def _write_holders(self, rows: list[ImportRow]) -> list[ImportRow]:
+    async def _write_holders(self, rows: list[ImportRow]) -> list[tuple[str, ImportRow]]:
+        """Holders by RUC; the rows whose holder exists (now), each with its RUC."""
         holders, fields = table(Holder), list(HOLDER_FIELDS.values())
-        rucs = {r.values["holder_ruc"] for r in rows} - self._holders.keys() - self._foreign
+        keyed = [(r.values["holder_ruc"], r) for r in rows]
+        rucs = {ruc for ruc, _ in keyed} - self._holders.keys() - self._foreign
         if rucs:
-            found = await self.session.execute(
+            found = await (await self._db()).execute(
                 select(
                     holders.c.ruc, holders.c.id, holders.c.org_code, *(holders.c[f] for f in fields)
                 ).where(holders.c.ruc.in_(rucs))
@@ -178,16 +212,17 @@ class Importer:
                     self._holders.columns[ruc] = dict(zip(fields, values, strict=True))
                 else:
                     self._foreign.add(ruc)
-        kept = []
-        for row in rows:
-            ruc = row.values["holder_ruc"]
-            if ruc in self._foreign:
-                self.outcome.reject(
-                    row, "holder_ruc", f"RUC {ruc} is registered to another organisation"
-                )
-            else:
-                kept.append(row)
-        given = given_values(kept, lambda r: str(r.values["holder_ruc"]), HOLDER_FIELDS)
+        if self._foreign:
+            kept = []
+            for ruc, row in keyed:
+                if ruc in self._foreign:
+                    self.outcome.reject(
+                        row, "holder_ruc", f"RUC {ruc} is registered to another organisation"
+                    )
+                else:
+                    kept.append((ruc, row))
+            keyed = kept
+        given = given_values(keyed, HOLDER_FIELDS, self._holder_cells)
         org = self.submission.org_code
         new = new_records(
             given, self._holders, NEW_HOLDER, fields, lambda ruc: {"ruc": ruc, "org_code": org}
@@ -198,34 +233,34 @@ class Importer:
         self.counts.holders_created += created
         self.counts.holders_updated += len(changed)
         return self._known_only(
-            kept,
-            lambda r: r.values["holder_ruc"] in self._holders,
+            keyed,
+            self._holders,
             "holder_name",
             "a new holder needs holder_name, holder_sector and holder_is_public",
         )
 
     def _known_only(
-        self, rows: list[ImportRow], known: Callable[[ImportRow], bool], column: str, why: str
-    ) -> list[ImportRow]:
+        self, keyed: list[tuple[K, ImportRow]], known: _Known[K], column: str, why: str
+    ) -> list[tuple[K, ImportRow]]:
         """The rows whose holder (or site) now exists; the others are rejected."""
         out = []
-        for row in rows:
-            if known(row):
-                out.append(row)
+        for key, row in keyed:
+            if key in known:
+                out.append((key, row))
             else:
                 self.outcome.reject(row, column, why)
         return out
 
     # -- sites --------------------------------------------------------------------------
 
-    def _site_key(self, row: ImportRow) -> SiteKey:
-        return (self._holders[row.values["holder_ruc"]], row.values["site_name"])
-
-    async def _write_sites(self, rows: list[ImportRow]) -> list[ImportRow]:
+    async def _write_sites(self, by_holder: list[tuple[str, ImportRow]]) -> list[Placed]:
+        """Sites by holder and name; the rows whose site exists (now), each with its place."""
         sites, fields = table(Site), list(SITE_FIELDS.values())
-        unknown = {self._site_key(r) for r in rows} - self._sites.keys()
+        holder_ids = self._holders
+        keyed = [((holder_ids[ruc], row.values["site_name"]), row) for ruc, row in by_holder]
+        unknown = {key for key, _ in keyed} - self._sites.keys()
         if unknown:
-            found = await self.session.execute(
+            found = await (await self._db()).execute(
                 select(
                     sites.c.holder_id, sites.c.name, sites.c.id, *(sites.c[f] for f in fields)
                 ).where(
@@ -236,7 +271,7 @@ class Importer:
             for holder_id, name, sid, *values in found.all():
                 self._sites[(holder_id, name)] = sid
                 self._sites.columns[(holder_id, name)] = dict(zip(fields, values, strict=True))
-        given = given_values(rows, self._site_key, SITE_FIELDS)
+        given = given_values(keyed, SITE_FIELDS, self._site_cells)
         new = new_records(
             given, self._sites, NEW_SITE, fields, lambda k: {"holder_id": k[0], "name": k[1]}
         )
@@ -252,12 +287,21 @@ class Importer:
         ]
         if moved:
             await self._move_items(moved)
-        return self._known_only(
-            rows,
-            lambda r: self._site_key(r) in self._sites,
+        kept = self._known_only(
+            keyed,
+            self._sites,
             "site_ubigeo",
             "a new site needs site_address, site_ubigeo and site_type",
         )
+        places: dict[SiteKey, Place] = {}
+        placed = []
+        for key, row in kept:
+            place = places.get(key)
+            if place is None:
+                place = Place(key[0], self._sites[key], self._sites.columns[key]["ubigeo"])
+                places[key] = place
+            placed.append((row, place))
+        return placed
 
     async def _move_items(self, site_ids: list[int]) -> None:
         """Items of re-located sites move to the new department in editable submissions
@@ -269,7 +313,7 @@ class Importer:
             .where(sites.c.id == items.c.site_id)
             .scalar_subquery()
         )
-        await self.session.execute(
+        await (await self._db()).execute(
             update(items)
             .where(items.c.site_id.in_(site_ids), items.c.submission_id.in_(editable))
             .values(department_code=department)
@@ -277,39 +321,41 @@ class Importer:
 
     # -- items, history, analyses --------------------------------------------------------
 
-    def _place(self, row: ImportRow) -> Place:
-        key = self._site_key(row)
-        return Place(key[0], self._sites[key], self._sites.columns[key]["ubigeo"])
-
-    async def _write_items(self, rows: list[ImportRow]) -> None:
-        if not rows:
+    async def _write_items(self, placed: list[Placed]) -> None:
+        if not placed:
             return
-        placed = [(row, self._place(row)) for row in rows]
         keys = {
             (p.holder_id, r.values["manufacturer"], r.values["serial_number"]) for r, p in placed
         }
-        existing = await bulk.existing_items(self.session, self.submission.id, keys)
+        existing = await bulk.existing_items(await self._db(), self.submission.id, keys)
         statuses = {k: (st, since) for k, (_, st, since) in existing.items()}
         submission = (self.submission.id, self.submission.org_code)
-        batch = item_batch(placed, statuses, submission, self.outcome)
+        now = utcnow()
+        batch = item_batch(placed, statuses, submission, self.outcome, now)
         if not batch.items:
             return
-        now = utcnow()
-        records = stamped(({**i, "conc_kind": "unknown"} for i in batch.items.values()), now)
-        if bulk.is_postgres(self.session):
-            stored = {k: v[0] for k, v in existing.items()}
-            ids = await bulk.copy_items(self.session, records, stored, staging=self._staging)
-            # The staging table of updates lives until the commit once it is made.
-            self._staging = self._staging or any(k in existing for k in batch.items)
-        else:
-            ids = await bulk.upsert_items(self.session, records)
         created = sum(1 for k in batch.items if k not in existing)
         self.counts.items_created += created
         self.counts.items_updated += len(batch.items) - created
+        self.counts.status_changes += sum(
+            1 for e in batch.events.values() if e["from_status"] is not None
+        )
+        stored = {k: v[0] for k, v in existing.items()}
+        staging = self._staging
+        # The staging table of updates lives until the commit once it is made.
+        self._staging = staging or created < len(batch.items)
+        self._sending = asyncio.ensure_future(self._send(batch, stored, staging, now))
+
+    async def _send(
+        self, batch: ItemBatch, stored: dict[ItemKey, int], staging: bool, now: datetime
+    ) -> None:
+        """A batch's items, their first status events and analyses (on ``session`` itself:
+        this is the write in flight that ``_db`` waits for)."""
+        if bulk.is_postgres(self.session):
+            ids = await bulk.copy_items(self.session, batch.items, stored, staging=staging)
+        else:
+            ids = await bulk.upsert_items(self.session, batch.items)
         if batch.events:
-            self.counts.status_changes += sum(
-                1 for e in batch.events.values() if e["from_status"] is not None
-            )
             who = {"client_id": self.principal.client_id, "org_code": self.principal.org}
             history = [
                 {"item_id": ids[k], "recorded_at": now, **who, **BLANK_EVIDENCE, **e}
