@@ -268,6 +268,21 @@ def test_import_pcb_reports_rows_and_saves_the_errors(suite: Suite) -> None:
         (3, "fluid_volume_l"),
     }
 
+    dry = enlace(
+        "--lang",
+        "en",
+        "import",
+        "pcb",
+        "items.csv",
+        "--submission",
+        str(submission["id"]),
+        "--mode",
+        "partial",
+        "--dry-run",
+    )
+    assert dry.exit_code == 0, dry.output
+    assert "2 rows: 1 imported, 1 rejected (dry run: nothing written)" in dry.output
+
     partial = enlace(
         "--lang",
         "en",

@@ -66,6 +66,9 @@ class ImportReport(BaseModel):
     errors_truncated: bool = Field(
         description="More than 10,000 problems: the rest are counted only."
     )
+    dry_run: bool = Field(
+        False, description="True for `?dry_run=true`: what the import would do; nothing written."
+    )
 
 
 async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str, str | None, str | None]:
@@ -167,6 +170,13 @@ async def import_file(
     mode: Literal["all", "partial"] = "all",
     format: Annotated[FileFormat | None, Query(description="Overrides the Content-Type.")] = None,
     encoding: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{1,20}$")] = "utf-8",
+    dry_run: Annotated[
+        bool,
+        Query(
+            description="Read and check every row as the import would, answer the same "
+            "report (or 422), and write nothing; `Idempotency-Key` is ignored."
+        ),
+    ] = False,
 ) -> ImportReport | Response:
     """Import a file into the caller's editable PCB submission."""
     submission = await editable_submission(session, principal, submission_id, section=Section.PCB)
@@ -188,12 +198,14 @@ async def import_file(
                 "unsupported-media-type",
                 "Send CSV, XLSX, JSON or JSON Lines (by Content-Type, file name or ?format=).",
             )
-        request_id = f"{sha256}|{mode}|{fmt}|{encoding}".encode()
-        idempotent = await once(
-            request, session, IdempotencyKey, principal.client_id, fingerprint=request_id
-        )
-        if (first := await idempotent.replay()) is not None:
-            return first  # a retry with the same key: the first report, as it was stored
+        idempotent = None
+        if not dry_run:  # a dry run neither stores an answer nor replays one
+            request_id = f"{sha256}|{mode}|{fmt}|{encoding}".encode()
+            idempotent = await once(
+                request, session, IdempotencyKey, principal.client_id, fingerprint=request_id
+            )
+            if (first := await idempotent.replay()) is not None:
+                return first  # a retry with the same key: the first report, as it was stored
         workers = import_workers(request)
         size: int = settings.import_batch_rows
         # Two batches ahead: the parser outpaces the writer, and fewer live rows are
@@ -202,7 +214,10 @@ async def import_file(
             file, fmt, parse_row, limits, workers, encoding=encoding, batch=size, ahead=2
         )
         importer = Importer(session, principal, submission, size)
-        report = await _import(importer, batches, fmt, mode)
+        report = await _import(importer, batches, fmt, mode, dry_run)
+        if idempotent is None:
+            await session.rollback()  # the dry run: every row checked, nothing kept
+            return report
         record_change(
             session,
             principal,
@@ -222,9 +237,11 @@ async def _import(
     batches: AsyncGenerator[list[ImportRow], None],
     fmt: FileFormat,
     mode: Literal["all", "partial"],
+    dry_run: bool = False,
 ) -> ImportReport:
     """Write every row the worker parsed; a Problem (and so nothing imported) when the file
-    cannot be read, or when ``mode`` is ``all`` and a row is rejected."""
+    cannot be read, or when ``mode`` is ``all`` and a row is rejected. The 422 counts the
+    rows that were valid as ``rows_valid``: ``rows_imported`` is 0, since nothing was."""
     try:
         async with aclosing(batches):
             async for rows in batches:
@@ -243,8 +260,11 @@ async def _import(
         await importer.abandon()  # its transaction is rolled back once nothing is in flight
         raise
     report = _report(importer, importer.submission.id, mode, fmt)
+    report.dry_run = dry_run
     if mode == "all" and report.rows_rejected:
         body: dict[str, Any] = report.model_dump(mode="json", exclude={"errors"})
+        body["rows_valid"] = body["rows_imported"]
+        body["rows_imported"] = 0
         raise Problem(
             422,
             "import-rejected",
