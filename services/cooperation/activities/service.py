@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.iati_map import activity_iati
+from services.cooperation.activities.iati_rules import activity_findings, rule_errors
 from services.cooperation.activities.models import (
     Activity,
     ProgressUpdate,
@@ -85,7 +86,8 @@ def empty_state() -> State:
 def problems(state: State, refs: Refs, *, complete: bool = False) -> list[Error]:
     """The whole-activity rules ``state`` breaks (``normalize.check_state``) and what IATI
     requires; the program's rules and the ruleset only once the basics hold, unless
-    ``complete``."""
+    ``complete``. Then, unless ``complete``, the IATI Standard ruleset and codelists over the
+    activity's IATI form (``iati_rules``)."""
     errors: list[Error] = []
     if not (state["description_en"] or state["description_es"]):
         errors.append(error(("description_en",), "a description (en or es) is required"))
@@ -94,7 +96,12 @@ def problems(state: State, refs: Refs, *, complete: bool = False) -> list[Error]
     if errors and not complete:
         return errors
     to_iati = lambda s: activity_iati(s, refs, utcnow())  # noqa: E731
-    return errors + check_state(state, refs, today(), to_iati, all_rules=complete)
+    errors += check_state(state, refs, today(), to_iati, all_rules=complete)
+    if errors or complete:
+        return errors
+    # What the IATI Validator would say of the activity as exported: no rule of severity
+    # error may be broken by data written here (an import reports them instead).
+    return rule_errors(activity_findings(to_iati(state), today()))
 
 
 def validate(state: State, refs: Refs, *, notes: list[str] | None = None) -> list[Error]:

@@ -59,6 +59,22 @@ Node = Any  # an lxml element, or an attribute / text result (a str with getpare
 Check = Callable[["Context", dict[str, Any]], list[Node] | bool]
 
 
+class Text(str):
+    """The text of an element, as a value that still knows its element (for its line)."""
+
+    element: etree._Element
+
+    def __new__(cls, element: etree._Element) -> Text:
+        text = super().__new__(
+            cls, element.xpath("string()") if len(element) else element.text or ""
+        )
+        text.element = element
+        return text
+
+    def getparent(self) -> etree._Element:
+        return self.element
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     element: etree._Element
@@ -69,7 +85,8 @@ class Context:
         return list(found) if isinstance(found, list) else [found]
 
     def values(self, path: str) -> list[Node]:
-        return [n for n in self.select(path) if isinstance(n, str)]
+        """Attribute values and element texts at ``path`` (each knows its element)."""
+        return [n if isinstance(n, str) else Text(n) for n in self.select(path)]
 
     def holds(self, expression: str) -> bool:
         return bool(self.element.xpath(f"boolean({expression})"))
@@ -333,7 +350,11 @@ def ruleset() -> tuple[tuple[str, tuple[tuple[Rule, dict[str, Any] | None], ...]
     return tuple(contexts)
 
 
-def _substituted(case: dict[str, Any], loop: dict[str, Any], value: str) -> dict[str, Any]:
+def _substituted(case: dict[str, Any], value: str) -> dict[str, Any]:
+    """The case with ``$1`` replaced by the loop's value in every XPath of it: ``subs``
+    lists only some keys, but a ``condition`` mentioning ``$1`` (rule 2.1.2 in a loop) is
+    only meaningful substituted too."""
+
     def sub(item: Any) -> Any:
         if isinstance(item, str):
             return item.replace("$1", value)
@@ -341,7 +362,7 @@ def _substituted(case: dict[str, Any], loop: dict[str, Any], value: str) -> dict
             return [sub(x) for x in item]
         return item
 
-    return {k: sub(v) if k in loop["subs"] else v for k, v in case.items()}
+    return {k: v if k == "ruleInfo" else sub(v) for k, v in case.items()}
 
 
 def _cases(ctx: Context, rule: Rule, loop: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
@@ -350,15 +371,15 @@ def _cases(ctx: Context, rule: Rule, loop: dict[str, Any] | None) -> Iterable[di
         return
     for value in dict.fromkeys(ctx.values(loop["foreach"])):
         if "'" not in value:  # a quote would end the XPath literal it is put into
-            yield _substituted(rule.case, loop, value)
+            yield _substituted(rule.case, value)
 
 
-def _line(node: Node, fallback: etree._Element) -> int:
-    element = node if isinstance(node, etree._Element) else None
-    if element is None and hasattr(node, "getparent"):
-        element = node.getparent()
-    line = element.sourceline if element is not None else None
-    return line or fallback.sourceline or 0
+def _element(node: Node, fallback: etree._Element) -> etree._Element:
+    """The element a finding points at: the offending one, else the context."""
+    if isinstance(node, etree._Element):
+        return node
+    parent = node.getparent() if hasattr(node, "getparent") else None
+    return parent if isinstance(parent, etree._Element) else fallback
 
 
 def ruleset_findings(root: etree._Element, today: date) -> list[Finding]:
@@ -378,13 +399,14 @@ def ruleset_findings(root: etree._Element, today: date) -> list[Finding]:
                         continue
                     info = case["ruleInfo"]
                     nodes = result if isinstance(result, list) and result else [element]
+                    at = _element(nodes[0], element)
                     findings.append(
                         Finding(
-                            line=_line(nodes[0], element),
+                            line=at.sourceline or element.sourceline or 0,
                             rule=info["id"],
                             severity=info["severity"],
                             message=info["message"],
-                            path=tree.getpath(element),
+                            path=tree.getpath(at),
                             category=info.get("category", ""),
                         )
                     )
