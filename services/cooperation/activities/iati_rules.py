@@ -63,9 +63,12 @@ def activity_document(activity: IatiActivity) -> bytes:
 
 def activity_findings(activity: IatiActivity, today: date) -> list[Finding]:
     """Ruleset and codelist findings of the activity's IATI form."""
+    return document_findings(parsed(activity_document(activity)), today)
+
+
+def parsed(document: bytes) -> etree._Element:
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    root = etree.fromstring(activity_document(activity), parser)
-    return document_findings(root, today)
+    return etree.fromstring(document, parser)
 
 
 def field_of(finding: Finding) -> list[str]:

@@ -13,7 +13,9 @@ size (no ``huge_tree``).
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
+from typing import Any
 
 from lxml import etree
 
@@ -28,6 +30,8 @@ from services.cooperation.iati import (
     parse_activities,
     schema_errors,
 )
+from services.cooperation.iati.ruleset import document_findings
+from shared.db import utcnow
 from shared.problems import Problem
 
 MAX_SCHEMA_ERRORS = 200
@@ -76,16 +80,36 @@ def read_iati(xml: bytes, refs: Refs, default_program: str | None) -> list[Row]:
             errors=[{"line": line, "msg": str(exc), "type": "parse"}],
         ) from None
     programs = {p.identifier: code for code, p in refs.programs.items() if p.identifier}
+    findings = file_findings(xml)
     rows: dict[str, Row] = {}
-    for line, activity in zip(lines, activities, strict=True):
+    for position, (line, activity) in enumerate(zip(lines, activities, strict=True), 1):
         if activity.identifier in programs:
             continue  # the parent work program of an export: not an activity to import
         row = _row(line, activity, refs, programs, default_program)
+        row.findings = findings.get(position, [])
         earlier = rows.pop(activity.identifier, None)
         if earlier is not None:
             row.warnings.append(f"identifier also on line {earlier.where}: this one is kept")
         rows[activity.identifier] = row
     return sorted(rows.values(), key=lambda r: r.where)
+
+
+_POSITION = re.compile(r"^/iati-activities/iati-activity(?:\[(\d+)\])?")
+
+
+def file_findings(xml: bytes) -> dict[int, list[dict[str, Any]]]:
+    """IATI ruleset and codelist findings of a (schema-valid) file, by the position of their
+    activity in it (1 = the first ``iati-activity``)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(xml, parser)
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for finding in document_findings(root, utcnow().date()):
+        at = _POSITION.match(finding.path)
+        if at is not None:
+            item = finding.as_dict()
+            del item["category"]
+            grouped.setdefault(int(at.group(1) or 1), []).append(item)
+    return grouped
 
 
 def _too_long(a: IatiActivity) -> list[tuple[str, str]]:
