@@ -101,7 +101,7 @@ def problems(state: State, refs: Refs, *, complete: bool = False) -> list[Error]
         return errors
     # What the IATI Validator would say of the activity as exported: no rule of severity
     # error may be broken by data written here (an import reports them instead).
-    return rule_errors(activity_findings(to_iati(state), today()))
+    return rule_errors(activity_findings(activity_iati(state, refs, utcnow()), today()))
 
 
 def validate(state: State, refs: Refs, *, notes: list[str] | None = None) -> list[Error]:
