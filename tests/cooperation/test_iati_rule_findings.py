@@ -145,6 +145,19 @@ async def test_an_import_keeps_what_breaks_a_rule_and_reports_each_finding(
     marker = next(f for f in result["findings"] if f["rule"] == "6.14.1")
     assert "<policy-marker" in lines[marker["line"] - 1]
 
+    # Still editable: only a problem an edit brings is refused.
+    url, etag = f"{API}/activities/{identifier}", stored.headers["etag"]
+    edit = await gateway.patch(url, json={"title_en": "Renamed"}, headers=epa | {"If-Match": etag})
+    assert edit.status_code == 200, edit.text
+    markers = [{"code": "2"}, {"code": "5"}]
+    worse = await gateway.patch(
+        url, json={"policy_markers": markers}, headers=epa | {"If-Match": edit.headers["etag"]}
+    )
+    assert worse.status_code == 422, worse.text
+    assert [(e["rule"], e["loc"]) for e in worse.json()["errors"]] == [
+        ("6.14.1", ["body", "policy_markers", "1"])
+    ]
+
 
 async def test_the_validation_report_has_the_access_rules_of_the_activity(
     gateway: httpx.AsyncClient, as_org: As

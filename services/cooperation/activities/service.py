@@ -99,8 +99,12 @@ def problems(state: State, refs: Refs, *, complete: bool = False) -> list[Error]
     errors += check_state(state, refs, today(), to_iati, all_rules=complete)
     if errors or complete:
         return errors
-    # What the IATI Validator would say of the activity as exported: no rule of severity
-    # error may be broken by data written here (an import reports them instead).
+    return iati_rule_problems(state, refs)
+
+
+def iati_rule_problems(state: State, refs: Refs) -> list[Error]:
+    """What the IATI Validator would say of the activity as exported: no rule of severity
+    error may be broken by data written here (an import reports them instead)."""
     return rule_errors(activity_findings(activity_iati(state, refs, utcnow()), today()))
 
 
@@ -250,10 +254,11 @@ def _new_problems(
     errors = validate(merged, refs)
     if not errors:
         return []
-    before = problems(current, refs, complete=True)
+    before = problems(current, refs, complete=True) + iati_rule_problems(current, refs)
     if not before:
         return errors
-    return [e for e in problems(merged, refs, complete=True) if e not in before]
+    after = problems(merged, refs, complete=True) + iati_rule_problems(merged, refs)
+    return [e for e in after if e not in before]
 
 
 async def publish_activity(session: AsyncSession, actor: Actor, activity: Activity) -> bool:
