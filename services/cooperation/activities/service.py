@@ -254,11 +254,14 @@ def _new_problems(
     errors = validate(merged, refs)
     if not errors:
         return []
-    before = problems(current, refs, complete=True) + iati_rule_problems(current, refs)
-    if not before:
+    before = problems(current, refs, complete=True)
+    if not before and not iati_rule_problems(current, refs):
         return errors
-    after = problems(merged, refs, complete=True) + iati_rule_problems(merged, refs)
-    return [e for e in after if e not in before]
+    new = [e for e in problems(merged, refs, complete=True) if e not in before]
+    if new:  # the IATI ruleset is checked once the rest holds, as ``problems`` does
+        return new
+    before = iati_rule_problems(current, refs)
+    return [e for e in iati_rule_problems(merged, refs) if e not in before]
 
 
 async def publish_activity(session: AsyncSession, actor: Actor, activity: Activity) -> bool:
