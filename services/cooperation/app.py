@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.cooperation.activities.public import router as public_router
 from services.cooperation.activities.router import router as activities_router
+from services.cooperation.activities.validation import router as validation_router
 from services.cooperation.activities.vocabularies import router as vocabularies_router
 from services.cooperation.exchange.export_router import router as export_router
 from services.cooperation.exchange.import_router import router as import_router
@@ -40,6 +41,7 @@ def create_app(
         routers=[
             programs_router,
             activities_router,
+            validation_router,
             public_router,
             export_router,
             matrix_router,

@@ -87,6 +87,7 @@ async def load_program(session: AsyncSession, data: dict[str, Any]) -> bool:
         period_start=date.fromisoformat(data["period_start"]),
         period_end=date.fromisoformat(data["period_end"]),
         reporting_org_id=await _organisation_id(session, data.get("reporting_org")),
+        sector=data.get("sector"),
         **{name: data.get(name) for name in PROGRAM_TEXTS},
     )
     session.add(program)
@@ -126,6 +127,8 @@ async def _fill_in(session: AsyncSession, program: WorkProgram, data: dict[str, 
     for name in PROGRAM_TEXTS:
         if getattr(program, name) is None and data.get(name):
             setattr(program, name, data[name])
+    if program.sector is None:
+        program.sector = data.get("sector")
     if program.reporting_org_id is None:
         program.reporting_org_id = await _organisation_id(session, data.get("reporting_org"))
     texts = {a["code"]: a.get("objectives_en") for a in data["priority_areas"]}

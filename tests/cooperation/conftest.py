@@ -23,7 +23,7 @@ PROGRAM = "US-PE-ECWP-2015-2018"
 READ = "cooperation:read"
 WRITE = "cooperation:read cooperation:write"
 # Identifiers of demo activities (lead's IATI ref + own id) by visibility.
-OEFA_ENF = "PE-ENLACE-EPA-OEFA-ENF-01"  # public, led by EPA, OEFA implements
+OEFA_ENF = "US-GOV-32-OEFA-ENF-01"  # public, led by EPA, OEFA implements
 OEFA_PP = "PE-RUC-20521286769-OEFA-PP-03"  # partners, led by OEFA, EPA funds
 IUU = "PE-RUC-20504794637-PRODUCE-IUU-10"  # participants only: NOAA and PRODUCE
 ZIS = "PE-RUC-20504794637-PRODUCE-ZIS-07"  # partners, GEF funds, UNIDO implements
@@ -85,7 +85,7 @@ async def publish(gateway: httpx.AsyncClient, headers: Headers, body: dict[str, 
     return identifier
 
 
-EPA_REF = "PE-ENLACE-EPA"
+EPA_REF = "US-GOV-32"
 
 
 def new_activity(identifier: str = f"{EPA_REF}-TEST-01", **changes: Any) -> dict[str, Any]:

@@ -197,7 +197,7 @@ async def test_an_activity_has_every_part(gateway: httpx.AsyncClient, as_org: As
     assert indicator["baseline"] == {"year": 2017, "value": "0", "iso_date": None}
     assert [p["target"] for p in indicator["periods"]] == ["20", "20"]
     assert all(isinstance(p["id"], int) for p in indicator["periods"])
-    assert body["transactions"][0]["provider_org"]["ref"] == "PE-ENLACE-EPA"
+    assert body["transactions"][0]["provider_org"]["ref"] == "US-GOV-32"
     assert body["version"] >= 1
     assert body["updated_at"].endswith("Z")
 

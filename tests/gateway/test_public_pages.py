@@ -36,7 +36,7 @@ async def demo(inventory_app: FastAPI, cooperation_app: FastAPI) -> str:
         await session.commit()
         await load_demo_activities(session, read("demo_activities.json"))  # type: ignore[arg-type]
         await session.commit()
-    return "PE-ENLACE-EPA-OEFA-ENF-01"
+    return "US-GOV-32-OEFA-ENF-01"
 
 
 async def test_country_view_in_the_callers_language(gateway: httpx.AsyncClient, demo: str) -> None:

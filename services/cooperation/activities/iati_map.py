@@ -182,5 +182,6 @@ def program_iati(
             iati.IatiActivityDate("1", p.period_start),
             iati.IatiActivityDate("3", p.period_end),
         ),
+        sectors=(iati.IatiSector(p.sector, None),) if p.sector else (),
         tags=(*goals, *areas),
     )

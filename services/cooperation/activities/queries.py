@@ -42,7 +42,7 @@ IdentifierPath = Annotated[
         max_length=IDENTIFIER_LENGTH,  # an import may bring identifiers longer than ours
         pattern=r"^[^\s/&|?#%\\]+$",
         description="The activity's IATI identifier.",
-        examples=["PE-ENLACE-EPA-OEFA-ENF-01"],
+        examples=["US-GOV-32-OEFA-ENF-01"],
     ),
 ]
 

@@ -200,7 +200,7 @@ class ActivityCreate(ActivityFields):
         json_schema_extra={
             "examples": [
                 {
-                    "identifier": "PE-ENLACE-EPA-OEFA-INS-2027",
+                    "identifier": "US-GOV-32-OEFA-INS-2027",
                     "program": "US-PE-ECWP-2015-2018",
                     "title_en": "Inspection training for OEFA",
                     "title_es": "Capacitación en inspecciones para el OEFA",

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.iati_map import activity_iati
+from services.cooperation.activities.iati_rules import activity_findings, rule_errors
 from services.cooperation.activities.models import (
     Activity,
     ProgressUpdate,
@@ -85,7 +86,8 @@ def empty_state() -> State:
 def problems(state: State, refs: Refs, *, complete: bool = False) -> list[Error]:
     """The whole-activity rules ``state`` breaks (``normalize.check_state``) and what IATI
     requires; the program's rules and the ruleset only once the basics hold, unless
-    ``complete``."""
+    ``complete``. Then, unless ``complete``, the IATI Standard ruleset and codelists over the
+    activity's IATI form (``iati_rules``)."""
     errors: list[Error] = []
     if not (state["description_en"] or state["description_es"]):
         errors.append(error(("description_en",), "a description (en or es) is required"))
@@ -94,7 +96,16 @@ def problems(state: State, refs: Refs, *, complete: bool = False) -> list[Error]
     if errors and not complete:
         return errors
     to_iati = lambda s: activity_iati(s, refs, utcnow())  # noqa: E731
-    return errors + check_state(state, refs, today(), to_iati, all_rules=complete)
+    errors += check_state(state, refs, today(), to_iati, all_rules=complete)
+    if errors or complete:
+        return errors
+    return iati_rule_problems(state, refs)
+
+
+def iati_rule_problems(state: State, refs: Refs) -> list[Error]:
+    """What the IATI Validator would say of the activity as exported: no rule of severity
+    error may be broken by data written here (an import reports them instead)."""
+    return rule_errors(activity_findings(activity_iati(state, refs, utcnow()), today()))
 
 
 def validate(state: State, refs: Refs, *, notes: list[str] | None = None) -> list[Error]:
@@ -244,9 +255,13 @@ def _new_problems(
     if not errors:
         return []
     before = problems(current, refs, complete=True)
-    if not before:
+    if not before and not iati_rule_problems(current, refs):
         return errors
-    return [e for e in problems(merged, refs, complete=True) if e not in before]
+    new = [e for e in problems(merged, refs, complete=True) if e not in before]
+    if new:  # the IATI ruleset is checked once the rest holds, as ``problems`` does
+        return new
+    before = iati_rule_problems(current, refs)
+    return [e for e in iati_rule_problems(merged, refs) if e not in before]
 
 
 async def publish_activity(session: AsyncSession, actor: Actor, activity: Activity) -> bool:

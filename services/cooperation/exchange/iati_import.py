@@ -14,6 +14,9 @@ and keeps lxml's limits on depth and text size (no ``huge_tree``).
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from lxml import etree
 
 from services.cooperation.activities.iati_map import CHILD, PARENT
@@ -28,6 +31,8 @@ from services.cooperation.iati import (
     schema_errors,
 )
 from services.cooperation.iati.kept import kept_activities
+from services.cooperation.iati.ruleset import document_findings
+from shared.db import utcnow
 from shared.problems import Problem
 
 MAX_SCHEMA_ERRORS = 200
@@ -69,13 +74,15 @@ def read_iati(xml: bytes, refs: Refs, default_program: str | None) -> list[Row]:
         for r in a.related_activities
         if r.type == CHILD
     }
+    findings = file_findings(xml)
     rows: dict[str, Row] = {}
-    for (line, sent), activity in zip(kept, activities, strict=True):
+    for position, ((line, sent), activity) in enumerate(zip(kept, activities, strict=True), 1):
         if activity.identifier in programs:
             continue  # the parent work program of an export: not an activity to import
         row = _row(
             line, activity, refs, programs, children.get(activity.identifier, default_program)
         )
+        row.findings = findings.get(position, [])
         if row.state is not None:
             row.state["iati_xml"] = sent
         earlier = rows.pop(activity.identifier, None)
@@ -83,6 +90,24 @@ def read_iati(xml: bytes, refs: Refs, default_program: str | None) -> list[Row]:
             row.warnings.append(f"identifier also on line {earlier.where}: this one is kept")
         rows[activity.identifier] = row
     return sorted(rows.values(), key=lambda r: r.where)
+
+
+_POSITION = re.compile(r"^/iati-activities/iati-activity(?:\[(\d+)\])?")
+
+
+def file_findings(xml: bytes) -> dict[int, list[dict[str, Any]]]:
+    """IATI ruleset and codelist findings of a (schema-valid) file, by the position of their
+    activity in it (1 = the first ``iati-activity``)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(xml, parser)
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for finding in document_findings(root, utcnow().date()):
+        at = _POSITION.match(finding.path)
+        if at is not None:
+            item = finding.as_dict()
+            del item["category"]
+            grouped.setdefault(int(at.group(1) or 1), []).append(item)
+    return grouped
 
 
 def _too_long(a: IatiActivity) -> list[tuple[str, str]]:

@@ -56,6 +56,9 @@ class Row:
     warnings: list[str] = field(default_factory=list)
     state: State | None = None
     reporter: str | None = None
+    # IATI ruleset and codelist findings of the activity as the file has it (reported, the
+    # activity is kept as sent): line, rule, severity, message, path.
+    findings: list[dict[str, Any]] = field(default_factory=list)
     # Cells as a spreadsheet export wrote them: left alone when they still read the same
     # (participants known only by name or ref cannot be written back losslessly).
     exported: dict[str, str] = field(default_factory=dict)
@@ -77,6 +80,19 @@ class RowNote(BaseModel):
     note: str
 
 
+class RowFinding(BaseModel):
+    """A rule of the IATI Standard ruleset or a codelist that an imported activity breaks,
+    as the IATI Validator reports it: the line in the file, the rule id, its severity."""
+
+    row: int = Field(description="Line of the activity's iati-activity element.")
+    identifier: str | None
+    line: int
+    rule: str = Field(description="Ruleset id (e.g. 6.2.2) or codelist:<Codelist>.")
+    severity: Literal["error", "warning"]
+    message: str
+    path: str = Field(description="XPath of the element (or attribute) it is about.")
+
+
 class ImportReport(BaseModel):
     """What an import did. ``rejected`` lists every problem of every rejected row."""
 
@@ -88,6 +104,11 @@ class ImportReport(BaseModel):
     rejected_rows: int = 0
     rejected: list[RowError] = Field(default_factory=list)
     notes: list[RowNote] = Field(default_factory=list)
+    findings: list[RowFinding] = Field(
+        default_factory=list,
+        description="IATI imports: every ruleset and codelist finding, by line (the "
+        "activities are stored as sent).",
+    )
     ignored_columns: list[str] = Field(default_factory=list)
 
 
@@ -144,6 +165,9 @@ async def import_rows(
         await asyncio.sleep(0)
         for warning in row.warnings:
             report.notes.append(RowNote(row=row.where, identifier=row.identifier, note=warning))
+        report.findings += [
+            RowFinding(row=row.where, identifier=row.identifier, **f) for f in row.findings
+        ]
         if not row.errors and (row.body is not None or row.state is not None):
             target = _Target(org.code, org.iati_ref, new_visibility, action, existing, pending)
             await _one(session, actor, refs, row, target, report)

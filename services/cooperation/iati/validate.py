@@ -32,6 +32,29 @@ class SchemaError:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One broken ruleset or codelist rule (``ruleset``, ``codelists``): where (line, XPath
+    of the element), which rule (the IATI Validator's id), how bad, and why."""
+
+    line: int
+    rule: str
+    severity: str  # "error" or "warning", as the ruleset says
+    message: str
+    path: str
+    category: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "path": self.path,
+            "category": self.category,
+        }
+
+
 def schema_errors(xml_bytes: bytes) -> list[SchemaError]:
     """Everything that keeps ``xml_bytes`` from being a valid IATI 2.03 activities file.
 

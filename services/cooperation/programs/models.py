@@ -46,6 +46,8 @@ class WorkProgram(VersionedMixin, Base):
     activities_en: Mapped[str | None] = mapped_column(Text)
     benchmarks_en: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(500))
+    # DAC 5-digit sector of the program as a parent IATI activity (ruleset 6.2.2).
+    sector: Mapped[str | None] = mapped_column(String(10))
     # Who publishes the program as the parent IATI activity (the national focal point).
     reporting_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
 
