@@ -11,11 +11,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from shared.db import Database
 from shared.forwarded import ForwardedHeaders
-from shared.health import health_router
+from shared.health import database_ready, health_router, not_ready
 from shared.logging import configure_logging
 from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shared.openapi_contract import apply_contract
@@ -54,6 +54,7 @@ def build_service_app(
             leeway_s=settings.token_leeway_s,
         )
         revoked = revocations or revocations_from_settings(settings)
+        app.state.revocations = revoked
         if revoked is not None:
             revoked.start()
             app.state.revocation_check = revocation_check(revoked)
@@ -86,7 +87,14 @@ def build_service_app(
     generate = app.openapi
     app.openapi = lambda: apply_contract(generate())  # type: ignore[method-assign]
     install_problem_handlers(app)
-    app.include_router(health_router(), responses=UNKNOWN_PARAMETER_RESPONSE)
+    app.include_router(
+        health_router(
+            service_ready,
+            "200 when the database answers and the gateway's list of revoked tokens has been "
+            "fetched (until then every token is refused with a 503); 503 problem otherwise.",
+        ),
+        responses=UNKNOWN_PARAMETER_RESPONSE,
+    )
     for router in routers:
         app.include_router(router, responses=UNKNOWN_PARAMETER_RESPONSE)
     # Reached directly (not only through the gateway), a service still refuses large bodies.
@@ -96,6 +104,19 @@ def build_service_app(
     # every URL the service builds is (links, Location, redirects, problem instance).
     app.add_middleware(ForwardedHeaders, trusted_proxies=settings.trusted_proxies)
     return app
+
+
+async def service_ready(request: Request) -> dict[str, str]:
+    """Ready when the database answers and, where a revocation list is configured, it has
+    been fetched once: before that the service refuses every token, so a load balancer (or
+    the gateway's ``/health``) must not send it traffic yet."""
+    components = await database_ready(request)
+    revocations: RevocationList | None = getattr(request.app.state, "revocations", None)
+    if revocations is not None:
+        if not revocations.ready:
+            raise not_ready(request, "The gateway's list of revoked tokens is not fetched yet.")
+        components["revocations"] = "ok"
+    return components
 
 
 def keys_from_settings(settings: ResourceServiceSettings) -> KeySource:
