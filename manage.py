@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import venv
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -204,38 +207,88 @@ def _phase(name: str, durations: dict[str, float], *args: str, env: dict[str, st
     return code
 
 
-def _report(durations: dict[str, float]) -> None:
+def _side_by_side(
+    phases: dict[str, list[str]], envs: dict[str, dict[str, str]], durations: dict[str, float]
+) -> int:
+    """Run the phases at once, each one's output kept in a file and printed whole when it
+    ends (a pytest run keeps one core busy: two runs take little longer than one); the first
+    failing exit code, else 0."""
+    logs: dict[str, IO[bytes]] = {}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    start = time.monotonic()
+    try:
+        for name, args in phases.items():
+            logs[name] = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+            procs[name] = subprocess.Popen(
+                args, cwd=ROOT, env=envs[name], stdout=logs[name], stderr=subprocess.STDOUT
+            )
+        print("== " + ", ".join(phases) + ": side by side ==", flush=True)
+        codes: dict[str, int] = {}
+        while len(codes) < len(procs):
+            for name, proc in procs.items():
+                if name not in codes and proc.poll() is not None:
+                    codes[name] = proc.returncode
+                    durations[name] = time.monotonic() - start
+                    print(f"\n== {name} ==", flush=True)
+                    logs[name].seek(0)
+                    shutil.copyfileobj(logs[name], sys.stdout.buffer)
+                    sys.stdout.buffer.flush()
+            time.sleep(0.2)
+        return next((code for code in codes.values() if code), 0)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
+        for log in logs.values():
+            log.close()
+
+
+def _report(durations: dict[str, float], wall: float) -> None:
     print("\n== durations ==", flush=True)
     for name, seconds in durations.items():
         print(f"  {name:20} {seconds:7.1f} s", flush=True)
     print(f"  {'total':20} {sum(durations.values()):7.1f} s", flush=True)
+    if wall < sum(durations.values()) - 1:
+        print(f"  {'wall clock':20} {wall:7.1f} s  (the two test runs side by side)", flush=True)
 
 
 def test(extra: list[str]) -> None:
-    """Lint, type-check, then run the suite on SQLite and (when configured) PostgreSQL; print
-    how long each phase took at the end, whether or not it passed."""
+    """Lint, type-check, then run the suite on SQLite and (when configured) PostgreSQL, the two
+    runs side by side unless ENLACE_TEST_SERIAL is set; print how long each phase took at the
+    end, whether or not it passed."""
     durations: dict[str, float] = {}
     code = 0
+    start = time.monotonic()
     try:
         for name, args in LINTS.items():
             code = code or _phase(name, durations, sys.executable, "-m", *args, env=_env())
         if code:
             return
-        env = _env()
-        env.pop("ENLACE_TEST_POSTGRES_URL", None)
-        print("== tests on SQLite ==", flush=True)
-        code = _phase("tests on SQLite", durations, sys.executable, "-m", "pytest", *extra, env=env)
-        if code:
-            return
-        if os.environ.get("ENLACE_TEST_POSTGRES_URL"):
-            print("== tests on PostgreSQL ==", flush=True)
-            code = _phase(
-                "tests on PostgreSQL", durations, sys.executable, "-m", "pytest", *extra, env=_env()
-            )
-        else:
+        pytest = [sys.executable, "-m", "pytest", *extra]
+        sqlite_env = _env()
+        sqlite_env.pop("ENLACE_TEST_POSTGRES_URL", None)
+        if not os.environ.get("ENLACE_TEST_POSTGRES_URL"):
+            print("== tests on SQLite ==", flush=True)
+            code = _phase("tests on SQLite", durations, *pytest, env=sqlite_env)
             print("ENLACE_TEST_POSTGRES_URL is not set: PostgreSQL run skipped.", flush=True)
+        elif os.environ.get("ENLACE_TEST_SERIAL"):
+            print("== tests on SQLite ==", flush=True)
+            code = _phase("tests on SQLite", durations, *pytest, env=sqlite_env)
+            if code:
+                return
+            print("== tests on PostgreSQL ==", flush=True)
+            code = _phase("tests on PostgreSQL", durations, *pytest, env=_env())
+        else:
+            if sys.stdout.isatty() and not any(a.startswith("--color") for a in extra):
+                pytest.append("--color=yes")  # the output goes through a file first
+            code = _side_by_side(
+                {"tests on SQLite": pytest, "tests on PostgreSQL": pytest},
+                {"tests on SQLite": sqlite_env, "tests on PostgreSQL": _env()},
+                durations,
+            )
     finally:
-        _report(durations)
+        _report(durations, time.monotonic() - start)
         if code:
             sys.exit(code)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import json
 import logging
 import re
@@ -328,9 +329,16 @@ def generate_private_key_pem(alg: str = "RS256") -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _private_key(private_pem: bytes) -> Any:
+    """The parsed key of ``private_pem``, parsed once per process: loading an RSA key checks
+    it, about 50 ms of CPU, which every token signed and every key reload would pay again."""
+    return serialization.load_pem_private_key(private_pem, password=None)
+
+
 def signing_key(kid: str, private_pem: bytes) -> SigningKey:
     """Load a private key and derive its public JWK (algorithm from the key type)."""
-    private = serialization.load_pem_private_key(private_pem, password=None)
+    private = _private_key(private_pem)
     if isinstance(private, rsa.RSAPrivateKey):
         alg = "RS256"
     elif isinstance(private, ec.EllipticCurvePrivateKey) and private.curve.name == "secp256r1":
@@ -371,7 +379,7 @@ def issue_access_token(
     }
     token = jwt.encode(
         claims,
-        key.private_pem.decode(),
+        _private_key(key.private_pem),
         algorithm=key.alg,
         headers={"kid": key.kid, "typ": TOKEN_TYPE},
     )
