@@ -51,6 +51,10 @@ class AccessState:
         self.limits: dict[str, int] = {}
         self.published: bytes | None = None
         self._task: asyncio.Task[None] | None = None
+        # Loads may overlap (the background reload and one after a change): a load that
+        # started earlier never replaces what a later one read.
+        self._started = 0
+        self._applied = 0
 
     @property
     def loaded(self) -> bool:
@@ -75,7 +79,10 @@ class AccessState:
         )
 
     async def load(self) -> None:
-        """Read the current state from the database (kept as it was if that fails)."""
+        """Read the current state from the database (kept as it was if that fails, or if a
+        load that started later has already been applied)."""
+        self._started += 1
+        generation = self._started
         async with self.db.sessions() as session:
             clients = (
                 await session.execute(
@@ -95,6 +102,9 @@ class AccessState:
         epochs = {c: int(after.timestamp()) for c, _, _, after in clients if after is not None}
         oldest = time.time() - self.horizon_s
         recent = {c: epoch for c, epoch in epochs.items() if epoch >= oldest}
+        if generation < self._applied:
+            return  # older than what is in force
+        self._applied = generation
         self.published = json.dumps(Revocations(revoked, recent).document()).encode()
         self.revocations = Revocations(revoked, epochs)
         self.disabled = {c for c, disabled, _, _ in clients if disabled}
