@@ -187,6 +187,21 @@ def _unavailable(e: BaseException) -> str | None:
     return None
 
 
+# A transaction the server aborted because of a concurrent one (serialization failure,
+# deadlock): nothing was written, and the same request may succeed when sent again.
+_PG_CONCURRENT = ("40001", "40P01")
+
+
+def concurrent_conflict(exc: BaseException) -> str | None:
+    """The SQLSTATE when ``exc`` is a serialization failure or deadlock, else None."""
+    for e in _causes(exc):
+        if isinstance(e, asyncpg.PostgresError):
+            state = str(getattr(e, "sqlstate", "") or "")
+            if state in _PG_CONCURRENT:
+                return state
+    return None
+
+
 def database_unavailable(exc: BaseException) -> str | None:
     """Why ``exc`` means the database cannot serve now (for the log), or None when it is
     another error: the connection refused, lost or timed out, the pool exhausted, the
@@ -321,6 +336,17 @@ def install_problem_handlers(app: FastAPI) -> None:
     )
 
     async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        if state := concurrent_conflict(exc):
+            # Lost to a concurrent writer (e.g. two imports of the same new items): a 409
+            # the client may retry, never a 500.
+            log.warning("concurrent transaction conflict (%s)", state)
+            return problem_response(
+                409,
+                "conflict",
+                detail="The change met a concurrent one and was not made; send it again.",
+                instance=request.url.path,
+                headers={"Retry-After": "1"},
+            )
         why = database_unavailable(exc)
         if why is None:
             raise exc  # another database error: the unhandled-error path (500, logged)
