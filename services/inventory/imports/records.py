@@ -85,6 +85,7 @@ class Outcome:
     counts: Counts = field(default_factory=Counts)
     errors: list[dict[str, Any]] = field(default_factory=list)
     errors_truncated: bool = False
+    ignored_columns: set[str] = field(default_factory=set)
     _rejected: set[int] = field(default_factory=set)
 
     def reject(self, row: ImportRow, column: str, reason: str) -> None:

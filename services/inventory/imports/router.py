@@ -69,6 +69,11 @@ class ImportReport(BaseModel):
     dry_run: bool = Field(
         False, description="True for `?dry_run=true`: what the import would do; nothing written."
     )
+    ignored_columns: list[str] = Field(
+        default_factory=list,
+        description="Columns Enlace has no field for (e.g. `Observaciones`): their cells were "
+        "left out, the rows imported without them.",
+    )
 
 
 async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str, str | None, str | None]:
@@ -115,6 +120,7 @@ def _report(
         **vars(outcome.counts),
         errors=[ImportError_(**e) for e in outcome.errors],
         errors_truncated=outcome.errors_truncated,
+        ignored_columns=sorted(outcome.ignored_columns),
     )
 
 
@@ -129,7 +135,8 @@ COLUMN_LIST = ", ".join(f"`{c}`" for c in COLUMNS)
         "`?encoding=cp1252`; comma or semicolon), XLSX (first sheet, header in row 1), a JSON "
         "array of objects (elements up to 1 MB) or JSON Lines; raw body with its Content-Type, "
         "or multipart field `file`. Streamed: the upload is spooled to disk and read row by "
-        "row. Columns: " + COLUMN_LIST + ". Required: `holder_ruc`, `site_name`, "
+        "row. Columns: " + COLUMN_LIST + " (any other column is left out and listed in "
+        "`ignored_columns`). Required: `holder_ruc`, `site_name`, "
         "`equipment_type`, `manufacturer`, `serial_number`; a new holder also needs "
         "`holder_name`, `holder_sector`, `holder_is_public`, a new site `site_address`, "
         "`site_ubigeo`, `site_type`; `eliminated` needs the disposal columns. "

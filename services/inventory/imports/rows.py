@@ -301,6 +301,8 @@ class ImportRow:
     analysis: dict[str, Any] | None = None
     evidence: dict[str, Any] | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # Columns Enlace has no field for (``Observaciones``, say): left out, listed in the report.
+    ignored: list[str] = field(default_factory=list)
 
 
 def parse_row(number: int, raw: dict[str, Any]) -> ImportRow:
@@ -338,7 +340,7 @@ def _convert_cells(row: ImportRow, raw: dict[str, Any]) -> None:
     for column, value in raw.items():
         converter = COLUMNS.get(column)  # the keys are str: any other key finds none
         if converter is None:
-            errors.append((str(column)[:100], "unknown column"))
+            row.ignored.append(str(column)[:100])
             continue
         if value is None or (type(value) is str and not value.strip()):
             continue

@@ -63,6 +63,9 @@ class _Known(dict[K, int]):
         self.columns: dict[K, dict[str, Any]] = {}
 
 
+MAX_IGNORED_COLUMNS = 100
+
+
 @dataclass
 class Importer:
     """Collects rows into batches and writes each batch in the current transaction."""
@@ -93,6 +96,8 @@ class Importer:
     async def add(self, row: ImportRow) -> None:
         """Take one parsed row (rejected at once if it has errors)."""
         self.counts.rows_total += 1
+        if row.ignored and len(self.outcome.ignored_columns) < MAX_IGNORED_COLUMNS:
+            self.outcome.ignored_columns.update(row.ignored)
         if not row.errors:
             row.errors.extend(await self._mass_problems(row))
         if row.errors:
