@@ -182,6 +182,9 @@ def run() -> None:
     except KeyboardInterrupt:
         print("\nStopping ...", flush=True)
     finally:
+        # A second Ctrl-C (or kill) while stopping must not leave a process running.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)
