@@ -86,6 +86,7 @@ class Outcome:
     errors: list[dict[str, Any]] = field(default_factory=list)
     errors_truncated: bool = False
     ignored_columns: set[str] = field(default_factory=set)
+    notes: list[dict[str, Any]] = field(default_factory=list)
     _rejected: set[int] = field(default_factory=set)
 
     def reject(self, row: ImportRow, column: str, reason: str) -> None:

@@ -69,6 +69,11 @@ class ImportReport(BaseModel):
     dry_run: bool = Field(
         False, description="True for `?dry_run=true`: what the import would do; nothing written."
     )
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="What the import changed in cells it accepted, by row and column (e.g. "
+        "coordinates rounded to 6 decimals); the first 10,000.",
+    )
     ignored_columns: list[str] = Field(
         default_factory=list,
         description="Columns Enlace has no field for (e.g. `Observaciones`): their cells were "
@@ -121,6 +126,7 @@ def _report(
         errors=[ImportError_(**e) for e in outcome.errors],
         errors_truncated=outcome.errors_truncated,
         ignored_columns=sorted(outcome.ignored_columns),
+        notes=outcome.notes,
     )
 
 

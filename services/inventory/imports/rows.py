@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
 from types import UnionType
@@ -87,9 +87,19 @@ def decimal(
 _COORDINATE = decimal(6, 9)
 
 
+COORDINATE_PLACES = 6  # about 0.1 m: what a site's position needs
+
+
 def coordinate(value: Any) -> Decimal:
-    """Degrees (WGS84), at most 6 decimals; the sign is the hemisphere."""
+    """Degrees (WGS84), rounded to 6 decimals (raw spreadsheet values carry 10 or more; the
+    import notes the rounding); the sign is the hemisphere."""
     token = str(value).strip() if not isinstance(value, float | int | Decimal) else str(value)
+    try:
+        exact = Decimal(token)
+    except InvalidOperation:
+        raise CellError("not a number") from None
+    if exact.is_finite() and -exact.as_tuple().exponent > COORDINATE_PLACES:  # type: ignore[operator]
+        token = str(exact.quantize(Decimal(1).scaleb(-COORDINATE_PLACES), ROUND_HALF_EVEN))
     if token.startswith("-"):
         result: Decimal = -_COORDINATE(token[1:])
         return result
@@ -284,6 +294,7 @@ COLUMNS: dict[str, Converter] = {
     **_columns(EliminationIn, EVIDENCE_FIELDS),
     **_columns(AnalysisIn, ANALYSIS_FIELDS),
 }
+_COORDINATES = frozenset({"site_latitude", "site_longitude"})
 REQUIRED = ("holder_ruc", "site_name", "equipment_type", "manufacturer", "serial_number")
 # What makes an analysis (the rules check that they fit together).
 _ANALYSIS_FACTS = tuple(f.name for f in fields(Analysis))
@@ -303,6 +314,8 @@ class ImportRow:
     errors: list[tuple[str, str]] = field(default_factory=list)
     # Columns Enlace has no field for (``Observaciones``, say): left out, listed in the report.
     ignored: list[str] = field(default_factory=list)
+    # What the import changed in a cell it accepted (column, what), listed in the report.
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_row(number: int, raw: dict[str, Any]) -> ImportRow:
@@ -344,6 +357,8 @@ def _convert_cells(row: ImportRow, raw: dict[str, Any]) -> None:
             continue
         if value is None or (type(value) is str and not value.strip()):
             continue
+        if column in _COORDINATES and _places(value) > COORDINATE_PLACES:
+            row.notes.append((column, f"rounded to {COORDINATE_PLACES} decimals"))
         try:
             values[column] = converter(value)
         except CellError as exc:
@@ -361,8 +376,19 @@ def _derive_fluid_kind(row: ImportRow) -> None:
             row.values["fluid_kind"] = derived.value
 
 
+def _places(value: Any) -> int:
+    """How many decimals a cell's number is written with (0 when it is not one)."""
+    try:
+        exponent = Decimal(str(value).strip()).as_tuple().exponent
+    except InvalidOperation:
+        return 0
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 def _check_place(row: ImportRow) -> None:
     lat, lon = row.values.get("site_latitude"), row.values.get("site_longitude")
+    if any(c in _COORDINATES for c, _ in row.errors):
+        return  # a coordinate that could not be read is its own error, not a missing one
     if (lat is None) != (lon is None):
         row.errors.append(
             (

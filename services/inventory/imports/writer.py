@@ -64,6 +64,7 @@ class _Known(dict[K, int]):
 
 
 MAX_IGNORED_COLUMNS = 100
+MAX_NOTES = 10_000
 
 
 @dataclass
@@ -98,6 +99,9 @@ class Importer:
         self.counts.rows_total += 1
         if row.ignored and len(self.outcome.ignored_columns) < MAX_IGNORED_COLUMNS:
             self.outcome.ignored_columns.update(row.ignored)
+        for column, note in row.notes:
+            if len(self.outcome.notes) < MAX_NOTES:
+                self.outcome.notes.append({"row": row.number, "column": column, "note": note})
         if not row.errors:
             row.errors.extend(await self._mass_problems(row))
         if row.errors:
