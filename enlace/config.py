@@ -13,6 +13,7 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,20 +33,33 @@ def config_dir() -> Path:
     return Path(base) / "enlace"
 
 
-def write_private(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` with mode 0600 (its directory 0700), atomically."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+def atomic_write(
+    path: Path, write: Callable[[Any], object], *, binary: bool = False, private: bool = False
+) -> None:
+    """Write ``path`` through ``write(handle)`` into a temporary file beside it, then put it
+    in place: a crash never leaves half a file. ``private``: mode 0600 in a 0700 folder."""
+    path.parent.mkdir(mode=0o700 if private else 0o777, parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if private:
+            os.fchmod(fd, 0o600)
+        if binary:
+            with os.fdopen(fd, "wb") as raw:
+                write(raw)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as text:
+                write(text)
+                text.flush()
+                os.fsync(text.fileno())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def write_private(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` with mode 0600 (its directory 0700), atomically."""
+    atomic_write(path, lambda handle: json.dump(data, handle, indent=2), private=True)
 
 
 def read_private(path: Path) -> Any:

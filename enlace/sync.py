@@ -18,14 +18,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from enlace.client import ApiError, EnlaceClient
+from enlace.config import atomic_write
 
 Format = Literal["jsonl", "csv", "xlsx"]
 PAGE = 1000
@@ -60,20 +59,12 @@ class PullResult:
     output: Path | None = None
 
 
-def _atomic_write(path: Path, write: Any, *, binary: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        if binary:
-            with os.fdopen(fd, "wb") as raw:
-                write(raw)
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as text:
-                write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def _write_jsonl(records: list[dict[str, Any]]) -> Callable[[io.TextIOBase], None]:
+    def write(handle: io.TextIOBase) -> None:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+
+    return write
 
 
 class Mirror:
@@ -104,13 +95,8 @@ class Mirror:
         """The records first, then the position: a crash in between repeats work, never
         skips it."""
         ordered = sorted(self.records.values(), key=lambda r: str(r[self.collection.key]))
-
-        def write_records(handle: io.TextIOBase) -> None:
-            for record in ordered:
-                handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-
-        _atomic_write(self.records_path, write_records)
-        _atomic_write(self.state_path, lambda h: json.dump(self.state, h, indent=2))
+        atomic_write(self.records_path, _write_jsonl(ordered))
+        atomic_write(self.state_path, lambda h: json.dump(self.state, h, indent=2))
 
 
 def pull(
@@ -236,12 +222,7 @@ def write_copy(mirror_folder: Path, collection: Collection, fmt: Format, output:
     records = sorted(mirror.records.values(), key=lambda r: str(r[collection.key]))
     columns = _columns(records, collection.key)
     if fmt == "jsonl":
-
-        def write_jsonl(handle: io.TextIOBase) -> None:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-
-        _atomic_write(output, write_jsonl)
+        atomic_write(output, _write_jsonl(records))
     elif fmt == "csv":
 
         def write_csv(handle: io.TextIOBase) -> None:
@@ -251,7 +232,7 @@ def write_copy(mirror_folder: Path, collection: Collection, fmt: Format, output:
             for record in records:
                 writer.writerow([_cell(record.get(c)) for c in columns])
 
-        _atomic_write(output, write_csv)
+        atomic_write(output, write_csv)
     else:
         from openpyxl import Workbook
 
@@ -260,5 +241,5 @@ def write_copy(mirror_folder: Path, collection: Collection, fmt: Format, output:
         sheet.append(columns)
         for record in records:
             sheet.append([_cell(record.get(c)) for c in columns])
-        _atomic_write(output, book.save, binary=True)
+        atomic_write(output, book.save, binary=True)
     return output
