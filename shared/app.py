@@ -172,7 +172,7 @@ def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
 
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     """Run ``app`` under uvicorn (uvloop + httptools) with JSON logs."""
-    configure_logging(service, settings.log_level)
+    configure_logging(service, settings.log_level, settings.log_format)
     app.state.freeze_gc = True  # once the lifespan's start-up has run (see build_service_app)
     logging.getLogger("enlace").info("starting", extra={"port": settings.port})
     uvicorn.run(app, **uvicorn_options(settings))

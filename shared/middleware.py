@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import request_id_var
 from shared.problems import answer_unavailable, send_problem
+from shared.tracing import span_for, span_var
 
 access_log = logging.getLogger("enlace.access")
 error_log = logging.getLogger("enlace.errors")
@@ -52,8 +53,9 @@ class HTTPMiddleware:
 
 
 class RequestContextMiddleware(HTTPMiddleware):
-    """Assigns the request id, echoes it, sends ``X-Content-Type-Options: nosniff``, and
-    writes one structured access-log line."""
+    """Assigns the request id, echoes it, sends ``X-Content-Type-Options: nosniff``, joins
+    the caller's W3C trace (or starts one; ``shared.tracing``), and writes one structured
+    access-log line."""
 
     def __init__(self, app: ASGIApp, *, access_log_enabled: bool = True) -> None:
         super().__init__(app)
@@ -62,6 +64,7 @@ class RequestContextMiddleware(HTTPMiddleware):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = incoming_request_id(scope)
         token = request_id_var.set(request_id)
+        span_token = span_var.set(span_for(scope["headers"]))
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -117,6 +120,7 @@ class RequestContextMiddleware(HTTPMiddleware):
                     },
                 )
             request_id_var.reset(token)
+            span_var.reset(span_token)
 
 
 class BodyTooLarge(StarletteHTTPException):

@@ -33,6 +33,8 @@ class ServiceSettings(BaseSettings):
     # unavailable: its database, or for the gateway a backend.
     retry_after_s: int = Field(default=5, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json" one object per line, "console" for a terminal, "auto" by whether stdout is one.
+    log_format: Literal["auto", "json", "console"] = "auto"
     access_log: bool = True
     # Largest request body accepted (bytes): 413 beyond, with or without Content-Length.
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)

@@ -28,6 +28,7 @@ from shared.middleware import HTTPMiddleware
 from shared.problems import PROBLEM_BASE, Problem, send_problem
 from shared.security import bearer_challenge, extract_bearer, unauthorized
 from shared.tokens import TokenError, TokenVerifier, VerifiedToken
+from shared.tracing import outgoing_traceparent
 
 log = logging.getLogger("enlace.gateway.proxy")
 
@@ -60,6 +61,8 @@ SPOOFABLE = frozenset(
         b"x-real-ip",
         b"forwarded",
         b"x-request-id",
+        # Replaced by the gateway's own span of the caller's trace (shared.tracing).
+        b"traceparent",
     }
 )
 _NOT_RELAYED = frozenset({b"x-request-id", b"date", b"server"})
@@ -309,6 +312,9 @@ class ProxyMiddleware(HTTPMiddleware):
         state = scope["state"]
         headers = request_headers(scope["headers"])
         headers.append((b"x-request-id", (request_id_var.get() or "").encode()))
+        traceparent = outgoing_traceparent()
+        if traceparent is not None:
+            headers.append((b"traceparent", traceparent.encode()))
         headers.append((b"x-forwarded-for", _ip(scope).encode()))
         headers += client.forwarding  # the public origin and prefix, for the service's URLs
         query: bytes = scope.get("query_string", b"")
