@@ -17,6 +17,7 @@ from shared.db import Database
 from shared.forwarded import ForwardedHeaders
 from shared.health import database_ready, health_router, not_ready
 from shared.logging import configure_logging
+from shared.metrics import ProcessMetrics, metrics_router, pool_gauges
 from shared.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shared.openapi_contract import apply_contract
 from shared.problems import Problem, install_problem_handlers
@@ -84,6 +85,8 @@ def build_service_app(
         dependencies=[Depends(known_query_params)],
     )
     app.state.settings = settings
+    metrics = app.state.metrics = ProcessMetrics()
+    metrics.gauges(lambda: pool_gauges(lambda: getattr(app.state, "db", None)))
     generate = app.openapi
     app.openapi = lambda: apply_contract(generate())  # type: ignore[method-assign]
     install_problem_handlers(app)
@@ -95,11 +98,14 @@ def build_service_app(
         ),
         responses=UNKNOWN_PARAMETER_RESPONSE,
     )
+    app.include_router(metrics_router(settings.metrics_allow))
     for router in routers:
         app.include_router(router, responses=UNKNOWN_PARAMETER_RESPONSE)
     # Reached directly (not only through the gateway), a service still refuses large bodies.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware, access_log_enabled=settings.access_log)
+    app.add_middleware(
+        RequestContextMiddleware, access_log_enabled=settings.access_log, metrics=metrics
+    )
     # Outermost: from a trusted proxy (the gateway) the request's URL is the public one, so
     # every URL the service builds is (links, Location, redirects, problem instance).
     app.add_middleware(ForwardedHeaders, trusted_proxies=settings.trusted_proxies)

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import request_id_var
+from shared.metrics import ProcessMetrics
 from shared.problems import answer_unavailable, send_problem
 from shared.tracing import span_for, span_var
 
@@ -57,9 +58,16 @@ class RequestContextMiddleware(HTTPMiddleware):
     the caller's W3C trace (or starts one; ``shared.tracing``), and writes one structured
     access-log line."""
 
-    def __init__(self, app: ASGIApp, *, access_log_enabled: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        access_log_enabled: bool = True,
+        metrics: ProcessMetrics | None = None,
+    ) -> None:
         super().__init__(app)
         self.access_log_enabled = access_log_enabled
+        self.metrics = metrics
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = incoming_request_id(scope)
@@ -106,6 +114,9 @@ class RequestContextMiddleware(HTTPMiddleware):
                 instance=scope["path"],
             )
         finally:
+            elapsed = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe(scope, status, elapsed)
             if self.access_log_enabled:
                 state: dict[str, Any] = scope.get("state", {})
                 access_log.info(
@@ -114,7 +125,7 @@ class RequestContextMiddleware(HTTPMiddleware):
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": round(elapsed * 1000, 2),
                         "client_id": state.get("client_id"),
                         "org": state.get("org"),
                     },

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.spreadsheets import XlsxLimits
@@ -36,6 +37,8 @@ class ServiceSettings(BaseSettings):
     # "json" one object per line, "console" for a terminal, "auto" by whether stdout is one.
     log_format: Literal["auto", "json", "console"] = "auto"
     access_log: bool = True
+    # Who may read GET /metrics (comma-separated networks); anyone else gets a 404.
+    metrics_allow: str = "127.0.0.1/32,::1/128"
     # Largest request body accepted (bytes): 413 beyond, with or without Content-Length.
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # Largest request line and headers together (bytes) the HTTP server reads: 431 beyond,
@@ -55,6 +58,14 @@ class ServiceSettings(BaseSettings):
     def production(self) -> bool:
         """True when ``environment`` is ``production``."""
         return self.environment == "production"
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the part
+        return value
 
     @model_validator(mode="after")
     def _no_sqlite_in_production(self) -> ServiceSettings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,6 +36,7 @@ from services.gateway.upstream import make_upstreams
 from shared.db import Database
 from shared.forwarded import ForwardedHeaders, PublicOrigin
 from shared.health import health_router as own_health_router
+from shared.metrics import ProcessMetrics, metrics_router, pool_gauges
 from shared.middleware import RequestContextMiddleware
 from shared.problems import install_problem_handlers
 from shared.tokens import TokenVerifier
@@ -60,6 +61,35 @@ class Gateway(FastAPI):
     async def full_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Every layer, FastAPI's included (what ``forwarding`` falls back to)."""
         await super().__call__(scope, receive, send)
+
+
+BREAKER_STATES = ("closed", "open", "half_open")
+
+
+def gateway_gauges(
+    audit: AuditLog | None, edge: Edge | None
+) -> Iterator[tuple[str, str, dict[str, str], float]]:
+    """The audit log's backlog and each backend's circuit breaker, when scraped."""
+    if audit is not None:
+        yield (
+            "enlace_audit_pending_entries",
+            "Audit entries waiting to be stored.",
+            {},
+            audit.pending,
+        )
+        yield (
+            "enlace_audit_spooling",
+            "1 while audit entries go to the local spool.",
+            {},
+            int(audit.spooling),
+        )
+    if edge is not None:
+        help_text = "1 for the state each backend's circuit breaker is in."
+        for backend, breaker in edge.breakers.items():
+            current = breaker.state
+            for state in BREAKER_STATES:
+                labels = {"backend": backend, "state": state}
+                yield "enlace_breaker_state", help_text, labels, float(current == state)
 
 
 def create_app(
@@ -163,6 +193,9 @@ def create_app(
     app.state.audit = None
     app.state.openapi = MergedDocument()
     app.state.health = HealthCache(settings.health_cache_s)
+    metrics = app.state.metrics = ProcessMetrics()
+    metrics.gauges(lambda: pool_gauges(lambda: getattr(app.state, "db", None)))
+    metrics.gauges(lambda: gateway_gauges(app.state.audit, app.state.edge))
     install_problem_handlers(app)
     app.add_exception_handler(HasherBusy, hasher_busy)
     app.include_router(health_router)
@@ -175,6 +208,7 @@ def create_app(
         )
     )
     app.include_router(oauth_router)
+    app.include_router(metrics_router(settings.metrics_allow))
     app.include_router(admin_router)
     app.include_router(docs_router)
     app.include_router(landing_router)
@@ -199,7 +233,10 @@ def create_app(
                 "retry_after_s": settings.retry_after_s,
             },
         ),
-        (RequestContextMiddleware, {"access_log_enabled": settings.access_log}),
+        (
+            RequestContextMiddleware,
+            {"access_log_enabled": settings.access_log, "metrics": metrics},
+        ),
         (ForwardedHeaders, {"trusted_proxies": settings.trusted_proxies, "urls": False}),
     ]
     for cls, options in layers:

@@ -192,6 +192,7 @@ class ProxyMiddleware(HTTPMiddleware):
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
+        state["route_label"] = f"/{name}/*"  # the metrics' route (a bounded label)
         rate: RateLimitResult | None = None
         try:
             target = self._check_path("/" + rest, scope)
@@ -245,6 +246,9 @@ class ProxyMiddleware(HTTPMiddleware):
         # Encoded slashes or NULs would let a path mean one thing here and another behind.
         if target is None or b"%2f" in raw_path.lower() or b"%00" in raw_path:
             raise Refused(Problem(400, "invalid-path", "The path is not valid."), "invalid_path")
+        # A service's metrics are for its own operators, never public (shared.metrics).
+        if target == "/metrics" or target.startswith(("/metrics?", "/metrics/")):
+            raise Refused(Problem(404, "not-found", "No such resource."), "not_found")
         return target
 
     async def _authenticate(
