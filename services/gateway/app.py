@@ -15,9 +15,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.gateway.access import AccessState
 from services.gateway.admin import router as admin_router
 from services.gateway.audit import AuditLog
-from services.gateway.backends import make_clients
+from services.gateway.backends import BACKENDS, make_clients
 from services.gateway.breaker import CircuitBreaker
 from services.gateway.clients import HasherBusy, SecretHasher
+from services.gateway.cors import PublicCors, public_paths
 from services.gateway.edge import EdgeMiddleware, HeaderLimits
 from services.gateway.health import HealthCache, access_ready
 from services.gateway.health import router as health_router
@@ -232,6 +233,10 @@ def create_app(
                 "audit": lambda: app.state.audit,
                 "retry_after_s": settings.retry_after_s,
             },
+        ),
+        (
+            PublicCors,
+            {"origins": settings.cors_origins, "paths": public_paths(BACKENDS)},
         ),
         (
             RequestContextMiddleware,

@@ -22,6 +22,9 @@ class GatewaySettings(ServiceSettings):
     # Unset: http://127.0.0.1:<port>, right for the embedded run only; production must set
     # it. Never taken from a caller's Host.
     public_url: str = ""
+    # Web origins (comma-separated, or "*") whose pages may read the public read-only routes
+    # across origins (services.gateway.cors). None by default.
+    cors_origins: str = ""
     database_url: str = "sqlite+aiosqlite:///var/gateway.db"
     inventory_url: str = "http://127.0.0.1:8001"
     cooperation_url: str = "http://127.0.0.1:8002"
