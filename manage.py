@@ -34,6 +34,37 @@ def _in_venv() -> bool:
     return Path(sys.prefix).resolve() == VENV.resolve()
 
 
+def install_lock() -> None:
+    """Install the pinned lock with pip, showing progress: one line per package collected on
+    a terminal (rewritten in place), every tenth otherwise; pip's whole output on failure."""
+    total = sum(1 for line in LOCK.read_text().splitlines() if "==" in line and line[:1].isalnum())
+    print(f"Installing {total} pinned packages (requirements/dev.lock) ...", flush=True)
+    tty = sys.stdout.isatty()
+    command = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check"]
+    command += ["--progress-bar", "off", "-r", str(LOCK)]
+    output: list[str] = []
+    collected = 0
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as pip:
+        assert pip.stdout is not None
+        for line in pip.stdout:
+            output.append(line)
+            if line.startswith(("Collecting ", "Requirement already satisfied: ")):
+                collected += 1
+                name = line.split(":", 1)[-1].split()[0] if line[0] == "R" else line.split()[1]
+                if tty:
+                    print(f"\r  [{collected:3}/{total}] {name:<50}", end="", flush=True)
+                elif collected % 10 == 0 or collected == total:
+                    print(f"  [{collected:3}/{total}] {name}", flush=True)
+            elif line.startswith("Installing collected packages"):
+                print(("\n" if tty else "") + f"  installing {collected} packages ...", flush=True)
+    if pip.returncode != 0:
+        print("".join(output), file=sys.stderr)
+        raise subprocess.CalledProcessError(pip.returncode, command)
+    print("  done.", flush=True)
+
+
 def ensure_venv() -> None:
     """Create the virtual environment and install the pinned lock when it changed."""
     if sys.version_info < (3, 11):
@@ -43,20 +74,7 @@ def ensure_venv() -> None:
         print("Creating the virtual environment in .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     if not STAMP.exists() or STAMP.read_text().strip() != digest:
-        print("Installing the pinned dependencies (requirements/dev.lock) ...", flush=True)
-        subprocess.run(
-            [
-                str(VENV_PYTHON),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-                str(LOCK),
-            ],
-            check=True,
-        )
+        install_lock()
         STAMP.write_text(digest)
     if not (VENV / "bin" / "enlace").exists():
         # The client package and its `enlace` command, from this checkout (editable).
