@@ -12,14 +12,22 @@ module rewrites an OpenAPI document (a plain dict) so that:
   path parameter, 429 (the gateway's rate limit) and 503 (a database or backend that cannot
   serve, with ``Retry-After``) on every route;
 - ``HTTPValidationError`` and ``ValidationError`` are gone;
-- every tag has a description.
+- every tag has a description;
+- the conditional and idempotent request headers are declared where the servers honour
+  them: ``If-None-Match`` (and ``ETag`` on the answers) on every read that declares its 304,
+  a required ``If-Match`` on every write that declares 428/412, and ``Idempotency-Key`` on
+  every operation a router marks with ``IDEMPOTENT`` (the creating POSTs and imports).
 
 It is applied to each service's own document and to the gateway's merged one (idempotent).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON
 
@@ -34,6 +42,44 @@ DESCRIPTIONS = {
     "404": "Not found, or not visible to you (problem details)",
     "429": "Too many requests: wait for Retry-After (problem details, from the gateway)",
     "503": "A database or service cannot serve now: retry after Retry-After (problem details)",
+}
+
+# A route's ``openapi_extra`` marker: it replays its first answer for a repeated
+# Idempotency-Key (``shared.idempotency``). Replaced by the parameter in the document.
+IDEMPOTENCY_MARK = "x-enlace-idempotency-key"
+IDEMPOTENT: dict[str, Any] = {IDEMPOTENCY_MARK: True}
+
+ETAG_HEADER: dict[str, Any] = {
+    "description": "The representation's entity tag: send it back in If-None-Match (a 304 "
+    "while unchanged) or, to change the record, in If-Match.",
+    "schema": {"type": "string", "examples": ['"3f1d0c0e6a0b4a53a2b5e0f1c9d8e7f6"']},
+}
+HEADER_PARAMETERS: dict[str, dict[str, Any]] = {
+    "If-None-Match": {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "ETags you hold (or `*`): the answer is an empty 304 while the "
+        "representation still has one of them (RFC 9110 13.1.2).",
+        "schema": {"type": "string"},
+    },
+    "If-Match": {
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "description": "The ETag of the version you last read (or `*`): without it the write "
+        "is a 428, with a stale one a 412 carrying the current ETag. No update is lost "
+        "(RFC 9110 13.1.1).",
+        "schema": {"type": "string"},
+    },
+    "Idempotency-Key": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "A key of yours (at most 200 characters) that makes retrying safe: the "
+        "same key with the same body gets the first answer again, with another body a 422.",
+        "schema": {"type": "string", "maxLength": 200},
+    },
 }
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -120,6 +166,33 @@ TAGS: dict[str, str] = {
 }
 
 
+class NotNullInSchema:
+    """Mixin of a PATCH body model: the fields named in ``_not_null`` are optional but never
+    null (the model's validator refuses null for them with a 422), and its JSON schema says
+    so: their ``null`` alternative is left out, so a generated client cannot send it."""
+
+    _not_null: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        properties = handler.resolve_ref_schema(schema).get("properties", {})
+        for name in cls._not_null:
+            field = properties.get(name)
+            if field is None or "anyOf" not in field:
+                continue
+            kept = [s for s in field["anyOf"] if s.get("type") != "null"]
+            del field["anyOf"]
+            field.pop("default", None)
+            if len(kept) == 1:
+                field.update(kept[0])
+            else:
+                field["anyOf"] = kept
+        return schema
+
+
 def _describe_tags(document: dict[str, Any]) -> None:
     """The document's ``tags``: every tag its operations use, each with a description
     (a merged document's tags are ``<service>: <tag>``)."""
@@ -161,8 +234,37 @@ def _wanted(path: str, operation: dict[str, Any]) -> list[str]:
     return codes
 
 
+def _parameter(operation: dict[str, Any], name: str) -> None:
+    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    if not any(
+        p.get("in") == "header" and p.get("name", "").lower() == name.lower() for p in parameters
+    ):
+        parameters.append(dict(HEADER_PARAMETERS[name]))
+
+
+def _headers(operation: dict[str, Any]) -> None:
+    """The conditional and idempotency headers the operation's responses and marker imply."""
+    responses: dict[str, Any] = operation["responses"]
+    if "304" in responses:
+        _parameter(operation, "If-None-Match")
+        responses["304"].setdefault("headers", {})["ETag"] = ETAG_HEADER
+        for code in ("200", "201"):
+            if code in responses:
+                responses[code].setdefault("headers", {})["ETag"] = ETAG_HEADER
+    if "428" in responses:
+        _parameter(operation, "If-Match")
+        responses["412"] = responses.get("412") or {"description": "If-Match is stale"}
+        responses["412"].setdefault("headers", {})["ETag"] = ETAG_HEADER
+        for code in ("200", "201"):
+            if code in responses:
+                responses[code].setdefault("headers", {})["ETag"] = ETAG_HEADER
+    if operation.pop(IDEMPOTENCY_MARK, False):
+        _parameter(operation, "Idempotency-Key")
+
+
 def _operation(path: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    _headers(operation)
     for code in _wanted(path, operation):
         responses.setdefault(code, {"description": DESCRIPTIONS[code]})
     for code, response in responses.items():

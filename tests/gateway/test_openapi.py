@@ -144,3 +144,121 @@ async def test_real_error_answers_match_the_declared_problem_schema(
         body = answer.json()
         errors = sorted(validator.iter_errors(body), key=str)
         assert not errors, (answer.request.url, body, errors)
+
+
+def _header_parameters(op: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["name"].lower(): p for p in op.get("parameters", []) if p.get("in") == "header"}
+
+
+async def test_conditional_and_idempotency_headers_are_declared(gateway: httpx.AsyncClient) -> None:
+    """Issue 14 item 2: If-None-Match and ETag on every read with a 304, a required If-Match
+    on every write with 428/412, Idempotency-Key on the creating POSTs and imports."""
+    doc = (await gateway.get("/openapi.json")).json()
+    idempotent = set()
+    for path, method, op in _operations(doc):
+        where = f"{method.upper()} {path}"
+        headers = _header_parameters(op)
+        responses = op["responses"]
+        if "304" in responses:
+            assert headers["if-none-match"]["required"] is False, where
+            assert "ETag" in responses["304"]["headers"], where
+            assert "ETag" in responses["200"]["headers"], where
+        if "428" in responses:
+            assert headers["if-match"]["required"] is True, where
+            assert "412" in responses, where
+            assert "ETag" in responses["412"]["headers"], where
+        else:
+            assert "if-match" not in headers, where
+        if "idempotency-key" in headers:
+            idempotent.add(where)
+        assert "x-enlace-idempotency-key" not in op, where
+    assert {
+        "POST /inventory/v1/holders",
+        "POST /inventory/v1/sites",
+        "POST /inventory/v1/submissions",
+        "POST /inventory/v1/submissions/{submission_id}/pcb-items",
+        "POST /inventory/v1/submissions/{submission_id}/imports",
+        "POST /cooperation/v1/activities",
+        "POST /cooperation/v1/imports/iati",
+        "POST /cooperation/v1/imports/matrix",
+    } <= idempotent
+    # Creating an activity needs no version to match: not declared as needing If-Match.
+    create = doc["paths"]["/cooperation/v1/activities"]["post"]
+    assert "428" not in create["responses"]
+
+
+async def test_the_declared_headers_do_what_the_document_says(
+    gateway: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    minem = await tokens.headers("minem-headers", "MINEM", "inventory:read inventory:write")
+    holder = {
+        "ruc": "20100017491",
+        "name": "Luz del Sur S.A.A.",
+        "sector": "electricity_distribution",
+        "is_public": False,
+    }
+    key = {"Idempotency-Key": "create-holder-1"}
+    first = await gateway.post("/inventory/v1/holders", json=holder, headers=minem | key)
+    again = await gateway.post("/inventory/v1/holders", json=holder, headers=minem | key)
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    url = f"/inventory/v1/holders/{first.json()['id']}"
+    read = await gateway.get(url, headers=minem)
+    tag = read.headers["ETag"]
+    assert (await gateway.get(url, headers=minem | {"If-None-Match": tag})).status_code == 304
+    change = {"name": "Luz del Sur"}
+    missing = await gateway.patch(url, json=change, headers=minem)
+    assert missing.status_code == 428
+    stale = await gateway.patch(url, json=change, headers=minem | {"If-Match": '"stale"'})
+    assert stale.status_code == 412
+    assert stale.headers["ETag"] == tag
+    done = await gateway.patch(url, json=change, headers=minem | {"If-Match": tag})
+    assert done.status_code == 200, done.text
+
+
+def _body_schema(doc: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
+    ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema: dict[str, Any] = doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    return schema
+
+
+def _allows_null(prop: dict[str, Any]) -> bool:
+    return prop.get("type") == "null" or any(s.get("type") == "null" for s in prop.get("anyOf", []))
+
+
+async def test_patch_schemas_offer_null_only_where_the_server_takes_it(
+    gateway: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """Issue 14 item 2: a PATCH field the server refuses as null is not nullable in the
+    document; one it clears with null still is."""
+    doc = (await gateway.get("/openapi.json")).json()
+    holder_patch = _body_schema(doc, doc["paths"]["/inventory/v1/holders/{holder_id}"]["patch"])
+    props = holder_patch["properties"]
+    assert not _allows_null(props["name"])
+    assert not _allows_null(props["is_public"])
+    assert _allows_null(props["contact_name"])  # an optional field: null clears it
+    activity_patch = _body_schema(
+        doc, doc["paths"]["/cooperation/v1/activities/{identifier}"]["patch"]
+    )
+    props = activity_patch["properties"]
+    assert not _allows_null(props["status"])
+    assert not _allows_null(props["sectors"])
+    assert _allows_null(props["planned_end"])
+    # What the document says is what the server does.
+    minem = await tokens.headers("minem-null", "MINEM", "inventory:read inventory:write")
+    holder = {
+        "ruc": "20100017491",
+        "name": "Luz del Sur S.A.A.",
+        "sector": "electricity_distribution",
+        "is_public": False,
+        "contact_name": "Medio Ambiente",
+    }
+    created = await gateway.post("/inventory/v1/holders", json=holder, headers=minem)
+    url = f"/inventory/v1/holders/{created.json()['id']}"
+    match = {"If-Match": created.headers["ETag"]}
+    refused = await gateway.patch(url, json={"name": None}, headers=minem | match)
+    assert refused.status_code == 422
+    cleared = await gateway.patch(url, json={"contact_name": None}, headers=minem | match)
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["contact_name"] is None

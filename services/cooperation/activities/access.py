@@ -23,6 +23,8 @@ WRITE_ERRORS = ONE_ERRORS | {
     422: {"description": "Invalid body or a rule broken (see errors)", **PROBLEM},
     428: {"description": "If-Match missing", **PROBLEM},
 }
+# A creating POST or an import: no version to match yet, so no If-Match (428/412).
+CREATE_ERRORS = {code: v for code, v in WRITE_ERRORS.items() if code not in (412, 428)}
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified"}}
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "A page (JSON) or every row (CSV)"}

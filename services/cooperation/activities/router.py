@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities import service
 from services.cooperation.activities.access import (
+    CREATE_ERRORS,
     CSV_RESPONSE,
     NOT_MODIFIED,
     ONE_ERRORS,
@@ -60,6 +61,7 @@ from services.cooperation.activities.views import (
 from shared.conditional import combined_etag, not_modified, read_answer, tagged
 from shared.db import SessionDep
 from shared.exports import wants_csv
+from shared.openapi_contract import IDEMPOTENT
 from shared.pagination import CursorQuery, LimitQuery, next_link
 from shared.problems import Problem
 from shared.security import Principal
@@ -198,7 +200,8 @@ async def get_activity(
     "organisation's IATI ref and '-'. Idempotency-Key: a retry with the same key and body "
     "gets the first answer.",
     response_model=ActivityOut,
-    responses=WRITE_ERRORS,
+    responses=CREATE_ERRORS,
+    openapi_extra=IDEMPOTENT,
 )
 async def create_activity(
     body: ActivityCreate,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal, get_args, get_origin
+from typing import Annotated, ClassVar, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from services.cooperation.iati import MAX_DECIMAL_DIGITS
+from shared.openapi_contract import NotNullInSchema
 
 # Bounded everything: a caller cannot make the service store or check unbounded input.
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{1,10}$")]
@@ -144,8 +145,18 @@ class ResultIn(Strict):
     )
 
 
-class ActivityFields(Strict):
+class ActivityFields(NotNullInSchema, Strict):
     """Everything the lead organisation may set (all optional here: the PATCH body)."""
+
+    # null is "clear" for optional fields; these cannot be cleared (the lists are added
+    # below, once the fields are known).
+    _not_null: ClassVar[tuple[str, ...]] = (
+        "identifier",
+        "program",
+        "title_en",
+        "status",
+        "visibility",
+    )
 
     identifier: Identifier | None = Field(
         default=None, description="Only while the activity is unpublished."
@@ -175,7 +186,6 @@ class ActivityFields(Strict):
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> ActivityFields:
-        # null is "clear" for optional fields; these cannot be cleared.
         for name in ("identifier", "program", "title_en", "status", "visibility"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
@@ -191,6 +201,7 @@ NOT_NULL_LISTS = tuple(
     for name, field in ActivityFields.model_fields.items()
     if list in {get_origin(t) for t in get_args(field.annotation)}
 )
+ActivityFields._not_null += NOT_NULL_LISTS
 
 
 class ActivityCreate(ActivityFields):

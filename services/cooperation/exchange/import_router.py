@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from services.cooperation.activities.access import PROBLEM, WRITE_ERRORS, Writer
+from services.cooperation.activities.access import CREATE_ERRORS, PROBLEM, Writer
 from services.cooperation.activities.replay import answer_once
 from services.cooperation.activities.state import load_refs
 from services.cooperation.activities.sync import Actor
@@ -16,6 +16,7 @@ from services.cooperation.exchange.imports import ImportReport, Mode, Row, impor
 from services.cooperation.exchange.table_import import XLSX, csv_records, read_table, xlsx_records
 from shared.db import SessionDep
 from shared.offload import import_workers
+from shared.openapi_contract import IDEMPOTENT
 from shared.problems import Problem
 from shared.security import Principal
 
@@ -40,7 +41,7 @@ DryRunQuery = Annotated[
         "not replayed)."
     ),
 ]
-RESPONSES: dict[int | str, dict[str, Any]] = WRITE_ERRORS | {
+RESPONSES: dict[int | str, dict[str, Any]] = CREATE_ERRORS | {
     413: {"description": "File too large", **PROBLEM},
     415: {"description": "Not a supported file type", **PROBLEM},
     422: {"description": "Invalid file, or rows rejected (mode=all): see errors", **PROBLEM},
@@ -121,7 +122,8 @@ async def run_import(
     "line. A work program in the file (as in our own exports) is skipped." + IMPORT_NOTE,
     response_model=ImportReport,
     responses=RESPONSES,
-    openapi_extra={
+    openapi_extra=IDEMPOTENT
+    | {
         "requestBody": {
             "required": True,
             "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
@@ -170,7 +172,8 @@ async def import_iati(
     + IMPORT_NOTE,
     response_model=ImportReport,
     responses=RESPONSES,
-    openapi_extra={
+    openapi_extra=IDEMPOTENT
+    | {
         "requestBody": {
             "required": True,
             "content": {

@@ -24,6 +24,7 @@ from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
 from shared.conditional import read_answer, require_if_match, tagged
 from shared.db import SessionDep
+from shared.openapi_contract import IDEMPOTENT
 from shared.pagination import Page
 from shared.security import Principal
 
@@ -169,6 +170,7 @@ def estimate_routes(router: APIRouter, kind: EstimateKind) -> None:
                 "status_code": 201,
                 "response_model": out_model,
                 "responses": routing.CREATE,
+                "openapi_extra": IDEMPOTENT,
             },
         ),
         (

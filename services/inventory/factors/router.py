@@ -31,6 +31,7 @@ from services.inventory.routing import (
 )
 from shared.conditional import read_answer, require_if_match, tagged
 from shared.db import SessionDep
+from shared.openapi_contract import IDEMPOTENT
 from shared.pagination import Page
 from shared.problems import Problem
 from shared.security import Principal
@@ -87,6 +88,7 @@ async def list_factors(
     status_code=201,
     response_model=FactorOut,
     responses=CREATE,
+    openapi_extra=IDEMPOTENT,
 )
 async def create_factor(
     request: Request,

@@ -29,6 +29,7 @@ from services.inventory.submissions.rules import Section
 from shared.db import SessionDep
 from shared.idempotency import idempotency_key, once
 from shared.offload import import_workers
+from shared.openapi_contract import IDEMPOTENT
 from shared.problems import Problem
 from shared.security import Principal, require_scopes
 
@@ -154,7 +155,8 @@ COLUMN_LIST = ", ".join(f"`{c}`" for c in COLUMNS)
     ),
     response_model=ImportReport,
     responses=responses(400, 403, 404, 409, 413, 415, 422),
-    openapi_extra={
+    openapi_extra=IDEMPOTENT
+    | {
         "requestBody": {
             "required": True,
             "content": {

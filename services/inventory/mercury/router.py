@@ -31,6 +31,7 @@ from services.inventory.submissions.rules import Section
 from services.inventory.vocabulary import MercuryCategory
 from shared.conditional import read_answer
 from shared.db import SessionDep
+from shared.openapi_contract import IDEMPOTENT
 from shared.pagination import Page
 from shared.problems import Problem
 from shared.security import Principal
@@ -104,6 +105,7 @@ async def list_mercury_factors(
     status_code=201,
     response_model=MercuryFactorOut,
     responses=CREATE,
+    openapi_extra=IDEMPOTENT,
 )
 async def create_mercury_factor(
     request: Request,

@@ -27,6 +27,7 @@ from services.inventory.pcb.schemas import (
 )
 from services.inventory.routing import READ_ONE, UPDATE, IdPath, create_once
 from shared.db import SessionDep
+from shared.openapi_contract import IDEMPOTENT
 from shared.security import Principal
 
 router = APIRouter(tags=["PCB equipment"])
@@ -126,6 +127,7 @@ async def list_inspections(
     status_code=201,
     response_model=PcbItemOut,
     responses=UPDATE,
+    openapi_extra=IDEMPOTENT,
 )
 async def create_inspection(
     request: Request,

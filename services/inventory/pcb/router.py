@@ -60,6 +60,7 @@ from services.inventory.submissions.rules import Section
 from shared.conditional import read_answer
 from shared.db import SessionDep, StreamingSessionDep, utcnow
 from shared.exports import PrimedStreamingResponse, csv_stream, wants_csv
+from shared.openapi_contract import IDEMPOTENT
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal
 
@@ -169,6 +170,7 @@ async def list_items(
     status_code=201,
     response_model=PcbItemOut,
     responses=CREATE,
+    openapi_extra=IDEMPOTENT,
 )
 async def create_item(
     request: Request,

@@ -43,6 +43,7 @@ from services.inventory.vocabulary import Sector
 from shared.conditional import read_answer, require_if_match, tagged
 from shared.db import SessionDep, StreamingSessionDep
 from shared.exports import PrimedStreamingResponse, csv_stream, export_values, wants_csv
+from shared.openapi_contract import IDEMPOTENT
 from shared.pagination import CursorQuery, LimitQuery, Page
 from shared.security import Principal, require_scopes
 
@@ -127,6 +128,7 @@ async def list_holders(
     status_code=201,
     response_model=HolderOut,
     responses=CREATE,
+    openapi_extra=IDEMPOTENT,
 )
 async def create_holder(
     request: Request,
@@ -262,6 +264,7 @@ async def list_sites(
     status_code=201,
     response_model=SiteOut,
     responses=CREATE,
+    openapi_extra=IDEMPOTENT,
 )
 async def create_site(
     request: Request,

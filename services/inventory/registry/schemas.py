@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from services.inventory.registry.rules import coordinates_in_peru, ruc_is_valid, ubigeo_is_valid
 from services.inventory.vocabulary import Sector, SiteType
+from shared.openapi_contract import NotNullInSchema
 
 
 def _ruc(value: str) -> str:
@@ -46,8 +47,9 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class PatchModel(StrictModel):
-    """A partial update: only the fields sent change; ``_not_null`` may not be set to null."""
+class PatchModel(NotNullInSchema, StrictModel):
+    """A partial update: only the fields sent change; ``_not_null`` may not be set to null
+    (nor does the schema offer null for them)."""
 
     _not_null: ClassVar[tuple[str, ...]] = ()
 

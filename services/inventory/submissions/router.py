@@ -28,6 +28,7 @@ from services.inventory.submissions.rules import Section, SubmissionStatus
 from services.inventory.submissions.schemas import SubmissionEventOut, SubmissionIn, SubmissionOut
 from shared.conditional import read_answer
 from shared.db import SessionDep
+from shared.openapi_contract import IDEMPOTENT
 from shared.pagination import Page
 from shared.security import Principal
 
@@ -84,6 +85,7 @@ async def list_submissions(
     status_code=201,
     response_model=SubmissionOut,
     responses=CREATE,
+    openapi_extra=IDEMPOTENT,
 )
 async def create_submission(
     request: Request,
