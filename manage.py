@@ -321,6 +321,7 @@ COMMANDS = {
     "seed": "load the demo data",
     "credentials": "show the demo client credentials again (checked, reissued if stale)",
     "bench": "run a benchmark: bench <name> (see bench/README.md)",
+    "messages": "add the code's new problem messages to the Spanish catalogue, to translate",
 }
 
 
@@ -343,6 +344,8 @@ def main(argv: list[str]) -> None:
     elif command == "credentials":
         migrate(["gateway"])
         _run(sys.executable, "-m", "services.gateway.seed")
+    elif command == "messages":
+        _run(sys.executable, "-m", "shared.message_extract")
     elif command == "bench":
         if not rest:
             sys.exit("usage: python3 manage.py bench <name> [args]")

@@ -11,7 +11,8 @@ from typing import Any
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.context import request_id_var
+from shared.context import language_var, request_id_var
+from shared.i18n import request_language
 from shared.metrics import ProcessMetrics
 from shared.problems import answer_unavailable, send_problem
 from shared.tracing import span_for, span_var
@@ -53,6 +54,19 @@ class HTTPMiddleware:
         raise NotImplementedError
 
 
+def _language_headers(headers: list[tuple[bytes, bytes]], language: bytes) -> None:
+    """``Content-Language`` (unless the answer has one: a backend's, relayed) and
+    ``Vary: Accept-Language`` (added to any Vary already there)."""
+    if not any(k == b"content-language" for k, _ in headers):
+        headers.append((b"content-language", language))
+    for i, (name, value) in enumerate(headers):
+        if name == b"vary":
+            if b"accept-language" not in value.lower() and value.strip() != b"*":
+                headers[i] = (name, value + b", Accept-Language")
+            return
+    headers.append((b"vary", b"Accept-Language"))
+
+
 class RequestContextMiddleware(HTTPMiddleware):
     """Assigns the request id, echoes it, sends ``X-Content-Type-Options: nosniff``, joins
     the caller's W3C trace (or starts one; ``shared.tracing``), and writes one structured
@@ -73,6 +87,9 @@ class RequestContextMiddleware(HTTPMiddleware):
         request_id = incoming_request_id(scope)
         token = request_id_var.set(request_id)
         span_token = span_var.set(span_for(scope["headers"]))
+        language = request_language(scope["headers"], scope.get("query_string", b""))
+        language_token = language_var.set(language)
+        raw_language = language.encode()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -90,6 +107,7 @@ class RequestContextMiddleware(HTTPMiddleware):
                     if k not in (b"x-request-id", b"x-content-type-options")
                 ]
                 headers.append((b"x-request-id", raw_id))
+                _language_headers(headers, raw_language)
                 # Browsers must take every answer as the type it declares (no sniffing).
                 headers.append((b"x-content-type-options", b"nosniff"))
                 message["headers"] = headers
@@ -132,6 +150,7 @@ class RequestContextMiddleware(HTTPMiddleware):
                 )
             request_id_var.reset(token)
             span_var.reset(span_token)
+            language_var.reset(language_token)
 
 
 class BodyTooLarge(StarletteHTTPException):

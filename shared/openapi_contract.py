@@ -72,6 +72,15 @@ HEADER_PARAMETERS: dict[str, dict[str, Any]] = {
         "(RFC 9110 13.1.1).",
         "schema": {"type": "string"},
     },
+    "Accept-Language": {
+        "name": "Accept-Language",
+        "in": "header",
+        "required": False,
+        "description": "`es` or `en` (q-values honoured): the language of problem titles and "
+        "details and of labels. Without it (and without `lang`) English. The answer says "
+        "which in `Content-Language`.",
+        "schema": {"type": "string", "examples": ["es-PE,es;q=0.9,en;q=0.5"]},
+    },
     "Idempotency-Key": {
         "name": "Idempotency-Key",
         "in": "header",
@@ -242,9 +251,22 @@ def _parameter(operation: dict[str, Any], name: str) -> None:
         parameters.append(dict(HEADER_PARAMETERS[name]))
 
 
+LANG_PARAMETER: dict[str, Any] = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "description": "`es` or `en`: the answer's language, before Accept-Language.",
+    "schema": {"type": "string", "enum": ["es", "en"]},
+}
+
+
 def _headers(operation: dict[str, Any]) -> None:
-    """The conditional and idempotency headers the operation's responses and marker imply."""
+    """The language, conditional and idempotency parameters of the operation."""
     responses: dict[str, Any] = operation["responses"]
+    _parameter(operation, "Accept-Language")
+    parameters: list[dict[str, Any]] = operation["parameters"]
+    if not any(p.get("in") == "query" and p.get("name") == "lang" for p in parameters):
+        parameters.append(dict(LANG_PARAMETER))
     if "304" in responses:
         _parameter(operation, "If-None-Match")
         responses["304"].setdefault("headers", {})["ETag"] = ETAG_HEADER

@@ -19,7 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope, Send
 
-from shared.context import request_id_var
+from shared.context import language_var, request_id_var
+from shared.messages import translate
 
 log = logging.getLogger("enlace.problems")
 
@@ -58,14 +59,16 @@ def problem_body(
     instance: str | None = None,
     **extensions: Any,
 ) -> dict[str, Any]:
-    """The JSON members of a problem document."""
+    """The JSON members of a problem document, its title and detail in the answer's
+    language (``shared.messages``)."""
+    language = language_var.get()
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
-        "title": title or HTTPStatus(status).phrase,
+        "title": translate(title or HTTPStatus(status).phrase, language),
         "status": status,
     }
     if detail:
-        body["detail"] = detail
+        body["detail"] = translate(detail, language)
     if instance:
         body["instance"] = instance
     body["request_id"] = request_id_var.get()
@@ -265,7 +268,7 @@ def _clean_errors(errors: Any) -> list[dict[str, Any]]:
     return [
         {
             "loc": [str(p) for p in e.get("loc", ())],
-            "msg": str(e.get("msg", "")),
+            "msg": translate(str(e.get("msg", "")), language_var.get()),
             "type": e.get("type", ""),
         }
         for e in errors

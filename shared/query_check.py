@@ -26,6 +26,8 @@ UNKNOWN_PARAMETER_RESPONSE: dict[int | str, dict[str, Any]] = {
     }
 }
 _ACCEPTED = "_enlace_query_params"  # the route's accepted names, kept on the route
+# Accepted on every route: the language of the answer (shared.i18n).
+EVERYWHERE = frozenset({"lang"})
 
 
 def declared_query_params(dependant: Dependant) -> frozenset[str]:
@@ -42,7 +44,7 @@ def declared_query_params(dependant: Dependant) -> frozenset[str]:
 def accepted_query_params(route: APIRoute) -> frozenset[str]:
     accepted: frozenset[str] | None = getattr(route, _ACCEPTED, None)
     if accepted is None:
-        accepted = declared_query_params(route.dependant)
+        accepted = declared_query_params(route.dependant) | EVERYWHERE
         setattr(route, _ACCEPTED, accepted)
     return accepted
 
