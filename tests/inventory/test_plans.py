@@ -4,12 +4,14 @@ validated inventory moves a target; bad input is a 422 naming the field."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
 from services.inventory.plans.service import target_statuses
+from services.inventory.seed import DEMO, load_demo
 from tests.inventory.conftest import Caller, assert_problem, validate
 from tests.inventory.inventory_data import build_2024, gc_item
 
@@ -233,3 +235,26 @@ async def test_bad_plans_name_the_field(minam: Caller, plan: dict[str, Any]) -> 
     response = await minam.write("PUT", path, PLAN | {"objectives": PLAN["objectives"][:1]})
     assert response.json()["errors"][0]["loc"] == ["body", "objectives"]
     assert (await minam.get(path)).json()["end_year"] == 2030
+
+
+async def test_the_demo_plan_tracks_seed_000s_targets(
+    inventory_app: FastAPI, anonymous: Caller, oefa: Caller
+) -> None:
+    data = json.loads(DEMO.read_text(encoding="utf-8"))
+    for _ in range(2):  # loading twice adds nothing
+        async with inventory_app.state.db.sessions() as session:
+            await load_demo(session, data)
+            await session.commit()
+    assert_problem(await anonymous.get("/plans"), 401)
+    (listed,) = (await oefa.get("/plans")).json()["items"]
+    assert listed["title_es"] == "Plan de acción PCB y COP-NI 2026-2030"
+    body = (await oefa.get(f"/plans/{listed['id']}")).json()
+    # Over the demo's 2024 inventory (2023 baselines, illustrative):
+    assert [(t["metric_id"], t["status"]) for t in body["targets"]] == [
+        ("pcb_in_use", "at_risk"),  # 7.15 t against 8.5 - 4.5 / 3 = 7.0 t
+        ("pcb_eliminated_cumulative", "off_track"),  # 0 t against 5 / 3 = 1.67 t
+        ("holders_validated_share", "on_track"),  # 100 % against 70 %
+        ("pcb_unanalysed", "on_track"),  # 2 items against 3
+        ("pcdd_pcdf_releases", "at_risk"),  # 2.144 against 2.133 g TEQ/a
+    ]
+    assert all(t["actual"]["year"] == 2024 and t["actual"]["submissions"] for t in body["targets"])

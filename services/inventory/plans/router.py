@@ -36,7 +36,7 @@ from services.inventory.routing import (
     create_once,
     page_of,
 )
-from shared.conditional import etag, read_answer, require_if_match, tagged
+from shared.conditional import etag, not_modified, require_if_match, tagged
 from shared.db import SessionDep
 from shared.pagination import Page
 from shared.security import Principal
@@ -214,9 +214,9 @@ async def get_plan(
     """One plan (ETag: it changes with the plan, its targets and newly validated data)."""
     plan = await service.get_plan(session, plan_id)
     tag = await _plan_tag(session, plan)
-    if request.headers.get("if-none-match") == tag:
+    if not_modified(request, tag):  # before computing the statuses
         return Response(status_code=304, headers={"ETag": tag})
-    return read_answer(request, response, await plan_out(session, plan), tag)
+    return tagged(response, await plan_out(session, plan), tag)
 
 
 @router.put(
@@ -309,9 +309,9 @@ async def get_target(
     """One target with its trajectory."""
     target = await service.get_target(session, plan_id, target_id)
     tag = await _target_tag(session, target)
-    if request.headers.get("if-none-match") == tag:
+    if not_modified(request, tag):  # before computing the statuses
         return Response(status_code=304, headers={"ETag": tag})
-    return read_answer(request, response, await target_detail(session, target), tag)
+    return tagged(response, await target_detail(session, target), tag)
 
 
 @router.put(
