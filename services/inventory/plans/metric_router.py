@@ -16,7 +16,6 @@ from services.inventory.plans.metric_schemas import (
     info_out,
     metric_out,
 )
-from services.inventory.reports import queries
 from services.inventory.routing import READ, Department, responses
 from services.inventory.vocabulary import Sector
 from shared.conditional import etag, not_modified, read_answer
@@ -97,8 +96,7 @@ async def get_metric(
         schedule,
         department,
         sector_code,
-        *(await queries.national_fingerprint(session)),
-        *(await queries.holders_fingerprint(session)),
+        *(await metrics.data_fingerprint(session)),
     )
     if not_modified(request, tag):
         return Response(status_code=304, headers={"ETag": tag})

@@ -235,7 +235,9 @@ async def holders_validated_share(
 ) -> Figures:
     """Registered holders (of the sector; with a site in the department) that the year's
     validated inventory names (PCB items, UP-POPs or mercury estimates), as a share."""
-    registered = list(await session.scalars(_holders_in(scope)))
+    registered = (
+        await session.scalar(select(func.count()).select_from(_holders_in(scope).subquery()))
+    ) or 0
     named = union(
         *(
             select(t.holder_id.label("holder_id"), t.submission_id.label("submission_id")).where(
@@ -261,10 +263,10 @@ async def holders_validated_share(
     )
     if not registered or not any_validated:
         return Figures(None, [], [])
-    share = (Decimal(100) * len(validated) / len(registered)).quantize(Decimal("0.1"))
+    share = (Decimal(100) * len(validated) / registered).quantize(Decimal("0.1"))
     breakdown = [
         BreakdownPart({"holders": "validated"}, Decimal(len(validated)), "holders"),
-        BreakdownPart({"holders": "registered"}, Decimal(len(registered)), "holders"),
+        BreakdownPart({"holders": "registered"}, Decimal(registered), "holders"),
     ]
     # Every holder counted (even at 0 %) stands on the year's validated submissions.
     ids = sorted({r[1] for r in rows}) or sorted(
@@ -488,6 +490,17 @@ async def compute_metric(
         submissions=figures.submissions,
         computed_at=utcnow(),
         status="no_data" if no_data else "ok",
+    )
+
+
+async def data_fingerprint(session: AsyncSession) -> tuple[Any, ...]:
+    """Changes whenever a metric can: a validation or supersession, new thresholds or
+    densities, a holder or a site added or changed (holders by sector and department)."""
+    sites = await session.execute(select(func.count(Site.id), func.max(Site.updated_at)))
+    return (
+        *(await queries.national_fingerprint(session)),
+        *(await queries.holders_fingerprint(session)),
+        *sites.one(),
     )
 
 

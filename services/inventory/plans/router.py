@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inventory.plans import rules, service
+from services.inventory.plans import metrics, rules, service
 from services.inventory.plans.models import ActionPlan, PlanTarget
 from services.inventory.plans.schemas import (
     ActualOut,
@@ -24,7 +24,6 @@ from services.inventory.plans.schemas import (
     TrajectoryYearOut,
 )
 from services.inventory.plans.service import Evaluation
-from services.inventory.reports import queries
 from services.inventory.routing import (
     CREATE,
     READ,
@@ -58,26 +57,18 @@ router = APIRouter(prefix="/v1/plans", tags=["plans"])
 TargetPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="Target id")]
 
 
-async def _data_tag(session: AsyncSession) -> tuple[object, ...]:
-    """What moves a status: a validation (or new thresholds), and the holders."""
-    return (
-        *(await queries.national_fingerprint(session)),
-        *(await queries.holders_fingerprint(session)),
-    )
-
-
 async def _plan_tag(session: AsyncSession, plan: ActionPlan) -> str:
     return etag(
         "plan",
         plan.id,
         plan.version,
         *(await service.targets_fingerprint(session, plan.id)),
-        *(await _data_tag(session)),
+        *(await metrics.data_fingerprint(session)),
     )
 
 
 async def _target_tag(session: AsyncSession, target: PlanTarget) -> str:
-    return etag("target", target.id, target.version, *(await _data_tag(session)))
+    return etag("target", target.id, target.version, *(await metrics.data_fingerprint(session)))
 
 
 def _num(value: object) -> float:
@@ -116,9 +107,12 @@ def _target_out(target: PlanTarget, judged: Evaluation) -> dict[str, object]:
     }
 
 
-async def target_out(session: AsyncSession, target: PlanTarget) -> TargetOut:
+async def target_out(
+    session: AsyncSession, target: PlanTarget, computed: service.Computed | None = None
+) -> TargetOut:
     """A target with its status."""
-    return TargetOut.model_validate(_target_out(target, await service.evaluate(session, target)))
+    judged = await service.evaluate(session, target, computed)
+    return TargetOut.model_validate(_target_out(target, judged))
 
 
 async def target_detail(session: AsyncSession, target: PlanTarget) -> TargetDetailOut:
@@ -143,7 +137,10 @@ def _summary(plan: ActionPlan) -> dict[str, object]:
 
 async def plan_out(session: AsyncSession, plan: ActionPlan) -> PlanOut:
     """A plan with its targets and their statuses."""
-    targets = [await target_out(session, t) for t in await service.plan_targets(session, plan.id)]
+    computed: service.Computed = {}
+    targets = [
+        await target_out(session, t, computed) for t in await service.plan_targets(session, plan.id)
+    ]
     return PlanOut.model_validate(_summary(plan) | {"targets": targets})
 
 

@@ -116,12 +116,23 @@ def last_year(target: PlanTarget) -> int:
     return max([target.baseline_year, *(p.year for p in points)])
 
 
-async def actuals(session: AsyncSession, target: PlanTarget) -> dict[int, Actual]:
+# Metric values already computed while answering one request, by metric, year, schedule
+# and scope: targets on the same metric share them.
+Computed = dict[tuple[str, int, str, str | None, str | None], Actual]
+
+
+async def actuals(
+    session: AsyncSession, target: PlanTarget, computed: Computed | None = None
+) -> dict[int, Actual]:
     """The metric's values for the target's years that have validated data."""
     first, last = target.baseline_year, last_year(target)
+    computed = {} if computed is None else computed
     found: dict[int, Actual] = {}
     for year in await metrics.years_with_data(session, target.metric_id):
-        if first <= year <= last:
+        if not first <= year <= last:
+            continue
+        key = (target.metric_id, year, target.schedule, target.department, target.sector)
+        if key not in computed:
             value = await metrics.compute_metric(
                 session,
                 target.metric_id,
@@ -130,15 +141,19 @@ async def actuals(session: AsyncSession, target: PlanTarget) -> dict[int, Actual
                 department=target.department,
                 sector=target.sector,
             )
-            found[year] = Actual(value.value, value.submissions)
+            computed[key] = Actual(value.value, value.submissions)
+        found[year] = computed[key]
     return found
 
 
-async def evaluate(session: AsyncSession, target: PlanTarget) -> Evaluation:
-    """The target's status (``rules.latest_status``) and its trajectory, year by year."""
+async def evaluate(
+    session: AsyncSession, target: PlanTarget, computed: Computed | None = None
+) -> Evaluation:
+    """The target's status (``rules.latest_status``) and its trajectory, year by year
+    (``computed``: metric values to share with the other targets judged)."""
     baseline, points = baseline_of(target), points_of(target)
     direction = Direction(target.direction)
-    found = await actuals(session, target)
+    found = await actuals(session, target, computed)
     status, year = rules.latest_status(
         {y: a.value for y, a in found.items()}, baseline, points, direction
     )
@@ -161,8 +176,9 @@ async def evaluate(session: AsyncSession, target: PlanTarget) -> Evaluation:
 async def target_statuses(session: AsyncSession) -> dict[int, str]:
     """Every target's status by target id: compare before and after a validation to
     learn which targets changed status."""
-    targets = await session.scalars(select(PlanTarget).order_by(PlanTarget.id))
-    return {t.id: (await evaluate(session, t)).status.value for t in targets}
+    targets = list(await session.scalars(select(PlanTarget).order_by(PlanTarget.id)))
+    computed: Computed = {}
+    return {t.id: (await evaluate(session, t, computed)).status.value for t in targets}
 
 
 # -- writing ------------------------------------------------------------------------------
