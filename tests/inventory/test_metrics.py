@@ -141,7 +141,9 @@ async def test_releases_by_vector_and_pathway(oefa: Caller, data: dict[str, Any]
 
 
 async def test_bad_parameters_are_named(oefa: Caller) -> None:
-    assert_problem(await oefa.get("/metrics/made_up", params={"year": 2024}), 404, "not-found")
+    for unknown in ("made_up", "PCB-in-use"):
+        response = await oefa.get(f"/metrics/{unknown}", params={"year": 2024})
+        assert_problem(response, 404, "not-found")
     for params, name in (
         ({}, "year"),
         ({"year": "1800"}, "year"),

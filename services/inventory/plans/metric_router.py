@@ -25,7 +25,7 @@ from shared.problems import Problem
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
 MetricPath = Annotated[
-    str, Path(pattern=r"^[a-z_]{1,60}$", description="A metric id of `GET /v1/metrics`.")
+    str, Path(pattern=r"^[A-Za-z0-9_.-]{1,60}$", description="A metric id of `GET /v1/metrics`.")
 ]
 RequiredYear = Annotated[int, Query(ge=1990, le=2100, description="Reporting year")]
 SectorFilter = Annotated[

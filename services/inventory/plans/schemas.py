@@ -179,6 +179,47 @@ class TrajectoryYearOut(BaseModel):
 class TargetDetailOut(TargetOut):
     """A target with its trajectory, year by year from the baseline to the last target."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "plan_id": 1,
+                    "objective": "O1",
+                    "indicator_en": "PCB equipment in use",
+                    "indicator_es": "Equipos con PCB en uso",
+                    "unit": "t",
+                    "metric_id": "pcb_in_use",
+                    "scope": {"department": None, "sector": "electricity_distribution"},
+                    "schedule": "national",
+                    "baseline": {"year": 2023, "value": 8.5},
+                    "target_values": [{"year": 2026, "value": 4.0}, {"year": 2028, "value": 0}],
+                    "direction": "decrease",
+                    "status": "at_risk",
+                    "actual": {"year": 2024, "value": 7.15, "expected": 7.0, "submissions": [1]},
+                    "version": 1,
+                    "updated_at": "2026-12-02T00:40:00Z",
+                    "trajectory": [
+                        {
+                            "year": 2023,
+                            "target_value": 8.5,
+                            "actual_value": None,
+                            "status": "no_data",
+                            "submissions": [],
+                        },
+                        {
+                            "year": 2024,
+                            "target_value": 7.0,
+                            "actual_value": 7.15,
+                            "status": "at_risk",
+                            "submissions": [1],
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     trajectory: list[TrajectoryYearOut]
 
 

@@ -72,10 +72,12 @@ async def targets_fingerprint(session: AsyncSession, plan_id: int) -> tuple[Any,
 
 
 def baseline_of(target: PlanTarget) -> Point:
+    """The target's baseline as the rules' point."""
     return Point(target.baseline_year, Decimal(target.baseline_value))
 
 
 def points_of(target: PlanTarget) -> list[Point]:
+    """The target values as the rules' points, by year."""
     return sorted(
         (Point(int(p["year"]), Decimal(str(p["value"]))) for p in target.target_values),
         key=lambda p: p.year,
@@ -93,6 +95,8 @@ class Actual:
 
 @dataclass(frozen=True)
 class YearJudged:
+    """One year of a trajectory: the trajectory's value, the actual, its status."""
+
     year: int
     target_value: Decimal
     actual: Actual
@@ -108,10 +112,12 @@ class Evaluation:
     years: list[YearJudged]
 
     def judged(self) -> YearJudged | None:
+        """The year the status was judged on (None: no data)."""
         return next((y for y in self.years if y.year == self.year), None)
 
 
 def last_year(target: PlanTarget) -> int:
+    """The last year of the target's trajectory (its last target year)."""
     points = points_of(target)
     return max([target.baseline_year, *(p.year for p in points)])
 
