@@ -159,7 +159,9 @@ async def test_only_reviewers_write_plans(
     assert_problem(await minem.post("/plans", PLAN), 403)
     assert_problem(await oefa.post("/plans", PLAN), 403)
     assert_problem(await anonymous.get("/plans"), 401)
-    created = (await minam.post("/plans", PLAN)).json()
+    key = {"Idempotency-Key": "plan-2026"}
+    created = (await minam.post("/plans", PLAN, headers=key)).json()
+    assert (await minam.post("/plans", PLAN, headers=key)).json()["id"] == created["id"]
     path = f"/plans/{created['id']}"
     assert_problem(await minem.post(f"{path}/targets", target("6", "3")), 403)
     assert_problem(await minem.write("PUT", path, PLAN | {"title_en": "Mine"}), 403)
@@ -167,6 +169,10 @@ async def test_only_reviewers_write_plans(
     listed = (await oefa.get("/plans")).json()
     assert [p["id"] for p in listed["items"]] == [created["id"]]
     assert (await oefa.get(path)).json()["title_en"] == PLAN["title_en"]
+    history = (await minam.get("/changes", params={"entity": "action_plan"})).json()["items"]
+    assert [(c["entity_id"], c["action"], c["org_code"]) for c in history] == [
+        (created["id"], "create", "MINAM")
+    ]
 
 
 async def test_writes_need_if_match(minam: Caller, plan: dict[str, Any]) -> None:

@@ -25,6 +25,27 @@ class MetricInfoOut(BaseModel):
 class MetricCatalogueOut(BaseModel):
     """Every metric targets and indicators can be bound to."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": "asgm_mercury_releases",
+                            "title_en": "Mercury releases from ASGM",
+                            "title_es": "Liberaciones de mercurio de la MAPE",
+                            "description": "Mercury releases of artisanal and small-scale "
+                            "gold mining by pathway and department (kg Hg/a).",
+                            "unit": "kg/a",
+                            "dimensions": ["pathway", "department"],
+                            "filters": ["department"],
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[MetricInfoOut]
 
 

@@ -243,4 +243,32 @@ class PlanSummaryOut(BaseModel):
 class PlanOut(PlanSummaryOut):
     """A plan with its targets and their statuses."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "title_en": "PCB and UP-POPs action plan 2026-2030",
+                    "title_es": "Plan de acción PCB y COP-NI 2026-2030",
+                    "convention": "stockholm",
+                    "start_year": 2026,
+                    "end_year": 2030,
+                    "description": "Reduction of PCBs and UP-POPs (NIP update).",
+                    "objectives": [
+                        {
+                            "code": "O1",
+                            "text_en": "Eliminate the use of PCB equipment",
+                            "text_es": "Eliminar el uso de equipos con PCB",
+                        }
+                    ],
+                    "agencies": ["MINAM", "MINEM"],
+                    "version": 1,
+                    "created_at": "2026-12-02T00:40:00Z",
+                    "updated_at": "2026-12-02T00:40:00Z",
+                    "targets": [],
+                }
+            ]
+        }
+    )
+
     targets: list[TargetOut]
