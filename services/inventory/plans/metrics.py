@@ -121,6 +121,23 @@ class FilterNotAccepted(ValueError):
         self.name = name
 
 
+async def holding_submissions(
+    session: AsyncSession, table: Any, section: Section, year: int, where: Sequence[Any]
+) -> list[int]:
+    """The year's counting submissions of ``section`` holding at least one row of
+    ``table`` (items, estimates) that meets ``where``: the submissions a figure came from
+    (EXISTS: one row per submission is enough, the items are not all read)."""
+    ids = await session.scalars(
+        select(Submission.id)
+        .where(
+            Submission.id.in_(current_ids(section, year)),
+            exists(select(table.id).where(table.submission_id == Submission.id, *where)),
+        )
+        .order_by(Submission.id)
+    )
+    return list(ids)
+
+
 # -- PCB ---------------------------------------------------------------------------------
 
 
@@ -151,13 +168,8 @@ async def _pcb_groups(
     )
     if scope.department is not None:
         groups = [g for g in groups if g.keys[0] == scope.department]
-    ids = await session.scalars(
-        select(PcbItem.submission_id)
-        .where(PcbItem.submission_id.in_(current_ids(Section.PCB, year)), *_pcb_where(scope))
-        .distinct()
-        .order_by(PcbItem.submission_id)
-    )
-    return groups, list(ids)
+    ids = await holding_submissions(session, PcbItem, Section.PCB, year, _pcb_where(scope))
+    return groups, ids
 
 
 def _by_class(groups: Sequence[PcbGroup], keep: Callable[[PcbGroup], bool]) -> Figures:
@@ -289,18 +301,6 @@ def _estimate_where(table: Any, scope: MetricScope) -> list[Any]:
     return where
 
 
-async def _estimate_submissions(
-    session: AsyncSession, table: Any, section: Section, year: int, where: list[Any]
-) -> list[int]:
-    ids = await session.scalars(
-        select(table.submission_id)
-        .where(table.submission_id.in_(current_ids(section, year)), *where)
-        .distinct()
-        .order_by(table.submission_id)
-    )
-    return list(ids)
-
-
 async def pcdd_pcdf_releases(
     session: AsyncSession, year: int, _schedule: Schedule, scope: MetricScope
 ) -> Figures:
@@ -319,7 +319,7 @@ async def pcdd_pcdf_releases(
     ]
     headline = [t for (s, _v), t in sums.items() if s == HEADLINE_TEQ_SCHEME]
     value = sum(headline, Decimal(0)) if headline else None
-    ids = await _estimate_submissions(session, UpopsEstimate, Section.UPOPS, year, where)
+    ids = await holding_submissions(session, UpopsEstimate, Section.UPOPS, year, where)
     return Figures(value, breakdown, ids)
 
 
@@ -344,7 +344,7 @@ async def asgm_mercury_releases(
         BreakdownPart({"pathway": p, "department": d}, kg, "kg/a")
         for (p, d), kg in sorted(sums.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
     ]
-    ids = await _estimate_submissions(session, MercuryEstimate, Section.MERCURY, year, where)
+    ids = await holding_submissions(session, MercuryEstimate, Section.MERCURY, year, where)
     return Figures(sum(sums.values(), Decimal(0)), breakdown, ids)
 
 
