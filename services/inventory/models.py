@@ -12,12 +12,14 @@ from services.inventory.pcb.models import (
     PcbStatusEvent,
     PcbThresholds,
 )
+from services.inventory.plans.models import ActionPlan, PlanTarget
 from services.inventory.registry.models import Holder, Site
 from services.inventory.reports.cells import PcbSummaryCell
 from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.upops.models import UpopsEstimate, UpopsRelease
 
 __all__ = [
+    "ActionPlan",
     "ChangeRecord",
     "EmissionFactor",
     "FluidDensity",
@@ -32,6 +34,7 @@ __all__ = [
     "PcbStatusEvent",
     "PcbSummaryCell",
     "PcbThresholds",
+    "PlanTarget",
     "Site",
     "Submission",
     "SubmissionEvent",

@@ -3,8 +3,9 @@
 Idempotent: records are matched by natural key (RUC; holder + site name; organisation +
 year + section for submissions; submission + holder + manufacturer + serial number for
 items; item + method + date + sample for analyses; item + date + inspector for OEFA's
-inspections) and only missing ones are added. Submissions are drafts while their data is
-added, then submitted, reviewed and validated through the workflow's own functions.
+inspections; the action plan by its Spanish title) and only missing ones are added.
+Submissions are drafts while their data is added, then submitted, reviewed and validated
+through the workflow's own functions.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from services.inventory.pcb.service import (
     first_status_event,
     recompute_concentration,
 )
+from services.inventory.plans import service as plans
+from services.inventory.plans.models import ActionPlan
+from services.inventory.plans.schemas import PlanIn, TargetIn
 from services.inventory.registry.models import Holder, Site
 from services.inventory.settings import InventorySettings
 from services.inventory.submissions.access import REVIEW, WRITE
@@ -185,10 +189,24 @@ async def _has_estimate(
     return found is not None
 
 
+async def _action_plan(session: AsyncSession, spec: dict[str, Any]) -> None:
+    """The demo action plan and its targets, written as MINAM's routes write them (matched
+    by its Spanish title; an existing plan is left as it is)."""
+    found = await session.scalar(
+        select(ActionPlan.id).where(ActionPlan.title_es == spec["title_es"])
+    )
+    if found is not None:
+        return
+    fields = {k: v for k, v in spec.items() if k not in ("note", "targets")}
+    plan = await plans.create_plan(session, SEED_PRINCIPAL, PlanIn.model_validate(fields))
+    for target in spec["targets"]:
+        await plans.create_target(session, SEED_PRINCIPAL, plan, TargetIn.model_validate(target))
+
+
 async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
     """Add the demo records that are missing; return how many holders, sites and PCB
     items were added (submissions, analyses, the Toolkit factor catalogues and the release
-    estimates come with them)."""
+    estimates and the action plan come with them)."""
     added, holders, sites = await _registry(session, data)
     submission = await _submission(session, data["pcb_submission"])
     for spec in data["pcb_items"]:
@@ -229,6 +247,8 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
     await load_mercury_catalogue(session, SEED_PRINCIPAL)
     if "upops_estimates" in data:
         await _estimates(session, data)
+    if "action_plan" in data:
+        await _action_plan(session, data["action_plan"])
     return added
 
 
