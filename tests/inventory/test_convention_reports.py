@@ -249,6 +249,12 @@ async def test_minamata_article_21(oefa: Caller, year_2024: dict[str, Any]) -> N
     report = response.json()
     assert report["status"] == "validated"
     assert [s["submission_id"] for s in report["sources"]] == [year_2024["mercury"]]
+    again = await oefa.get(
+        "/reports/minamata-article-21",
+        params={"year": 2024},
+        headers={"If-None-Match": response.headers["etag"]},
+    )
+    assert again.status_code == 304
 
     def hg(category: str, pathway: str) -> dict[str, Any]:
         return _pick(report, "releases", "mercury.release", category=category, pathway=pathway)

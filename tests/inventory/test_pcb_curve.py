@@ -134,6 +134,12 @@ async def test_curve_by_year_from_the_dated_history(oefa: Caller, history: dict[
     # D appears in two validated inventories: counted once, from the 2024 one; the draft
     # (PRODUCE's 99.999 t P1 item) never.
     assert [s["submission_id"] for s in body["sources"]] == [history["submission_id"]]
+    again = await oefa.get(
+        "/reports/pcb-curve",
+        params={"from": 2018, "to": 2024},
+        headers={"If-None-Match": response.headers["etag"]},
+    )
+    assert again.status_code == 304
 
 
 @pytest.mark.usefixtures("history")
