@@ -245,3 +245,33 @@ async def test_bad_parameters_name_the_parameter(oefa: Caller) -> None:
 
 async def test_curve_needs_a_token(anonymous: Caller) -> None:
     assert (await anonymous.get("/reports/pcb-curve")).status_code == 401
+
+
+@pytest.mark.usefixtures("history")
+async def test_the_national_schedule_moves_classes_and_deadlines(
+    oefa: Caller, minam: Caller
+) -> None:
+    plan = {
+        "p1_mg_per_kg": "100000",
+        "p2_mg_per_kg": "500",
+        "p3_mg_per_kg": "150",  # E (100 mg/kg) is no PCB item under this plan
+        "large_volume_l": "5",
+        "small_volume_l": "0.05",
+        "use_deadline": "2030-12-31",
+        "esm_deadline": "2030-12-31",
+        "presumed_before_year": 1987,
+        "presumed_min_volume_l": "5",
+        "provenance": "test plan",
+    }
+    await minam.ok("PUT", "/pcb-thresholds?schedule=national", plan)
+    params = {"from": 2024, "to": 2024}
+    national = await oefa.get("/reports/pcb-curve", params=params | {"schedule": "national"})
+    body = national.json()
+    assert body["schedule"] == "national"
+    assert body["years"][0]["in_use"]["total"]["items"] == 1  # D
+    use = body["deadlines"]["use"]
+    assert (use["deadline"], use["reached"], use["items_in_use"]) == ("2030-12-31", False, None)
+    assert body["projection_all_pcb"]["projected_year_last_removed"] == 2025
+    assert body["projection_all_pcb"]["meets_use_deadline"] is True
+    convention = (await oefa.get("/reports/pcb-curve", params=params)).json()
+    assert convention["years"][0]["in_use"]["total"]["items"] == 2
