@@ -70,8 +70,9 @@ async def pcb_curve(
     today = utcnow().date()
     last = to_year if to_year is not None else today.year
     first = from_year
-    if first is None:
-        first = min(await curve.first_change_year(session) or last, last)
+    if first is None:  # the first dated change, within the most years one curve shows
+        earliest = await curve.first_change_year(session) or last
+        first = min(max(earliest, last - MAX_CURVE_YEARS + 1), last)
     if first > last:
         raise unprocessable("from", f"from ({first}) is after to ({last}).", "query")
     if last - first + 1 > MAX_CURVE_YEARS:

@@ -118,6 +118,49 @@ async def _state_rows(
     return [tuple(r) for r in (await session.execute(stmt)).all()]
 
 
+async def _yearly_rows(
+    session: AsyncSession,
+    items: Select[Any],
+    first_year: int,
+    last_year: int,
+    thresholds: Thresholds,
+    densities: dict[str, Decimal],
+) -> dict[int, list[Sequence[Any]]]:
+    """``_state_rows`` on 31 December of every year from ``first_year`` to ``last_year``,
+    in one pass over the status history: each change holds at the year ends from its own
+    year (an undated first status: from always) up to the year of the next change
+    (excluded), so the items are grouped by class, status, those two years and the mass
+    basis, and the groups spread over the years here."""
+    e = PcbStatusEvent
+    following = func.lead(e.changed_on).over(partition_by=e.item_id, order_by=e.id)
+    spans = (
+        select(
+            e.item_id.label("item_id"),
+            e.to_status.label("status"),
+            extract("year", e.changed_on).label("since"),
+            extract("year", following).label("until"),
+        )
+        .where(e.item_id.in_(items))
+        .subquery()
+    )
+    cls = item_class_sql(thresholds, densities)
+    basis = total_basis_sql(densities)
+    keys = (cls, spans.c.status, spans.c.since, spans.c.until, basis)
+    stmt = (
+        select(*keys, func.count(), func.coalesce(func.sum(total_mass_sql(densities)), 0))
+        .select_from(spans)
+        .join(PcbItem, PcbItem.id == spans.c.item_id)
+        .group_by(*keys)
+    )
+    out: dict[int, list[Sequence[Any]]] = {y: [] for y in range(first_year, last_year + 1)}
+    for pcb_class, status, since, until, mass_basis, count, mass in await session.execute(stmt):
+        start = first_year if since is None else max(first_year, int(since))
+        stop = last_year + 1 if until is None else min(last_year + 1, int(until))
+        for year in range(start, stop):
+            out[year].append((pcb_class, status, mass_basis, count, mass))
+    return out
+
+
 async def _removals(
     session: AsyncSession, items: Select[Any], thresholds: Thresholds, densities: dict[str, Decimal]
 ) -> tuple[dict[int, dict[str, int]], set[int]]:
@@ -177,11 +220,10 @@ async def pcb_curve(
     removals, change_years = await _removals(session, items, thresholds, densities)
     years = []
     by_year: dict[int, dict[str, rules.Series]] = {}
+    yearly = await _yearly_rows(session, items, from_year, to_year, thresholds, densities)
     for year in range(from_year, to_year + 1):
         as_of = date(year, 12, 31)
-        series = rules.series_of_year(
-            await _state_rows(session, items, as_of, thresholds, densities)
-        )
+        series = rules.series_of_year(yearly[year])
         by_year[year] = series
         years.append(
             {
