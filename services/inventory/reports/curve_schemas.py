@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,28 +86,81 @@ class CurveSource(BaseModel):
     revision: int
 
 
+_ZERO: dict[str, Any] = {
+    "items": 0,
+    "total_mass_t": "0.000",
+    "estimated_total_mass_t": "0.000",
+    "items_not_weighed": 0,
+}
+_ONE: dict[str, Any] = {
+    "items": 1,
+    "total_mass_t": "0.500",
+    "estimated_total_mass_t": "0.000",
+    "items_not_weighed": 0,
+}
+_CLASSES = ("P1", "P2", "P3", "presumed", "unknown")
+
+
+def _series(metric: str | None, tally: dict[str, Any]) -> dict[str, Any]:
+    by_class = {c: tally if c == "P1" else _ZERO for c in _CLASSES}
+    return {"metric": metric, "total": tally, "by_class": by_class}
+
+
+_PROJECTION = {
+    "classes": ["P1", "P2"],
+    "base_year": 2024,
+    "items_in_use_at_base": 1,
+    "window_years": [2022, 2023, 2024],
+    "removals_in_window": 3,
+    "rate_items_per_year": "1.00",
+    "projected_year_last_removed": 2025,
+    "status": "projected",
+    "meets_use_deadline": True,
+    "rule": "Rate: the mean number of items ... moved out of use per year ...",
+}
+_EXAMPLE: dict[str, Any] = {
+    "schedule": "convention",
+    "from_year": 2024,
+    "to_year": 2024,
+    "department": None,
+    "sector_filter": None,
+    "basis": "Validated PCB submissions that count nationally; ...",
+    "years": [
+        {
+            "year": 2024,
+            "as_of": "2024-12-31",
+            "in_use": _series("pcb_in_use", _ONE),
+            "removed_from_use": _series(None, _ONE),
+            "eliminated_cumulative": _series("pcb_eliminated_cumulative", _ZERO),
+            "removals_in_year": {"P1": 1, "P2": 0, "P3": 0, "presumed": 0, "unknown": 0},
+        }
+    ],
+    "deadlines": {
+        "use": {
+            "deadline": "2025-12-31",
+            "reached": True,
+            "items_in_use": 1,
+            "p1_p2_items_in_use": 1,
+            "items_not_eliminated": 2,
+        },
+        "esm": {
+            "deadline": "2028-12-31",
+            "reached": False,
+            "items_in_use": None,
+            "p1_p2_items_in_use": None,
+            "items_not_eliminated": None,
+        },
+    },
+    "projection": _PROJECTION,
+    "projection_all_pcb": {**_PROJECTION, "classes": ["P1", "P2", "P3", "presumed"]},
+    "sources": [{"submission_id": 3, "org_code": "MINEM", "year": 2024, "revision": 1}],
+}
+
+
 class PcbCurveOut(BaseModel):
     """The PCB elimination curve, year by year, with its deadlines and projection."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "schedule": "convention",
-                    "from_year": 2022,
-                    "to_year": 2024,
-                    "department": None,
-                    "sector_filter": None,
-                    "basis": "...",
-                    "years": [],
-                    "deadlines": {},
-                    "projection": {},
-                    "projection_all_pcb": {},
-                    "sources": [{"submission_id": 3, "org_code": "MINEM", "year": 2024}],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     schedule: str
     from_year: int
