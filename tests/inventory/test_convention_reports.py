@@ -74,6 +74,20 @@ async def year_2024(minem: Caller, produce: Caller, minam: Caller) -> dict[str, 
     # Non-PCB: in no figure.
     await item("3", year_manufactured=1999, total_mass_kg="800")
     await validate(minem, minam, pcb)
+    # PRODUCE's own 2024 PCB inventory: one P3 item in use, 2 L, 100 kg, 2 kg of fluid.
+    produce_holder = await produce.holder()
+    produce_site = await produce.site(produce_holder["id"])
+    produce_pcb = (await produce.submission(2024, "pcb"))["id"]
+    p3 = await produce.item(
+        produce_pcb,
+        produce_holder["id"],
+        produce_site["id"],
+        fluid_volume_l="2",
+        fluid_mass_kg="2",
+        total_mass_kg="100",
+    )
+    await produce.analysis(p3["id"], method="gc", analysed_on="2024-01-10", value_mg_per_kg="80")
+    await validate(produce, minam, produce_pcb)
 
     for pollutant, vector, value in (
         ("pcdd_pcdf", "air", "40"),
@@ -113,13 +127,14 @@ async def year_2024(minem: Caller, produce: Caller, minam: Caller) -> dict[str, 
     await validate(produce, minam, upops)
 
     mercury = (await minem.submission(2024, "mercury"))["id"]
-    for category, rate, department, distribution in (
-        ("asgm", "1000", "17", {"air": "0.25", "water": "0.3", "land": "0.45"}),
-        ("asgm", "100", "21", {"air": "0.25", "water": "0.3", "land": "0.45"}),
-        ("waste_incineration", "10", "15", {"air": "1"}),
+    produce_mercury = (await produce.submission(2024, "mercury"))["id"]
+    for owner, sid, category, rate, department, distribution in (
+        (minem, mercury, "asgm", "1000", "17", {"air": "0.25", "water": "0.3", "land": "0.45"}),
+        (minem, mercury, "asgm", "100", "21", {"air": "0.25", "water": "0.3", "land": "0.45"}),
+        (produce, produce_mercury, "waste_incineration", "10", "15", {"air": "1"}),
     ):
-        response = await minem.post(
-            f"/submissions/{mercury}/mercury-estimates",
+        response = await owner.post(
+            f"/submissions/{sid}/mercury-estimates",
             {
                 "category": category,
                 "activity_rate": rate,
@@ -133,6 +148,7 @@ async def year_2024(minem: Caller, produce: Caller, minam: Caller) -> dict[str, 
         )
         assert response.status_code == 201, response.text
     await validate(minem, minam, mercury)
+    await validate(produce, minam, produce_mercury)
 
     # 2023: drafts only (one submitted, not validated).
     draft = (await minem.submission(2023, "pcb"))["id"]
@@ -152,7 +168,13 @@ async def year_2024(minem: Caller, produce: Caller, minam: Caller) -> dict[str, 
             "department_code": "17",
         },
     )
-    return {"pcb": pcb, "upops": upops, "mercury": mercury}
+    return {
+        "pcb": pcb,
+        "produce_pcb": produce_pcb,
+        "upops": upops,
+        "mercury": mercury,
+        "produce_mercury": produce_mercury,
+    }
 
 
 def _pick(report: dict[str, Any], section: str, figure: str, **dims: Any) -> dict[str, Any]:
@@ -172,9 +194,8 @@ async def test_stockholm_article_15(oefa: Caller, year_2024: dict[str, Any]) -> 
     report = response.json()
     assert (report["convention"], report["article"], report["year"]) == ("stockholm", "15", 2024)
     assert report["status"] == "validated"
-    assert sorted(s["submission_id"] for s in report["sources"]) == sorted(
-        [year_2024["pcb"], year_2024["upops"]]
-    )
+    both = sorted([year_2024["pcb"], year_2024["produce_pcb"]])
+    assert [s["submission_id"] for s in report["sources"]] == sorted([*both, year_2024["upops"]])
 
     def pcb(state: str, measure: str, category: str) -> dict[str, Any]:
         return _pick(report, "annex_a_part_ii_pcb", f"pcb.{state}.{measure}", category=category)
@@ -196,21 +217,24 @@ async def test_stockholm_article_15(oefa: Caller, year_2024: dict[str, Any]) -> 
     assert value("esm", "liquid_mass", "ii") == D("0.264")
     assert value("in_use", "equipment_items", "ii") == 0
     # (iii) P3, presumed, below the volume rule.
-    assert value("in_use", "liquid_mass", "iii") == D("0.001")
+    assert value("in_use", "liquid_mass", "iii") == D("0.003")  # 1 kg + PRODUCE's 2 kg
     presumed_liquid = pcb("identified", "liquid_mass", "presumed")
     assert (D(presumed_liquid["value"]), presumed_liquid["not_weighed_items"]) == (D(0), 1)
     assert value("identified", "equipment_mass", "presumed") == D("1.000")
     assert value("awaiting_esm", "equipment_items", "below_volume_rule") == 1
-    # Every PCB category: 5 items, 8.25 t, 2.29 t of liquid (1 not weighed).
-    assert value("identified", "equipment_items", "all_pcb") == 5
-    assert value("identified", "equipment_mass", "all_pcb") == D("8.250")
+    # Every PCB category: 6 items, 8.35 t, 2.292 t of liquid (1 not weighed).
+    assert value("identified", "equipment_items", "all_pcb") == 6
+    assert value("identified", "equipment_mass", "all_pcb") == D("8.350")
     liquid = pcb("identified", "liquid_mass", "all_pcb")
-    assert (D(liquid["value"]), liquid["not_weighed_items"]) == (D("2.290"), 1)
+    assert (D(liquid["value"]), liquid["not_weighed_items"]) == (D("2.292"), 1)
     # Figures name their metric, question and sources.
     in_use = pcb("in_use", "equipment_items", "all_pcb")
     assert in_use["metric"] == "pcb_in_use"
     assert in_use["question"].startswith("Part C")
-    assert in_use["source_submissions"] == [year_2024["pcb"]]
+    # Each figure's sources: the submissions holding what it counts; a zero comes from all.
+    assert in_use["source_submissions"] == both
+    assert pcb("in_use", "equipment_items", "i")["source_submissions"] == [year_2024["pcb"]]
+    assert pcb("esm", "equipment_items", "i")["source_submissions"] == both  # none: 0
     assert pcb("esm", "equipment_items", "ii")["metric"] == "pcb_eliminated_cumulative"
     unanalysed = _pick(report, "annex_a_part_ii_pcb", "pcb.unanalysed.items")
     assert (unanalysed["metric"], unanalysed["value"]) == ("pcb_unanalysed", 1)
@@ -248,7 +272,10 @@ async def test_minamata_article_21(oefa: Caller, year_2024: dict[str, Any]) -> N
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["status"] == "validated"
-    assert [s["submission_id"] for s in report["sources"]] == [year_2024["mercury"]]
+    assert [s["submission_id"] for s in report["sources"]] == [
+        year_2024["mercury"],
+        year_2024["produce_mercury"],
+    ]
     again = await oefa.get(
         "/reports/minamata-article-21",
         params={"year": 2024},
@@ -267,7 +294,13 @@ async def test_minamata_article_21(oefa: Caller, year_2024: dict[str, Any]) -> N
     assert hg("asgm", "water")["question"].startswith("Article 9")
     assert D(hg("waste_incineration", "air")["value"]) == 5
     assert hg("waste_incineration", "air")["metric"] is None
+    assert hg("waste_incineration", "air")["source_submissions"] == [year_2024["produce_mercury"]]
+    assert hg("asgm", "air")["source_submissions"] == [year_2024["mercury"]]
     assert D(hg("all", "air")["value"]) == 830
+    assert hg("all", "air")["source_submissions"] == [
+        year_2024["mercury"],
+        year_2024["produce_mercury"],
+    ]
 
     def asgm(department: str, pathway: str) -> Decimal:
         found = _pick(report, "asgm", "asgm.release", department_code=department, pathway=pathway)

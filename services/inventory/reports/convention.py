@@ -10,7 +10,7 @@ national scope (``submissions.service.current_ids``) never includes a draft.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -61,9 +61,11 @@ class _Mass:
     total_not_weighed: int = 0
     fluid_kg: Decimal = Decimal(0)
     fluid_not_weighed: int = 0
+    submissions: set[int] = field(default_factory=set)
 
-    def add(self, g: PcbGroup) -> None:
+    def add(self, g: PcbGroup, submission_id: int) -> None:
         self.items += g.items
+        self.submissions.add(submission_id)
         if g.total_basis == MassMethod.NOT_WEIGHED.value:
             self.total_not_weighed += g.items
         else:
@@ -76,7 +78,9 @@ class _Mass:
 
 @dataclass
 class _Figures:
-    """Figures of one section, all from the same submissions."""
+    """Figures of one section. A figure's sources are the submissions holding what it
+    counts; a figure nothing is counted in comes from every submission of the section
+    (``sources``): none of them holds any."""
 
     sources: list[int]
     figures: list[FigureOut] = field(default_factory=list)
@@ -85,6 +89,7 @@ class _Figures:
         self, figure: str, question: str, metric: str | None, value: Any, unit: str, **kw: Any
     ) -> None:
         dims = kw.pop("dimensions", {})
+        counted = sorted(kw.pop("counted_in", ()))
         status = kw.pop("status", "determined" if value is not None else "not_determined")
         self.figures.append(
             FigureOut(
@@ -95,7 +100,7 @@ class _Figures:
                 value=value,
                 unit=unit,
                 status=status,
-                source_submissions=self.sources,
+                source_submissions=counted or self.sources,
                 **kw,
             )
         )
@@ -104,22 +109,26 @@ class _Figures:
 _STATE_METRICS = {"in_use": "pcb_in_use", "esm": "pcb_eliminated_cumulative"}
 
 
-def pcb_figures(groups: Iterable[PcbGroup], sources: list[int]) -> _Figures:
-    """The PCB part: per Annex A Part II category (and all PCB categories together) and
-    state, the equipment (items, t) and its liquids (t); unweighed items counted apart."""
+def pcb_figures(groups: Mapping[int, Iterable[PcbGroup]]) -> _Figures:
+    """The PCB part from the groups of each submission: per Annex A Part II category (and
+    all PCB categories together) and state, the equipment (items, t) and its liquids (t);
+    unweighed items counted apart."""
     tallies: dict[tuple[str, str], _Mass] = {}
-    unanalysed = 0
-    for g in groups:
-        if g.pcb_class in ("presumed", "unknown") and g.status != _ELIMINATED:
-            unanalysed += g.items
-        category = _category(g)
-        if category is None:
-            continue
-        keys = [category, "all_pcb"] if category in fmt.ALL_PCB else [category]
-        for state in _states(g):
-            for key in keys:
-                tallies.setdefault((key, state), _Mass()).add(g)
-    out = _Figures(sources)
+    unanalysed = _Mass()
+    for sid, of_submission in groups.items():
+        for g in of_submission:
+            if not g.items:
+                continue
+            if g.pcb_class in ("presumed", "unknown") and g.status != _ELIMINATED:
+                unanalysed.add(g, sid)
+            category = _category(g)
+            if category is None:
+                continue
+            keys = [category, "all_pcb"] if category in fmt.ALL_PCB else [category]
+            for state in _states(g):
+                for key in keys:
+                    tallies.setdefault((key, state), _Mass()).add(g, sid)
+    out = _Figures(sorted(groups))
     for category in [*fmt.PCB_CATEGORIES, "all_pcb"]:
         if category == "all_pcb":
             cls, rule = "P1-P3, presumed", "every PCB category (i), (ii), (iii) and presumed"
@@ -130,17 +139,16 @@ def pcb_figures(groups: Iterable[PcbGroup], sources: list[int]) -> _Figures:
             t = tallies.get((category, state), _Mass())
             metric = _STATE_METRICS.get(state)
             prefix = f"pcb.{state}"
-            out.add(
-                f"{prefix}.equipment_items", question, metric, t.items, "items", dimensions=dims
-            )
+            common = {"dimensions": dims, "counted_in": t.submissions}
+            out.add(f"{prefix}.equipment_items", question, metric, t.items, "items", **common)
             out.add(
                 f"{prefix}.equipment_mass",
                 question,
                 metric,
                 tonnes(t.total_kg),
                 "t",
-                dimensions=dims,
                 not_weighed_items=t.total_not_weighed,
+                **common,
             )
             out.add(
                 f"{prefix}.liquid_mass",
@@ -148,20 +156,46 @@ def pcb_figures(groups: Iterable[PcbGroup], sources: list[int]) -> _Figures:
                 metric,
                 tonnes(t.fluid_kg),
                 "t",
-                dimensions=dims,
                 not_weighed_items=t.fluid_not_weighed,
+                **common,
             )
     out.add(
-        "pcb.unanalysed.items", fmt.PCB_UNANALYSED_QUESTION, "pcb_unanalysed", unanalysed, "items"
+        "pcb.unanalysed.items",
+        fmt.PCB_UNANALYSED_QUESTION,
+        "pcb_unanalysed",
+        unanalysed.items,
+        "items",
+        counted_in=unanalysed.submissions,
     )
     return out
 
 
-def upops_figures(rows: list[tuple[Any, ...]], sources: list[int]) -> _Figures:
+Rows = list[tuple[Any, ...]]
+
+
+def _holders(rows_by_submission: Mapping[int, Rows], n: int) -> dict[tuple[Any, ...], set[int]]:
+    """Which submissions have rows under each key (the first ``n`` columns), and under
+    each key with ``all`` for its last part (the totals over it)."""
+    found: dict[tuple[Any, ...], set[int]] = {}
+    for sid, rows in rows_by_submission.items():
+        for row in rows:
+            key = tuple(row[:n])
+            for k in (key, (*key[:-2], "all", key[-1])):
+                found.setdefault(k, set()).add(sid)
+    return found
+
+
+def upops_figures(rows: Rows, rows_by_submission: Mapping[int, Rows]) -> _Figures:
     """The Annex C release inventory: per pollutant and TEQ scheme (never added across
     them), by source group and vector, and by vector in all groups; ND parts kept out of
     the sums and said."""
-    out = _Figures(sources)
+    out = _Figures(sorted(rows_by_submission))
+    # A mass pollutant's scheme reads back as "" or NULL: one key either way.
+    schemes_kept = {
+        sid: [(p, scheme or "", *rest) for p, scheme, *rest in rows]
+        for sid, rows in rows_by_submission.items()
+    }
+    holders = _holders(schemes_kept, 4)
     for total in arithmetic.upops_summary(rows)["totals"]:
         pollutant, scheme = total["pollutant"], total["teq_scheme"]
         metric = "pcdd_pcdf_releases" if pollutant == "pcdd_pcdf" else None
@@ -187,16 +221,28 @@ def upops_figures(rows: list[tuple[Any, ...]], sources: list[int]) -> _Figures:
                 },
                 status=cell["status"],
                 note=f"{nd} not-determined (ND) parts left out of the sum" if nd else None,
+                counted_in=holders.get((pollutant, scheme or "", group, vector), ()),
             )
     return out
 
 
 def mercury_figures(
-    rows: list[tuple[Any, ...]], asgm_rows: list[tuple[Any, ...]], sources: list[int]
+    rows: Rows,
+    asgm_rows: Rows,
+    rows_by_submission: Mapping[int, Rows],
+    asgm_by_submission: Mapping[int, Rows],
 ) -> tuple[_Figures, _Figures]:
     """The release part (kg Hg/a by source category and pathway, and by pathway in all
-    categories) and the ASGM part (kg Hg/a by department and pathway)."""
+    categories) and the ASGM part (kg Hg/a by department and pathway). Rows: category,
+    level, pathway, kg (ASGM: the department first)."""
+    sources = sorted(rows_by_submission)
     releases = _Figures(sources)
+    holders = _holders(
+        {sid: [(r[0], r[2]) for r in rows] for sid, rows in rows_by_submission.items()}, 2
+    )
+    asgm_holders = _holders(
+        {sid: [(r[0], r[3]) for r in rows] for sid, rows in asgm_by_submission.items()}, 2
+    )
     summary = arithmetic.mercury_summary(rows)
     cells = [
         (category, pathway, kg)
@@ -211,6 +257,7 @@ def mercury_figures(
             kg,
             "kg Hg/a",
             dimensions={"category": category, "pathway": pathway},
+            counted_in=holders.get((category, pathway), ()),
         )
     asgm = _Figures(sources)
     by_department: dict[tuple[str | None, str], Decimal] = {}
@@ -227,8 +274,29 @@ def mercury_figures(
             kg,
             "kg Hg/a",
             dimensions={"department_code": department, "pathway": pathway},
+            counted_in=asgm_holders.get((department, pathway), ()),
         )
     return releases, asgm
+
+
+async def _by_submission(
+    session: AsyncSession, submissions: Sequence[Submission], *, asgm: bool = False
+) -> dict[int, Rows]:
+    """The grouped estimate rows of each submission (ASGM: by department)."""
+    out: dict[int, Rows] = {}
+    for s in submissions:
+        scope = Scope(submission_id=s.id)
+        if asgm:
+            out[s.id] = await queries.estimate_groups(
+                session,
+                scope,
+                Section.MERCURY,
+                by=[MercuryEstimate.department_code],
+                where=[MercuryEstimate.category == arithmetic.ASGM],
+            )
+        else:
+            out[s.id] = await queries.estimate_groups(session, scope, Section(s.section))
+    return out
 
 
 async def _sources(
@@ -303,11 +371,17 @@ async def stockholm_article_15(
     if sources[Section.PCB]:
         thresholds, _ = await load_thresholds(session, schedule)
         densities = await load_densities(session)
-        groups = await queries.pcb_groups(session, scope, thresholds, densities, flags=False)
-        pcb = pcb_figures(groups, [s.id for s in sources[Section.PCB]])
+        # Submission by submission (a handful a year), so each figure names its own.
+        groups = {
+            s.id: await queries.pcb_groups(
+                session, Scope(submission_id=s.id), thresholds, densities, flags=False
+            )
+            for s in sources[Section.PCB]
+        }
+        pcb = pcb_figures(groups)
     if sources[Section.UPOPS]:
         rows = await queries.estimate_groups(session, scope, Section.UPOPS)
-        upops = upops_figures(rows, [s.id for s in sources[Section.UPOPS]])
+        upops = upops_figures(rows, await _by_submission(session, sources[Section.UPOPS]))
     sections = [
         _section(
             "annex_a_part_ii_pcb",
@@ -339,7 +413,13 @@ async def minamata_article_21(session: AsyncSession, year: int) -> ConventionRep
             by=[MercuryEstimate.department_code],
             where=[MercuryEstimate.category == arithmetic.ASGM],
         )
-        releases, asgm = mercury_figures(rows, asgm_rows, [s.id for s in sources[Section.MERCURY]])
+        submissions = sources[Section.MERCURY]
+        releases, asgm = mercury_figures(
+            rows,
+            asgm_rows,
+            await _by_submission(session, submissions),
+            await _by_submission(session, submissions, asgm=True),
+        )
     urls = [fmt.MINAMATA_FORMAT, fmt.MINAMATA_DRAFT_FORMAT]
     sections = [
         _section(
