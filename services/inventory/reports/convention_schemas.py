@@ -23,7 +23,10 @@ class FigureOut(BaseModel):
         default=None, description="Items left out of a mass because they cannot be weighed."
     )
     note: str | None = None
-    source_submissions: list[int]
+    source_submissions: list[int] = Field(
+        description="The validated submissions holding what the figure counts (for a zero: "
+        "every submission of the section, none of which holds any)."
+    )
 
 
 class SectionOut(BaseModel):
