@@ -386,7 +386,7 @@ async def stockholm_article_15(
         _section(
             "annex_a_part_ii_pcb",
             "PCB: progress in eliminating PCBs (Annex A Part II, format Part C)",
-            [fmt.ERS_PART_C, fmt.SC_2_18, fmt.POPS_REPORTING],
+            [fmt.ERS_PART_C, fmt.SC_2_18, fmt.PCB_REVIEW, fmt.POPS_REPORTING],
             pcb,
         ),
         _section(

@@ -7,7 +7,11 @@ Secretariat's Electronic Reporting System):
 - Part C of the reporting format (adopted with decision SC-2/18; ERS "Part C") collects the
   progress in eliminating PCBs under Annex A Part II subparagraph (g): the equipment and
   liquids identified, removed from use and managed in an environmentally sound way.
-  Sources: ERS_PART_C, SC_2_18.
+  Sources: ERS_PART_C, SC_2_18; the PCB progress review questionnaire (its "PCB
+  quantitative data" part) is listed at PCB_REVIEW. The stored pages show Part C's
+  structure and its first questions (Article 6 strategies), not the numbered quantitative
+  questions of the current ERS form: figures therefore name Part C and the subparagraph
+  of Annex A Part II they answer, never a question number we could not check.
 - Releases of Annex C chemicals are reported by the Toolkit's ten source groups and the
   five release vectors; the standard table for PCDD/PCDF releases is Annex 5, Table III.5.1
   of the UNEP Toolkit (2013, Part I chapter 3). Source: TOOLKIT_REPORTING.
@@ -27,6 +31,10 @@ ERS_PART_C: Final = (
     "http://ers.pops.int/eRSodataReports2/Console%20Texts/sc/Part%20Intro/Part%20C.htm"
 )
 SC_2_18: Final = "https://docest.com/doc/165485/annex-to-decision-sc-2-18"
+PCB_REVIEW: Final = (
+    "http://chm.pops.int/Implementation/IndustrialPOPs/PCBs/Evaluation(review)/tabid/6112/"
+    "StyleSheetWidget"
+)
 POPS_REPORTING: Final = (
     "https://www.pops.int/Countries/Reporting/OverviewandMandate/tabid/746/Default.aspx"
 )
