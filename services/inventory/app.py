@@ -12,6 +12,7 @@ from services.inventory.pcb.router import router as pcb_router
 from services.inventory.plans.metric_router import router as metrics_router
 from services.inventory.plans.router import router as plans_router
 from services.inventory.registry.router import router as registry_router
+from services.inventory.reports.convention_router import router as convention_router
 from services.inventory.reports.router import public_router
 from services.inventory.reports.router import router as reports_router
 from services.inventory.settings import InventorySettings
@@ -54,6 +55,7 @@ def create_app(
             upops_router,
             mercury_router,
             reports_router,
+            convention_router,
             metrics_router,
             plans_router,
             public_router,
