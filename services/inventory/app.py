@@ -10,8 +10,10 @@ from services.inventory.imports.router import router as imports_router
 from services.inventory.mercury.router import router as mercury_router
 from services.inventory.pcb.router import router as pcb_router
 from services.inventory.plans.metric_router import router as metrics_router
+from services.inventory.plans.router import public_router as public_plans_router
 from services.inventory.plans.router import router as plans_router
 from services.inventory.registry.router import router as registry_router
+from services.inventory.reports.convention_router import public_router as public_curve_router
 from services.inventory.reports.convention_router import router as convention_router
 from services.inventory.reports.router import public_router
 from services.inventory.reports.router import router as reports_router
@@ -59,6 +61,8 @@ def create_app(
             metrics_router,
             plans_router,
             public_router,
+            public_curve_router,
+            public_plans_router,
             changes_router,
         ],
     )

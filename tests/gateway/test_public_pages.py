@@ -67,6 +67,52 @@ async def test_country_view_in_the_callers_language(gateway: httpx.AsyncClient, 
     assert '<a href="?lang=es" hreflang="es" lang="es">Español</a>' in english.text
 
 
+async def test_country_view_shows_the_curve_the_map_and_the_plan_targets(
+    gateway: httpx.AsyncClient, demo: str
+) -> None:
+    spanish = (await gateway.get("/public", params={"lang": "es"})).text
+    for text in (
+        "Curva de eliminación de PCB",
+        "Retiro de uso 2025",
+        "Gestión racional 2028",
+        "Mapa de equipos con PCB por departamento",
+        "Metas de los planes de acción nacionales",
+        "Plan de acción PCB y COP-NI 2026-2030",
+    ):
+        assert text in spanish, text
+    # The projection sentence is one of its documented forms.
+    assert any(
+        phrase in spanish
+        for phrase in ("Al ritmo reciente", "No quedan equipos", "No hay cambios de estado")
+    )
+    # Every department is a tile of the map; the demo's PCB sites are counted in theirs.
+    assert spanish.count('class="tile l') == 25
+    assert "Equipos con PCB por departamento: " in spanish
+    # Each target with its status, labelled.
+    statuses = ("En camino", "En riesgo", "Desviado", "Sin datos")
+    assert sum(spanish.count(f">{s}</span>") for s in statuses) == 5
+    english = (await gateway.get("/public", params={"lang": "en"})).text
+    assert "PCB elimination curve" in english
+    assert "PCB and UP-POPs action plan 2026-2030" in english
+    assert "Removal from use 2025" in english
+
+
+async def test_the_curve_and_the_plans_are_public_api(
+    gateway: httpx.AsyncClient, demo: str
+) -> None:
+    curve = await gateway.get("/inventory/v1/public/pcb-curve")
+    assert curve.status_code == 200
+    assert curve.json()["years"]
+    plans = await gateway.get("/inventory/v1/public/plans")
+    assert plans.status_code == 200
+    (plan,) = plans.json()["items"]
+    detail = await gateway.get(f"/inventory/v1/public/plans/{plan['id']}")
+    assert detail.status_code == 200
+    assert len(detail.json()["targets"]) == 5
+    # Writing stays guarded.
+    assert (await gateway.post("/inventory/v1/plans", json={})).status_code == 401
+
+
 async def test_activity_page_shows_money_and_indicators(
     gateway: httpx.AsyncClient, demo: str
 ) -> None:

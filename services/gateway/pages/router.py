@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.gateway.pages.charts import bars, fmt, number, summary
+from services.gateway.pages.inventory_views import curve_view, map_view, plans_view
 from services.gateway.pages.texts import TEXT
 from shared.i18n import negotiate
 
@@ -229,12 +230,20 @@ async def country(
 ) -> HTMLResponse:
     """The country view."""
     chosen = negotiate(accept_language, lang)
-    summary_, departments, vocab, activities, status_vocab = await asyncio.gather(
+    summary_, departments, vocab, activities, status_vocab, curve, plans = await asyncio.gather(
         _get(request, "inventory", "/v1/public/national-summary"),
         _get(request, "inventory", "/v1/public/by-department"),
         _get(request, "inventory", "/v1/public/vocabularies"),
         _get(request, "cooperation", "/v1/public/activities", limit=200),
         _get(request, "cooperation", "/v1/public/vocabularies/activity-status"),
+        _get(request, "inventory", "/v1/public/pcb-curve"),
+        _get(request, "inventory", "/v1/public/plans", limit=20),
+    )
+    plan_details = await asyncio.gather(
+        *(
+            _get(request, "inventory", f"/v1/public/plans/{p['id']}")
+            for p in (plans or {}).get("items", [])
+        )
     )
     statuses = _labels(status_vocab, chosen)
     items = (activities or {}).get("items", [])
@@ -249,6 +258,10 @@ async def country(
         upops=_upops_view(summary_, vocab, chosen),
         upops_known=isinstance(summary_, dict),
         mercury=_mercury_view(summary_, vocab, chosen),
+        curve=curve_view(curve, chosen, TEXT[chosen]),
+        pcb_map=map_view(departments),
+        plans=plans_view(list(plan_details), chosen),
+        plans_known=plans is not None,
         activities=[
             {
                 "href": f"/public/activities/{quote(a['identifier'], safe='')}?lang={chosen}",

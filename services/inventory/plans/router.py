@@ -354,3 +354,34 @@ async def delete_target(
     require_if_match(request, await _target_tag(session, target))
     await service.delete_target(session, principal, target)
     return Response(status_code=204)
+
+
+# The national plans are public: the same answers without a token, under /v1/public.
+public_router = APIRouter(prefix="/v1/public/plans", tags=["public"])
+public_router.add_api_route(
+    "",
+    list_plans,
+    methods=["GET"],
+    summary="Published action plans",
+    description="The national action plans, as `GET /v1/plans`, for anyone.",
+    response_model=Page[PlanSummaryOut],
+)
+public_router.add_api_route(
+    "/{plan_id}",
+    get_plan,
+    methods=["GET"],
+    summary="A published action plan with its targets' status",
+    description="As `GET /v1/plans/{id}`, for anyone (figures from validated data only).\n\n"
+    + STATUS_RULE,
+    response_model=PlanOut,
+    responses=READ_ONE,
+)
+public_router.add_api_route(
+    "/{plan_id}/targets/{target_id}",
+    get_target,
+    methods=["GET"],
+    summary="A published target with its trajectory",
+    description="As `GET /v1/plans/{id}/targets/{tid}`, for anyone.\n\n" + STATUS_RULE,
+    response_model=TargetDetailOut,
+    responses=READ_ONE,
+)

@@ -222,3 +222,19 @@ async def minamata_article_21(
         format,
         lambda: convention.minamata_article_21(session, year),
     )
+
+
+# The curve is made of validated aggregates: published for anyone as well.
+public_router = APIRouter(prefix="/v1/public", tags=["public"])
+public_router.add_api_route(
+    "/pcb-curve",
+    pcb_curve,
+    methods=["GET"],
+    response_model=PcbCurveOut,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The curve, or its rows as CSV"},
+        **responses(304, 422),
+    },
+    summary="Published PCB elimination curve",
+    description="As `GET /v1/reports/pcb-curve`, for anyone: validated data only.",
+)
