@@ -22,6 +22,21 @@ def test_every_translation_keeps_the_fields_of_its_message() -> None:
             assert fields(str(message.id)) == fields(str(message.string)), message.id
 
 
+def test_every_message_the_code_sends_has_a_spanish_translation() -> None:
+    translated = {str(m.id) for m in read_catalogue("es") if m.id and m.string and not m.fuzzy}
+    missing = {
+        message: places
+        for message, places in project_messages(ROOT).items()
+        if message not in translated
+    }
+    listed = "\n".join(f"  {text!r} ({', '.join(places)})" for text, places in missing.items())
+    assert not missing, (
+        f"{len(missing)} problem message(s) the code sends have no Spanish translation; run "
+        "`python3 manage.py messages` and translate the new entries of "
+        f"shared/locale/es/LC_MESSAGES/messages.po:\n{listed}"
+    )
+
+
 def test_messages_with_fields_are_translated_by_their_pattern() -> None:
     assert translate("String should have at most 200 characters", "es") == (
         "Debe tener como máximo 200 caracteres"
