@@ -85,9 +85,10 @@ async def editable_submission(
     check_owner(principal, submission.org_code, f"submission {submission.id}")
     check_editable(submission)
     if section is not None and submission.section != section.value:
+        wanted = section.value
         raise Problem(
             422,
             "wrong-section",
-            f"Submission {submission.id} is a {submission.section} submission, not {section}.",
+            f"Submission {submission.id} is a {submission.section} submission, not {wanted}.",
         )
     return submission
