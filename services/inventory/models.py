@@ -16,6 +16,12 @@ from services.inventory.registry.models import Holder, Site
 from services.inventory.reports.cells import PcbSummaryCell
 from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.upops.models import UpopsEstimate, UpopsRelease
+from services.inventory.wastes.models import (
+    PcbShipment,
+    PcbShipmentLine,
+    PcbWasteLot,
+    PcbWasteSource,
+)
 
 __all__ = [
     "ChangeRecord",
@@ -29,9 +35,13 @@ __all__ = [
     "PcbAnalysis",
     "PcbInspection",
     "PcbItem",
+    "PcbShipment",
+    "PcbShipmentLine",
     "PcbStatusEvent",
     "PcbSummaryCell",
     "PcbThresholds",
+    "PcbWasteLot",
+    "PcbWasteSource",
     "Site",
     "Submission",
     "SubmissionEvent",
