@@ -118,7 +118,8 @@ async def test_list_filters_combine(minem: Caller, place: dict[str, Any]) -> Non
     assert len(await _lots(minem, department="07", kind="contaminated_material")) == 0
     assert len(await _lots(minem, submission_id=sub, status="stored")) == 2
     page = await minem.get("/pcb-wastes", params={"limit": 1})
-    assert page.json()["next_cursor"] and 'rel="next"' in page.headers["link"]
+    assert page.json()["next_cursor"]
+    assert 'rel="next"' in page.headers["link"]
 
 
 def _future() -> str:
