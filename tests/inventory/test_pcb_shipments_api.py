@@ -354,3 +354,41 @@ async def test_who_sees_a_shipment_follows_its_submission(
     assert (await minam.get(path)).status_code == 200
     # Submitted: no longer editable.
     assert_problem(await minem.write("PATCH", path, {"carrier": "X"}), 409)
+
+
+async def test_a_correction_copies_the_lots_and_shipments_and_its_evidence_follows(
+    minem: Caller, minam: Caller, place: dict[str, Any]
+) -> None:
+    shipment = (await _create(minem, place, _body(place, disposed_on="2024-07-01"))).json()
+    response = await _eliminate(minem, place["item"], EVIDENCE | {"shipment_id": shipment["id"]})
+    assert response.status_code == 201, response.text
+    await minem.lot(place["submission"], place["holder"], place["site"], mass_kg="7")
+    await validate(minem, minam, place["submission"])
+    sid = place["submission"]
+    correction = await minem.ok(
+        "POST",
+        f"/submissions/{sid}/corrections",
+        {"reason": "Peso revisado"},
+        etag_of=f"/submissions/{sid}",
+    )
+    cid = correction["id"]
+    [copied] = await _shipments(minem, submission_id=cid)
+    assert copied["id"] != shipment["id"]
+    strip = ("id", "submission_id", "created_at", "updated_at", "lines")
+    assert {k: v for k, v in copied.items() if k not in strip} == {
+        k: v for k, v in shipment.items() if k not in strip
+    }
+    lots = (await minem.get("/pcb-wastes", params={"submission_id": cid})).json()["items"]
+    assert sorted((lot["mass_kg"], lot["status"]) for lot in lots) == [
+        ("100.000", "disposed"),
+        ("7.000", "stored"),
+    ]
+    [moved] = [lot for lot in lots if lot["shipment_id"] == copied["id"]]
+    [item] = (await minem.get("/pcb-items", params={"submission_id": cid})).json()["items"]
+    assert {"lot_id": moved["id"], "item_id": None, "mass_kg": "100.000"} in copied["lines"]
+    assert {"lot_id": None, "item_id": item["id"], "mass_kg": "150.000"} in copied["lines"]
+    last = (await _history(minem, item["id"]))[-1]
+    assert (last["to_status"], last["shipment_id"]) == ("eliminated", copied["id"])
+    # The validated version keeps its own.
+    old = (await _history(minem, place["item"]))[-1]
+    assert old["shipment_id"] == shipment["id"]
