@@ -206,3 +206,21 @@ async def test_the_demo_holds_stored_lots_and_the_drum_shipped_for_disposal(
     assert item["serial_number"] == "DRUM-0007"
     assert {"lot_id": None, "item_id": item["id"], "mass_kg": "300.000"} in shipment["lines"]
     assert len((await oefa.get("/pcb-wastes")).json()["items"]) == 3
+
+
+async def test_the_codes_have_spanish_and_english_labels(anonymous: Caller) -> None:
+    vocab = (await anonymous.get("/public/vocabularies")).json()
+    codes = {kind: {e["code"]: e for e in entries} for kind, entries in vocab.items()}
+    assert len(codes["disposal_operation"]) == 28  # Basel Annex IV: D1-D15, R1-R13
+    assert codes["disposal_operation"]["D10"] == {
+        "code": "D10",
+        "es": "Incineración en la tierra",
+        "en": "Incineration on land",
+    }
+    assert set(codes["waste_kind"]) == {
+        "liquid",
+        "drained_equipment",
+        "contaminated_material",
+        "other",
+    }
+    assert set(codes["waste_lot_status"]) == {"stored", "shipped", "disposed"}
