@@ -1,13 +1,22 @@
-"""pcb wastes and shipments (created 2026-12-02)."""
+"""PCB wastes and shipments (issue 13 item 6): stored waste lots of a holder in a PCB
+submission (with the items they came from), shipments for disposal (Basel notification and
+movement documents, facility, country, Annex IV operation, dates, mass) and what each
+carries; an item's elimination evidence may name its shipment.
+
+Revision ID: 7e2a9c4d1f60
+Revises: 3d8a6f2c1b90
+Create Date: 2026-12-02 00:15:00
+"""
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-# The shapes every table repeats are in migrations/ddl.py (create_versioned_table, fk, pk,
-# create_indexes, drop_table, ...): fold autogenerate's output into them where they fit.
-
-revision = "7e2a9c4d1f60"
-down_revision = "3d8a6f2c1b90"
+revision: str = "7e2a9c4d1f60"
+down_revision: str | None = "3d8a6f2c1b90"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -119,18 +128,11 @@ def upgrade() -> None:
             name=op.f("fk_pcb_shipment_lines_shipment_id_pcb_shipments"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pcb_shipment_lines")),
-        sa.UniqueConstraint(
-            "shipment_id", "item_id", name=op.f("uq_pcb_shipment_lines_shipment_id_item_id")
-        ),
-        sa.UniqueConstraint(
-            "shipment_id", "lot_id", name=op.f("uq_pcb_shipment_lines_shipment_id_lot_id")
-        ),
+        # A lot or an item travels in one shipment only.
+        sa.UniqueConstraint("item_id", name=op.f("uq_pcb_shipment_lines_item_id")),
+        sa.UniqueConstraint("lot_id", name=op.f("uq_pcb_shipment_lines_lot_id")),
     )
     with op.batch_alter_table("pcb_shipment_lines", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_pcb_shipment_lines_item_id"), ["item_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_pcb_shipment_lines_lot_id"), ["lot_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_pcb_shipment_lines_shipment_id"), ["shipment_id"], unique=False
         )
@@ -179,8 +181,6 @@ def downgrade() -> None:
     op.drop_table("pcb_waste_sources")
     with op.batch_alter_table("pcb_shipment_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pcb_shipment_lines_shipment_id"))
-        batch_op.drop_index(batch_op.f("ix_pcb_shipment_lines_lot_id"))
-        batch_op.drop_index(batch_op.f("ix_pcb_shipment_lines_item_id"))
 
     op.drop_table("pcb_shipment_lines")
     with op.batch_alter_table("pcb_waste_lots", schema=None) as batch_op:

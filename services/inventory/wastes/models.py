@@ -83,16 +83,15 @@ class PcbShipment(VersionedMixin, Base):
 
 
 class PcbShipmentLine(Base):
-    """One lot or one PCB item a shipment carries, and the mass shipped of it."""
+    """One lot or one PCB item a shipment carries, and the mass shipped of it. A lot or an
+    item travels in one shipment only: unique, so two concurrent shipments of it cannot
+    both be written (the loser gets a 409)."""
 
     __tablename__ = "pcb_shipment_lines"
-    __table_args__ = (
-        UniqueConstraint("shipment_id", "lot_id"),
-        UniqueConstraint("shipment_id", "item_id"),
-    )
+    __table_args__ = (UniqueConstraint("lot_id"), UniqueConstraint("item_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(ForeignKey("pcb_shipments.id"), index=True)
-    lot_id: Mapped[int | None] = mapped_column(ForeignKey("pcb_waste_lots.id"), index=True)
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("pcb_items.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("pcb_waste_lots.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("pcb_items.id"))
     mass_kg: Mapped[Decimal] = mapped_column(Mass)

@@ -40,7 +40,9 @@ from shared.db import SessionDep
 from shared.pagination import Page
 from shared.security import Principal
 
-router = APIRouter(prefix="/v1", tags=["PCB wastes"])
+router = APIRouter(prefix="/v1")
+lots = APIRouter(tags=["PCB wastes"])
+shipments = APIRouter(tags=["PCB shipments"])
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 Country = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 LOT = "pcb-waste-lot"
@@ -80,7 +82,7 @@ async def _editable_shipment(
 # -- lots ---------------------------------------------------------------------------------
 
 
-@router.get(
+@lots.get(
     "/pcb-wastes",
     summary="List stored PCB waste lots",
     description="Lots the caller may see (its organisation's, validated ones, and for "
@@ -122,7 +124,7 @@ async def list_lots(
     return Page(items=await service.lot_outs(session, rows), next_cursor=next_cursor)
 
 
-@router.post(
+@lots.post(
     "/submissions/{submission_id}/pcb-wastes",
     summary="Record a stored PCB waste lot",
     description="In the caller's own PCB submission while it is a draft (or returned): "
@@ -154,7 +156,7 @@ async def create_lot(
     return await create_once(request, response, session, principal, create)
 
 
-@router.get(
+@lots.get(
     "/pcb-wastes/{lot_id}",
     summary="Get a stored PCB waste lot",
     response_model=PcbWasteLotOut,
@@ -173,7 +175,7 @@ async def get_lot(
     return read_answer(request, response, out, tag)
 
 
-@router.patch(
+@lots.patch(
     "/pcb-wastes/{lot_id}",
     summary="Change a stored PCB waste lot",
     description="Only in the caller's editable submission, only while stored (not once "
@@ -196,7 +198,7 @@ async def patch_lot(
     return tagged(response, out, tag)
 
 
-@router.delete(
+@lots.delete(
     "/pcb-wastes/{lot_id}",
     summary="Remove a stored PCB waste lot",
     description="Only from the caller's editable submission, only while stored; needs `If-Match`.",
@@ -215,13 +217,12 @@ async def delete_lot(
 # -- shipments ----------------------------------------------------------------------------
 
 
-@router.get(
+@shipments.get(
     "/pcb-shipments",
     summary="List shipments of PCB wastes for disposal",
     description="Shipments the caller may see (the same rule as the lots). Filter by "
     "submission, holder, destination country, a lot or an item carried.",
     response_model=Page[PcbShipmentOut],
-    tags=["PCB shipments"],
 )
 async def list_shipments(
     request: Request,
@@ -258,7 +259,7 @@ async def list_shipments(
     return Page(items=await service.shipment_outs(session, rows), next_cursor=next_cursor)
 
 
-@router.post(
+@shipments.post(
     "/submissions/{submission_id}/pcb-shipments",
     summary="Record a shipment for disposal",
     description="In the caller's own PCB submission while editable: the Basel notification "
@@ -272,7 +273,6 @@ async def list_shipments(
     status_code=201,
     response_model=PcbShipmentOut,
     responses=CREATE,
-    tags=["PCB shipments"],
 )
 async def create_shipment(
     request: Request,
@@ -295,12 +295,11 @@ async def create_shipment(
     return await create_once(request, response, session, principal, create)
 
 
-@router.get(
+@shipments.get(
     "/pcb-shipments/{shipment_id}",
     summary="Get a shipment for disposal",
     response_model=PcbShipmentOut,
     responses=READ_ONE,
-    tags=["PCB shipments"],
 )
 async def get_shipment(
     request: Request,
@@ -315,7 +314,7 @@ async def get_shipment(
     return read_answer(request, response, out, tag)
 
 
-@router.patch(
+@shipments.patch(
     "/pcb-shipments/{shipment_id}",
     summary="Change a shipment for disposal",
     description="Its facts and dates as they happen (received, disposed: the lots it "
@@ -323,7 +322,6 @@ async def get_shipment(
     "change. Only in the caller's editable submission; needs `If-Match`.",
     response_model=PcbShipmentOut,
     responses=UPDATE,
-    tags=["PCB shipments"],
 )
 async def patch_shipment(
     request: Request,
@@ -341,7 +339,7 @@ async def patch_shipment(
     return tagged(response, out, tag)
 
 
-@router.delete(
+@shipments.delete(
     "/pcb-shipments/{shipment_id}",
     summary="Remove a shipment for disposal",
     description="Only from the caller's editable submission, and not while an item's "
@@ -349,7 +347,6 @@ async def patch_shipment(
     "`If-Match`.",
     status_code=204,
     responses=UPDATE,
-    tags=["PCB shipments"],
 )
 async def delete_shipment(
     request: Request, shipment_id: IdPath, session: SessionDep, principal: Principal = WRITE
@@ -358,3 +355,7 @@ async def delete_shipment(
     shipment = await _editable_shipment(request, session, principal, shipment_id)
     await service.delete_shipment(session, principal, shipment)
     return Response(status_code=204)
+
+
+router.include_router(lots)
+router.include_router(shipments)
