@@ -274,8 +274,20 @@ async def test_elimination_evidence_points_to_the_shipment_that_carried_the_item
     assert (last["to_status"], last["shipment_id"]) == ("eliminated", shipment["id"])
     # The shipment lists the item; it cannot be removed while the evidence cites it.
     assert [x["item_id"] for x in shipment["lines"]] == [place["item"], None]
-    cited = await minem.write("DELETE", f"/pcb-shipments/{shipment['id']}")
+    path = f"/pcb-shipments/{shipment['id']}"
+    cited = await minem.write("DELETE", path)
     assert_problem(cited, 409, "shipment-cited")
+    # Nor may it change so that the evidence no longer fits.
+    for bad, field in (
+        ({"facility_country": "DE"}, "facility_country"),
+        (
+            {"shipped_on": "2024-07-02", "received_on": "2024-07-02", "disposed_on": "2024-07-02"},
+            "shipped_on",
+        ),
+    ):
+        response = await minem.write("PATCH", path, bad)
+        assert_problem(response, 422)
+        assert field in response.text, response.text
     await validate(minem, minam, place["submission"])
     public = await oefa.get(f"/pcb-shipments/{shipment['id']}")
     assert public.status_code == 200

@@ -65,6 +65,9 @@ async def test_a_lot_is_recorded_at_a_site_and_read_back(
         f"/pcb-wastes/{lot['id']}", headers={"If-None-Match": response.headers["etag"]}
     )
     assert again.status_code == 304
+    # An item a lot came from cannot be removed while the lot names it.
+    removed = await minem.write("DELETE", f"/pcb-items/{place['item']}")
+    assert_problem(removed, 409, "item-in-lot")
 
 
 async def test_a_lot_at_an_address_takes_the_department_of_its_ubigeo(

@@ -472,6 +472,30 @@ async def _lines(
     return found
 
 
+async def _check_citing_evidence(
+    session: AsyncSession, shipment: PcbShipment, merged: dict[str, Any]
+) -> None:
+    """The elimination evidence that names the shipment must still hold: its country is
+    the destination, its disposal not before the shipment left."""
+    rows = await session.execute(
+        select(
+            PcbStatusEvent.item_id, PcbStatusEvent.disposal_country, PcbStatusEvent.disposed_on
+        ).where(PcbStatusEvent.shipment_id == shipment.id)
+    )
+    for item_id, country, disposed_on in rows:
+        if country != merged["facility_country"]:
+            raise field_error(
+                "facility_country",
+                f"The elimination evidence of item {item_id} names this shipment and {country}.",
+            )
+        if disposed_on is not None and disposed_on < merged["shipped_on"]:
+            raise field_error(
+                "shipped_on",
+                f"The elimination evidence of item {item_id} names this shipment, disposed on "
+                f"{disposed_on}.",
+            )
+
+
 async def update_shipment(
     session: AsyncSession,
     principal: Principal,
@@ -486,6 +510,7 @@ async def update_shipment(
         name: changes.get(name, getattr(shipment, name)) for name in PcbShipmentPatch.model_fields
     }
     _check_dates(ShipmentDates(merged["shipped_on"], merged["received_on"], merged["disposed_on"]))
+    await _check_citing_evidence(session, shipment, merged)
     lines = (await _lines(session, [shipment.id]))[shipment.id]
     lot_ids = [line.lot_id for line in lines if line.lot_id is not None]
     if "shipped_on" in changes and lot_ids:
