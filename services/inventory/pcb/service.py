@@ -48,7 +48,7 @@ from services.inventory.pcb.status import (
 from services.inventory.registry.models import Holder, Site
 from services.inventory.registry.service import add_recorded, change_recorded, field_error
 from services.inventory.submissions.models import Submission
-from services.inventory.wastes.service import check_evidence_shipment, check_item_unreferenced
+from services.inventory.wastes.shipments import check_evidence_shipment, check_item_unreferenced
 from shared.db import utcnow
 from shared.problems import Problem
 from shared.security import Principal

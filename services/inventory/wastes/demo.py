@@ -17,7 +17,8 @@ from services.inventory.registry.models import Holder, Site
 from services.inventory.submissions.models import Submission
 from services.inventory.wastes.models import PcbShipment, PcbWasteLot
 from services.inventory.wastes.schemas import PcbShipmentIn, PcbWasteLotIn
-from services.inventory.wastes.service import create_lot, create_shipment
+from services.inventory.wastes.service import create_lot
+from services.inventory.wastes.shipments import create_shipment
 from shared.security import Principal
 
 # The settings' defaults (INVENTORY_PCB_*_TOLERANCE*): the demo is checked as the API would.

@@ -24,7 +24,7 @@ from services.inventory.routing import (
 from services.inventory.submissions.access import editable_submission, submission_visible
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section
-from services.inventory.wastes import service
+from services.inventory.wastes import service, shipments
 from services.inventory.wastes.models import PcbShipment, PcbShipmentLine, PcbWasteLot
 from services.inventory.wastes.rules import LotStatus, WasteKind
 from services.inventory.wastes.schemas import (
@@ -41,8 +41,8 @@ from shared.pagination import Page
 from shared.security import Principal
 
 router = APIRouter(prefix="/v1")
-lots = APIRouter(tags=["PCB wastes"])
-shipments = APIRouter(tags=["PCB shipments"])
+lot_routes = APIRouter(tags=["PCB wastes"])
+shipment_routes = APIRouter(tags=["PCB shipments"])
 OptionalId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 Country = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 LOT = "pcb-waste-lot"
@@ -57,7 +57,7 @@ async def _lot_answer(session: SessionDep, lot: PcbWasteLot) -> tuple[PcbWasteLo
 async def _shipment_answer(
     session: SessionDep, shipment: PcbShipment
 ) -> tuple[PcbShipmentOut, str]:
-    [out] = await service.shipment_outs(session, [shipment])
+    [out] = await shipments.shipment_outs(session, [shipment])
     return out, record_etag(SHIPMENT, shipment)
 
 
@@ -82,7 +82,7 @@ async def _editable_shipment(
 # -- lots ---------------------------------------------------------------------------------
 
 
-@lots.get(
+@lot_routes.get(
     "/pcb-wastes",
     summary="List stored PCB waste lots",
     description="Lots the caller may see (its organisation's, validated ones, and for "
@@ -124,7 +124,7 @@ async def list_lots(
     return Page(items=await service.lot_outs(session, rows), next_cursor=next_cursor)
 
 
-@lots.post(
+@lot_routes.post(
     "/submissions/{submission_id}/pcb-wastes",
     summary="Record a stored PCB waste lot",
     description="In the caller's own PCB submission while it is a draft (or returned): "
@@ -156,7 +156,7 @@ async def create_lot(
     return await create_once(request, response, session, principal, create)
 
 
-@lots.get(
+@lot_routes.get(
     "/pcb-wastes/{lot_id}",
     summary="Get a stored PCB waste lot",
     response_model=PcbWasteLotOut,
@@ -175,7 +175,7 @@ async def get_lot(
     return read_answer(request, response, out, tag)
 
 
-@lots.patch(
+@lot_routes.patch(
     "/pcb-wastes/{lot_id}",
     summary="Change a stored PCB waste lot",
     description="Only in the caller's editable submission, only while stored (not once "
@@ -198,7 +198,7 @@ async def patch_lot(
     return tagged(response, out, tag)
 
 
-@lots.delete(
+@lot_routes.delete(
     "/pcb-wastes/{lot_id}",
     summary="Remove a stored PCB waste lot",
     description="Only from the caller's editable submission, only while stored; needs `If-Match`.",
@@ -217,7 +217,7 @@ async def delete_lot(
 # -- shipments ----------------------------------------------------------------------------
 
 
-@shipments.get(
+@shipment_routes.get(
     "/pcb-shipments",
     summary="List shipments of PCB wastes for disposal",
     description="Shipments the caller may see (the same rule as the lots). Filter by "
@@ -256,10 +256,10 @@ async def list_shipments(
     rows, next_cursor = await page_of(
         request, response, session, stmt.where(*filters), PcbShipment, paging
     )
-    return Page(items=await service.shipment_outs(session, rows), next_cursor=next_cursor)
+    return Page(items=await shipments.shipment_outs(session, rows), next_cursor=next_cursor)
 
 
-@shipments.post(
+@shipment_routes.post(
     "/submissions/{submission_id}/pcb-shipments",
     summary="Record a shipment for disposal",
     description="In the caller's own PCB submission while editable: the Basel notification "
@@ -289,13 +289,13 @@ async def create_shipment(
             session, principal, submission_id, section=Section.PCB
         )
         checks = await mass_checks(request, session)
-        shipment = await service.create_shipment(session, principal, submission, body, checks)
+        shipment = await shipments.create_shipment(session, principal, submission, body, checks)
         return await _shipment_answer(session, shipment)
 
     return await create_once(request, response, session, principal, create)
 
 
-@shipments.get(
+@shipment_routes.get(
     "/pcb-shipments/{shipment_id}",
     summary="Get a shipment for disposal",
     response_model=PcbShipmentOut,
@@ -314,7 +314,7 @@ async def get_shipment(
     return read_answer(request, response, out, tag)
 
 
-@shipments.patch(
+@shipment_routes.patch(
     "/pcb-shipments/{shipment_id}",
     summary="Change a shipment for disposal",
     description="Its facts and dates as they happen (received, disposed: the lots it "
@@ -334,12 +334,12 @@ async def patch_shipment(
     """Change a shipment."""
     shipment = await _editable_shipment(request, session, principal, shipment_id)
     checks = await mass_checks(request, session)
-    await service.update_shipment(session, principal, shipment, body, checks)
+    await shipments.update_shipment(session, principal, shipment, body, checks)
     out, tag = await _shipment_answer(session, shipment)
     return tagged(response, out, tag)
 
 
-@shipments.delete(
+@shipment_routes.delete(
     "/pcb-shipments/{shipment_id}",
     summary="Remove a shipment for disposal",
     description="Only from the caller's editable submission, and not while an item's "
@@ -353,9 +353,9 @@ async def delete_shipment(
 ) -> Response:
     """Remove a shipment recorded by mistake."""
     shipment = await _editable_shipment(request, session, principal, shipment_id)
-    await service.delete_shipment(session, principal, shipment)
+    await shipments.delete_shipment(session, principal, shipment)
     return Response(status_code=204)
 
 
-router.include_router(lots)
-router.include_router(shipments)
+router.include_router(lot_routes)
+router.include_router(shipment_routes)
