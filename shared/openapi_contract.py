@@ -157,6 +157,10 @@ TAGS: dict[str, str] = {
     "workflow: submit, review, validate, return, correct.",
     "PCB equipment": "PCB items with their class and compliance flags (Stockholm Annex A "
     "Part II), analyses, status history, inspections and elimination evidence.",
+    "PCB wastes": "Stored PCB waste lots (liquids, drained equipment, contaminated "
+    "materials) with their mass, concentration and storage site.",
+    "PCB shipments": "Shipments of PCB wastes and equipment for disposal: Basel notification "
+    "and movement documents, facility, country, Annex IV operation, dates and mass.",
     "imports": "Bulk imports of spreadsheets and files, with a report per row.",
     "unintentional POPs": "UNEP Toolkit emission factors and release estimates of PCDD/F, "
     "dl-PCB, HCB and PeCBz (Stockholm Annex C).",

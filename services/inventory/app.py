@@ -20,6 +20,9 @@ from services.inventory.reports.router import router as reports_router
 from services.inventory.settings import InventorySettings
 from services.inventory.submissions.router import router as submissions_router
 from services.inventory.upops.router import router as upops_router
+from services.inventory.wastes.router import router as wastes_router
+from services.inventory.wastes.totals import public_router as wastes_public_router
+from services.inventory.wastes.totals import router as wastes_totals_router
 from services.inventory.workflow import router as workflow_router
 from shared.app import build_service_app
 from shared.offload import Workers
@@ -56,6 +59,7 @@ def create_app(
             factors_router,
             upops_router,
             mercury_router,
+            wastes_router,
             reports_router,
             convention_router,
             metrics_router,
@@ -63,6 +67,8 @@ def create_app(
             public_router,
             public_curve_router,
             public_plans_router,
+            wastes_totals_router,
+            wastes_public_router,
             changes_router,
         ],
     )

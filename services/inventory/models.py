@@ -17,6 +17,12 @@ from services.inventory.registry.models import Holder, Site
 from services.inventory.reports.cells import PcbSummaryCell
 from services.inventory.submissions.models import Submission, SubmissionEvent
 from services.inventory.upops.models import UpopsEstimate, UpopsRelease
+from services.inventory.wastes.models import (
+    PcbShipment,
+    PcbShipmentLine,
+    PcbWasteLot,
+    PcbWasteSource,
+)
 
 __all__ = [
     "ActionPlan",
@@ -31,9 +37,13 @@ __all__ = [
     "PcbAnalysis",
     "PcbInspection",
     "PcbItem",
+    "PcbShipment",
+    "PcbShipmentLine",
     "PcbStatusEvent",
     "PcbSummaryCell",
     "PcbThresholds",
+    "PcbWasteLot",
+    "PcbWasteSource",
     "PlanTarget",
     "Site",
     "Submission",

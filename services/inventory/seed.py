@@ -46,6 +46,7 @@ from services.inventory.submissions.service import create_submission, transition
 from services.inventory.upops.models import UpopsEstimate
 from services.inventory.upops.schemas import UpopsEstimateIn
 from services.inventory.upops.service import create_upops
+from services.inventory.wastes.demo import load_demo_wastes
 from shared.db import Database
 from shared.tokens import VerifiedToken
 
@@ -241,6 +242,10 @@ async def load_demo(session: AsyncSession, data: dict[str, Any]) -> int:
         await _analyses(session, item, spec.get("analyses", []))
         await _inspections(session, item, spec.get("inspections", []))
     await session.flush()
+    if submission.status == SubmissionStatus.DRAFT:
+        # Waste lots and shipments: written as their owner writes them, while a draft.
+        owner = _principal(submission.org_code, WRITE)
+        await load_demo_wastes(session, owner, submission, data, holders, sites)
     await _advance(session, submission, data["pcb_submission"]["status"])
     # The Toolkit catalogues ship as data files of their own (factors/data, mercury/data).
     await load_catalogue(session, SEED_PRINCIPAL)

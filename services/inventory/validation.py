@@ -25,6 +25,7 @@ from services.inventory.reports import cells
 from services.inventory.submissions.models import Submission
 from services.inventory.submissions.rules import Section, SubmissionStatus
 from services.inventory.upops.service import copy_upops
+from services.inventory.wastes.copy import copy_wastes
 from shared.db import UTCDateTime, utcnow
 
 
@@ -99,9 +100,15 @@ async def copy_items(session: AsyncSession, *, from_id: int, to_id: int) -> int:
     return int(result.rowcount or 0)
 
 
+async def copy_pcb(session: AsyncSession, *, from_id: int, to_id: int) -> int:
+    """Copy the items, then the waste lots and shipments that refer to them."""
+    copied = await copy_items(session, from_id=from_id, to_id=to_id)
+    return copied + await copy_wastes(session, from_id=from_id, to_id=to_id)
+
+
 # Copies a section's data from a validated submission into its correction.
 COPIERS: dict[Section, Callable[..., Awaitable[int]]] = {
-    Section.PCB: copy_items,
+    Section.PCB: copy_pcb,
     Section.UPOPS: copy_upops,
     Section.MERCURY: copy_mercury,
 }

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Final
 
 from services.inventory.registry.rules import DEPARTMENTS
+from services.inventory.wastes.labels import WASTE_VOCABULARIES
 
 Labels = Mapping[str, tuple[str, str]]
 
@@ -285,5 +286,6 @@ VOCABULARIES: Final[Mapping[str, Labels]] = MappingProxyType(
         ),
         "upops_source_group": SOURCE_GROUPS,
         "department": _v({code: (name, name) for code, name in DEPARTMENTS.items()}),
+        **WASTE_VOCABULARIES,
     }
 )

@@ -67,8 +67,9 @@ async def test_country_view_in_the_callers_language(gateway: httpx.AsyncClient, 
     assert '<a href="?lang=es" hreflang="es" lang="es">Español</a>' in english.text
 
 
+@pytest.mark.usefixtures("demo")
 async def test_country_view_shows_the_curve_the_map_and_the_plan_targets(
-    gateway: httpx.AsyncClient, demo: str
+    gateway: httpx.AsyncClient,
 ) -> None:
     spanish = (await gateway.get("/public", params={"lang": "es"})).text
     for text in (
@@ -97,9 +98,8 @@ async def test_country_view_shows_the_curve_the_map_and_the_plan_targets(
     assert "Removal from use 2025" in english
 
 
-async def test_the_curve_and_the_plans_are_public_api(
-    gateway: httpx.AsyncClient, demo: str
-) -> None:
+@pytest.mark.usefixtures("demo")
+async def test_the_curve_and_the_plans_are_public_api(gateway: httpx.AsyncClient) -> None:
     curve = await gateway.get("/inventory/v1/public/pcb-curve")
     assert curve.status_code == 200
     assert curve.json()["years"]

@@ -127,6 +127,41 @@ class Caller:
             "POST", f"/pcb-items/{item_id}/analyses", fields, etag_of=f"/pcb-items/{item_id}"
         )
 
+    async def lot(
+        self, submission_id: int, holder_id: int, site_id: int | None, **fields: Any
+    ) -> Any:
+        """A stored PCB waste lot (100 kg of contaminated material at the site, or at the
+        address given with ``site_id`` None)."""
+        body = {
+            "holder_id": holder_id,
+            "lot_ref": f"LOT-{next(_serials)}",
+            "kind": "contaminated_material",
+            "description": "Rags and absorbents",
+            "mass_kg": "100",
+            "site_id": site_id,
+            "stored_since": "2024-03-01",
+        } | fields
+        response = await self.post(f"/submissions/{submission_id}/pcb-wastes", body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def shipment(self, submission_id: int, holder_id: int, **fields: Any) -> Any:
+        """A shipment for disposal (give its ``lines`` and ``mass_kg``)."""
+        body = {
+            "holder_id": holder_id,
+            "notification_number": f"PE-2024-{next(_serials):04d}",
+            "movement_document_numbers": ["MD-1"],
+            "exporter": "Exporter S.A.C.",
+            "carrier": "Carrier S.A.C.",
+            "facility_name": "ESM plant",
+            "facility_country": "FR",
+            "disposal_operation": "D10",
+            "shipped_on": "2024-06-01",
+        } | fields
+        response = await self.post(f"/submissions/{submission_id}/pcb-shipments", body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
     async def move(self, submission_id: int, action: str, comment: str | None = None) -> Any:
         return await self.write(
             "POST",

@@ -132,6 +132,8 @@ class PcbStatusEvent(Base):
     disposed_on: Mapped[date | None]
     certificate_ref: Mapped[str | None] = mapped_column(String(100))
     disposed_mass_kg: Mapped[Decimal | None] = mapped_column(Quantity)
+    # The shipment that took the item to its disposal abroad (``wastes``), if recorded.
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("pcb_shipments.id"), index=True)
 
 
 class PcbInspection(Base):

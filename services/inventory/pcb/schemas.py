@@ -64,6 +64,12 @@ class EliminationIn(StrictModel):
     disposed_on: Annotated[date, AfterValidator(_not_future)]
     certificate_ref: Text100
     mass_kg: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3), scaled(3)]
+    shipment_id: Id | None = Field(
+        default=None,
+        description="The shipment that took the item abroad for disposal "
+        "(`/v1/pcb-shipments`): of the item's holder and submission, carrying the item, "
+        "to `country`.",
+    )
 
 
 class _ItemFields(StrictModel):
@@ -371,6 +377,7 @@ class StatusEventOut(BaseModel):
     disposed_on: date | None
     certificate_ref: str | None
     disposed_mass_kg: Decimal | None
+    shipment_id: int | None
 
 
 class ThresholdsIn(StrictModel):

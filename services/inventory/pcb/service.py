@@ -48,6 +48,7 @@ from services.inventory.pcb.status import (
 from services.inventory.registry.models import Holder, Site
 from services.inventory.registry.service import add_recorded, change_recorded, field_error
 from services.inventory.submissions.models import Submission
+from services.inventory.wastes.shipments import check_evidence_shipment, check_item_unreferenced
 from shared.db import utcnow
 from shared.problems import Problem
 from shared.security import Principal
@@ -159,7 +160,7 @@ async def _check_unique(
 
 
 def _evidence(data: EliminationIn | None) -> EliminationEvidence | None:
-    return None if data is None else EliminationEvidence(**data.model_dump())
+    return None if data is None else EliminationEvidence(**data.model_dump(exclude={"shipment_id"}))
 
 
 def first_status_event(
@@ -183,7 +184,9 @@ def _evidence_columns(data: EliminationIn | None) -> dict[str, Any]:
     if data is None:
         return {}
     given = data.model_dump()
-    return {column: given[name] for name, column in EVIDENCE_COLUMNS.items()}
+    return {column: given[name] for name, column in EVIDENCE_COLUMNS.items()} | {
+        "shipment_id": data.shipment_id
+    }
 
 
 def _check_fluid(checks: MassChecks, volume_l: Decimal | None, mass_kg: Decimal | None) -> None:
@@ -224,6 +227,12 @@ async def create_item(
     if fields["fluid_kind"] is None:
         fields["fluid_kind"] = fluid_kind_from_trade_name(data.fluid_trade_name)
     if data.status == OperatingStatus.ELIMINATED and data.elimination is not None:
+        if data.elimination.shipment_id is not None:
+            raise field_error(
+                "elimination.shipment_id",
+                "No shipment carries an item not recorded yet: add the item, its shipment, "
+                "then its elimination.",
+            )
         facts = SimpleNamespace(**fields)
         _check_disposed_mass(integrity, facts, data.elimination)
     item = PcbItem(
@@ -279,6 +288,7 @@ async def update_item(
 async def delete_item(session: AsyncSession, principal: Principal, item: PcbItem) -> None:
     """Remove an item (and its analyses, history and inspections) from an editable
     submission."""
+    await check_item_unreferenced(session, item.id)
     before = snapshot(item)
     await session.execute(delete(PcbAnalysis).where(PcbAnalysis.item_id == item.id))
     await session.execute(delete(PcbStatusEvent).where(PcbStatusEvent.item_id == item.id))
@@ -428,6 +438,12 @@ async def add_status_event(
     eliminated = data.to_status == OperatingStatus.ELIMINATED
     if eliminated and data.elimination is not None:
         _check_disposed_mass(integrity, item, data.elimination)
+        shipment_id = data.elimination.shipment_id
+        if shipment_id is not None:
+            evidence_in = data.elimination
+            await check_evidence_shipment(
+                session, item, shipment_id, evidence_in.country, evidence_in.disposed_on
+            )
     event = PcbStatusEvent(
         item_id=item.id,
         from_status=item.status,
