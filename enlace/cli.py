@@ -334,5 +334,27 @@ def export(
     out.print(say("export.done", STATE.lang, what=what, size=size, path=output))
 
 
+TEMPLATES = {"pcb-items": "/inventory/v1/public/templates/pcb-items.xlsx"}
+
+
+@app.command("template")
+def template(
+    what: Annotated[str, typer.Argument(help=", ".join(TEMPLATES))],
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    format: Annotated[str, typer.Option("--format", help="xlsx")] = "xlsx",
+) -> None:
+    """Download an import template: headers in --lang, drop-down lists, an example row."""
+    if what not in TEMPLATES or format != "xlsx":
+        err.print(say("pull.unknown", STATE.lang, name=what, names=", ".join(TEMPLATES)))
+        raise typer.Exit(2)
+    target = output or Path(f"enlace-{what}-{STATE.lang}.xlsx")
+    with _client() as api:
+        try:
+            size = api.download(TEMPLATES[what], target, params={"lang": STATE.lang})
+        except CALL_ERRORS as exc:
+            raise _fail(exc, api.credentials.base_url) from None
+    out.print(say("export.done", STATE.lang, what=what, size=size, path=target))
+
+
 def main() -> None:
     app()

@@ -325,6 +325,19 @@ def test_export_streams_the_iati_file(suite: Suite) -> None:
 
 
 @pytest.mark.usefixtures("home")
+def test_template_downloads_the_import_workbook_in_the_chosen_language(suite: Suite) -> None:
+    login(suite, "minem-submitter")
+    result = enlace("--lang", "es", "template", "pcb-items")
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(Path("enlace-pcb-items-es.xlsx"))
+    assert workbook.sheetnames[:3] == ["equipos", "ejemplo", "columnas"]
+    assert workbook["equipos"]["A1"].value == "RUC del poseedor"
+    english = enlace("--lang", "en", "template", "pcb-items", "-o", "template.xlsx")
+    assert english.exit_code == 0, english.output
+    assert load_workbook(Path("template.xlsx"))["items"]["A1"].value == "Holder RUC"
+
+
+@pytest.mark.usefixtures("home")
 def test_unreachable_gateway_and_missing_credentials_are_clear() -> None:
     missing = enlace("--lang", "en", "pull", "activities")
     assert missing.exit_code == 2

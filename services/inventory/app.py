@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.inventory.changes import router as changes_router
 from services.inventory.factors.router import router as factors_router
 from services.inventory.imports.router import router as imports_router
+from services.inventory.imports.router import templates_router
 from services.inventory.mercury.router import router as mercury_router
 from services.inventory.pcb.router import router as pcb_router
 from services.inventory.plans.metric_router import router as metrics_router
@@ -67,6 +68,7 @@ def create_app(
             public_router,
             public_curve_router,
             public_plans_router,
+            templates_router,
             wastes_totals_router,
             wastes_public_router,
             changes_router,

@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import IO, Any
 
+from services.inventory.imports.template import resolve_header
 from shared.offload import Workers
 from shared.spreadsheets import NotAWorkbook, XlsxLimits, check_xlsx
 
@@ -104,7 +105,8 @@ def text_encoding(name: str) -> str:
 
 
 def _header(names: list[Any], max_columns: int) -> list[str]:
-    header = [str(n).strip() if n is not None else "" for n in names]
+    # A header of the template (Spanish or English) stands for its column's code.
+    header = [resolve_header(str(n).strip()) if n is not None else "" for n in names]
     while header and header[-1] == "":
         header.pop()  # trailing empty cells of a spreadsheet
     if not header:

@@ -23,9 +23,11 @@ from services.inventory.imports.readers import (
     text_encoding,
 )
 from services.inventory.imports.rows import COLUMNS, ImportRow, parse_row
+from services.inventory.imports.template import template_xlsx
 from services.inventory.imports.writer import Importer
 from services.inventory.routing import IdPath, responses
 from services.inventory.submissions.rules import Section
+from shared.context import language_var
 from shared.db import SessionDep
 from shared.idempotency import idempotency_key, once
 from shared.offload import import_workers
@@ -289,3 +291,33 @@ async def _import(
             **{k: v for k, v in body.items() if k not in ("format", "mode")},
         )
     return report
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+templates_router = APIRouter(prefix="/v1/public/templates", tags=["imports"])
+
+
+@templates_router.get(
+    "/pcb-items.xlsx",
+    summary="The import template (XLSX)",
+    description="A workbook to fill in and send to `POST /v1/submissions/{id}/imports` as "
+    "it is: the first sheet has the import's columns under headers in the answer's language "
+    "(`?lang=es|en` or Accept-Language; the import takes the Spanish and English headers "
+    "and the column codes alike), a drop-down list of codes on every coded column and "
+    "`true`/`false` on the booleans; an example row on the second sheet; every column's "
+    "code, whether it is required and its allowed values with their labels on the third. "
+    "No data: anyone may fetch it.",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The template"}},
+)
+async def pcb_items_template() -> Response:
+    """The template, in the answer's language."""
+    language = language_var.get()
+    return Response(
+        template_xlsx(language),
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="enlace-pcb-items-{language}.xlsx"',
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
