@@ -2,8 +2,8 @@
 the demo activities of its matrix.
 
 Idempotent: organisations are matched by code, the program by its code and activities by
-identifier; what exists is left as it is (texts added to the program model later are filled
-in where they are still empty).
+identifier; what exists is left as it is (texts added to the program model later, such as
+its Spanish, are filled in where they are still empty).
 """
 
 from __future__ import annotations
@@ -71,7 +71,11 @@ async def load_program(session: AsyncSession, data: dict[str, Any]) -> bool:
     existing = await session.scalar(
         select(WorkProgram)
         .where(WorkProgram.code == data["code"])
-        .options(selectinload(WorkProgram.priority_areas))
+        .options(
+            selectinload(WorkProgram.goals),
+            selectinload(WorkProgram.priority_areas).selectinload(PriorityArea.objectives),
+            selectinload(WorkProgram.priority_areas).selectinload(PriorityArea.action_areas),
+        )
     )
     if existing is not None:
         await _fill_in(session, existing, data)
@@ -108,33 +112,50 @@ async def load_program(session: AsyncSession, data: dict[str, Any]) -> bool:
             title_en=area["title_en"],
             title_es=area.get("title_es"),
             objectives_en=area.get("objectives_en"),
+            objectives_es=area.get("objectives_es"),
         )
         session.add(priority_area)
         await session.flush()
-        session.add_all(
-            Objective(priority_area_id=priority_area.id, number=o["number"], text_en=o["text_en"])
-            for o in area["objectives"]
-        )
-        session.add_all(
-            ActionArea(priority_area_id=priority_area.id, number=a["number"], text_en=a["text_en"])
-            for a in area["action_areas"]
-        )
+        for table, key in ((Objective, "objectives"), (ActionArea, "action_areas")):
+            session.add_all(
+                table(
+                    priority_area_id=priority_area.id,
+                    number=item["number"],
+                    text_en=item["text_en"],
+                    text_es=item.get("text_es"),
+                )
+                for item in area[key]
+            )
     return True
+
+
+def _fill(row: Any, source: dict[str, Any] | None, names: tuple[str, ...]) -> None:
+    """Set each of ``names`` that ``row`` still lacks from ``source``."""
+    if source is None:
+        return
+    for name in names:
+        if getattr(row, name) is None and source.get(name):
+            setattr(row, name, source[name])
 
 
 async def _fill_in(session: AsyncSession, program: WorkProgram, data: dict[str, Any]) -> None:
     """Texts the model gained after a database was seeded: filled in where still empty."""
-    for name in PROGRAM_TEXTS:
-        if getattr(program, name) is None and data.get(name):
-            setattr(program, name, data[name])
-    if program.sector is None:
-        program.sector = data.get("sector")
+    _fill(program, data, (*PROGRAM_TEXTS, "sector"))
     if program.reporting_org_id is None:
         program.reporting_org_id = await _organisation_id(session, data.get("reporting_org"))
-    texts = {a["code"]: a.get("objectives_en") for a in data["priority_areas"]}
+    goals = {g["code"]: g for g in data["goals"]}
+    for goal in program.goals:
+        _fill(goal, goals.get(goal.code), ("text_es",))
+    areas = {a["code"]: a for a in data["priority_areas"]}
     for area in program.priority_areas:
-        if area.objectives_en is None:
-            area.objectives_en = texts.get(area.code)
+        source = areas.get(area.code)
+        _fill(area, source, ("title_es", "objectives_en", "objectives_es"))
+        if source is None:
+            continue
+        for rows, key in ((area.objectives, "objectives"), (area.action_areas, "action_areas")):
+            items = {item["number"]: item for item in source[key]}
+            for row in rows:
+                _fill(row, items.get(row.number), ("text_es",))
 
 
 def demo_body(a: dict[str, Any]) -> dict[str, Any]:

@@ -52,13 +52,17 @@ def check(body: dict[str, Any], activities: list[dict[str, Any]]) -> None:
         assert Decimal(row["total"]["budget"].get("USD", "0")) == want["budget"].get(
             row["code"], Decimal(0)
         )
-    gaps = {g["action_area"] for g in body["coverage_gaps"]}
-    all_areas = {
-        f"{area['code']}.{n['number']}"
-        for area in read_data("work_program_2015_2018.json")["priority_areas"]
+    program = read_data("work_program_2015_2018.json")["priority_areas"]
+    action_areas = {
+        f"{area['code']}.{n['number']}": (n["text_en"], n["text_es"])
+        for area in program
         for n in area["action_areas"]
     }
-    assert gaps == all_areas - want["covered"]
+    gaps = {g["action_area"]: (g["text_en"], g["text_es"]) for g in body["coverage_gaps"]}
+    assert set(gaps) == set(action_areas) - want["covered"]
+    assert all(gaps[code] == action_areas[code] for code in gaps)  # in English and Spanish
+    titles = {row["code"]: (row["title_en"], row["title_es"]) for row in body["priority_areas"]}
+    assert titles == {area["code"]: (area["title_en"], area["title_es"]) for area in program}
     assert body["total"]["activities"] == len(activities)
 
 

@@ -109,6 +109,36 @@ def test_work_program_text_is_clean() -> None:
         assert not re.search(r"  |\uf0b7| ,|- \w", text), text
 
 
+def _english_keys(node: Any, path: str = "") -> list[tuple[str, dict[str, Any], str]]:
+    """Every ``*_en`` key of the program data with the object that holds it."""
+    found: list[tuple[str, dict[str, Any], str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.endswith("_en"):
+                found.append((f"{path}{key}", node, key))
+            found += _english_keys(value, f"{path}{key}.")
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            found += _english_keys(item, f"{path}{i}.")
+    return found
+
+
+def test_work_program_has_spanish_beside_every_english_text() -> None:
+    """Each English text has a Spanish sibling, clean, not a copy; the objectives stay
+    pieces of their paragraph; the data says whose translation it is."""
+    keys = _english_keys(PROGRAM)
+    assert len(keys) == 6 + 5 + 5 * 2 + 19 + 20
+    for where, node, key in keys:
+        spanish = node.get(key.removesuffix("_en") + "_es")
+        assert spanish, where
+        assert spanish != node[key], where
+        assert spanish == spanish.strip(), where
+        assert not re.search(r"  | ,|- \w", spanish), where
+    for area in PROGRAM["priority_areas"]:
+        assert all(o["text_es"] in area["objectives_es"] for o in area["objectives"])
+    assert PROGRAM["translation_es"].startswith("Traducción al español de Enlace (no oficial)")
+
+
 # --- organisations ----------------------------------------------------------------------------
 
 

@@ -54,6 +54,7 @@ async def test_country_view_in_the_callers_language(gateway: httpx.AsyncClient, 
         "(MAPE)",  # ASGM in the mercury chart
         "Matriz del programa US-PE-ECWP-2015-2018",
         "sin actividades",  # a coverage gap, highlighted
+        "A. Fortalecimiento institucional y de políticas",  # a priority area in Spanish
         "hasta el 2025-12-31",
     ):
         assert text in html, text
@@ -64,6 +65,7 @@ async def test_country_view_in_the_callers_language(gateway: httpx.AsyncClient, 
     assert english.headers["content-language"] == "en"
     assert "PCB items by department" in english.text
     assert "Waste incineration" in english.text
+    assert "A. Institutional and Policy Strengthening" in english.text
     assert '<a href="?lang=es" hreflang="es" lang="es">Español</a>' in english.text
 
 

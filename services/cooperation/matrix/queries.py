@@ -132,7 +132,13 @@ async def build_matrix(
         cells = {str(s): c for (a, s), c in sorted(by_area_status.items()) if a == area.id}
         total_cell = _sum(cells.values())
         area_rows.append(
-            AreaRow(code=area.code, title_en=area.title_en, by_status=cells, total=total_cell)
+            AreaRow(
+                code=area.code,
+                title_en=area.title_en,
+                title_es=area.title_es,
+                by_status=cells,
+                total=total_cell,
+            )
         )
     total = Cell(activities=await session.scalar(select(func.count()).select_from(visible)) or 0)
     for name, rows in (("budget", budgets), ("committed", commits), ("disbursed", spending)):
@@ -173,7 +179,11 @@ async def _gaps(session: AsyncSession, visible: Any, areas: list[PriorityArea]) 
         .order_by(ActionArea.priority_area_id, ActionArea.number)
     )
     return [
-        Gap(action_area=f"{codes[a.priority_area_id]}.{a.number}", text_en=a.text_en)
+        Gap(
+            action_area=f"{codes[a.priority_area_id]}.{a.number}",
+            text_en=a.text_en,
+            text_es=a.text_es,
+        )
         for a in await session.scalars(stmt)
     ]
 

@@ -21,6 +21,7 @@ class Cell(BaseModel):
 class AreaRow(BaseModel):
     code: str
     title_en: str
+    title_es: str | None
     by_status: dict[str, Cell] = Field(
         description="Keyed by IATI activity status code (1-6, or a code an import kept)."
     )
@@ -30,6 +31,7 @@ class AreaRow(BaseModel):
 class Gap(BaseModel):
     action_area: str
     text_en: str
+    text_es: str | None
 
 
 class OrganisationRow(BaseModel):

@@ -45,6 +45,13 @@ class WorkProgram(VersionedMixin, Base):
     goals_intro_en: Mapped[str | None] = mapped_column(Text)
     activities_en: Mapped[str | None] = mapped_column(Text)
     benchmarks_en: Mapped[str | None] = mapped_column(Text)
+    preamble_es: Mapped[str | None] = mapped_column(Text)
+    background_es: Mapped[str | None] = mapped_column(Text)
+    goals_intro_es: Mapped[str | None] = mapped_column(Text)
+    activities_es: Mapped[str | None] = mapped_column(Text)
+    benchmarks_es: Mapped[str | None] = mapped_column(Text)
+    # Whose Spanish it is when the source is English only (e.g. our unofficial translation).
+    translation_es: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(500))
     # DAC 5-digit sector of the program as a parent IATI activity (ruleset 6.2.2).
     sector: Mapped[str | None] = mapped_column(String(10))
@@ -88,6 +95,7 @@ class PriorityArea(Base):
     title_en: Mapped[str] = mapped_column(Text)
     title_es: Mapped[str | None] = mapped_column(Text)
     objectives_en: Mapped[str | None] = mapped_column(Text)
+    objectives_es: Mapped[str | None] = mapped_column(Text)
 
     program: Mapped[WorkProgram] = relationship(back_populates="priority_areas", lazy="raise")
     objectives: Mapped[list[Objective]] = relationship(
@@ -108,6 +116,7 @@ class Objective(Base):
     priority_area_id: Mapped[int] = cascade("priority_areas")
     number: Mapped[int]
     text_en: Mapped[str] = mapped_column(Text)
+    text_es: Mapped[str | None] = mapped_column(Text)
 
 
 class ActionArea(Base):
@@ -120,5 +129,6 @@ class ActionArea(Base):
     priority_area_id: Mapped[int] = cascade("priority_areas")
     number: Mapped[int]
     text_en: Mapped[str] = mapped_column(Text)
+    text_es: Mapped[str | None] = mapped_column(Text)
 
     priority_area: Mapped[PriorityArea] = relationship(lazy="raise", viewonly=True)

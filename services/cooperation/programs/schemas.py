@@ -38,6 +38,7 @@ class NumberedText(BaseModel):
 
     number: int
     text_en: str
+    text_es: str | None
 
 
 class PriorityAreaOut(BaseModel):
@@ -49,6 +50,7 @@ class PriorityAreaOut(BaseModel):
     title_en: str
     title_es: str | None
     objectives_en: str | None
+    objectives_es: str | None
     objectives: list[NumberedText]
     action_areas: list[NumberedText]
 
@@ -77,6 +79,12 @@ PROGRAM_TEXTS = (
     "goals_intro_en",
     "activities_en",
     "benchmarks_en",
+    "preamble_es",
+    "background_es",
+    "goals_intro_es",
+    "activities_es",
+    "benchmarks_es",
+    "translation_es",
     "source",
 )
 
@@ -89,6 +97,15 @@ class ProgramOut(ProgramSummary):
     goals_intro_en: str | None
     activities_en: str | None
     benchmarks_en: str | None
+    preamble_es: str | None
+    background_es: str | None
+    goals_intro_es: str | None
+    activities_es: str | None
+    benchmarks_es: str | None
+    translation_es: str | None = Field(
+        description="Whose the Spanish texts are when the program's source is in English "
+        "only (the 2015-2018 program: Enlace's unofficial translation)."
+    )
     source: str | None
     reporting_org: str | None = Field(
         description="Organisation that publishes the program as the parent IATI activity."

@@ -201,7 +201,7 @@ def _mercury_view(summary_: Any, vocab: Any, lang: str) -> dict[str, Any] | None
     }
 
 
-def _matrix_view(matrix: Any, statuses: dict[str, str]) -> dict[str, Any]:
+def _matrix_view(matrix: Any, statuses: dict[str, str], lang: str) -> dict[str, Any]:
     codes = sorted(matrix.get("statuses", {}), key=lambda c: (len(c), c))
     rows = []
     for area in matrix.get("priority_areas", []):
@@ -210,7 +210,7 @@ def _matrix_view(matrix: Any, statuses: dict[str, str]) -> dict[str, Any]:
         rows.append(
             {
                 "code": area["code"],
-                "title": area.get("title_en", ""),
+                "title": area.get(f"title_{lang}") or area.get("title_en", ""),
                 "cells": cells,
                 "total": total,
                 "gap": total == 0,
@@ -272,7 +272,7 @@ async def country(
             for a in items
         ],
         activities_known=activities is not None,
-        matrices=[_matrix_view(m, statuses) for m in matrices if isinstance(m, dict)],
+        matrices=[_matrix_view(m, statuses, chosen) for m in matrices if isinstance(m, dict)],
     )
 
 
