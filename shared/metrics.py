@@ -63,13 +63,21 @@ class ProcessMetrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
-        """Count one answered request."""
-        route = route_label(scope)
-        method = scope["method"]
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        """Count one answered request (the labelled series looked up once per label set:
+        prometheus-client's own lookup costs more than the count)."""
+        key = (scope["method"], route_label(scope), status)
+        series = self._series.get(key)
+        if series is None:
+            method, route, _ = key
+            series = self._series[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
     def gauges(self, read: Callable[[], Iterable[tuple[str, str, dict[str, str], float]]]) -> None:
         """Add gauges read at each scrape."""

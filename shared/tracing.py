@@ -8,8 +8,8 @@ whatever it calls (the gateway to a service). https://www.w3.org/TR/trace-contex
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -60,9 +60,9 @@ def span_for(headers: list[tuple[bytes, bytes]]) -> Span:
             parsed = parse_traceparent(value.decode("latin-1"))
             if parsed is not None:
                 trace_id, parent_id, flags = parsed
-                return Span(trace_id, secrets.token_hex(8), parent_id, flags)
+                return Span(trace_id, os.urandom(8).hex(), parent_id, flags)
             break
-    return Span(secrets.token_hex(16), secrets.token_hex(8))
+    return Span(os.urandom(16).hex(), os.urandom(8).hex())
 
 
 def outgoing_traceparent() -> str | None:
