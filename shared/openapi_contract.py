@@ -119,7 +119,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "errors": {
             "type": "array",
             "description": "Each thing that was wrong: a field (`loc`, `msg`, `type`), a row "
-            "of an import (`row`, `column`, `reason`), or a finding.",
+            "of an import (`row`, `column`, `code`, `message` in both services), or a finding.",
             "items": {"$ref": "#/components/schemas/ProblemError"},
         },
     },
@@ -140,6 +140,8 @@ PROBLEM_ERROR_SCHEMA: dict[str, Any] = {
         "type": {"type": "string"},
         "row": {"type": ["integer", "null"], "description": "The file's row (imports)."},
         "column": {"type": ["string", "null"], "description": "The column (imports)."},
+        "code": {"type": "string", "description": "What kind of error (imports)."},
+        "message": {"type": "string", "description": "What is wrong, for a person (imports)."},
         "reason": {"type": "string"},
     },
     "additionalProperties": True,

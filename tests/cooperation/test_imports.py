@@ -81,6 +81,9 @@ async def test_importing_our_own_export_changes_nothing(
     report = (await import_xml(gateway, epa, xml, mode="partial")).json()
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, 3)
     assert {e["type"] for e in report["rejected"]} == {"not_the_lead"}
+    # The row-error shape both services share (issue 14 item 6).
+    assert {e["code"] for e in report["rejected"]} == {"not_the_lead"}
+    assert all({"row", "column", "code", "message"} <= set(e) for e in report["rejected"])
     after = {i: (await fetch(gateway, i, epa)).json()["version"] for i in before}
     assert after == before
 

@@ -412,5 +412,11 @@ async def test_owner_asset_id_round_trips_through_every_format(minem: Caller) ->
     rejected = await _upload(minem, sid, too_long)
     assert_problem(rejected, 422, "import-rejected")
     assert rejected.json()["errors"] == [
-        {"row": 2, "column": "owner_asset_id", "reason": "longer than 40 characters"}
+        {
+            "row": 2,
+            "column": "owner_asset_id",
+            "code": "invalid",
+            "message": "longer than 40 characters",
+            "reason": "longer than 40 characters",
+        }
     ]

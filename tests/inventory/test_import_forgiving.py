@@ -32,3 +32,22 @@ async def test_an_unreadable_coordinate_is_one_error(minem: Caller) -> None:
     errors = answer.json()["errors"]
     assert [(e["row"], e["column"]) for e in errors] == [(2, "site_latitude")]
     assert "both coordinates" not in errors[0]["reason"]
+
+
+async def test_row_errors_have_the_shape_both_services_share(minem: Caller) -> None:
+    """Issue 14 item 6: {row, column, code, message} in the inventory's report (the
+    cooperation's matrix import answers the same shape: tests/cooperation/test_imports.py)."""
+    sid = (await minem.submission(2050))["id"]
+    body = to_csv([row(1, serial_number=""), row(2, year_manufactured="nineteen")])
+    answer = await minem.post(
+        f"/submissions/{sid}/imports",
+        content=body,
+        headers={"Content-Type": "text/csv"},
+        params={"mode": "partial"},
+    )
+    assert answer.status_code == 200, answer.text
+    errors = {(e["row"], e["column"]): e for e in answer.json()["errors"]}
+    missing, invalid = errors[(2, "serial_number")], errors[(3, "year_manufactured")]
+    assert (missing["code"], missing["message"]) == ("required", "required")
+    assert invalid["code"] == "invalid"
+    assert invalid["message"] == invalid["reason"]

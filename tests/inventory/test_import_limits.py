@@ -153,5 +153,7 @@ async def test_an_import_written_in_batches(minem: Caller, inventory_app: FastAP
     lines = [json.dumps(row(n, serial_number=f"L-{n}")).encode() for n in range(1, 8)]
     response = await upload(minem, other, b"\n".join([*lines, b'{"x": "\xff"}']), JSONL)
     assert_problem(response, 422, "unreadable-file")
-    assert response.json()["errors"] == [{"row": 8, "column": None, "reason": ANY}]
+    assert response.json()["errors"] == [
+        {"row": 8, "column": None, "code": "unreadable", "message": ANY, "reason": ANY}
+    ]
     assert (await minem.get("/pcb-items", params={"submission_id": other})).json()["items"] == []

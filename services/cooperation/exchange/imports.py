@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,13 +65,28 @@ class Row:
 
 
 class RowError(BaseModel):
-    """A rejected row: its line (XML) or row (spreadsheet, header = 1) and what is wrong."""
+    """A rejected row: its line (XML) or row (spreadsheet, header = 1) and what is wrong, in
+    the shape both services' imports share (``row``, ``column``, ``code``, ``message``), with
+    the activity's identifier and pydantic's ``loc``/``msg``/``type`` (kept for earlier
+    clients)."""
 
     row: int
+    column: str | None = Field(description="The column or field at fault (last of `loc`).")
+    code: str = Field(description="What kind of error (pydantic's type, or a rule's).")
+    message: str
     identifier: str | None
     loc: list[str]
     msg: str
     type: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_shape(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "message" not in data:
+            loc = data.get("loc") or []
+            column = str(loc[-1]) if loc else None
+            data = {**data, "column": column, "code": data.get("type"), "message": data.get("msg")}
+        return data
 
 
 class RowNote(BaseModel):

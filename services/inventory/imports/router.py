@@ -9,7 +9,7 @@ from contextlib import aclosing
 from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from starlette.datastructures import UploadFile
 
 from services.inventory.access import editable_submission
@@ -41,11 +41,26 @@ SPOOL_IN_MEMORY = 1 << 20
 
 
 class ImportError_(BaseModel):
-    """One problem of one row."""
+    """One problem of one row, in the shape both services' imports share: ``row``,
+    ``column``, ``code`` (``required``, ``invalid``, or ``unreadable`` for a row or file that
+    could not be read as cells), ``message``."""
 
-    row: int = Field(description="Spreadsheet row (header = 1), JSON element or line number.")
+    row: int | None = Field(
+        description="Spreadsheet row (header = 1), JSON element or line number (null: the file)."
+    )
     column: str | None
-    reason: str
+    code: str = Field(description="`required`, `invalid` or `unreadable`.")
+    message: str
+    reason: str = Field(description="The same as `message` (kept for earlier clients).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_shape(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "reason" in data and "message" not in data:
+            reason, column = data["reason"], data.get("column")
+            code = "required" if reason == "required" else "invalid" if column else "unreadable"
+            data = {**data, "code": code, "message": reason}
+        return data
 
 
 class ImportReport(BaseModel):
@@ -115,6 +130,12 @@ async def _spool(request: Request, limit: int) -> tuple[IO[bytes], str, str | No
         raise
     spooled.seek(0)
     return spooled, digest.hexdigest(), content_type or None, None
+
+
+def _unreadable_error(row: int | None, reason: str) -> dict[str, Any]:
+    """The error of a file that cannot be read, in the shape of ``ImportError_`` (its row may
+    be unknown)."""
+    return {"row": row, "column": None, "code": "unreadable", "message": reason, "reason": reason}
 
 
 def _report(
@@ -271,7 +292,11 @@ async def _import(
             422,
             "unreadable-file",
             f"The {fmt} file cannot be read: {exc.reason}.",
-            errors=[{"row": exc.row, "column": None, "reason": exc.reason}],
+            errors=[
+                ImportError_.model_validate(
+                    {"row": exc.row, "column": None, "reason": exc.reason}
+                ).model_dump()
+            ],
         ) from None
     except BaseException:
         await importer.abandon()  # its transaction is rolled back once nothing is in flight
