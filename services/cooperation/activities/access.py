@@ -24,6 +24,3 @@ WRITE_ERRORS = ONE_ERRORS | {
     428: {"description": "If-Match missing", **PROBLEM},
 }
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified"}}
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "A page (JSON) or every row (CSV)"}
-}

@@ -10,37 +10,34 @@ while others write.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal, localcontext
-from typing import Annotated, Any, Literal, TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
-from fastapi import Query, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.activities.filters import ActivityFilters, filter_clauses
-from services.cooperation.activities.queries import ORDER, View, export_etag
+from services.cooperation.activities.queries import ORDER, export_etag
 from services.cooperation.activities.state import (
     Refs,
     State,
     derived_funding_status,
-    load_refs,
     money,
 )
 from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, Exported, load_states
 from services.cooperation.iati import DECIMAL_CONTEXT
+from services.cooperation.iati.codelists import labels
 from shared.conditional import not_modified
-from shared.db import Database
-from shared.exports import PrimedStreamingResponse, csv_stream
+from shared.exports import PrimedStreamingResponse
 
 T = TypeVar("T")
 
 BATCH = 500
-FormatQuery = Annotated[
-    Literal["json", "csv"] | None,
-    Query(alias="format", description="`csv`: one row per activity (also Accept: text/csv)."),
-]
 CSV_COLUMNS = (
     "identifier",
     "program",
@@ -49,6 +46,7 @@ CSV_COLUMNS = (
     "published",
     "visibility",
     "status",
+    "status_label",
     "title_en",
     "title_es",
     "description_en",
@@ -64,6 +62,8 @@ CSV_COLUMNS = (
     "sectors",
     "policy_markers",
     "locations",
+    "recipient_countries",
+    "recipient_regions",
     "budget",
     "committed",
     "disbursed",
@@ -77,11 +77,9 @@ CSV_COLUMNS = (
     "version",
     "updated_at",
 )
-CSV_DESCRIPTION = (
-    " With `?format=csv` (or `Accept: text/csv`): every matching activity as streamed CSV, "
-    "one row per activity, stable columns (" + ", ".join(CSV_COLUMNS) + "); limit and cursor "
-    "do not apply."
-)
+SPANISH_STATUS: dict[str, str] = json.loads(
+    (Path(__file__).resolve().parent.parent / "data" / "labels_es.json").read_text("utf-8")
+)["ActivityStatus"]
 COMMITMENTS = frozenset({"2", "11"})
 SPENDING = frozenset({"3", "4"})
 
@@ -183,14 +181,23 @@ def _sector(s: dict[str, Any]) -> str:
     return code if s["percentage"] is None else f"{code}:{s['percentage']}"
 
 
-def csv_row(item: Exported) -> list[Any]:
-    """One activity as a row of ``CSV_COLUMNS``."""
+def status_label(status: Any, lang: str) -> str:
+    """The ActivityStatus label of ``status`` in ``lang`` (Spanish from ``labels_es.json``)."""
+    english = labels("ActivityStatus").get(str(status), "")
+    return SPANISH_STATUS.get(str(status), english) if lang == "es" else english
+
+
+def csv_row(item: Exported, lang: str = "en") -> list[Any]:
+    """One activity as a row of ``CSV_COLUMNS`` (the status label in ``lang``)."""
     state = item.state
     budget, committed, spent = money_totals(state)
     updates = state["progress_updates"]
     values: dict[str, Any] = {k: state.get(k) for k in CSV_COLUMNS}
     values.update(
         published="true" if state["published"] else "false",
+        status_label=status_label(state["status"], lang),
+        recipient_countries=item.recipient_countries.replace(" ", ";"),
+        recipient_regions=item.recipient_regions.replace(" ", ";"),
         participants=";".join(participant_cell(p) for p in state["participants"]),
         priority_areas=";".join(state["priority_areas"]),
         action_areas=";".join(state["action_areas"]),
@@ -215,30 +222,7 @@ def csv_row(item: Exported) -> list[Any]:
     return [values[k] for k in CSV_COLUMNS]
 
 
-async def csv_rows(
-    db: Database, seen: ColumnElement[bool], filters: ActivityFilters
-) -> AsyncIterator[list[Any]]:
-    async with db.sessions() as session:
-        await snapshot(session)
-        refs = await load_refs(session)
-        render = lambda batch: [csv_row(item) for item in batch]  # noqa: E731
-        async for rows in exported_batches(session, refs, seen, filters, render):
-            for row in rows:
-                yield row
-
-
 # --- responses --------------------------------------------------------------------------
-
-
-async def csv_response(
-    request: Request, session: AsyncSession, view: View, filters: ActivityFilters
-) -> Response:
-    """Every matching activity as streamed CSV (304 to a matching If-None-Match)."""
-    tag, held = await export_tag(request, session, "csv", view.audience, filters)
-    if held is not None:
-        return held
-    rows = csv_rows(request.app.state.db, view.seen, filters)
-    return download(csv_stream(CSV_COLUMNS, rows), "text/csv; charset=utf-8", tag, "activities.csv")
 
 
 async def export_tag(

@@ -101,6 +101,20 @@ def read_kept(text: str) -> Any:
     return etree.fromstring(text.encode(), parser)
 
 
+def recipients(kept: str | None) -> tuple[str, str]:
+    """The recipient country and region codes of a kept activity, each space-separated
+    (``("AF AG", "489")``); an activity entered here (nothing kept) is Peru's."""
+    if kept is None:
+        return "PE", ""
+    element = read_kept(kept)
+    return _codes(element, "recipient-country"), _codes(element, "recipient-region")
+
+
+def _codes(element: Any, tag: str) -> str:
+    found = (c.get("code", "").strip() for c in element.iterchildren(tag))
+    return " ".join(dict.fromkeys(code for code in found if code))
+
+
 def kept_tags(element: Any, modelled: set[str]) -> list[str]:
     """The children of an activity that are kept as sent only (not in ``modelled``)."""
     seen: dict[str, None] = {}
