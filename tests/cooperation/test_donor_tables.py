@@ -20,7 +20,7 @@ from services.cooperation.activities.csv_export import CSV_COLUMNS
 from services.cooperation.activities.tables import BUDGET_COLUMNS, TRANSACTION_COLUMNS, XLSX
 from services.cooperation.iati import parse_activities
 from services.cooperation.iati.validate import ORGANISATIONS_XSD
-from tests.cooperation.conftest import EPA_REF, OEFA_ENF, PROGRAM, READ, As, Headers
+from tests.cooperation.conftest import EPA_REF, OEFA_ENF, PROGRAM, READ, As, Headers, fetch
 from tests.cooperation.test_activities_read import all_pages
 from tests.support import assert_problem
 
@@ -150,15 +150,13 @@ TRANSACTIONS_EN = [
         "humanitarian": "1",
     },
 ]
+W, R = (ONE, "Watershed grants", EPA_REF), (TWO, "Regional training", EPA_REF)
+Y16, Y17 = ("2016-01-01", "2016-12-31"), ("2017-01-01", "2017-12-31")
 BUDGETS_EN = [
-    [ONE, "Watershed grants", EPA_REF, "1", "Original", "1", "Indicative"]
-    + ["2016-01-01", "2016-12-31", "100000.50", "USD", "2016-01-01"],
-    [ONE, "Watershed grants", EPA_REF, "1", "Original", "2", "Committed"]
-    + ["2017-01-01", "2017-12-31", "20000.00", "EUR", "2017-01-01"],
-    [TWO, "Regional training", EPA_REF, "1", "Original", "2", "Committed"]
-    + ["2017-01-01", "2017-12-31", "8000.00", "GBP", "2017-01-01"],
-    [TWO, "Regional training", EPA_REF, "2", "Revised", "2", "Committed"]
-    + ["2017-01-01", "2017-12-31", "9000.75", "GBP", "2017-06-01"],
+    [*W, "1", "Original", "1", "Indicative", *Y16, "100000.50", "USD", "2016-01-01"],
+    [*W, "1", "Original", "2", "Committed", *Y17, "20000.00", "EUR", "2017-01-01"],
+    [*R, "1", "Original", "2", "Committed", *Y17, "8000.00", "GBP", "2017-01-01"],
+    [*R, "2", "Revised", "2", "Committed", *Y17, "9000.75", "GBP", "2017-06-01"],
 ]
 
 
@@ -285,9 +283,8 @@ async def test_the_filters_apply_to_every_level(gateway: httpx.AsyncClient, epa:
         return {r[0] for r in rows[1:]}
 
     for level in ("activity", "transaction", "budget"):
-        assert identifiers(await table(gateway, epa, level=level, recipient_country="AF")) == (
-            {ONE} if level != "activity" else {ONE}
-        )
+        found = identifiers(await table(gateway, epa, level=level, recipient_country="AF"))
+        assert found == {ONE}
         found = identifiers(await table(gateway, epa, level=level, recipient_region="489"))
         assert found == ({TWO} if level != "transaction" else set())
         assert identifiers(await table(gateway, epa, level=level, q="watershed grants")) == {ONE}
@@ -396,10 +393,18 @@ async def test_the_organisation_file_validates_and_sums_the_budgets(
     assert totals[("2017-01-01", "2017-12-31", "GBP")] == Decimal("9000.75")
     assert totals[("2017-01-01", "2017-12-31", "EUR")] == Decimal("20000")
     # By country: only activities with one recipient country (neither of the imported).
-    countries = {
-        b.find("recipient-country").get("code") for b in org.findall("recipient-country-budget")
+    by_country = {
+        (
+            b.find("recipient-country").get("code"),
+            b.find("period-start").get("iso-date"),
+            b.find("period-end").get("iso-date"),
+            b.find("value").get("currency"),
+        ): Decimal(b.findtext("value"))
+        for b in org.findall("recipient-country-budget")
     }
-    assert countries <= {"PE"}
+    peru = [r for r in rows if r["activity_identifier"] in published - {ONE, TWO}]
+    assert peru
+    assert by_country == {("PE", *key): value for key, value in budget_sums(peru).items()}
     link = org.find("document-link")
     assert link.get("url").endswith(f"/public/iati/activities.xml?reporting_org_ref={EPA_REF}")
     follow = await gateway.get(link.get("url"))
@@ -411,10 +416,38 @@ async def test_the_organisation_file_validates_and_sums_the_budgets(
     assert again.status_code == 304
 
 
-async def test_the_public_organisation_file(gateway: httpx.AsyncClient, epa: Headers) -> None:
+def total_budgets(document: Any) -> dict[tuple[str, str, str], Decimal]:
+    return {
+        (
+            b.find("period-start").get("iso-date"),
+            b.find("period-end").get("iso-date"),
+            b.find("value").get("currency"),
+        ): Decimal(b.findtext("value"))
+        for b in document.iter("total-budget")
+    }
+
+
+async def test_the_public_organisation_file_sums_public_activities_only(
+    gateway: httpx.AsyncClient, epa: Headers
+) -> None:
+    current = await fetch(gateway, TWO, epa)
+    hidden = await gateway.patch(
+        f"{API}/activities/{TWO}",
+        json={"visibility": "partners"},
+        headers=epa | {"If-Match": current.headers["etag"]},
+    )
+    assert hidden.status_code == 200, hidden.text
     response = await gateway.get(f"{API}/public/iati/organisations/{EPA_REF}.xml")
     assert response.status_code == 200, response.text
-    organisations_schema().assertValid(etree.fromstring(response.content))
+    document = etree.fromstring(response.content)
+    organisations_schema().assertValid(document)
+    public = records(
+        await table(gateway, {}, "/public/activities", level="budget", reporting_org_ref=EPA_REF)
+    )
+    everything = records(await table(gateway, epa, level="budget", reporting_org_ref=EPA_REF))
+    assert len(public) == len(everything) - 2  # TWO's two budgets are for partners only
+    assert total_budgets(document) == budget_sums(public)
+    assert ("2017-01-01", "2017-12-31", "GBP") not in total_budgets(document)
     assert_problem(await gateway.get(f"{API}/public/iati/organisations/XX-NOBODY-1.xml"), 404)
     assert_problem(await gateway.get(f"{API}/iati/organisations/{EPA_REF}.xml"), 401)
 
