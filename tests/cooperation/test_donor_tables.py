@@ -245,6 +245,24 @@ async def test_a_bom_only_when_asked(gateway: httpx.AsyncClient, epa: Headers) -
         assert marked.content == BOM + plain.content
 
 
+@pytest.mark.parametrize(("fmt", "media_type"), [("csv", "text/csv"), ("xlsx", XLSX)])
+async def test_the_activity_table_imports_back_unchanged(
+    gateway: httpx.AsyncClient, epa: Headers, fmt: str, media_type: str
+) -> None:
+    """With labels in Spanish, a BOM, numbers in cells: the matrix import reads it back."""
+    params = {"format": fmt, "lang": "es", "bom": "true"} | OURS
+    table = await gateway.get(f"{API}/activities", params=params, headers=epa)
+    assert table.status_code == 200, table.text
+    again = await gateway.post(
+        f"{API}/imports/matrix",
+        content=table.content,
+        params={"dry_run": "true"},
+        headers=epa | {"Content-Type": media_type},
+    )
+    assert again.status_code == 200, again.text
+    assert (again.json()["updated"], again.json()["unchanged"]) == (0, 2)
+
+
 async def test_xlsx_at_each_level_holds_the_csv_rows_with_numbers(
     gateway: httpx.AsyncClient, epa: Headers
 ) -> None:
