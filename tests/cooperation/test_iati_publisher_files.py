@@ -28,6 +28,7 @@ PUBLISHERS = DATA / "publishers"
 # file -> (the organisation that reports it, its IATI ref)
 FILES = {
     "usaid.xml": ("USAID", "US-GOV-1"),
+    "usaid-extensions.xml": ("USAID", "US-GOV-1"),
     "undp.xml": ("UNDP", "XM-DAC-41114"),
     "minam.xml": ("MINAM", "PE-RUC-20492966658"),
 }
@@ -69,6 +70,9 @@ async def test_a_publisher_file_imports_and_round_trips(
     assert [(f["line"], f["rule"], f["severity"]) for f in report["findings"]] == AS_SENT.get(
         name, []
     )
+    notes = " ".join(n["note"] for n in report["notes"])
+    if name == "usaid-extensions.xml":  # elements of other namespaces: kept and exported
+        assert "usg:treasury-account, akvo:photo-url" in notes
     assert await round_trip(gateway, headers, xml) == []
     # No finding on the export that the file did not have.
     export = await gateway.get(

@@ -120,7 +120,9 @@ def kept_tags(element: Any, modelled: set[str]) -> list[str]:
     seen: dict[str, None] = {}
     for child in element.iterchildren(tag=etree.Element):
         if child.tag not in modelled:
-            seen[str(child.tag)] = None
+            # An extension in its own namespace as the file names it (``usg:treasury-account``).
+            name = etree.QName(child).localname
+            seen[f"{child.prefix}:{name}" if child.prefix else str(child.tag)] = None
     return list(seen)
 
 
