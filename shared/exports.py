@@ -87,7 +87,7 @@ async def xlsx_stream(
     ws = book.create_sheet(title=sheet[:31])
     ws.append([safe_cell(h) for h in header])
     async for row in rows:
-        ws.append([safe_cell(v) for v in row])
+        ws.append([None if v is None else safe_cell(v) for v in row])  # None: an empty cell
     with tempfile.TemporaryFile() as out:
         book.save(out)
         out.seek(0)
