@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from openpyxl import load_workbook
 from services.cooperation.activities.csv_export import CSV_COLUMNS
 from services.cooperation.activities.tables import BUDGET_COLUMNS, TRANSACTION_COLUMNS, XLSX
 from services.cooperation.iati import parse_activities
+from services.cooperation.iati.ruleset import ruleset_findings
 from services.cooperation.iati.validate import ORGANISATIONS_XSD
 from tests.cooperation.conftest import EPA_REF, OEFA_ENF, PROGRAM, READ, As, Headers, fetch
 from tests.cooperation.test_activities_read import all_pages
@@ -387,6 +389,8 @@ async def test_the_organisation_file_validates_and_sums_the_budgets(
     assert response.headers["content-type"].startswith("application/xml")
     document = etree.fromstring(response.content)
     organisations_schema().assertValid(document)
+    today = datetime.now(UTC).date()
+    assert [f.rule for f in ruleset_findings(document, today)] == []
     (org,) = document.findall("iati-organisation")
     assert org.findtext("organisation-identifier") == EPA_REF
     assert org.find("reporting-org").get("ref") == EPA_REF

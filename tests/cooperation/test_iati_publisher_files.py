@@ -148,3 +148,4 @@ async def test_the_reporting_organisation_file_of_each_publisher_validates(
     schema.assertValid(document)
     assert document.findtext("iati-organisation/organisation-identifier") == ref
     assert document.findall("iati-organisation/total-budget")
+    assert ruleset_findings(response.content) == []  # the organisation rules too
