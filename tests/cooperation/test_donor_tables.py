@@ -363,6 +363,45 @@ async def test_recipient_country_and_region_as_each_activity_declares(
     assert {a.identifier for a in parse_activities(xml.content) if a.hierarchy != 1} == {ONE}
 
 
+PER_TRANSACTION = f"""<iati-activities version="2.03">
+ <iati-activity default-currency="USD" xml:lang="en">
+  <iati-identifier>{EPA_REF}-DP-3</iati-identifier>
+  <reporting-org ref="{EPA_REF}" type="10"><narrative>EPA</narrative></reporting-org>
+  <title><narrative>Border rivers</narrative></title>
+  <description><narrative>Shared rivers of Peru and Bolivia.</narrative></description>
+  <participating-org role="1" ref="{EPA_REF}" type="10"><narrative>EPA</narrative>
+  </participating-org>
+  <activity-status code="2"/>
+  <activity-date type="1" iso-date="2016-01-01"/>
+  <sector vocabulary="1" code="41010"/>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2016-03-01"/>
+   <value value-date="2016-03-01">10</value><recipient-country code="BO"/>
+  </transaction>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2016-04-01"/>
+   <value value-date="2016-04-01">20</value><recipient-region code="489"/>
+  </transaction>
+ </iati-activity>
+</iati-activities>""".encode()
+
+
+async def test_recipients_declared_on_each_transaction_are_the_activitys(
+    gateway: httpx.AsyncClient, epa: Headers
+) -> None:
+    response = await gateway.post(
+        f"{API}/imports/iati",
+        content=PER_TRANSACTION,
+        headers=epa | {"Content-Type": "application/xml"},
+        params={"program": PROGRAM},
+    )
+    assert response.status_code == 200, response.text
+    found = await all_pages(gateway, f"{API}/activities", epa, recipient_country="BO")
+    assert [a["identifier"] for a in found] == [f"{EPA_REF}-DP-3"]
+    found = await all_pages(gateway, f"{API}/activities", epa, recipient_region="489")
+    assert {a["identifier"] for a in found} == {TWO, f"{EPA_REF}-DP-3"}
+
+
 def organisations_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(ORGANISATIONS_XSD)))
 

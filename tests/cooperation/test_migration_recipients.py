@@ -27,7 +27,11 @@ def _insert(conn: Connection) -> None:
                          "commission, period_start, period_end, version, created_at, updated_at) "
                          "VALUES (1, 'WP', 't', 't', 'a', 'c', '2020-01-01', '2020-12-31', 1, "
                          "'2020-01-01', '2020-01-01')"))  # fmt: skip
-    for id_, xml in ((1, None), (2, KEPT)):
+    per_transaction = (
+        "<iati-activity><transaction><recipient-country code='PE'/></transaction><transaction>"
+        "<recipient-country code='EC'/></transaction></iati-activity>"
+    )
+    for id_, xml in ((1, None), (2, KEPT), (3, per_transaction)):
         conn.execute(
             sa.text(
                 "INSERT INTO activities (id, identifier, program_id, reporting_org_id, "
@@ -46,5 +50,5 @@ def test_recipients_are_read_from_the_kept_xml(scratch_url: str) -> None:  # noq
     in_thread(lambda: command.upgrade(config, AFTER))
     sql = "SELECT id, recipient_countries, recipient_regions FROM activities ORDER BY id"
     rows = _run(scratch_url, lambda c: [tuple(r) for r in c.execute(sa.text(sql))])
-    assert rows == [(1, "PE", ""), (2, "AF AG", "489")]
+    assert rows == [(1, "PE", ""), (2, "AF AG", "489"), (3, "PE EC", "")]
     in_thread(lambda: command.downgrade(config, BEFORE))

@@ -3,7 +3,8 @@
 ``recipient_countries`` and ``recipient_regions`` hold the codes an activity declares,
 space-separated (``AF AG``), for the ``?recipient_country=`` and ``?recipient_region=``
 filters. An activity entered here is Peru's (``PE``, no region); an imported one has what
-its IATI XML as sent declares (``iati_xml``), read here for the rows that exist.
+its IATI XML as sent declares (``iati_xml``; on its transactions when the activity itself
+declares none), read here for the rows that exist.
 """
 
 import sqlalchemy as sa
@@ -36,10 +37,11 @@ def upgrade() -> None:
     )
     for row_id, xml in list(rows):
         element = etree.fromstring(xml.encode(), parser)
-        countries, regions = (
-            _codes(element, "recipient-country"),
-            _codes(element, "recipient-region"),
-        )
+        countries = _codes(element, "recipient-country")
+        regions = _codes(element, "recipient-region")
+        if not countries and not regions:  # declared on each transaction instead
+            countries = _codes(element, "transaction/recipient-country")
+            regions = _codes(element, "transaction/recipient-region")
         bind.execute(
             table.update()
             .where(table.c.id == row_id)
@@ -47,9 +49,9 @@ def upgrade() -> None:
         )
 
 
-def _codes(element: etree._Element, tag: str) -> str:
-    """The distinct codes of the ``tag`` children of an activity, space-separated."""
-    found = (c.get("code", "").strip() for c in element.iterchildren(tag))
+def _codes(element: etree._Element, path: str) -> str:
+    """The distinct codes of the elements at ``path`` in an activity, space-separated."""
+    found = (c.get("code", "").strip() for c in element.xpath(path))
     return " ".join(dict.fromkeys(code for code in found if code))
 
 

@@ -103,15 +103,20 @@ def read_kept(text: str) -> Any:
 
 def recipients(kept: str | None) -> tuple[str, str]:
     """The recipient country and region codes of a kept activity, each space-separated
-    (``("AF AG", "489")``); an activity entered here (nothing kept) is Peru's."""
+    (``("AF AG", "489")``): the activity's, else those of its transactions; an activity
+    entered here (nothing kept) is Peru's."""
     if kept is None:
         return "PE", ""
     element = read_kept(kept)
-    return _codes(element, "recipient-country"), _codes(element, "recipient-region")
+    countries, regions = _codes(element, "recipient-country"), _codes(element, "recipient-region")
+    if not countries and not regions:  # declared on each transaction instead (IATI 3.6.2)
+        countries = _codes(element, "transaction/recipient-country")
+        regions = _codes(element, "transaction/recipient-region")
+    return countries, regions
 
 
-def _codes(element: Any, tag: str) -> str:
-    found = (c.get("code", "").strip() for c in element.iterchildren(tag))
+def _codes(element: Any, path: str) -> str:
+    found = (c.get("code", "").strip() for c in element.xpath(path))
     return " ".join(dict.fromkeys(code for code in found if code))
 
 
