@@ -10,17 +10,16 @@ while others write.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal, localcontext
-from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.cooperation.activities.codes import label
 from services.cooperation.activities.filters import ActivityFilters, filter_clauses
 from services.cooperation.activities.queries import ORDER, export_etag
 from services.cooperation.activities.state import (
@@ -31,7 +30,6 @@ from services.cooperation.activities.state import (
 )
 from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, Exported, load_states
 from services.cooperation.iati import DECIMAL_CONTEXT
-from services.cooperation.iati.codelists import labels
 from shared.conditional import not_modified
 from shared.exports import PrimedStreamingResponse
 
@@ -77,9 +75,6 @@ CSV_COLUMNS = (
     "version",
     "updated_at",
 )
-SPANISH_STATUS: dict[str, str] = json.loads(
-    (Path(__file__).resolve().parent.parent / "data" / "labels_es.json").read_text("utf-8")
-)["ActivityStatus"]
 COMMITMENTS = frozenset({"2", "11"})
 SPENDING = frozenset({"3", "4"})
 
@@ -181,12 +176,6 @@ def _sector(s: dict[str, Any]) -> str:
     return code if s["percentage"] is None else f"{code}:{s['percentage']}"
 
 
-def status_label(status: Any, lang: str) -> str:
-    """The ActivityStatus label of ``status`` in ``lang`` (Spanish from ``labels_es.json``)."""
-    english = labels("ActivityStatus").get(str(status), "")
-    return SPANISH_STATUS.get(str(status), english) if lang == "es" else english
-
-
 def csv_row(item: Exported, lang: str = "en") -> list[Any]:
     """One activity as a row of ``CSV_COLUMNS`` (the status label in ``lang``)."""
     state = item.state
@@ -195,7 +184,7 @@ def csv_row(item: Exported, lang: str = "en") -> list[Any]:
     values: dict[str, Any] = {k: state.get(k) for k in CSV_COLUMNS}
     values.update(
         published="true" if state["published"] else "false",
-        status_label=status_label(state["status"], lang),
+        status_label=label("ActivityStatus", state["status"], lang),
         recipient_countries=item.recipient_countries.replace(" ", ";"),
         recipient_regions=item.recipient_regions.replace(" ", ";"),
         participants=";".join(participant_cell(p) for p in state["participants"]),

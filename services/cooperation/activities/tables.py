@@ -18,19 +18,17 @@ export; ``?bom=true`` starts a CSV with a UTF-8 byte order mark (Excel then read
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.cooperation.activities.codes import label
 from services.cooperation.activities.csv_export import (
     CSV_COLUMNS,
     csv_row,
@@ -43,7 +41,6 @@ from services.cooperation.activities.filters import ActivityFilters
 from services.cooperation.activities.queries import View
 from services.cooperation.activities.state import Refs, load_refs
 from services.cooperation.activities.state_rows import Exported
-from services.cooperation.iati.codelists import labels
 from services.cooperation.iati.kept import read_kept
 from shared.db import Database
 from shared.exports import csv_stream, xlsx_stream
@@ -52,7 +49,6 @@ from shared.i18n import negotiate
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
 BOM = "\ufeff".encode()
-SPANISH = Path(__file__).resolve().parent.parent / "data" / "labels_es.json"
 
 TRANSACTION_COLUMNS = (
     "activity_identifier",
@@ -184,21 +180,6 @@ TableDep = Annotated[TableAsk | None, Depends(table_ask)]
 
 
 # --- labels -------------------------------------------------------------------------------
-
-
-@functools.cache
-def _spanish() -> dict[str, dict[str, str]]:
-    data: dict[str, Any] = json.loads(SPANISH.read_text(encoding="utf-8"))
-    return {k: v for k, v in data.items() if isinstance(v, dict)}
-
-
-def label(codelist: str, value: Any, lang: str) -> str:
-    """The label of a code in ``lang`` (Spanish falls back to English; unknown: empty)."""
-    if value is None or value == "":
-        return ""
-    key = str(value)
-    english = labels(codelist).get(key, "")
-    return _spanish().get(codelist, {}).get(key, english) if lang == "es" else english
 
 
 def _title(state: dict[str, Any], lang: str) -> str:
