@@ -1,5 +1,6 @@
-"""The one CSV writer every export goes through (shared.exports.csv_stream): formula
-injection escaped as OWASP recommends, numbers and ordinary text untouched."""
+"""The one CSV writer every export goes through (shared.exports.csv_stream), and the XLSX
+one (xlsx_stream): formula injection escaped as OWASP recommends, numbers and ordinary text
+untouched."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from shared.exports import csv_stream, export_values, safe_cell
+from shared.exports import csv_stream, export_values, safe_cell, xlsx_stream
 
 
 @pytest.mark.parametrize(
@@ -65,3 +66,16 @@ def test_export_values_keeps_numbers_as_numbers() -> None:
         "inner": {"mass": Decimal("-1"), "note": "=x"},
     }
     assert [safe_cell(values["lat"]), safe_cell(values["code"])] == [Decimal("-12.05"), "'-5"]
+
+
+async def test_the_xlsx_stream_escapes_text_and_keeps_numbers() -> None:
+    from openpyxl import load_workbook
+
+    rows = [['=HYPERLINK("http://x")', Decimal("-12.05"), -1.5, None, "ok"]]
+    parts = [part async for part in xlsx_stream(["=a", "b", "c", "d", "e"], _rows(rows), sheet="t")]
+    sheet = load_workbook(io.BytesIO(b"".join(parts)), read_only=True)["t"]
+    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert cells[0] == ["'=a", "b", "c", "d", "e"]
+    assert cells[1][0] == '\'=HYPERLINK("http://x")'
+    assert cells[1][1:3] == [-12.05, -1.5]
+    assert cells[1][3] is None

@@ -125,6 +125,21 @@ def test_each_rule_kind_reports_its_rule(old: str, new: str, expected: tuple) ->
     assert expected in findings(changed(old, new))
 
 
+def test_sectors_in_every_transaction_instead_of_the_activity_pass_6_7_2() -> None:
+    without = changed(
+        '<sector code="41010" percentage="60"/>\n  <sector code="41020" percentage="40"/>', ""
+    )
+    transaction = (
+        '<transaction><transaction-type code="3"/><transaction-date iso-date="2025-02-01"/>'
+        '<value value-date="2025-02-01">10</value>{}</transaction>'
+    )
+    sector = '<sector vocabulary="1" code="41010"/>'
+    both = without.replace("<!--MORE-->", transaction.format(sector) * 2)
+    assert findings(both) == []
+    one = without.replace("<!--MORE-->", transaction.format(sector) + transaction.format(""))
+    assert [f[1:] for f in findings(one)] == [("6.7.2", "error")]
+
+
 def test_registered_identifiers_and_agency_prefixes_pass_1_14_8() -> None:
     # US-GOV-1 (the IATI Registry's id for USAID) is no agency prefix but registered.
     assert findings(ACTIVITY) == []

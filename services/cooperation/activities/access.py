@@ -26,6 +26,3 @@ WRITE_ERRORS = ONE_ERRORS | {
 # A creating POST or an import: no version to match yet, so no If-Match (428/412).
 CREATE_ERRORS = {code: v for code, v in WRITE_ERRORS.items() if code not in (412, 428)}
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified"}}
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "A page (JSON) or every row (CSV)"}
-}

@@ -13,34 +13,29 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal, localcontext
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Query, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.cooperation.activities.codes import label
 from services.cooperation.activities.filters import ActivityFilters, filter_clauses
-from services.cooperation.activities.queries import ORDER, View, export_etag
+from services.cooperation.activities.queries import ORDER, export_etag
 from services.cooperation.activities.state import (
     Refs,
     State,
     derived_funding_status,
-    load_refs,
     money,
 )
 from services.cooperation.activities.state_rows import ACTIVITY_COLUMNS, Exported, load_states
 from services.cooperation.iati import DECIMAL_CONTEXT
 from shared.conditional import not_modified
-from shared.db import Database
-from shared.exports import PrimedStreamingResponse, csv_stream
+from shared.exports import PrimedStreamingResponse
 
 T = TypeVar("T")
 
 BATCH = 500
-FormatQuery = Annotated[
-    Literal["json", "csv"] | None,
-    Query(alias="format", description="`csv`: one row per activity (also Accept: text/csv)."),
-]
 CSV_COLUMNS = (
     "identifier",
     "program",
@@ -49,6 +44,7 @@ CSV_COLUMNS = (
     "published",
     "visibility",
     "status",
+    "status_label",
     "title_en",
     "title_es",
     "description_en",
@@ -64,6 +60,8 @@ CSV_COLUMNS = (
     "sectors",
     "policy_markers",
     "locations",
+    "recipient_countries",
+    "recipient_regions",
     "budget",
     "committed",
     "disbursed",
@@ -76,11 +74,6 @@ CSV_COLUMNS = (
     "last_progress_update",
     "version",
     "updated_at",
-)
-CSV_DESCRIPTION = (
-    " With `?format=csv` (or `Accept: text/csv`): every matching activity as streamed CSV, "
-    "one row per activity, stable columns (" + ", ".join(CSV_COLUMNS) + "); limit and cursor "
-    "do not apply."
 )
 COMMITMENTS = frozenset({"2", "11"})
 SPENDING = frozenset({"3", "4"})
@@ -183,14 +176,17 @@ def _sector(s: dict[str, Any]) -> str:
     return code if s["percentage"] is None else f"{code}:{s['percentage']}"
 
 
-def csv_row(item: Exported) -> list[Any]:
-    """One activity as a row of ``CSV_COLUMNS``."""
+def csv_row(item: Exported, lang: str = "en") -> list[Any]:
+    """One activity as a row of ``CSV_COLUMNS`` (the status label in ``lang``)."""
     state = item.state
     budget, committed, spent = money_totals(state)
     updates = state["progress_updates"]
     values: dict[str, Any] = {k: state.get(k) for k in CSV_COLUMNS}
     values.update(
         published="true" if state["published"] else "false",
+        status_label=label("ActivityStatus", state["status"], lang),
+        recipient_countries=item.recipient_countries.replace(" ", ";"),
+        recipient_regions=item.recipient_regions.replace(" ", ";"),
         participants=";".join(participant_cell(p) for p in state["participants"]),
         priority_areas=";".join(state["priority_areas"]),
         action_areas=";".join(state["action_areas"]),
@@ -215,30 +211,7 @@ def csv_row(item: Exported) -> list[Any]:
     return [values[k] for k in CSV_COLUMNS]
 
 
-async def csv_rows(
-    db: Database, seen: ColumnElement[bool], filters: ActivityFilters
-) -> AsyncIterator[list[Any]]:
-    async with db.sessions() as session:
-        await snapshot(session)
-        refs = await load_refs(session)
-        render = lambda batch: [csv_row(item) for item in batch]  # noqa: E731
-        async for rows in exported_batches(session, refs, seen, filters, render):
-            for row in rows:
-                yield row
-
-
 # --- responses --------------------------------------------------------------------------
-
-
-async def csv_response(
-    request: Request, session: AsyncSession, view: View, filters: ActivityFilters
-) -> Response:
-    """Every matching activity as streamed CSV (304 to a matching If-None-Match)."""
-    tag, held = await export_tag(request, session, "csv", view.audience, filters)
-    if held is not None:
-        return held
-    rows = csv_rows(request.app.state.db, view.seen, filters)
-    return download(csv_stream(CSV_COLUMNS, rows), "text/csv; charset=utf-8", tag, "activities.csv")
 
 
 async def export_tag(

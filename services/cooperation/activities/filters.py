@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, exists, literal, or_, select
 
 from services.cooperation.activities.models import (
     INDEXED_CODE_LENGTH,
@@ -27,8 +27,6 @@ from services.cooperation.activities.models import (
 )
 from services.cooperation.programs.models import Organisation, PriorityArea, WorkProgram
 from shared.problems import Problem
-
-RECIPIENT_COUNTRY = "PE"  # every activity's (others are left out on import, with a note)
 
 # What a code or an IATI ref may hold (``41010``, ``13.2``, ``PM-01``, ``XM-DAC-41114``).
 CODE = re.compile(r"[0-9A-Za-z._:/-]+")
@@ -145,11 +143,18 @@ def activity_filters(
         Query(description="IATI ref(s) of a participating organisation (any role)."),
     ] = None,
     recipient_country: Annotated[
-        list[str] | None, Query(description="ISO 3166-1 code(s): every activity's is `PE`.")
+        list[str] | None,
+        Query(
+            description="ISO 3166-1 code(s) among the activity's recipient countries (`PE` "
+            "for one entered here; an imported one's as its IATI file declares, e.g. `AF`)."
+        ),
     ] = None,
     recipient_region: Annotated[
         list[str] | None,
-        Query(description="IATI region code(s): no activity declares a region (none match)."),
+        Query(
+            description="IATI region code(s), e.g. `489`, among the regions an imported "
+            "activity declares (one entered here declares none)."
+        ),
     ] = None,
     policy_marker: Annotated[
         list[str] | None, Query(description="Policy marker code(s), e.g. `2` (any significance).")
@@ -224,6 +229,12 @@ def _sectors(f: ActivityFilters) -> ColumnElement[bool]:
     return found
 
 
+def _declared(column: Any, codes: Values) -> ColumnElement[bool]:
+    """One of ``codes`` among the space-separated codes of ``column``."""
+    padded = literal(" ") + column + literal(" ")
+    return or_(*(padded.contains(f" {c} ", autoescape=True) for c in codes))
+
+
 def _text(q: str) -> ColumnElement[bool]:
     """``q`` in a title or description, any case (LIKE with ``%`` and ``_`` escaped)."""
     columns = (Activity.title_en, Activity.title_es, Activity.description_en)
@@ -252,9 +263,9 @@ def _code_clauses(f: ActivityFilters) -> list[ColumnElement[bool]]:
     if f.participating_org_ref:
         clauses.append(_participating(f.participating_org_ref))
     if f.recipient_country:
-        clauses.append(true() if RECIPIENT_COUNTRY in f.recipient_country else false())
+        clauses.append(_declared(Activity.recipient_countries, f.recipient_country))
     if f.recipient_region:
-        clauses.append(false())
+        clauses.append(_declared(Activity.recipient_regions, f.recipient_region))
     if f.policy_marker:
         marker = PolicyMarker.activity_id == Activity.id
         clauses.append(exists().where(marker, PolicyMarker.code.in_(f.policy_marker)))

@@ -87,6 +87,10 @@ class Activity(VersionedMixin, Base):
     # An imported activity's ``iati-activity`` element as sent (``iati/kept.py``); null
     # for one created through the API.
     iati_xml: Mapped[str | None] = mapped_column(Text)
+    # The recipient country and region codes it declares, space-separated (``AF AG``):
+    # ``PE`` and none for one entered here, an import's from its XML as sent.
+    recipient_countries: Mapped[str] = mapped_column(Text, default="PE", server_default="PE")
+    recipient_regions: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     program: Mapped[WorkProgram] = relationship(lazy="raise")
     reporting_org: Mapped[Organisation] = relationship(

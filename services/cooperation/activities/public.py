@@ -7,8 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from services.cooperation.activities.access import CSV_RESPONSE, NOT_MODIFIED, ONE_ERRORS, PROBLEM
-from services.cooperation.activities.csv_export import CSV_DESCRIPTION
+from services.cooperation.activities.access import NOT_MODIFIED, ONE_ERRORS, PROBLEM
 from services.cooperation.activities.editing import read_activity
 from services.cooperation.activities.queries import IdentifierPath, public_view, visible_activity
 from services.cooperation.activities.router import (
@@ -18,6 +17,7 @@ from services.cooperation.activities.router import (
     list_answer,
 )
 from services.cooperation.activities.sync import public_clause
+from services.cooperation.activities.tables import TABLE_DESCRIPTION, TABLE_RESPONSE
 from services.cooperation.activities.views import ActivityOut, ActivityPage, ChangePage
 from shared.db import SessionDep
 
@@ -32,9 +32,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     "/activities",
     summary="Public activities",
     description="Published public activities, in (updated_at, id) order, with the same "
-    "filters, cursors and ETags as `/v1/activities`. No token needed." + CSV_DESCRIPTION,
+    "filters, cursors and ETags as `/v1/activities`. No token needed." + TABLE_DESCRIPTION,
     response_model=ActivityPage,
-    responses=ERRORS | CSV_RESPONSE | NOT_MODIFIED,
+    responses=ERRORS | TABLE_RESPONSE | NOT_MODIFIED,
 )
 async def list_public_activities(
     request: Request, response: Response, session: SessionDep, asked: ListingDep

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.cooperation.activities import service
 from services.cooperation.activities.access import (
     CREATE_ERRORS,
-    CSV_RESPONSE,
     NOT_MODIFIED,
     ONE_ERRORS,
     READ_ERRORS,
@@ -20,7 +19,6 @@ from services.cooperation.activities.access import (
     Reader,
     Writer,
 )
-from services.cooperation.activities.csv_export import CSV_DESCRIPTION, FormatQuery, csv_response
 from services.cooperation.activities.editing import (
     NOT_SEEN,
     Edit,
@@ -52,6 +50,14 @@ from services.cooperation.activities.schemas import (
 from services.cooperation.activities.state import load_refs, participant_codes
 from services.cooperation.activities.state_rows import api_out
 from services.cooperation.activities.sync import Actor
+from services.cooperation.activities.tables import (
+    TABLE_DESCRIPTION,
+    TABLE_RESPONSE,
+    FormatQuery,
+    TableAsk,
+    TableDep,
+    table_response,
+)
 from services.cooperation.activities.views import (
     ActivityOut,
     ActivityPage,
@@ -60,7 +66,6 @@ from services.cooperation.activities.views import (
 )
 from shared.conditional import combined_etag, not_modified, read_answer, tagged
 from shared.db import SessionDep
-from shared.exports import wants_csv
 from shared.openapi_contract import IDEMPOTENT
 from shared.pagination import CursorQuery, LimitQuery, next_link
 from shared.problems import Problem
@@ -79,7 +84,7 @@ class Listing:
     filters: ActivityFilters
     limit: int
     cursor: str | None
-    fmt: str | None
+    table: TableAsk | None
     count: bool = False
 
 
@@ -91,12 +96,14 @@ CountQuery = Annotated[
 
 def listing(
     filters: FiltersDep,
+    table: TableDep,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     fmt: FormatQuery = None,
     count: CountQuery = False,
 ) -> Listing:
-    return Listing(filters, limit, cursor, fmt, count)
+    del fmt  # declared here; ``table`` reads it with the Accept header
+    return Listing(filters, limit, cursor, table, count)
 
 
 ListingDep = Annotated[Listing, Depends(listing)]
@@ -124,9 +131,9 @@ FeedDep = Annotated[Feed, Depends(feed)]
     "filterable, cursor-paginated. Keep `resume_cursor` between syncs and pass it as `cursor`: "
     "everything created or changed since is returned, nothing is missed, even while records "
     "change. Deletions and withdrawals come through `/v1/changes`. Answers 304 to a matching "
-    "If-None-Match." + CSV_DESCRIPTION,
+    "If-None-Match." + TABLE_DESCRIPTION,
     response_model=ActivityPage,
-    responses=READ_ERRORS | CSV_RESPONSE | NOT_MODIFIED,
+    responses=READ_ERRORS | TABLE_RESPONSE | NOT_MODIFIED,
 )
 async def list_activities(
     request: Request,
@@ -149,8 +156,8 @@ async def list_answer(
     """A page with its ETag and Link header, or every row as streamed CSV (the CSV is a
     ``StreamingResponse``; a bare 304 has no body). Shared with the public view."""
     filters = asked.filters
-    if wants_csv(request.headers.get("accept"), asked.fmt):
-        return await csv_response(request, session, view, filters)
+    if asked.table is not None:
+        return await table_response(request, session, view, filters, asked.table)
     rows, next_cursor, resume = await activity_rows(
         session, view.seen, filters, cursor=asked.cursor, limit=asked.limit
     )

@@ -22,6 +22,7 @@ from services.cooperation.activities.models import (
 )
 from services.cooperation.activities.schemas import ActivityFields
 from services.cooperation.activities.state import Refs, State, period_values
+from services.cooperation.iati.kept import recipients
 from shared.db import utcnow
 
 # What only an IATI import sets (the API leaves hierarchy 2, the lists empty and the
@@ -47,6 +48,8 @@ def apply(activity: Activity, name: str, value: Any, refs: Refs) -> None:
     """Set one field of ``activity`` from its state-form value."""
     if name in _SCALARS:
         setattr(activity, name, value)
+        if name == "iati_xml":
+            activity.recipient_countries, activity.recipient_regions = recipients(value)
     elif name == "status":
         activity.status = str(value)
     elif name in _LISTS:

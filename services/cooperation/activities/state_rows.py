@@ -65,6 +65,9 @@ class Exported:
     updated_at: datetime
     created_at: datetime
     published_at: datetime | None
+    # The recipient country and region codes (``Activity.recipient_countries``).
+    recipient_countries: str = "PE"
+    recipient_regions: str = ""
 
 
 class _Names:
@@ -204,7 +207,18 @@ async def load_states(
                 for u in updates.get(a.id, [])
             ],
         }
-        out.append(Exported(a.id, state, a.version, a.updated_at, a.created_at, a.published_at))
+        out.append(
+            Exported(
+                a.id,
+                state,
+                a.version,
+                a.updated_at,
+                a.created_at,
+                a.published_at,
+                a.recipient_countries,
+                a.recipient_regions,
+            )
+        )
     return out
 
 

@@ -3,19 +3,15 @@ English, Spanish where Enlace has it (``data/labels_es.json``), and Peru's depar
 
 from __future__ import annotations
 
-import functools
-import json
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 
-from services.cooperation.activities.codes import DEPARTMENTS, labels
+from services.cooperation.activities.codes import DEPARTMENTS, labels, spanish_labels
 from shared.problems import Problem
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "labels_es.json"
 # Vocabulary name in the API -> IATI codelist.
 CODELISTS = {
     "activity-status": "ActivityStatus",
@@ -52,19 +48,13 @@ class Vocabulary(BaseModel):
     terms: list[Term]
 
 
-@functools.cache
-def _spanish() -> dict[str, dict[str, str]]:
-    data: dict[str, Any] = json.loads(DATA.read_text(encoding="utf-8"))
-    return {k: v for k, v in data.items() if isinstance(v, dict)}
-
-
 def vocabulary(name: str) -> Vocabulary:
     """One vocabulary by its API name (404 problem when unknown)."""
     if name == "department":
         terms = [Term(code=c, en=n, es=n) for c, n in DEPARTMENTS.items()]
         return Vocabulary(name=name, source="INEI (ubigeo, first two digits)", terms=terms)
     if name == "visibility":
-        es = _spanish()["Visibility"]
+        es = spanish_labels()["Visibility"]
         terms = [Term(code=c, en=n, es=es.get(c)) for c, n in VISIBILITY_EN.items()]
         return Vocabulary(name=name, source="Enlace", terms=terms)
     codelist = CODELISTS.get(name)
@@ -72,7 +62,7 @@ def vocabulary(name: str) -> Vocabulary:
         raise Problem(
             404, "not-found", "No vocabulary with that name; see /v1/public/vocabularies."
         )
-    es = _spanish().get(codelist, {})
+    es = spanish_labels().get(codelist, {})
     terms = [Term(code=c, en=n, es=es.get(c)) for c, n in labels(codelist).items()]
     return Vocabulary(name=name, source=f"IATI 2.03 codelist {codelist}", terms=terms)
 

@@ -101,12 +101,33 @@ def read_kept(text: str) -> Any:
     return etree.fromstring(text.encode(), parser)
 
 
+def recipients(kept: str | None) -> tuple[str, str]:
+    """The recipient country and region codes of a kept activity, each space-separated
+    (``("AF AG", "489")``): the activity's, else those of its transactions; an activity
+    entered here (nothing kept) is Peru's."""
+    if kept is None:
+        return "PE", ""
+    element = read_kept(kept)
+    countries, regions = _codes(element, "recipient-country"), _codes(element, "recipient-region")
+    if not countries and not regions:  # declared on each transaction instead (IATI 3.6.2)
+        countries = _codes(element, "transaction/recipient-country")
+        regions = _codes(element, "transaction/recipient-region")
+    return countries, regions
+
+
+def _codes(element: Any, path: str) -> str:
+    found = (c.get("code", "").strip() for c in element.xpath(path))
+    return " ".join(dict.fromkeys(code for code in found if code))
+
+
 def kept_tags(element: Any, modelled: set[str]) -> list[str]:
     """The children of an activity that are kept as sent only (not in ``modelled``)."""
     seen: dict[str, None] = {}
     for child in element.iterchildren(tag=etree.Element):
         if child.tag not in modelled:
-            seen[str(child.tag)] = None
+            # An extension in its own namespace as the file names it (``usg:treasury-account``).
+            name = etree.QName(child).localname
+            seen[f"{child.prefix}:{name}" if child.prefix else str(child.tag)] = None
     return list(seen)
 
 

@@ -10,8 +10,9 @@ IATI-Rulesets documentation defines (``none``, ``only_one``, ``dependent``, ``su
 ``regex_no_matches``, ``evaluates_to_true``), so a newer ruleset file reads the same way.
 
 Conventions where the JSON leaves room, as the IATI Validator applies them:
-- ``one_or_all``: ``one`` is an attribute of the context; ``all: lang`` means every
-  narrative has ``xml:lang``, ``all: currency`` every monetary value has ``@currency``.
+- ``one_or_all``: ``one`` is an attribute or child of the context; ``all: lang`` means
+  every narrative has ``xml:lang``, ``all: currency`` every monetary value has
+  ``@currency``, ``all: sector`` every transaction has a ``sector``.
 - ``idCondition: NOT_EXISTING_ORG_ID`` skips refs that are registered IATI organisation
   identifiers (:data:`REGISTERED_ORG_IDS`); ``..._PREFIX`` skips identifiers that start with
   one. ``prefix: ORG-ID-PREFIX`` stands for the OrganisationRegistrationAgency codes.
@@ -288,6 +289,9 @@ def _one_or_all(ctx: Context, case: dict[str, Any]) -> list[Node] | bool:
         return True
     if case["all"] == "lang":
         return [n for n in ctx.element.iter("narrative") if not n.get(XML_LANG)] or True
+    if case["all"] == "sector":  # 6.7.2: a sector at activity level, or in every transaction
+        transactions = ctx.element.iterchildren("transaction")
+        return [t for t in transactions if t.find("sector") is None] or True
     attribute = case["all"]
     missing = [e for e in ctx.element.iter(*MONEY) if e.get(attribute) is None]
     return missing or True

@@ -18,6 +18,7 @@ from lxml import etree
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 ACTIVITIES_XSD = SCHEMA_DIR / "iati-activities-schema.xsd"
+ORGANISATIONS_XSD = SCHEMA_DIR / "iati-organisations-schema.xsd"
 
 # lxml keeps the last validation's messages on the schema object (``error_log``), so two
 # threads validating at once would read each other's errors: validations take turns.
