@@ -25,7 +25,7 @@ DEMO_CLIENTS = [
         "minam-reviewer",
         "MINAM national focal point (demo)",
         "MINAM",
-        "inventory:read inventory:review cooperation:read cooperation:write",
+        "inventory:read inventory:review cooperation:read cooperation:write subscriptions",
     ),
     (
         "minem-submitter",
@@ -39,7 +39,7 @@ DEMO_CLIENTS = [
         "OEFA",
         "inventory:read cooperation:read cooperation:write",
     ),
-    ("usaid-partner", "USAID activity sync (demo)", "USAID", "cooperation:read"),
+    ("usaid-partner", "USAID activity sync (demo)", "USAID", "cooperation:read subscriptions"),
     ("enlace-admin", "Enlace administrator (demo)", "MINAM", "admin"),
 ]
 
