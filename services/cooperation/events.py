@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cooperation.db import Base
-from shared.webhooks.outbox import emit
+from shared.webhooks.outbox import Event, emit_all
 from shared.webhooks.rules import audience as webhook_audience
 from shared.webhooks.tables import webhook_tables
 
@@ -55,23 +55,20 @@ async def emit_activity_events(
     after: Sequence[str | None],
 ) -> None:
     """One event per changed activity, with who could see it (before, for a withdrawal)."""
+    events = []
     for item, stamp, seen_after in zip(pending, stamps, after, strict=True):
         kind = event_type(item.audience_before, seen_after)
         seen = item.audience_before if kind == "activity.withdrawn" else seen_after
         activity = item.activity
-        await emit(
-            session,
-            TABLES,
-            kind,
-            {
-                "activity_id": activity.id,
-                "identifier": activity.identifier,
-                "program_id": activity.program_id,
-                "action": item.action,
-                "fields": sorted(item.changes),
-                "changed_at": stamp,
-            },
-            activity.lead_org.code,
-            visibility(seen or ""),
-            subject=f"activity:{activity.id}",
-        )
+        payload = {
+            "activity_id": activity.id,
+            "identifier": activity.identifier,
+            "program_id": activity.program_id,
+            "action": item.action,
+            "fields": sorted(item.changes),
+            "changed_at": stamp,
+        }
+        subject = f"activity:{activity.id}"
+        organisation = activity.lead_org.code
+        events.append(Event(kind, subject, payload, organisation, visibility(seen or "")))
+    await emit_all(session, TABLES, events)

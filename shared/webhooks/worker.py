@@ -215,10 +215,14 @@ async def attempt(client: httpx.AsyncClient, settings: WebhookSettings, job: Cla
         return Outcome(None, f"refused: {exc}"[:MAX_ERROR_CHARS], took())
     url, extra, extensions = _request_for(target)
     headers = signed_headers(job.secret, job.message_id, utcnow(), job.body) | extra
+    request = client.build_request(
+        "POST", url, content=job.body.encode(), headers=headers, extensions=extensions
+    )
     try:
-        response = await client.post(
-            url, content=job.body.encode(), headers=headers, extensions=extensions
-        )
+        # Streamed and closed unread: only the status matters, and a receiver must not be
+        # able to make the worker read a large body.
+        response = await client.send(request, stream=True)
+        await response.aclose()
     except httpx.HTTPError as exc:
         return Outcome(None, type(exc).__name__, took())
     error = None if response.is_success else f"HTTP {response.status_code}"
@@ -274,7 +278,7 @@ async def work_once(
 ) -> bool:
     """One round: fan out, claim, send, record. True when there was something to do."""
     async with db.sessions() as session, session.begin():
-        fanned = await fan_out(session, tables, settings.webhook_batch)
+        fanned = await fan_out(session, tables, settings.webhook_batch * 10)
     lease_s = settings.webhook_timeout_s * 2 + 5
     async with db.sessions() as session, session.begin():
         jobs = await claim(session, tables, batch=settings.webhook_batch, lease_s=lease_s)
