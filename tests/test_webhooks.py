@@ -3,6 +3,7 @@ event, the SSRF guard at delivery time, and workers sharing the work on PostgreS
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import ipaddress
 import random
@@ -176,3 +177,29 @@ async def test_workers_share_deliveries_with_skip_locked(cooperation_db: Databas
     assert sorted(j.message_id for j in theirs) == ["msg_1", "msg_2"]
     async with cooperation_db.sessions() as session, session.begin():
         assert await claim(session, TABLES, batch=10, lease_s=30) == []
+
+
+async def test_a_redirect_is_not_followed_and_a_silent_receiver_times_out() -> None:
+    base = CooperationSettings(database_url="sqlite+aiosqlite://")
+    settings = base.model_copy(update=WEBHOOK_TEST_SETTINGS | {"webhook_timeout_s": 0.2})
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads the request, answers nothing, until the client gives up
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with Receiver([302]) as receiver:
+            job = Claimed(1, 0, receiver.url, "whsec_" + "A" * 43 + "=", "msg_1", "{}")
+            async with httpx.AsyncClient(follow_redirects=False, timeout=0.2) as client:
+                redirected = await attempt(client, settings, job)
+                hung = dataclasses.replace(job, url=f"http://127.0.0.1:{port}/hook")
+                timed_out = await attempt(client, settings, hung)
+    finally:
+        server.close()
+    assert redirected.status_code == 302
+    assert not redirected.ok
+    assert len(receiver.received) == 1
+    assert timed_out.status_code is None
+    assert "Timeout" in str(timed_out.error)

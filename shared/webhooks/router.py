@@ -67,7 +67,9 @@ def subscriptions_router(
         summary="Subscribe to events",
         description="Register a URL and the event types it receives. The answer holds the "
         "signing secret, shown this once. The URL must be HTTPS and must not resolve to a "
-        f"private, loopback or link-local address. Event types: {types_doc}.",
+        f"private, loopback or link-local address. Event types: {types_doc}. Not idempotent "
+        "(an `Idempotency-Key` replay would hand the secret out again): after a lost answer, "
+        "list your subscriptions and delete a duplicate.",
         responses=WRITE | {409: {"description": "Too many subscriptions", **PROBLEM}},
     )
     async def create_subscription(

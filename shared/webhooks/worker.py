@@ -150,11 +150,18 @@ async def claim(
     )
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=d)
-    ids = list((await session.scalars(due)).all())
+    # One statement takes and leases them: two workers cannot both take a row (SQLite runs
+    # it under its write lock; PostgreSQL skips the rows another worker has locked).
+    lease_end = now + timedelta(seconds=lease_s)
+    leased = (
+        update(d)
+        .where(d.c.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=lease_end)
+        .returning(d.c.id)
+    )
+    ids = list((await session.scalars(leased)).all())
     if not ids:
         return []
-    lease_end = now + timedelta(seconds=lease_s)
-    await session.execute(update(d).where(d.c.id.in_(ids)).values(next_attempt_at=lease_end))
     rows = (
         await session.execute(
             select(
@@ -220,11 +227,15 @@ async def attempt(client: httpx.AsyncClient, settings: WebhookSettings, job: Cla
     )
     try:
         # Streamed and closed unread: only the status matters, and a receiver must not be
-        # able to make the worker read a large body.
-        response = await client.send(request, stream=True)
-        await response.aclose()
+        # able to make the worker read a large body. The whole attempt is bounded too (the
+        # client's timeout is per read): it must end well within its lease.
+        async with asyncio.timeout(settings.webhook_timeout_s * 1.5):
+            response = await client.send(request, stream=True)
+            await response.aclose()
     except httpx.HTTPError as exc:
         return Outcome(None, type(exc).__name__, took())
+    except TimeoutError:
+        return Outcome(None, "Timeout", took())
     error = None if response.is_success else f"HTTP {response.status_code}"
     return Outcome(response.status_code, error, took())
 
