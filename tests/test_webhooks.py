@@ -8,21 +8,21 @@ import dataclasses
 import ipaddress
 import random
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from services.cooperation.events import TABLES
 from services.cooperation.settings import CooperationSettings
 from shared.db import Database, utcnow
 from shared.webhooks.guard import Target, forbidden
 from shared.webhooks.rules import audience, backoff_s, may_see
-from shared.webhooks.tables import PENDING
-from shared.webhooks.worker import Claimed, _request_for, attempt, claim
+from shared.webhooks.tables import DELIVERED, FAILED, PENDING
+from shared.webhooks.worker import Claimed, _request_for, attempt, claim, prune
 from tests.support import WEBHOOK_TEST_SETTINGS, Receiver, postgres_only
 
 
@@ -118,12 +118,12 @@ async def cooperation_db(clean_databases: dict[str, str]) -> AsyncIterator[Datab
     await database.close()
 
 
-@postgres_only
-async def test_workers_share_deliveries_with_skip_locked(cooperation_db: Database) -> None:
-    """Two workers claiming at once get different deliveries, neither waits for the other,
-    and a subject's next event waits until its earlier one is done."""
+async def add_deliveries(db: Database, deliveries: list[tuple[str, str, datetime]]) -> list[int]:
+    """A subscription and, per (subject, status, created_at), an event and its delivery;
+    the delivery ids."""
     now = utcnow() - timedelta(seconds=1)
-    async with cooperation_db.sessions() as session, session.begin():
+    ids = []
+    async with db.sessions() as session, session.begin():
         sub_id = await session.scalar(
             insert(TABLES.subscriptions)
             .values(
@@ -134,13 +134,13 @@ async def test_workers_share_deliveries_with_skip_locked(cooperation_db: Databas
                 event_types="activity.changed",
                 secret="whsec_x",
                 active=True,
-                created_at=now,
+                created_at=now - timedelta(days=365),
                 updated_at=now,
                 version=1,
             )
             .returning(TABLES.subscriptions.c.id)
         )
-        for n, subject in enumerate(["a:1", "a:2", "a:3", "a:1"]):
+        for n, (subject, status, at) in enumerate(deliveries):
             event_id = await session.scalar(
                 insert(TABLES.events)
                 .values(
@@ -149,22 +149,56 @@ async def test_workers_share_deliveries_with_skip_locked(cooperation_db: Databas
                     subject=subject,
                     visibility="public",
                     payload="{}",
-                    created_at=now,
-                    dispatched_at=now,
+                    created_at=at,
+                    dispatched_at=at,
                 )
                 .returning(TABLES.events.c.id)
             )
-            await session.execute(
-                insert(TABLES.deliveries).values(
+            delivery_id = await session.scalar(
+                insert(TABLES.deliveries)
+                .values(
                     subscription_id=sub_id,
                     event_id=event_id,
                     subject=subject,
-                    status=PENDING,
+                    status=status,
                     attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
+                    next_attempt_at=min(at, now),
+                    created_at=at,
+                )
+                .returning(TABLES.deliveries.c.id)
+            )
+            await session.execute(
+                insert(TABLES.attempts).values(
+                    delivery_id=delivery_id, at=at, status_code=500, duration_ms=1
                 )
             )
+            ids.append(int(delivery_id or 0))
+    return ids
+
+
+async def test_the_log_keeps_pending_and_recent_deliveries(cooperation_db: Database) -> None:
+    now = utcnow()
+    old = now - timedelta(days=40)
+    kept_pending, _, kept_recent = await add_deliveries(
+        cooperation_db, [("a:1", PENDING, old), ("a:2", DELIVERED, old), ("a:3", FAILED, now)]
+    )
+    async with cooperation_db.sessions() as session, session.begin():
+        await prune(session, TABLES, before=now - timedelta(days=30))
+    async with cooperation_db.sessions() as session:
+        left = set((await session.scalars(select(TABLES.deliveries.c.id))).all())
+        events = set((await session.scalars(select(TABLES.events.c.message_id))).all())
+        attempts = set((await session.scalars(select(TABLES.attempts.c.delivery_id))).all())
+    assert left == attempts == {kept_pending, kept_recent}
+    assert events == {"msg_0", "msg_2"}
+
+
+@postgres_only
+async def test_workers_share_deliveries_with_skip_locked(cooperation_db: Database) -> None:
+    """Two workers claiming at once get different deliveries, neither waits for the other,
+    and a subject's next event waits until its earlier one is done."""
+    now = utcnow() - timedelta(seconds=1)
+    subjects = ["a:1", "a:2", "a:3", "a:1"]
+    await add_deliveries(cooperation_db, [(s, PENDING, now) for s in subjects])
     async with cooperation_db.sessions() as first, cooperation_db.sessions() as second:  # noqa: SIM117
         # The first worker's transaction is still open (its rows locked) while the second
         # claims.

@@ -37,6 +37,10 @@ WRITE = ONE | {
     422: {"description": "Invalid body: unknown event type, URL refused (see errors)", **PROBLEM},
     428: {"description": "If-Match missing", **PROBLEM},
 }
+CREATE = ERRORS | {
+    409: {"description": "Too many subscriptions", **PROBLEM},
+    422: WRITE[422],
+}
 IdPath = Annotated[int, Path(ge=1, lt=2**31)]
 IF_MATCH = "Send `If-Match` with the subscription's ETag."
 
@@ -70,7 +74,7 @@ def subscriptions_router(
         f"private, loopback or link-local address. Event types: {types_doc}. Not idempotent "
         "(an `Idempotency-Key` replay would hand the secret out again): after a lost answer, "
         "list your subscriptions and delete a duplicate.",
-        responses=WRITE | {409: {"description": "Too many subscriptions", **PROBLEM}},
+        responses=CREATE,
     )
     async def create_subscription(
         body: SubscriptionIn,

@@ -26,6 +26,8 @@ class WebhookSettings(BaseModel):
     webhook_allow_http: bool = False
     webhook_allowed_hosts: str = ""
     webhook_max_subscriptions: int = Field(default=20, ge=1, le=1000)
+    # Days a delivered or failed delivery stays in the log (and can be replayed).
+    webhook_retention_days: int = Field(default=30, ge=1, le=3650)
 
     @property
     def webhook_allow_list(self) -> frozenset[str]:

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -304,12 +304,34 @@ async def work_once(
     return True
 
 
+async def prune(session: AsyncSession, tables: WebhookTables, *, before: datetime) -> None:
+    """Forget deliveries done (delivered or failed) before ``before``, with their attempts,
+    and the events no delivery refers to any more. Pending ones are kept, however old."""
+    d, ev = tables.deliveries, tables.events
+    await session.execute(delete(d).where(d.c.status != PENDING, d.c.created_at < before))
+    await session.execute(
+        delete(ev).where(ev.c.dispatched_at < before, ~exists().where(d.c.event_id == ev.c.id))
+    )
+
+
+PRUNE_EVERY_S = 3600
+
+
 async def run(db: Database, tables: WebhookTables, settings: WebhookSettings) -> None:
-    """Deliver until cancelled; an error (the database away) is logged and waited out."""
+    """Deliver until cancelled; an error (the database away) is logged and waited out (the
+    worker must outlive an outage). Once an hour the delivery log is pruned to
+    ``webhook_retention_days``."""
     timeout = httpx.Timeout(settings.webhook_timeout_s)
+    loop = asyncio.get_running_loop()
+    next_prune = loop.time()
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         while True:
             try:
+                if loop.time() >= next_prune:
+                    kept = timedelta(days=settings.webhook_retention_days)
+                    async with db.sessions() as session, session.begin():
+                        await prune(session, tables, before=utcnow() - kept)
+                    next_prune = loop.time() + PRUNE_EVERY_S
                 busy = await work_once(db, tables, settings, client)
             except Exception as exc:
                 log.warning("webhook worker round failed: %s", type(exc).__name__)
