@@ -217,9 +217,10 @@ async def test_a_redirect_is_not_followed_and_a_silent_receiver_times_out() -> N
     base = CooperationSettings(database_url="sqlite+aiosqlite://")
     settings = base.model_copy(update=WEBHOOK_TEST_SETTINGS | {"webhook_timeout_s": 0.2})
 
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()  # reads the request, answers nothing, until the client gives up
-        writer.close()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)  # reads nothing, answers nothing
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -231,7 +232,11 @@ async def test_a_redirect_is_not_followed_and_a_silent_receiver_times_out() -> N
                 hung = dataclasses.replace(job, url=f"http://127.0.0.1:{port}/hook")
                 timed_out = await attempt(client, settings, hung)
     finally:
+        for writer in writers:
+            writer.close()
+            await writer.wait_closed()
         server.close()
+        await server.wait_closed()
     assert redirected.status_code == 302
     assert not redirected.ok
     assert len(receiver.received) == 1
