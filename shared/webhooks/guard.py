@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_URL_CHARS = 2000
+# A registration waits this long for the name to resolve (a slow resolver is a 422).
+RESOLVE_TIMEOUT_S = 5
 
 
 class RefusedUrl(ValueError):
@@ -79,8 +81,9 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         pass
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
+        async with asyncio.timeout(RESOLVE_TIMEOUT_S):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, TimeoutError):
         raise RefusedUrl(f"The host {host} does not resolve.") from None
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
