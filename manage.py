@@ -145,6 +145,10 @@ def run() -> None:
         # The gateway connects from 127.0.0.1: the services take their public URLs (prefix,
         # host) from its forwarding headers.
         env.setdefault(f"{name.upper()}_TRUSTED_PROXIES", "127.0.0.1")
+        # A local run delivers events (webhooks) to receivers on this machine too: plain
+        # HTTP allowed, 127.0.0.1 and localhost allow-listed past the SSRF guard.
+        env.setdefault(f"{name.upper()}_WEBHOOK_ALLOW_HTTP", "true")
+        env.setdefault(f"{name.upper()}_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1,localhost")
     env.setdefault(
         "INVENTORY_JWKS_URL", f"http://127.0.0.1:{_port('gateway')}/.well-known/jwks.json"
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,10 +39,12 @@ def build_service_app(
     routers: Sequence[APIRouter],
     key_source: KeySource | None = None,
     revocations: RevocationList | None = None,
+    background: Sequence[Callable[[FastAPI], Coroutine[Any, Any, None]]] = (),
 ) -> FastAPI:
     """A FastAPI app with the database lifespan, token verification and revocation, health,
     problems and request context. ``key_source`` and ``revocations`` replace the configured
-    public keys and revocation list (tests)."""
+    public keys and revocation list (tests). Each of ``background`` runs as a task while the
+    app is up (cancelled at shutdown), once the database is open."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,9 +68,15 @@ def build_service_app(
             # walks it again (long gen-2 pauses under load otherwise; bench/README.md).
             gc.collect()
             gc.freeze()
+        tasks = [asyncio.create_task(job(app)) for job in background]
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if revoked is not None:
                 await revoked.aclose()
             if isinstance(closer, JwksClient):

@@ -182,6 +182,13 @@ TAGS: dict[str, str] = {
     "exports": "IATI 2.03 XML exports of published activities.",
     "matrix": "The activity matrix: priority area x status, money, coverage gaps.",
     "vocabularies": "Code lists with Spanish and English labels.",
+    "subscriptions": "Event subscriptions (webhooks), scope `subscriptions` plus the service's "
+    "read scope: register an HTTPS URL and the event types it wants; each event is POSTed, "
+    "signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, "
+    "`webhook-signature` with the `whsec_` secret shown at creation), at least once, in order "
+    "per activity or submission, retried with exponential backoff; the delivery log shows "
+    "every attempt and a failed delivery can be replayed. Only events the subscriber may read "
+    "are sent.",
 }
 
 

@@ -24,6 +24,7 @@ SCOPES: dict[str, str] = {
     "inventory:review": "Review and validate inventory submissions (MINAM)",
     "cooperation:read": "Read cooperation programs and activities",
     "cooperation:write": "Edit activities your organisation leads or takes part in",
+    "subscriptions": "Subscribe to events (webhooks) you may read, and read their delivery log",
     "admin": "Administer API clients, keys and the audit log",
 }
 REALM = "enlace"

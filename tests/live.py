@@ -45,6 +45,8 @@ def _env(folder: Path, ports: dict[str, int]) -> dict[str, str]:
         env[f"GATEWAY_{upper}_URL"] = f"http://127.0.0.1:{ports[name]}"
         env[f"{upper}_TRUSTED_PROXIES"] = "127.0.0.1"
         env[f"{upper}_JWKS_URL"] = f"{gateway}/.well-known/jwks.json"
+        env[f"{upper}_WEBHOOK_ALLOW_HTTP"] = "true"
+        env[f"{upper}_WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
     env.update(
         GATEWAY_KEYS_DIR=str(folder / "keys"),
         GATEWAY_AUDIT_SPOOL_DIR=str(folder / "spool"),

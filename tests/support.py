@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
 import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -116,3 +117,70 @@ async def terminate_backends(server_url: str, database: str) -> int:
         db=database,
     )
     return int(str(ended or 0))
+
+
+# -- webhook receivers -------------------------------------------------------------------------
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 (in a thread) that records every POST it gets and
+    answers with the statuses given in ``answers`` first, then 200."""
+
+    def __init__(self, answers: list[int] | None = None) -> None:
+        self.answers = list(answers or [])
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                status = receiver.answers.pop(0) if receiver.answers else 200
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.statuses.append(status)
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], *, timeout_s: float = 15, what: str = "condition"
+) -> None:
+    """Poll ``check`` until it is true (a background worker's effect), or fail."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+# Delivery settings of the webhook tests: a receiver on 127.0.0.1 over plain HTTP, quick
+# polling and tiny backoff (so three attempts take a fraction of a second).
+WEBHOOK_TEST_SETTINGS: dict[str, object] = {
+    "webhook_allow_http": True,
+    "webhook_allowed_hosts": "127.0.0.1",
+    "webhook_poll_s": 0.05,
+    "webhook_backoff_base_s": 0.05,
+    "webhook_backoff_cap_s": 0.2,
+    "webhook_max_attempts": 3,
+    "webhook_timeout_s": 2.0,
+}

@@ -8,6 +8,7 @@ from services.cooperation.activities.public import router as public_router
 from services.cooperation.activities.router import router as activities_router
 from services.cooperation.activities.validation import router as validation_router
 from services.cooperation.activities.vocabularies import router as vocabularies_router
+from services.cooperation.events import EVENT_TYPES, READ_SCOPE, TABLES
 from services.cooperation.exchange.export_router import router as export_router
 from services.cooperation.exchange.import_router import router as import_router
 from services.cooperation.matrix.router import router as matrix_router
@@ -17,6 +18,8 @@ from shared.app import build_service_app
 from shared.offload import Workers
 from shared.revocations import RevocationList
 from shared.tokens import KeySource
+from shared.webhooks.router import subscriptions_router
+from shared.webhooks.worker import worker_task
 
 
 def create_app(
@@ -47,7 +50,9 @@ def create_app(
             matrix_router,
             import_router,
             vocabularies_router,
+            subscriptions_router(TABLES, read_scope=READ_SCOPE, event_types=EVENT_TYPES),
         ],
+        background=[worker_task(TABLES)] if settings.webhook_worker else [],
     )
     app.state.import_workers = Workers.configured(settings)
     return app

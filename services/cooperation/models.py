@@ -1,5 +1,6 @@
 """Every cooperation model, imported so the metadata is complete (Alembic, tests)."""
 
+from services.cooperation import events  # noqa: F401 - the webhook tables
 from services.cooperation.activities.models import (
     Activity,
     ActivityActionArea,

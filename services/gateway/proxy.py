@@ -128,11 +128,24 @@ def _target_path(rest: str) -> str | None:
     return rest or "/"
 
 
-def scope_allows(service: str, method: str, scopes: frozenset[str]) -> bool:
-    """The gateway's coarse check: some scope of the service, a writing one for writes.
+SUBSCRIPTIONS_SCOPE = "subscriptions"
+SUBSCRIPTIONS_PATH = "/v1/subscriptions"
 
-    Services check each route's exact scopes again (a review route needs inventory:review).
+
+def is_subscriptions_path(target: str) -> bool:
+    """True for a service's event subscription routes (``/v1/subscriptions...``)."""
+    return target == SUBSCRIPTIONS_PATH or target.startswith(SUBSCRIPTIONS_PATH + "/")
+
+
+def scope_allows(service: str, method: str, scopes: frozenset[str], target: str = "") -> bool:
+    """The gateway's coarse check: some scope of the service, a writing one for writes;
+    the ``subscriptions`` scope for the subscription routes, reads and writes alike.
+
+    Services check each route's exact scopes again (a review route needs inventory:review,
+    a subscription also the service's read scope).
     """
+    if is_subscriptions_path(target):
+        return SUBSCRIPTIONS_SCOPE in scopes
     if method in READ_METHODS:
         return any(s.startswith(service + ":") for s in scopes)
     return bool({f"{service}:write", f"{service}:review"} & scopes)
@@ -285,8 +298,10 @@ class ProxyMiddleware(HTTPMiddleware):
             raise Refused(problem, "access_unknown") from None
         if not allowed:
             raise Refused(unauthorized("The token has been revoked."), "revoked")
-        if not public_read and not scope_allows(name, method, principal.scopes):
+        if not public_read and not scope_allows(name, method, principal.scopes, target):
             needed = f"{name}:read" if method in READ_METHODS else f"{name}:write"
+            if is_subscriptions_path(target):
+                needed = SUBSCRIPTIONS_SCOPE
             raise Refused(
                 Problem(
                     403,

@@ -25,7 +25,7 @@ DEMO_CLIENTS = [
         "minam-reviewer",
         "MINAM national focal point (demo)",
         "MINAM",
-        "inventory:read inventory:review cooperation:read cooperation:write",
+        "inventory:read inventory:review cooperation:read cooperation:write subscriptions",
     ),
     (
         "minem-submitter",
@@ -39,7 +39,7 @@ DEMO_CLIENTS = [
         "OEFA",
         "inventory:read cooperation:read cooperation:write",
     ),
-    ("usaid-partner", "USAID activity sync (demo)", "USAID", "cooperation:read"),
+    ("usaid-partner", "USAID activity sync (demo)", "USAID", "cooperation:read subscriptions"),
     ("enlace-admin", "Enlace administrator (demo)", "MINAM", "admin"),
 ]
 
@@ -91,6 +91,10 @@ async def main() -> None:
                     # (GATEWAY_DATABASE_URL changed): give the demo client a new one.
                     credentials[client_id] = await clients.rotate_secret(session, hasher, existing)
                     reissued.append(client_id)
+                if existing is not None and existing.scopes != scopes:
+                    # A demo client made by an older version gets the scopes it has now
+                    # (e.g. ``subscriptions``).
+                    existing.scopes = scopes
             await session.commit()
     finally:
         await db.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.inventory.changes import router as changes_router
+from services.inventory.events import EVENT_TYPES, READ_SCOPE, TABLES
 from services.inventory.factors.router import router as factors_router
 from services.inventory.imports.router import router as imports_router
 from services.inventory.imports.router import templates_router
@@ -29,6 +30,8 @@ from shared.app import build_service_app
 from shared.offload import Workers
 from shared.revocations import RevocationList
 from shared.tokens import KeySource
+from shared.webhooks.router import subscriptions_router
+from shared.webhooks.worker import worker_task
 
 
 def create_app(
@@ -72,7 +75,9 @@ def create_app(
             wastes_totals_router,
             wastes_public_router,
             changes_router,
+            subscriptions_router(TABLES, read_scope=READ_SCOPE, event_types=EVENT_TYPES),
         ],
+        background=[worker_task(TABLES)] if settings.webhook_worker else [],
     )
     app.state.import_workers = Workers.configured(settings)
     return app

@@ -1,5 +1,6 @@
 """Every inventory model, imported so the metadata is complete (Alembic, tests)."""
 
+from services.inventory import events  # noqa: F401 - the webhook tables
 from services.inventory.factors.models import EmissionFactor
 from services.inventory.history import ChangeRecord, IdempotencyKey
 from services.inventory.mercury.factors import MercuryFactor

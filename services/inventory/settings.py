@@ -8,9 +8,12 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ImportWorkerSettings, ResourceServiceSettings, XlsxImportSettings
+from shared.webhooks.settings import WebhookSettings
 
 
-class InventorySettings(ResourceServiceSettings, XlsxImportSettings, ImportWorkerSettings):
+class InventorySettings(
+    ResourceServiceSettings, XlsxImportSettings, ImportWorkerSettings, WebhookSettings
+):
     """Typed settings; see README.md for every variable."""
 
     model_config = SettingsConfigDict(env_prefix="INVENTORY_", extra="ignore", frozen=True)

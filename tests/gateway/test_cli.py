@@ -120,6 +120,32 @@ def test_demo_clients_are_created_once_and_printed(capsys: pytest.CaptureFixture
 
 
 @pytest.mark.usefixtures("gateway_env")
+def test_demo_clients_made_earlier_get_the_scopes_they_have_now(
+    clean_databases: dict[str, str],
+) -> None:
+    """A database seeded before the ``subscriptions`` scope existed gets it on the next seed."""
+    in_thread(lambda: asyncio.run(seed.main()))
+
+    async def scopes_of(client_id: str, change_to: str | None = None) -> str:
+        db = Database(clean_databases["gateway"])
+        try:
+            async with db.sessions() as session:
+                client = await session.scalar(select(Client).where(Client.client_id == client_id))
+                assert client is not None
+                if change_to is not None:
+                    client.scopes = change_to
+                    await session.commit()
+                return client.scopes
+        finally:
+            await db.close()
+
+    in_thread(lambda: asyncio.run(scopes_of("usaid-partner", "cooperation:read")))
+    in_thread(lambda: asyncio.run(seed.main()))
+    scopes = in_thread(lambda: asyncio.run(scopes_of("usaid-partner")))
+    assert scopes.split() == ["cooperation:read", "subscriptions"]
+
+
+@pytest.mark.usefixtures("gateway_env")
 def test_demo_clients_are_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 

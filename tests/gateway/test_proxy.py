@@ -49,6 +49,33 @@ async def test_relayed_service_problem_is_not_marked_as_gateway(
     assert response.json()["instance"] == "/cooperation/v1/programs/NOPE"
 
 
+async def test_the_subscriptions_scope_opens_the_subscription_routes_only(
+    gateway: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    hooks_only = await tokens.headers("hooks-test", "USAID", "subscriptions")
+    reader = await tokens.headers("reader-test", "USAID", "cooperation:read inventory:read")
+    for service in ("inventory", "cooperation"):
+        # Past the gateway: the service itself wants its read scope too.
+        passed = await gateway.get(f"/{service}/v1/subscriptions", headers=hooks_only)
+        assert_problem(passed, 403, "insufficient-scope")
+        assert "source" not in passed.json()
+        assert f"{service}:read" in passed.json()["detail"]
+        posted = await gateway.post(
+            f"/{service}/v1/subscriptions/1/deliveries/2/replay", headers=hooks_only
+        )
+        assert "source" not in posted.json()
+        # The service's read scope alone does not open them, at the gateway already.
+        for method in ("GET", "POST"):
+            refused = await gateway.request(method, f"/{service}/v1/subscriptions", headers=reader)
+            assert_problem(refused, 403, "insufficient-scope")
+            assert refused.json()["source"] == "gateway"
+            assert 'scope="subscriptions"' in refused.headers["www-authenticate"]
+        # Nor does the subscriptions scope open anything else.
+        other = await gateway.get(f"/{service}/v1/subscriptionsX", headers=hooks_only)
+        assert_problem(other, 403)
+        assert other.json()["source"] == "gateway"
+
+
 async def test_unknown_gateway_route_is_a_problem(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/nothing/here")
     assert_problem(response, 404)

@@ -43,6 +43,7 @@ from services.cooperation.activities.models import (
     SyncClock,
 )
 from services.cooperation.activities.state import State, participant_codes
+from services.cooperation.events import emit_activity_events
 from shared.db import utcnow
 from shared.security import Principal
 
@@ -193,6 +194,7 @@ async def record(session: AsyncSession, actor: Actor, pending: Sequence[Pending]
             item.activity.updated_at = stamp
     await session.flush()  # new activities get their ids; versions move on
     entries: list[ActivityChange] = []
+    seen_after: list[str | None] = []
     for item, stamp in zip(pending, stamps, strict=True):
         activity = item.activity
         common = {"activity_id": activity.id, "program_id": activity.program_id, "at": stamp}
@@ -206,12 +208,13 @@ async def record(session: AsyncSession, actor: Actor, pending: Sequence[Pending]
                     **common,
                 )
             )
+        seen_after.append(None if item.deleted else audience(activity))
         entries.append(
             ActivityChange(
                 identifier=activity.identifier,
                 kind="delete" if item.deleted else "upsert",
                 audience_before=None if item.renamed_from else item.audience_before,
-                audience_after=None if item.deleted else audience(activity),
+                audience_after=seen_after[-1],
                 **common,
             )
         )
@@ -235,6 +238,7 @@ async def record(session: AsyncSession, actor: Actor, pending: Sequence[Pending]
     for entry, seq in zip(entries, sorted(seqs), strict=True):
         entry.seq = seq
         session.add(entry)
+    await emit_activity_events(session, pending, stamps, seen_after)
     await session.flush()
 
 

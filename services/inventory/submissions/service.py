@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.inventory.events import submission_moved
 from services.inventory.history import record_saved, snapshot
 from services.inventory.submissions.access import WRITE, check_owner, is_reviewer
 from services.inventory.submissions.models import Submission, SubmissionEvent
@@ -198,6 +199,7 @@ async def transition(
     session.add(_event(submission, principal, current.value, comment))
     after = {"status": new.value, "comment": comment}
     record_saved(session, principal, "submission", submission, new.value, after=after)
+    await submission_moved(session, submission, comment)
 
 
 async def create_correction(
