@@ -85,3 +85,24 @@ async def submission_moved(
         PUBLIC if validated else None,
         subject=f"submission:{submission.id}",
     )
+
+
+async def targets_moved(
+    session: AsyncSession, before: dict[int, str], after: dict[int, str], cause: Submission
+) -> int:
+    """A ``target.status_changed`` event (public, as the plans are) for every target whose
+    status differs between ``before`` and ``after``; how many."""
+    moved = [
+        (target, was, now) for target, now in after.items() if (was := before.get(target)) != now
+    ]
+    for target, was, now in moved:
+        payload = {
+            "target_id": target,
+            "from": was,
+            "to": now,
+            "cause": {"submission_id": cause.id, "organisation": cause.org_code},
+        }
+        await emit(
+            session, "target.status_changed", payload, None, PUBLIC, subject=f"target:{target}"
+        )
+    return len(moved)

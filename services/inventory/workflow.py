@@ -16,6 +16,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory import validation
+from services.inventory.events import targets_moved
+from services.inventory.plans.service import target_statuses
 from services.inventory.routing import UPDATE, IdPath, typed
 from services.inventory.submissions import service
 from services.inventory.submissions.access import visible_submission
@@ -39,8 +41,13 @@ def _moving_to(new: SubmissionStatus) -> Act:
     async def act(
         session: AsyncSession, principal: Principal, submission: Submission, body: Any
     ) -> Submission:
+        # A validation can move the national action plans' targets: their statuses before
+        # and after, in the same transaction, and an event for each that moved.
+        before = await target_statuses(session) if new == S.VALIDATED else None
         await service.transition(session, principal, submission, new, body.comment)
         await validation.validated(session, submission)
+        if before is not None:
+            await targets_moved(session, before, await target_statuses(session), submission)
         return submission
 
     return act
