@@ -108,6 +108,10 @@ TAGS: dict[str, str] = {
     "mercury": "Mercury release estimates per pathway (Minamata Convention).",
     "reports": "National figures computed from validated data: summaries, by department, "
     "by holder, time series, UP-POPs inventories side by side.",
+    "metrics": "The metric catalogue: named figures computed from validated inventory data "
+    "for a year, a schedule and a scope, each linked to the submissions it came from.",
+    "plans": "National action plans (Stockholm, Minamata): objectives, responsible agencies "
+    "and targets tracked against their trajectory by a metric.",
     "public": "What anyone may read without a token: published aggregates and public activities.",
     "history": "Every change to the data, deletions included.",
     "work programs": "Cooperation work programs with their goals, priority areas, objectives "

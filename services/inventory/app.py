@@ -9,6 +9,7 @@ from services.inventory.factors.router import router as factors_router
 from services.inventory.imports.router import router as imports_router
 from services.inventory.mercury.router import router as mercury_router
 from services.inventory.pcb.router import router as pcb_router
+from services.inventory.plans.metric_router import router as metrics_router
 from services.inventory.registry.router import router as registry_router
 from services.inventory.reports.router import public_router
 from services.inventory.reports.router import router as reports_router
@@ -52,6 +53,7 @@ def create_app(
             upops_router,
             mercury_router,
             reports_router,
+            metrics_router,
             public_router,
             changes_router,
         ],
