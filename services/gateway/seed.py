@@ -41,6 +41,13 @@ DEMO_CLIENTS = [
     ),
     ("usaid-partner", "USAID activity sync (demo)", "USAID", "cooperation:read"),
     ("enlace-admin", "Enlace administrator (demo)", "MINAM", "admin"),
+    # The cooperation service itself: reads inventory metrics for bound indicators.
+    (
+        "cooperation-service",
+        "Enlace cooperation service (inventory-fed indicators)",
+        "MINAM",
+        "inventory:read",
+    ),
 ]
 
 

@@ -24,8 +24,8 @@ from services.cooperation.activities.editing import (
     NOT_SEEN,
     Edit,
     Editing,
+    activity_etag,
     answer,
-    read_activity,
 )
 from services.cooperation.activities.filters import ActivityFilters, FiltersDep
 from services.cooperation.activities.queries import (
@@ -48,7 +48,7 @@ from services.cooperation.activities.schemas import (
     ProgressUpdateIn,
     SpendingIn,
 )
-from services.cooperation.activities.state import load_refs, participant_codes
+from services.cooperation.activities.state import activity_out, load_refs, participant_codes
 from services.cooperation.activities.state_rows import api_out
 from services.cooperation.activities.sync import Actor
 from services.cooperation.activities.views import (
@@ -57,6 +57,7 @@ from services.cooperation.activities.views import (
     ChangePage,
     HistoryPage,
 )
+from services.cooperation.bindings.service import bindings_of, with_sources
 from shared.conditional import combined_etag, not_modified, read_answer, tagged
 from shared.db import SessionDep
 from shared.exports import wants_csv
@@ -183,10 +184,17 @@ async def get_activity(
     session: SessionDep,
     principal: Reader,
 ) -> ActivityOut | Response:
-    """One activity the caller may see."""
+    """One activity the caller may see, each bound period's actual with its source."""
     seen = await visibility(session, principal, public_only=False)
     activity = await visible_activity(session, identifier, seen)
-    return read_activity(request, response, activity, NOT_SEEN)
+    if activity is None:
+        raise Problem(404, "not-found", NOT_SEEN)
+    tag = activity_etag(activity)
+    if not_modified(request, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    bindings = (await bindings_of(session, [activity.id])).get(activity.id, [])
+    out: ActivityOut = with_sources(activity_out(activity), bindings)
+    return tagged(response, out, tag)
 
 
 @router.post(

@@ -148,6 +148,22 @@ async def load_activity(
     )
 
 
+async def load_activity_by_id(
+    session: AsyncSession, activity_id: int, *, for_update: bool = False
+) -> Activity | None:
+    """``load_activity`` by the activity's id (background writers such as the inventory
+    feed)."""
+    if for_update:
+        found = await session.scalar(
+            select(Activity.id).where(Activity.id == activity_id).with_for_update()
+        )
+        if found is None:
+            return None
+    return await session.scalar(
+        select(Activity).where(Activity.id == activity_id).options(*FULL_LOAD)
+    )
+
+
 async def _identifier_free(session: AsyncSession, identifier: str) -> bool:
     found = await session.scalar(select(Activity.id).where(Activity.identifier == identifier))
     return found is None
