@@ -24,8 +24,8 @@ from services.cooperation.activities.editing import (
     NOT_SEEN,
     Edit,
     Editing,
-    activity_etag,
     answer,
+    read_activity,
 )
 from services.cooperation.activities.filters import ActivityFilters, FiltersDep
 from services.cooperation.activities.queries import (
@@ -48,7 +48,7 @@ from services.cooperation.activities.schemas import (
     ProgressUpdateIn,
     SpendingIn,
 )
-from services.cooperation.activities.state import activity_out, load_refs, participant_codes
+from services.cooperation.activities.state import load_refs, participant_codes
 from services.cooperation.activities.state_rows import api_out
 from services.cooperation.activities.sync import Actor
 from services.cooperation.activities.views import (
@@ -157,8 +157,10 @@ async def list_answer(
     tag = combined_etag([*((a.id, a.version) for a in rows), next_cursor, resume, total])
     if not_modified(request, tag):  # known from the rows alone: nothing more is read
         return Response(status_code=304, headers={"ETag": tag})
+    states = await page_states(session, rows)
+    bound = await bindings_of(session, [a.id for a in states])
     page = ActivityPage(
-        items=[api_out(a) for a in await page_states(session, rows)],
+        items=[with_sources(api_out(a), bound.get(a.id, [])) for a in states],
         next_cursor=next_cursor,
         resume_cursor=resume,
         total=total,
@@ -187,14 +189,7 @@ async def get_activity(
     """One activity the caller may see, each bound period's actual with its source."""
     seen = await visibility(session, principal, public_only=False)
     activity = await visible_activity(session, identifier, seen)
-    if activity is None:
-        raise Problem(404, "not-found", NOT_SEEN)
-    tag = activity_etag(activity)
-    if not_modified(request, tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    bindings = (await bindings_of(session, [activity.id])).get(activity.id, [])
-    out: ActivityOut = with_sources(activity_out(activity), bindings)
-    return tagged(response, out, tag)
+    return await read_activity(request, response, session, activity, NOT_SEEN)
 
 
 @router.post(
