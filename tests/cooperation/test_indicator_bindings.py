@@ -6,9 +6,11 @@ on no data, reach the IATI export; the webhook receiver checks signatures."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,11 +19,14 @@ from fastapi import FastAPI
 from lxml import etree
 from standardwebhooks.webhooks import Webhook
 
+from services.cooperation.app import create_app as create_cooperation
 from services.cooperation.bindings.catalogue import METRICS
 from services.cooperation.iati import parse_activities, ruleset_errors, schema_errors
+from services.cooperation.seed import demo_body
 from services.cooperation.settings import CooperationSettings
+from services.gateway.keys import KeyStore
 from tests.conftest import TEST_SECRET, Tokens, asgi_client
-from tests.cooperation.conftest import READ, As, Headers
+from tests.cooperation.conftest import READ, As, Headers, read_data
 from tests.inventory.conftest import Caller, minam, minem, oefa, produce, validate
 from tests.inventory.inventory_data import ASGM
 from tests.support import GATEWAY_PEER, assert_problem
@@ -363,3 +368,51 @@ async def test_the_local_catalogue_matches_the_inventory(oefa: Caller) -> None:
     assert {m["id"]: (m["unit"], tuple(m["filters"])) for m in items} == {
         m.id: (m.unit, m.filters) for m in METRICS.values()
     }
+
+
+@pytest.mark.usefixtures("link")
+async def test_an_edit_that_removes_the_indicator_detaches_the_binding(
+    gateway: httpx.AsyncClient, as_org: As
+) -> None:
+    lead = await as_org("MINAM")
+    demo = next(
+        a for a in read_data("demo_activities.json")["activities"] if a["own_id"] == "MINAM-HG-04"
+    )
+    _, tag = await periods(gateway, lead)
+    first_only = {"results": demo_body(demo)["results"][:1]}
+    edited = await gateway.patch(
+        f"{API}/activities/{ASGM_ACTIVITY}", json=first_only, headers=lead | {"If-Match": tag}
+    )
+    assert edited.status_code == 200, edited.text
+    body = await refresh(gateway, lead)
+    assert (body["attached"], body["periods"], body["stale"]) == (False, [], False)
+    assert (await gateway.get(ASGM_BINDING, headers=lead)).json()["attached"] is False
+
+
+async def test_the_service_starts_and_serves_while_the_gateway_is_down(
+    gateway_app: FastAPI,
+    gateway: httpx.AsyncClient,
+    as_org: As,
+    cooperation_settings: CooperationSettings,
+    keys_dir: Path,
+) -> None:
+    """The first refresh runs in the background after start-up: a gateway that refuses
+    connections leaves the bindings stale and the service up."""
+    timed = cooperation_settings.model_copy(update={"inventory_refresh_s": 0.05})
+    other = create_cooperation(timed, key_source=KeyStore(keys_dir))
+    refusing = Switch(gateway_app)
+    refusing.mode = "refused"
+    other.state.inventory_feed.transport = refusing
+    lead = await as_org("MINAM")
+    async with other.router.lifespan_context(other):
+        async with asgi_client(other, "http://cooperation") as direct:
+            assert (await direct.get("/health/live")).status_code == 200
+        for _ in range(100):
+            binding = (await gateway.get(ASGM_BINDING, headers=lead)).json()
+            if binding["stale"]:
+                break
+            await asyncio.sleep(0.05)
+    assert binding["stale"] is True
+    assert "no connection" in binding["error"]
+    results, _ = await periods(gateway, lead)
+    assert results[1]["indicators"][0]["periods"][0]["actual_source"]["stale"] is True
