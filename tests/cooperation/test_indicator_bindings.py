@@ -167,6 +167,14 @@ async def test_a_bound_indicator_follows_validated_inventory_data(
     assert bound[0]["actual_source"]["metric"] == "asgm_mercury_releases"
     assert bound[0]["actual_source"]["submissions"] == [first]
     assert results[0]["indicators"][0]["periods"][0]["actual_source"] is None  # not bound
+    # A bound period's actual is the inventory's, not reported by hand.
+    _, tag = await periods(gateway, lead)
+    by_hand = await gateway.put(
+        f"{API}/activities/{ASGM_ACTIVITY}/indicator-periods/{bound[0]['id']}/actual",
+        json={"actual": "1"},
+        headers=lead | {"If-Match": tag},
+    )
+    assert_problem(by_hand, 409, "bound-to-inventory")
 
     # A draft does not count; once validated, it does.
     second = await mercury(produce, "500")

@@ -14,6 +14,7 @@ from services.cooperation.activities.access import (
     CSV_RESPONSE,
     NOT_MODIFIED,
     ONE_ERRORS,
+    PROBLEM,
     READ_ERRORS,
     WRITE_ERRORS,
     Reader,
@@ -281,9 +282,11 @@ async def add_progress_update(body: ProgressUpdateIn, edit: Editing) -> Activity
     "/activities/{identifier}/indicator-periods/{period_id}/actual",
     summary="Report an indicator's actual (participating organisation)",
     description="The value reached in one indicator period (its id is in the activity's "
-    f"results). {IF_MATCH}",
+    "results). A period of an indicator bound to an inventory metric takes its actual from "
+    f"the inventory: 409 `bound-to-inventory`. {IF_MATCH}",
     response_model=ActivityOut,
-    responses=WRITE_ERRORS,
+    responses=WRITE_ERRORS
+    | {409: {"description": "The indicator is fed by the inventory", **PROBLEM}},
 )
 async def set_actual(
     identifier: IdentifierPath,

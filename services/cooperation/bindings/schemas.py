@@ -119,6 +119,10 @@ BindingOut.model_rebuild()
 class RefreshOut(BaseModel):
     """What a refresh of every binding did."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"bindings": 2, "failed": 0, "changed_activities": 1}]}
+    )
+
     bindings: int
     failed: int
     changed_activities: int
