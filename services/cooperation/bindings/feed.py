@@ -44,6 +44,7 @@ from shared.db import Database, utcnow
 
 log = logging.getLogger(__name__)
 FEED_ACTOR = Actor("inventory-feed", None)
+RETRY_FIRST_S = 5.0
 NOT_CONFIGURED = "the inventory is not configured (COOPERATION_INVENTORY_API_URL)"
 
 
@@ -267,12 +268,17 @@ class InventoryFeed:
             return Summary(len(jobs), failed, changed)
 
     async def _every(self, db: Database, seconds: float) -> None:
+        """Refresh every ``seconds``; after a round with failures (the gateway not up yet,
+        say) try again sooner: 5 s, then twice as long each time, up to ``seconds``."""
+        retry = RETRY_FIRST_S
         while True:
+            failed = True
             try:
-                await self.refresh(db)
+                failed = (await self.refresh(db)).failed > 0
             except Exception:  # the next round tries again; the service keeps serving
                 log.exception("inventory feed: refresh failed")
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(min(retry, seconds) if failed else seconds)
+            retry = retry * 2 if failed else RETRY_FIRST_S
 
     def start(self, db: Database) -> None:
         """Refresh now (in the background) and then every ``inventory_refresh_s``; 0
