@@ -100,7 +100,10 @@ class Edit:
         self, write: Callable[..., Awaitable[object]], *args: object, **options: bool
     ) -> ActivityOut:
         """``apply``, answered with the activity and its new ETag."""
-        return answer(await self.apply(write, *args, **options), self.response)
+        activity = await self.apply(write, *args, **options)
+        bindings = (await bindings_of(self.session, [activity.id])).get(activity.id, [])
+        out: ActivityOut = with_sources(activity_out(activity), bindings)
+        return tagged(self.response, out, activity_etag(activity))
 
 
 def editing(

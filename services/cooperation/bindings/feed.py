@@ -169,9 +169,13 @@ def _actuals(activity: Activity, binding: IndicatorBinding, changes: dict[str, A
 
 
 async def _apply(
-    session: AsyncSession, activity_id: int, outcomes: dict[int, Outcome], now: datetime
+    session: AsyncSession,
+    activity_id: int,
+    outcomes: dict[int, tuple[Job, Outcome]],
+    now: datetime,
 ) -> bool:
-    """Store the outcomes of one activity's bindings and write its actuals (locked)."""
+    """Store the outcomes of one activity's bindings and write its actuals (locked). A
+    binding changed since it was read (another metric or scope) keeps its new state."""
     activity = await load_activity_by_id(session, activity_id, for_update=True)
     if activity is None:
         return False
@@ -182,7 +186,10 @@ async def _apply(
     )
     changes: dict[str, Any] = {}
     for binding in bindings:
-        outcome = outcomes[binding.id]
+        job, outcome = outcomes[binding.id]
+        asked = (job.metric, job.schedule, job.department, job.sector)
+        if asked != (binding.metric, binding.schedule, binding.department, binding.sector):
+            continue
         where = f"binding:{binding.result_index}.{binding.indicator_index}"
         if isinstance(outcome, str):
             if not binding.stale:
@@ -253,16 +260,18 @@ class InventoryFeed:
             async with db.read_sessions() as session:
                 jobs = await _jobs(session, ids)
             client = self.client()
-            outcomes: dict[int, dict[int, Outcome]] = defaultdict(dict)
+            outcomes: dict[int, dict[int, tuple[Job, Outcome]]] = defaultdict(dict)
             for job in jobs:
-                outcomes[job.activity_id][job.binding_id] = await _read(client, job)
+                outcomes[job.activity_id][job.binding_id] = (job, await _read(client, job))
             now = utcnow()
             changed = 0
             for activity_id, by_binding in outcomes.items():
                 async with db.sessions() as session:
                     changed += await _apply(session, activity_id, by_binding, now)
                     await session.commit()
-            failed = sum(isinstance(o, str) for group in outcomes.values() for o in group.values())
+            failed = sum(
+                isinstance(o, str) for group in outcomes.values() for _, o in group.values()
+            )
             if failed:
                 log.warning("inventory feed: %d of %d bindings not refreshed", failed, len(jobs))
             return Summary(len(jobs), failed, changed)
