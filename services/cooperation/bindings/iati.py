@@ -27,7 +27,10 @@ def annotate(element: Any, bindings: list[IndicatorBinding]) -> Any:
             actual, end = period.find("actual"), period.find("period-end")
             if actual is None or end is None or actual.find("comment") is not None:
                 continue
-            source = source_of(binding, int((end.get("iso-date") or "0")[:4]))
+            year = (end.get("iso-date") or "")[:4]
+            if not year.isdigit():
+                continue
+            source = source_of(binding, int(year))
             if source.status != "ok" or source.value != actual.get("value"):
                 continue
             comment = etree.Element("comment")
