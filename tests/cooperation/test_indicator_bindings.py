@@ -72,6 +72,8 @@ class Switch(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.mode == "refused":
             raise httpx.ConnectError("connection refused", request=request)
+        if self.mode == "timeout":
+            raise httpx.ReadTimeout("no answer", request=request)
         if self.mode == "503":
             return httpx.Response(503, json={"status": 503}, request=request)
         if request.url.path == "/oauth/token":
@@ -198,12 +200,16 @@ async def test_the_gateway_failing_keeps_the_last_value_marked_stale(
     submission = await mercury(minem, "1000")
     await validate(minem, minam, submission)
     assert (await refresh(gateway, lead))["periods"][0]["actual"] == "3000"
-    for mode in ("503", "refused"):
+    for mode, reason in (
+        ("503", "the gateway answered 503"),
+        ("refused", "no connection to the gateway (ConnectError)"),
+        ("timeout", "the gateway did not answer in time"),
+    ):
         link.mode = mode
         body = await refresh(gateway, lead)
         assert body["stale"] is True, mode
         assert body["failed_at"] is not None
-        assert body["error"]
+        assert body["error"] == reason
         period = body["periods"][0]
         assert (period["actual"], period["source"]["stale"]) == ("3000", True)
         assert period["source"]["submissions"] == [submission]
