@@ -9,6 +9,7 @@ changes) and re-executes itself inside the environment.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -165,6 +166,12 @@ def run() -> None:
         )
     migrate()
     seed()
+    # The cooperation service reads inventory metrics through the gateway with a token of
+    # its own demo client (the secret stays in var/, mode 0600; never printed here).
+    saved = json.loads((ROOT / "var" / "demo-credentials.json").read_text())
+    env.setdefault("COOPERATION_INVENTORY_API_URL", f"http://127.0.0.1:{_port('gateway')}")
+    env.setdefault("COOPERATION_INVENTORY_CLIENT_ID", "cooperation-service")
+    env.setdefault("COOPERATION_INVENTORY_CLIENT_SECRET", saved["cooperation-service"])
     # A plain kill (SIGTERM, SIGHUP) stops the three processes as Ctrl-C does.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.default_int_handler)

@@ -180,6 +180,8 @@ TAGS: dict[str, str] = {
     "activities": "Cooperation activities: donor pull with filters and cursors, writes by "
     "the lead and participants, history and change feed.",
     "exports": "IATI 2.03 XML exports of published activities.",
+    "inventory indicators": "Cooperation indicators fed by an inventory metric through the "
+    "gateway: bindings, each period's actual with its source, refresh, the inventory's events.",
     "matrix": "The activity matrix: priority area x status, money, coverage gaps.",
     "vocabularies": "Code lists with Spanish and English labels.",
     "subscriptions": "Event subscriptions (webhooks), scope `subscriptions` plus the service's "

@@ -23,6 +23,9 @@ from tests.support import closed_port
 NAMES = ("inventory", "cooperation", "gateway")
 
 
+SERVICE_CLIENT = "cooperation-service"
+
+
 @dataclass(frozen=True)
 class Suite:
     url: str
@@ -95,6 +98,13 @@ def running_suite(folder: Path) -> Iterator[Suite]:
         ]
         if any(seed.wait() for seed in seeds):
             raise AssertionError("a seed failed:\n" + log.read_text()[-4000:])
+        # The cooperation service reads the inventory through the gateway as its own client.
+        saved = json.loads((folder / "var" / "demo-credentials.json").read_text())
+        env.update(
+            COOPERATION_INVENTORY_API_URL=f"http://127.0.0.1:{ports['gateway']}",
+            COOPERATION_INVENTORY_CLIENT_ID=SERVICE_CLIENT,
+            COOPERATION_INVENTORY_CLIENT_SECRET=saved[SERVICE_CLIENT],
+        )
         processes = [
             subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"],

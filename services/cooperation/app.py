@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from services.cooperation.activities.public import router as public_router
 from services.cooperation.activities.router import router as activities_router
 from services.cooperation.activities.validation import router as validation_router
 from services.cooperation.activities.vocabularies import router as vocabularies_router
+from services.cooperation.bindings.feed import InventoryFeed
+from services.cooperation.bindings.router import router as bindings_router
 from services.cooperation.events import EVENT_TYPES, READ_SCOPE, TABLES
 from services.cooperation.exchange.export_router import router as export_router
 from services.cooperation.exchange.import_router import router as import_router
@@ -51,8 +56,24 @@ def create_app(
             import_router,
             vocabularies_router,
             subscriptions_router(TABLES, read_scope=READ_SCOPE, event_types=EVENT_TYPES),
+            bindings_router,
         ],
         background=[worker_task(TABLES)] if settings.webhook_worker else [],
     )
     app.state.import_workers = Workers.configured(settings)
+    feed = app.state.inventory_feed = InventoryFeed(settings)
+    served = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The database first; then the inventory feed's first refresh, in the background
+        # (the service starts whether or not the gateway is up).
+        async with served(app):
+            feed.start(app.state.db)
+            try:
+                yield
+            finally:
+                await feed.aclose()
+
+    app.router.lifespan_context = lifespan
     return app

@@ -21,6 +21,7 @@ from services.cooperation.activities.models import (
     SyncClock,
     Transaction,
 )
+from services.cooperation.bindings.models import BindingValue, IndicatorBinding
 from services.cooperation.programs.models import (
     ActionArea,
     Goal,
@@ -37,11 +38,13 @@ __all__ = [
     "ActivityChange",
     "ActivityHistory",
     "ActivityPriorityArea",
+    "BindingValue",
     "Budget",
     "DocumentLink",
     "Goal",
     "IdempotencyKey",
     "Indicator",
+    "IndicatorBinding",
     "IndicatorPeriod",
     "Location",
     "Objective",

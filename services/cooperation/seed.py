@@ -25,6 +25,10 @@ from services.cooperation.activities.schemas import ActivityFields
 from services.cooperation.activities.service import empty_state, invalid, validate
 from services.cooperation.activities.state import load_refs
 from services.cooperation.activities.sync import SEED_ACTOR, Pending, diff, record
+from services.cooperation.bindings.models import IndicatorBinding
+from services.cooperation.bindings.schemas import BindingIn
+from services.cooperation.bindings.service import check as check_binding
+from services.cooperation.bindings.service import find_binding
 from services.cooperation.programs.models import (
     ActionArea,
     Goal,
@@ -35,7 +39,7 @@ from services.cooperation.programs.models import (
 )
 from services.cooperation.programs.schemas import PROGRAM_TEXTS
 from services.cooperation.settings import CooperationSettings
-from shared.db import Database
+from shared.db import Database, utcnow
 
 DATA = Path(__file__).parent / "data"
 _ORG_FIELDS = ("code", "name_es", "name_en", "iati_type", "country", "iati_ref")
@@ -229,7 +233,46 @@ async def load_demo_activities(session: AsyncSession, data: dict[str, Any]) -> i
         session.add(activity)
         pending.append(Pending(activity, "seed", diff(None, state), None))
     await record(session, SEED_ACTOR, pending)
+    await load_demo_bindings(session, data, refs)
     return len(pending)
+
+
+async def load_demo_bindings(session: AsyncSession, data: dict[str, Any], refs: Any) -> int:
+    """Bind the demo indicators that are fed by the inventory (``inventory_bindings`` of an
+    activity: result and indicator positions, metric and scope), unless already bound."""
+    added = 0
+    for item in data["activities"]:
+        identifier = f"{refs.orgs[item['lead_org']].iati_ref}-{item['own_id']}"
+        for spec in item.get("inventory_bindings", []):
+            body = BindingIn.model_validate(
+                {k: v for k, v in spec.items() if k not in ("result", "indicator")}
+            )
+            errors = check_binding(body)
+            if errors:
+                raise invalid(errors)
+            activity_id = await session.scalar(
+                select(Activity.id).where(Activity.identifier == identifier)
+            )
+            if activity_id is None or await find_binding(
+                session, activity_id, spec["result"], spec["indicator"]
+            ):
+                continue
+            session.add(
+                IndicatorBinding(
+                    activity_id=activity_id,
+                    result_index=spec["result"],
+                    indicator_index=spec["indicator"],
+                    metric=body.metric,
+                    schedule=body.schedule,
+                    department=body.department,
+                    sector=body.sector,
+                    created_at=utcnow(),
+                    stale=False,
+                )
+            )
+            added += 1
+    await session.flush()
+    return added
 
 
 def _read(name: str) -> Any:

@@ -41,7 +41,17 @@ DEMO_CLIENTS = [
     ),
     ("usaid-partner", "USAID activity sync (demo)", "USAID", "cooperation:read subscriptions"),
     ("enlace-admin", "Enlace administrator (demo)", "MINAM", "admin"),
+    # The cooperation service itself: reads inventory metrics for bound indicators.
+    (
+        "cooperation-service",
+        "Enlace cooperation service (inventory-fed indicators)",
+        "MINAM",
+        "inventory:read",
+    ),
 ]
+# Clients of the services themselves: ``manage.py run`` passes their secrets to the service
+# (from the credentials file); they are never printed.
+SERVICE_CLIENTS = frozenset({"cooperation-service"})
 
 
 def _load() -> dict[str, str]:
@@ -107,7 +117,10 @@ async def main() -> None:
         )
     print("gateway: demo clients (client_id / client_secret, scopes):")
     for client_id, _, org, scopes in DEMO_CLIENTS:
-        print(f"  {client_id:16} {credentials[client_id]}  [{org}: {scopes}]")
+        if client_id in SERVICE_CLIENTS:  # a service's own: passed to it, never shown
+            print(f"  {client_id:16} (secret in {CREDENTIALS})  [{org}: {scopes}]")
+        else:
+            print(f"  {client_id:16} {credentials[client_id]}  [{org}: {scopes}]")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from tests.support import PROBLEM, assert_problem
 pytestmark = pytest.mark.usefixtures("seeded")
 
 PUBLIC = 9
-PARTNERS = 4
+PARTNERS = 5
 API = "/cooperation/v1"
 
 
@@ -90,8 +90,8 @@ async def test_the_public_view_stays_public_for_authenticated_callers(
     [
         ({"program": PROGRAM}, PUBLIC + PARTNERS),
         ({"program": "NO-SUCH-PROGRAM"}, 0),
-        ({"priority_area": "A"}, 5),
-        ({"status": 2}, 3),
+        ({"priority_area": "A"}, 6),
+        ({"status": 2}, 4),
         ({"organisation": "UNIDO"}, 1),
         ({"sector": "32265"}, 1),
         ({"organisation": "' OR 1=1--"}, 0),

@@ -76,7 +76,7 @@ async def test_the_export_is_the_program_with_its_activities_and_validates(
     assert program.reporting_org.ref == "PE-RUC-20492966658"
     assert {t.code for t in program.tags} >= {f"GOAL-{c}" for c in "ABCDE"}
     assert {t.code for t in program.tags} >= {f"PA-{c}" for c in "ABCDE"}
-    assert len(children) == 13
+    assert len(children) == 14
     assert IUU not in {c.identifier for c in children}
     assert {r.ref for r in program.related_activities} == {c.identifier for c in children}
     assert {r.type for r in program.related_activities} == {"2"}
@@ -239,7 +239,7 @@ async def test_csv_has_one_row_per_activity_and_stable_columns(
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text)))
     assert tuple(rows[0]) == CSV_COLUMNS
-    assert len(rows) == 1 + 13
+    assert len(rows) == 1 + 14
     records = {r[0]: dict(zip(CSV_COLUMNS, r, strict=True)) for r in rows[1:]}
     enforcement = records[OEFA_ENF]
     assert enforcement["participants"] == "EPA:1;EPA:2;OEFA:4"
@@ -303,7 +303,7 @@ async def test_exports_read_the_same_state_as_the_api(
         orm = list(await session.scalars(select(Activity).options(*FULL_LOAD)))
         rows = list(await session.execute(select(*ACTIVITY_COLUMNS)))
         exported = {e.id: e for e in await load_states(session, rows, refs)}
-    assert len(orm) == 15
+    assert len(orm) == 16  # the 15 demo activities and the new one
     for activity in orm:
         assert exported[activity.id].state == state_of(activity), activity.identifier
         assert exported[activity.id].version == activity.version

@@ -54,7 +54,7 @@ async def test_an_iati_dry_run_reports_what_the_import_does_and_writes_nothing(
     dry = await import_xml(gateway, epa, xml, mode="partial", dry_run="true")
     assert dry.status_code == 200, dry.text
     report = dry.json()
-    assert (report["created"], report["updated"], report["rejected_rows"]) == (1, 1, 11)
+    assert (report["created"], report["updated"], report["rejected_rows"]) == (1, 1, 12)
     assert report["notes"] or report["rejected"]
     assert await snapshot(gateway, epa) == before
     assert (await gateway.get(f"{API}/activities/{NEW_ADJ}", headers=epa)).status_code == 404

@@ -74,7 +74,7 @@ async def test_the_change_feed_has_upserts_deletions_and_withdrawals(
 ) -> None:
     epa, usaid, oefa = await as_org("EPA"), await as_org("USAID", READ), await as_org("OEFA", READ)
     seen, usaid_at = await feed(gateway, 0, usaid)
-    assert len(seen) == 13
+    assert len(seen) == 14
     assert {e["kind"] for e in seen} == {"upsert"}
     _, oefa_at = await feed(gateway, 0, oefa)
     _, public_at = await feed(gateway, 0, public=True)

@@ -18,7 +18,8 @@ from services.cooperation.activities.queries import IdentifierPath
 from services.cooperation.activities.state import activity_out, load_refs
 from services.cooperation.activities.sync import Actor, can_see
 from services.cooperation.activities.views import ActivityOut
-from shared.conditional import etag, read_answer, require_if_match, tagged
+from services.cooperation.bindings.service import bindings_of, with_sources
+from shared.conditional import etag, not_modified, require_if_match, tagged
 from shared.db import SessionDep
 from shared.problems import Problem
 from shared.security import Principal
@@ -34,13 +35,23 @@ def answer(activity: Activity, response: Response) -> ActivityOut:
     return tagged(response, activity_out(activity), activity_etag(activity))
 
 
-def read_activity(
-    request: Request, response: Response, activity: Activity | None, missing: str
+async def read_activity(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    activity: Activity | None,
+    missing: str,
 ) -> ActivityOut | Response:
-    """One activity with its ETag (a bare 304 when the caller holds it), or 404 ``missing``."""
+    """One activity with its ETag and each bound period's source (a bare 304 when the
+    caller holds it), or 404 ``missing``."""
     if activity is None:
         raise Problem(404, "not-found", missing)
-    return read_answer(request, response, activity_out(activity), activity_etag(activity))
+    tag = activity_etag(activity)
+    if not_modified(request, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    bindings = (await bindings_of(session, [activity.id])).get(activity.id, [])
+    out: ActivityOut = with_sources(activity_out(activity), bindings)
+    return tagged(response, out, tag)
 
 
 def require_lead(activity: Activity, principal: Principal) -> None:
@@ -89,7 +100,10 @@ class Edit:
         self, write: Callable[..., Awaitable[object]], *args: object, **options: bool
     ) -> ActivityOut:
         """``apply``, answered with the activity and its new ETag."""
-        return answer(await self.apply(write, *args, **options), self.response)
+        activity = await self.apply(write, *args, **options)
+        bindings = (await bindings_of(self.session, [activity.id])).get(activity.id, [])
+        out: ActivityOut = with_sources(activity_out(activity), bindings)
+        return tagged(self.response, out, activity_etag(activity))
 
 
 def editing(

@@ -55,7 +55,8 @@ async def get_public_activity(
 ) -> ActivityOut | Response:
     """One published public activity (a bare 304 when the caller holds it)."""
     activity = await visible_activity(session, identifier, public_clause())
-    return read_activity(request, response, activity, "No public activity with that identifier.")
+    missing = "No public activity with that identifier."
+    return await read_activity(request, response, session, activity, missing)
 
 
 @router.get(

@@ -14,6 +14,7 @@ from services.cooperation.activities.access import (
     CREATE_ERRORS,
     NOT_MODIFIED,
     ONE_ERRORS,
+    PROBLEM,
     READ_ERRORS,
     WRITE_ERRORS,
     Reader,
@@ -64,6 +65,7 @@ from services.cooperation.activities.views import (
     ChangePage,
     HistoryPage,
 )
+from services.cooperation.bindings.service import bindings_of, with_sources
 from shared.conditional import combined_etag, not_modified, read_answer, tagged
 from shared.db import SessionDep
 from shared.openapi_contract import IDEMPOTENT
@@ -165,8 +167,10 @@ async def list_answer(
     tag = combined_etag([*((a.id, a.version) for a in rows), next_cursor, resume, total])
     if not_modified(request, tag):  # known from the rows alone: nothing more is read
         return Response(status_code=304, headers={"ETag": tag})
+    states = await page_states(session, rows)
+    bound = await bindings_of(session, [a.id for a in states])
     page = ActivityPage(
-        items=[api_out(a) for a in await page_states(session, rows)],
+        items=[with_sources(api_out(a), bound.get(a.id, [])) for a in states],
         next_cursor=next_cursor,
         resume_cursor=resume,
         total=total,
@@ -192,10 +196,10 @@ async def get_activity(
     session: SessionDep,
     principal: Reader,
 ) -> ActivityOut | Response:
-    """One activity the caller may see."""
+    """One activity the caller may see, each bound period's actual with its source."""
     seen = await visibility(session, principal, public_only=False)
     activity = await visible_activity(session, identifier, seen)
-    return read_activity(request, response, activity, NOT_SEEN)
+    return await read_activity(request, response, session, activity, NOT_SEEN)
 
 
 @router.post(
@@ -288,9 +292,11 @@ async def add_progress_update(body: ProgressUpdateIn, edit: Editing) -> Activity
     "/activities/{identifier}/indicator-periods/{period_id}/actual",
     summary="Report an indicator's actual (participating organisation)",
     description="The value reached in one indicator period (its id is in the activity's "
-    f"results). {IF_MATCH}",
+    "results). A period of an indicator bound to an inventory metric takes its actual from "
+    f"the inventory: 409 `bound-to-inventory`. {IF_MATCH}",
     response_model=ActivityOut,
-    responses=WRITE_ERRORS,
+    responses=WRITE_ERRORS
+    | {409: {"description": "The indicator is fed by the inventory", **PROBLEM}},
 )
 async def set_actual(
     identifier: IdentifierPath,

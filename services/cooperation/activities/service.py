@@ -46,6 +46,7 @@ from services.cooperation.activities.state import (
     state_of,
 )
 from services.cooperation.activities.sync import Actor, Pending, audience, diff, record
+from services.cooperation.bindings.models import IndicatorBinding
 from services.cooperation.programs.models import Organisation
 from shared.db import utcnow
 from shared.problems import Problem
@@ -145,6 +146,22 @@ async def load_activity(
             return None
     return await session.scalar(
         select(Activity).where(Activity.identifier == identifier).options(*FULL_LOAD)
+    )
+
+
+async def load_activity_by_id(
+    session: AsyncSession, activity_id: int, *, for_update: bool = False
+) -> Activity | None:
+    """``load_activity`` by the activity's id (background writers such as the inventory
+    feed)."""
+    if for_update:
+        found = await session.scalar(
+            select(Activity.id).where(Activity.id == activity_id).with_for_update()
+        )
+        if found is None:
+            return None
+    return await session.scalar(
+        select(Activity).where(Activity.id == activity_id).options(*FULL_LOAD)
     )
 
 
@@ -336,6 +353,13 @@ async def set_actual(
     period = next((p for p in periods if p.id == period_id), None)
     if period is None:
         raise Problem(404, "not-found", "The activity has no indicator period with that id.")
+    if await _fed_by_inventory(session, activity, period_id):
+        raise Problem(
+            409,
+            "bound-to-inventory",
+            "This period's actual comes from an inventory metric (see the indicator's "
+            "binding); unbind the indicator to report it by hand.",
+        )
     if body.actual is not None and period.start > today():
         raise invalid([error(("actual",), "the period has not started yet", "date_in_future")])
     if period.actual == body.actual:
@@ -345,6 +369,22 @@ async def set_actual(
     period.actual = body.actual
     await record(session, actor, [Pending(activity, "actual", changes, audience(activity))])
     return True
+
+
+async def _fed_by_inventory(session: AsyncSession, activity: Activity, period_id: int) -> bool:
+    """The period belongs to an indicator bound to an inventory metric."""
+    for r, result in enumerate(activity.results):
+        for i, indicator in enumerate(result.indicators):
+            if any(p.id == period_id for p in indicator.periods):
+                found = await session.scalar(
+                    select(IndicatorBinding.id).where(
+                        IndicatorBinding.activity_id == activity.id,
+                        IndicatorBinding.result_index == r,
+                        IndicatorBinding.indicator_index == i,
+                    )
+                )
+                return found is not None
+    return False
 
 
 async def add_spending(

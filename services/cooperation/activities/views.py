@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.cooperation.activities.schemas import Visibility
+from services.cooperation.bindings.schemas import ActualSourceOut
 
 
 class PartyOut(BaseModel):
@@ -103,6 +104,12 @@ class PeriodOut(BaseModel):
     end: date
     target: str | None
     actual: str | None
+    actual_source: ActualSourceOut | None = Field(
+        None,
+        description="When the indicator is bound to an inventory metric: where the actual "
+        "comes from (metric, scope, when read, which submissions, stale). Shown by "
+        "`GET /v1/activities/{identifier}`.",
+    )
 
 
 class BaselineOut(BaseModel):

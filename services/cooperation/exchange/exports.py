@@ -20,6 +20,9 @@ from services.cooperation.activities.iati_map import activity_iati, program_iati
 from services.cooperation.activities.models import Activity, ActivityChange
 from services.cooperation.activities.state import Refs, load_refs
 from services.cooperation.activities.state_rows import Exported
+from services.cooperation.bindings.iati import annotate
+from services.cooperation.bindings.models import IndicatorBinding
+from services.cooperation.bindings.service import all_bindings
 from services.cooperation.iati.xml import activity_element, write_activities
 from services.cooperation.programs.models import WorkProgram
 from shared.db import Database, utcnow
@@ -112,21 +115,26 @@ async def iati_document(
     async with db.sessions() as session:
         await snapshot(session)
         refs = await load_refs(session)
+        bound = await all_bindings(session)
         # After the first read: the database failing at the start is a 503, not a cut 200.
         yield opening
         async for part in program_parts(session, refs, seen, filters, today):
             yield part
-        render = lambda batch: b"".join(activity_xml(item, refs) for item in batch)  # noqa: E731
+        render = lambda batch: b"".join(  # noqa: E731
+            activity_xml(item, refs, bound.get(item.id, [])) for item in batch
+        )
         async for chunk in exported_batches(session, refs, seen, filters, render):
             yield chunk
     yield closing
 
 
-def activity_xml(item: Exported, refs: Refs) -> bytes:
+def activity_xml(
+    item: Exported, refs: Refs, bindings: list[IndicatorBinding] | None = None
+) -> bytes:
     """One ``iati-activity`` element, serialised; an imported one as it was sent, with the
-    edits made here (``iati_kept``)."""
+    edits made here (``iati_kept``); actuals read from the inventory say so (``bindings``)."""
     iati = activity_iati(item.state, refs, item.updated_at)
-    element = activity_element(iati)
+    element = annotate(activity_element(iati), bindings or [])
     if item.state["iati_xml"]:
         element = merged_element(item.state, refs, element, item.updated_at)
     xml: bytes = etree.tostring(element, encoding="UTF-8", pretty_print=True)

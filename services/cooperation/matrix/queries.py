@@ -16,7 +16,7 @@ from collections import defaultdict
 from decimal import Decimal, localcontext
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, extract, func, select
+from sqlalchemy import ColumnElement, case, exists, extract, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -29,11 +29,13 @@ from services.cooperation.activities.models import (
     Participant,
     Transaction,
 )
+from services.cooperation.bindings.models import IndicatorBinding
 from services.cooperation.iati import DECIMAL_CONTEXT
 from services.cooperation.matrix.schemas import (
     AreaRow,
     Cell,
     Gap,
+    InventoryFed,
     MatrixOut,
     Money,
     OrganisationRow,
@@ -151,7 +153,24 @@ async def build_matrix(
         coverage_gaps=await _gaps(session, visible, areas),
         organisations=await _organisations(session, visible, budgets),
         years=await _years(session, seen, program.id, budgets, spending),
+        inventory_fed=await _inventory_fed(session, visible),
     )
+
+
+async def _inventory_fed(session: AsyncSession, visible: Any) -> InventoryFed:
+    """The indicators of the activities counted whose actuals come from the inventory."""
+    b = IndicatorBinding
+    stmt = (
+        select(
+            func.count(func.distinct(b.activity_id)),
+            func.count(),
+            func.coalesce(func.sum(case((b.stale, 1), else_=0)), 0),
+        )
+        .select_from(b)
+        .join(visible, visible.c.id == b.activity_id)
+    )
+    activities, indicators, stale = (await session.execute(stmt)).one()
+    return InventoryFed(activities=activities, indicators=indicators, stale=int(stale))
 
 
 def _sum(cells: Any) -> Cell:

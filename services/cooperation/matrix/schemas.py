@@ -52,6 +52,14 @@ class YearRow(BaseModel):
     disbursed: Money
 
 
+class InventoryFed(BaseModel):
+    """Indicators whose period actuals come from an inventory metric (bindings)."""
+
+    activities: int = Field(description="Activities with at least one such indicator.")
+    indicators: int
+    stale: int = Field(description="Of those, the ones whose last read of the inventory failed.")
+
+
 class MatrixOut(BaseModel):
     program: str
     statuses: dict[str, str]
@@ -60,3 +68,4 @@ class MatrixOut(BaseModel):
     coverage_gaps: list[Gap]
     organisations: list[OrganisationRow]
     years: list[YearRow]
+    inventory_fed: InventoryFed
