@@ -8,9 +8,11 @@ changes) and re-executes itself inside the environment.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -137,6 +139,17 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _events_secret() -> str:
+    """The secret the inventory signs the cooperation service's events with (made once)."""
+    path = ROOT / "var" / "inventory-events-secret"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        path.touch(mode=0o600)
+        path.write_text(secret)
+    return path.read_text().strip()
+
+
 def run() -> None:
     """Migrate, seed and start the three processes on 127.0.0.1 until Ctrl-C."""
     (ROOT / "var").mkdir(exist_ok=True)
@@ -172,6 +185,13 @@ def run() -> None:
     env.setdefault("COOPERATION_INVENTORY_API_URL", f"http://127.0.0.1:{_port('gateway')}")
     env.setdefault("COOPERATION_INVENTORY_CLIENT_ID", "cooperation-service")
     env.setdefault("COOPERATION_INVENTORY_CLIENT_SECRET", saved["cooperation-service"])
+    # ...and subscribes itself to the inventory's validations, delivered to its own port and
+    # signed with a secret both sides know (made once, kept in var/, mode 0600).
+    env.setdefault(
+        "COOPERATION_INVENTORY_EVENTS_URL",
+        f"http://127.0.0.1:{_port('cooperation')}/v1/inventory-events",
+    )
+    env.setdefault("COOPERATION_INVENTORY_WEBHOOK_SECRET", _events_secret())
     # A plain kill (SIGTERM, SIGHUP) stops the three processes as Ctrl-C does.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.default_int_handler)

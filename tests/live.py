@@ -5,8 +5,10 @@ does (the demo credentials kept in the suite's own folder)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -24,6 +26,8 @@ NAMES = ("inventory", "cooperation", "gateway")
 
 
 SERVICE_CLIENT = "cooperation-service"
+# What the inventory signs the cooperation service's events with (this test suite's own).
+EVENTS_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,11 @@ def running_suite(folder: Path) -> Iterator[Suite]:
             COOPERATION_INVENTORY_API_URL=f"http://127.0.0.1:{ports['gateway']}",
             COOPERATION_INVENTORY_CLIENT_ID=SERVICE_CLIENT,
             COOPERATION_INVENTORY_CLIENT_SECRET=saved[SERVICE_CLIENT],
+            # ...and subscribes itself to the inventory's validations (its own port).
+            COOPERATION_INVENTORY_EVENTS_URL=(
+                f"http://127.0.0.1:{ports['cooperation']}/v1/inventory-events"
+            ),
+            COOPERATION_INVENTORY_WEBHOOK_SECRET=EVENTS_SECRET,
         )
         processes = [
             subprocess.Popen(

@@ -10,6 +10,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -374,3 +375,51 @@ def test_the_installed_command_runs() -> None:
     )
     assert shown.returncode == 0
     assert "pull" in shown.stdout
+
+
+def test_the_cooperation_service_subscribes_and_receives_the_inventorys_validations(
+    suite: Suite,
+) -> None:
+    """Issue 13 items 4-5 wired in the running suite: the cooperation service subscribed
+    itself (through the gateway, its own client) to ``submission.validated``; a validation
+    is delivered to it, signed, and accepted (its receiver answers 2xx)."""
+    with httpx.Client(base_url=suite.url, timeout=10) as api:
+
+        def token(client_id: str, scope: str) -> dict[str, str]:
+            secret = suite.credentials[client_id]
+            answer = api.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials", "scope": scope},
+                auth=(client_id, secret),
+            )
+            assert answer.status_code == 200, answer.text
+            return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+        service = token("cooperation-service", "inventory:read subscriptions")
+        deadline = time.monotonic() + 30
+        subscriptions: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not subscriptions:
+            subscriptions = api.get("/inventory/v1/subscriptions", headers=service).json()["items"]
+            time.sleep(0.5)
+        (subscription,) = subscriptions
+        assert subscription["event_types"] == ["submission.validated"]
+        assert subscription["url"].endswith("/v1/inventory-events")
+        minem = token("minem-submitter", "inventory:read inventory:write")
+        minam = token("minam-reviewer", "inventory:read inventory:review")
+        draft = api.post(
+            "/inventory/v1/submissions", json={"year": 2029, "section": "pcb"}, headers=minem
+        )
+        assert draft.status_code == 201, draft.text
+        sid = draft.json()["id"]
+        for who, move in ((minem, "submit"), (minam, "start-review"), (minam, "validate")):
+            current = api.get(f"/inventory/v1/submissions/{sid}", headers=who)
+            headers = who | {"If-Match": current.headers["etag"]}
+            moved = api.post(f"/inventory/v1/submissions/{sid}/{move}", json={}, headers=headers)
+            assert moved.status_code == 200, moved.text
+        path = f"/inventory/v1/subscriptions/{subscription['id']}/deliveries"
+        delivered: list[dict[str, Any]] = []
+        while time.monotonic() < deadline + 30 and not delivered:
+            items = api.get(path, headers=service).json()["items"]
+            delivered = [d for d in items if d["status"] == "delivered"]
+            time.sleep(0.5)
+        assert delivered, items

@@ -32,3 +32,7 @@ class CooperationSettings(
     inventory_refresh_s: float = Field(default=900.0, ge=0)
     inventory_timeout_s: float = Field(default=5.0, gt=0, le=60)
     inventory_webhook_secret: SecretStr | None = None
+    # Where the inventory delivers its submission.validated events to this service (its
+    # own /v1/inventory-events, reached directly, not through the gateway): with the
+    # webhook secret, the service subscribes itself at start-up. None: no subscription.
+    inventory_events_url: str | None = None

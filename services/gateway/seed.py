@@ -41,12 +41,13 @@ DEMO_CLIENTS = [
     ),
     ("usaid-partner", "USAID activity sync (demo)", "USAID", "cooperation:read subscriptions"),
     ("enlace-admin", "Enlace administrator (demo)", "MINAM", "admin"),
-    # The cooperation service itself: reads inventory metrics for bound indicators.
+    # The cooperation service itself: reads inventory metrics for bound indicators, and
+    # subscribes to the inventory's validations to refresh them.
     (
         "cooperation-service",
         "Enlace cooperation service (inventory-fed indicators)",
         "MINAM",
-        "inventory:read",
+        "inventory:read subscriptions",
     ),
 ]
 # Clients of the services themselves: ``manage.py run`` passes their secrets to the service

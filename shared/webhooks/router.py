@@ -95,6 +95,7 @@ def subscriptions_router(
             event_types=stored_types,
             description=body.description,
             max_subscriptions=settings.webhook_max_subscriptions,
+            secret=body.secret,
         )
         response.headers["ETag"] = tag_of(row)
         location = request.url_for("get_subscription", subscription_id=row.id)

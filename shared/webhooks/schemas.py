@@ -30,6 +30,13 @@ class SubscriptionIn(BaseModel):
     url: str = Field(max_length=MAX_URL_CHARS, description="HTTPS URL that receives the POSTs.")
     event_types: list[str] = Field(min_length=1, max_length=20)
     description: str | None = Field(default=None, max_length=200)
+    secret: str | None = Field(
+        default=None,
+        pattern=r"^whsec_[A-Za-z0-9+/]{32,88}={0,2}$",
+        description="Your own signing secret (`whsec_` and the base64 of 24 to 64 random "
+        "bytes), for a receiver configured with it beforehand; without it one is made. "
+        "Either way the answer shows it this once.",
+    )
 
 
 class SubscriptionPatch(BaseModel):

@@ -97,15 +97,17 @@ async def create_subscription(
     event_types: str,
     description: str | None,
     max_subscriptions: int,
+    secret: str | None = None,
 ) -> tuple[Row[Any], str]:
-    """A new subscription of the caller's client, and its secret (shown this once)."""
+    """A new subscription of the caller's client, and its secret (``secret`` when the caller
+    brings one, else a new one; shown this once)."""
     sub = tables.subscriptions
     count = await session.scalar(select(func.count()).where(sub.c.client_id == principal.client_id))
     if (count or 0) >= max_subscriptions:
         raise Problem(
             409, "too-many-subscriptions", f"A client may have {max_subscriptions} subscriptions."
         )
-    secret, now = new_secret(), utcnow()
+    secret, now = secret or new_secret(), utcnow()
     new_id = await session.scalar(
         insert(sub)
         .values(

@@ -138,3 +138,45 @@ class InventoryClient:
             )
         except (ValueError, KeyError, TypeError):
             raise InventoryUnavailable("the inventory's answer is not a metric") from None
+
+
+SUBSCRIBE_SCOPE = "inventory:read subscriptions"
+VALIDATED = "submission.validated"
+
+
+async def subscribe(client: InventoryClient, url: str, secret: SecretStr) -> int:
+    """Make this service's subscription to the inventory's ``submission.validated`` events,
+    delivered to ``url`` and signed with ``secret`` (its own: the receiver knows it):
+    earlier ones of this client to the same ``url`` are deleted first, so a restart leaves
+    exactly one. The new subscription's id; ``InventoryUnavailable`` when it cannot be made."""
+    response = await client._request(
+        "POST",
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": SUBSCRIBE_SCOPE},
+        auth=(client._client_id, client._secret.get_secret_value()),
+    )
+    if response.status_code != 200:
+        raise InventoryUnavailable(
+            f"no token to subscribe: the gateway answered {response.status_code}"
+        )
+    auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    base = "/inventory/v1/subscriptions"
+    listed = await client._request("GET", base, headers=auth, params={"limit": 100})
+    if listed.status_code != 200:
+        raise InventoryUnavailable(f"the inventory answered {listed.status_code}")
+    for old in listed.json().get("items", []):
+        if old.get("url") == url:
+            one = await client._request("GET", f"{base}/{old['id']}", headers=auth)
+            if one.status_code == 200:
+                match = {"If-Match": one.headers.get("etag", "*")}
+                await client._request("DELETE", f"{base}/{old['id']}", headers=auth | match)
+    body = {
+        "url": url,
+        "event_types": [VALIDATED],
+        "description": "Enlace cooperation: indicators fed by the inventory",
+        "secret": secret.get_secret_value(),
+    }
+    created = await client._request("POST", base, json=body, headers=auth)
+    if created.status_code != 201:
+        raise InventoryUnavailable(f"the subscription was refused ({created.status_code})")
+    return int(created.json()["id"])

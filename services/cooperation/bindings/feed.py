@@ -37,6 +37,7 @@ from services.cooperation.bindings.client import (
     InventoryClient,
     InventoryUnavailable,
     MetricReading,
+    subscribe,
 )
 from services.cooperation.bindings.models import BindingValue, IndicatorBinding
 from services.cooperation.settings import CooperationSettings
@@ -231,6 +232,8 @@ class InventoryFeed:
         self._client: InventoryClient | None = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._subscriber: asyncio.Task[None] | None = None
+        self.subscription_id: int | None = None
 
     @property
     def configured(self) -> bool:
@@ -289,17 +292,42 @@ class InventoryFeed:
             await asyncio.sleep(min(retry, seconds) if failed else seconds)
             retry = retry * 2 if failed else RETRY_FIRST_S
 
+    async def _subscribe(self) -> None:
+        """Subscribe to the inventory's validations (in the background: the gateway may not
+        be up yet), trying again sooner, then later, until it is done."""
+        s = self.settings
+        client = self.client()
+        assert client is not None
+        assert s.inventory_events_url
+        assert s.inventory_webhook_secret
+        retry = RETRY_FIRST_S
+        while True:
+            try:
+                found = await subscribe(client, s.inventory_events_url, s.inventory_webhook_secret)
+            except InventoryUnavailable as exc:
+                log.warning("inventory feed: not subscribed yet: %s", exc)
+            else:
+                self.subscription_id = found
+                log.info("inventory feed: subscribed", extra={"subscription_id": found})
+                return
+            await asyncio.sleep(retry)
+            retry = min(retry * 2, 300.0)
+
     def start(self, db: Database) -> None:
-        """Refresh now (in the background) and then every ``inventory_refresh_s``; 0
-        disables both."""
+        """Refresh now (in the background) and then every ``inventory_refresh_s`` (0
+        disables both); subscribe to the inventory's validations when configured."""
         seconds = self.settings.inventory_refresh_s
         if seconds > 0 and self.configured:
             self._task = asyncio.create_task(self._every(db, seconds), name="inventory-feed")
+        s = self.settings
+        if self.configured and s.inventory_events_url and s.inventory_webhook_secret:
+            self._subscriber = asyncio.create_task(self._subscribe(), name="inventory-subscribe")
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._subscriber):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._client is not None:
             await self._client.aclose()
