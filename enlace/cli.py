@@ -46,6 +46,10 @@ app = typer.Typer(
 )
 import_app = typer.Typer(no_args_is_help=True, help="Import files into the inventory.")
 app.add_typer(import_app, name="import")
+subscriptions_app = typer.Typer(
+    no_args_is_help=True, help="Event subscriptions (signed webhooks) of your client."
+)
+app.add_typer(subscriptions_app, name="subscriptions")
 out = Console()
 err = Console(stderr=True)
 
@@ -354,6 +358,76 @@ def template(
         except CALL_ERRORS as exc:
             raise _fail(exc, api.credentials.base_url) from None
     out.print(say("export.done", STATE.lang, what=what, size=size, path=target))
+
+
+class Service(StrEnum):
+    inventory = "inventory"
+    cooperation = "cooperation"
+
+
+ServiceOption = Annotated[Service, typer.Option("--service", "-s")]
+
+
+def _subscriptions(service: Service) -> str:
+    return f"/{service.value}/v1/subscriptions"
+
+
+@subscriptions_app.command("list")
+def subscriptions_list(service: ServiceOption = Service.cooperation) -> None:
+    """Your client's subscriptions on a service, one JSON object per line."""
+    with _client() as api:
+        try:
+            for item in api.items(_subscriptions(service)):
+                out.print_json(data=item)
+        except CALL_ERRORS as exc:
+            raise _fail(exc, api.credentials.base_url) from None
+
+
+@subscriptions_app.command("add")
+def subscriptions_add(
+    url: Annotated[str, typer.Argument(help="Your receiver's HTTPS URL")],
+    events: Annotated[str, typer.Option("--events", "-e", help="event types, comma-separated")],
+    service: ServiceOption = Service.cooperation,
+    description: Annotated[str | None, typer.Option("--description")] = None,
+) -> None:
+    """Subscribe a URL to event types; the signing secret is printed this once."""
+    body: dict[str, Any] = {"url": url, "event_types": [e.strip() for e in events.split(",")]}
+    if description:
+        body["description"] = description
+    with _client() as api:
+        try:
+            created = api.request("POST", _subscriptions(service), json=body).json()
+        except CALL_ERRORS as exc:
+            raise _fail(exc, api.credentials.base_url) from None
+    out.print_json(data=created)
+
+
+@subscriptions_app.command("delete")
+def subscriptions_delete(
+    subscription_id: Annotated[int, typer.Argument()], service: ServiceOption = Service.cooperation
+) -> None:
+    """Delete a subscription (and its delivery log)."""
+    path = f"{_subscriptions(service)}/{subscription_id}"
+    with _client() as api:
+        try:
+            tag = api.request("GET", path).headers.get("etag", "*")
+            api.request("DELETE", path, headers={"If-Match": tag})
+        except CALL_ERRORS as exc:
+            raise _fail(exc, api.credentials.base_url) from None
+    out.print(f"{subscription_id}: deleted")
+
+
+@subscriptions_app.command("deliveries")
+def subscriptions_deliveries(
+    subscription_id: Annotated[int, typer.Argument()], service: ServiceOption = Service.cooperation
+) -> None:
+    """A subscription's delivery log, one JSON object per line."""
+    with _client() as api:
+        try:
+            for item in api.items(f"{_subscriptions(service)}/{subscription_id}/deliveries"):
+                out.print_json(data=item)
+        except CALL_ERRORS as exc:
+            raise _fail(exc, api.credentials.base_url) from None
 
 
 def main() -> None:

@@ -339,6 +339,29 @@ def test_template_downloads_the_import_workbook_in_the_chosen_language(suite: Su
 
 
 @pytest.mark.usefixtures("home")
+def test_subscriptions_are_added_listed_and_deleted(suite: Suite) -> None:
+    login(suite, "usaid-partner")
+    added = enlace(
+        "subscriptions", "add", "http://127.0.0.1:9/hook", "--events", "activity.published"
+    )
+    assert added.exit_code == 0, added.output
+    created = json.loads(added.output)
+    assert created["secret"].startswith("whsec_")  # shown this once
+    listed = enlace("subscriptions", "list")
+    assert listed.exit_code == 0, listed.output
+    assert f'"id": {created["id"]}' in listed.output
+    assert "whsec_" not in listed.output
+    log = enlace("subscriptions", "deliveries", str(created["id"]))
+    assert log.exit_code == 0, log.output
+    refused = enlace("subscriptions", "add", "http://10.0.0.1/hook", "--events", "activity.changed")
+    assert refused.exit_code == 1
+    assert "422" in refused.output
+    gone = enlace("subscriptions", "delete", str(created["id"]))
+    assert gone.exit_code == 0, gone.output
+    assert f'"id": {created["id"]}' not in enlace("subscriptions", "list").output
+
+
+@pytest.mark.usefixtures("home")
 def test_unreachable_gateway_and_missing_credentials_are_clear() -> None:
     missing = enlace("--lang", "en", "pull", "activities")
     assert missing.exit_code == 2
