@@ -54,17 +54,24 @@ def _numbers_kept(typed: Any, dumped: Any) -> Any:
     return dumped
 
 
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return safe_cell(value)
+
+
 async def csv_stream(
     header: Sequence[str], rows: AsyncIterable[Sequence[Any]], *, batch: int = 500
 ) -> AsyncIterator[bytes]:
     """UTF-8 CSV with a header line, yielded in batches of rows (RFC 4180 quoting), every
-    cell through ``safe_cell``."""
+    cell through ``safe_cell``; booleans written ``true``/``false``, as the imports read
+    them (never Python's ``True``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
     count = 0
     async for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
         count += 1
         if count % batch == 0:
             yield buffer.getvalue().encode("utf-8")

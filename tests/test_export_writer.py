@@ -45,6 +45,12 @@ async def test_the_stream_escapes_every_cell() -> None:
     ]
 
 
+async def test_csv_booleans_are_written_as_the_imports_read_them() -> None:
+    """Issue 14 item 6: every export is a valid import; booleans one way, true/false."""
+    out = b"".join([part async for part in csv_stream(["a", "b"], _rows([[True, False]]))])
+    assert out.decode().splitlines()[1] == "true,false"
+
+
 class _Inner(BaseModel):
     mass: Decimal
     note: str
