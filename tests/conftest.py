@@ -171,8 +171,12 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def inventory_settings(clean_databases: dict[str, str]) -> InventorySettings:
+    # No delivery worker polling the outbox, but in the webhook tests (WEBHOOK_TEST_SETTINGS).
     return InventorySettings(
-        database_url=clean_databases["inventory"], access_log=False, trusted_proxies=GATEWAY_PEER
+        database_url=clean_databases["inventory"],
+        access_log=False,
+        trusted_proxies=GATEWAY_PEER,
+        webhook_worker=False,
     )
 
 
@@ -182,6 +186,7 @@ def cooperation_settings(clean_databases: dict[str, str]) -> CooperationSettings
         database_url=clean_databases["cooperation"],
         access_log=False,
         trusted_proxies=GATEWAY_PEER,
+        webhook_worker=False,
     )
 
 

@@ -176,6 +176,7 @@ async def wait_until(
 # Delivery settings of the webhook tests: a receiver on 127.0.0.1 over plain HTTP, quick
 # polling and tiny backoff (so three attempts take a fraction of a second).
 WEBHOOK_TEST_SETTINGS: dict[str, object] = {
+    "webhook_worker": True,
     "webhook_allow_http": True,
     "webhook_allowed_hosts": "127.0.0.1",
     "webhook_poll_s": 0.05,

@@ -7,18 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
-from standardwebhooks import Webhook
 
 from services.inventory.plans.service import target_statuses
 from services.inventory.seed import DEMO, load_demo
-from services.inventory.settings import InventorySettings
-from tests.conftest import Tokens
 from tests.inventory.conftest import Caller, assert_problem, validate
 from tests.inventory.inventory_data import build_2024, gc_item
-from tests.support import WEBHOOK_TEST_SETTINGS, Receiver, wait_until
 
 PLAN = {
     "title_en": "PCB and UP-POPs action plan 2026-2030",
@@ -50,39 +45,49 @@ def target(baseline: str, first: str, **fields: Any) -> dict[str, Any]:
     } | fields
 
 
-@pytest.fixture
-async def plan(minem: Caller, produce: Caller, minam: Caller) -> dict[str, Any]:
+# The targets of the test plan, one landing on each status over the 2024 inventory.
+PLAN_TARGETS: dict[str, dict[str, Any]] = {
+    # 2024 on the trajectory: 6 + (3 - 6) / 3 = 5.0 t, the actual: at it.
+    "on_track": target("6", "3"),
+    # 5.5 - 3 / 3 = 4.5 t; 0.5 t behind, within 10 % of 5.5 t.
+    "at_risk": target("5.5", "2.5"),
+    # 5.2 - 5 / 3 = 3.53 t; 1.47 t behind, more than 0.52 t.
+    "off_track": target("5.2", "0.2"),
+    # 40 + 30 / 3 = 50 %: the actual 50 % (A and B of A, B, C, D).
+    "share": target(
+        "40",
+        "70",
+        objective="O2",
+        unit="%",
+        metric_id="holders_validated_share",
+        direction="increase",
+        target_values=[{"year": 2026, "value": "70"}, {"year": 2030, "value": "100"}],
+    ),
+    "no_data": target("1", "0.5", sector="health"),
+}
+
+
+async def make_plan(
+    minem: Caller, produce: Caller, minam: Caller, bodies: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """The 2024 inventory (5 t of PCB equipment in use, 2 of 4 holders validated) and a
-    plan whose targets land on each status."""
+    plan with the targets ``bodies``."""
     data = await build_2024(minem, produce, minam)
     created = await minam.post("/plans", PLAN)
     assert created.status_code == 201, created.text
     plan_id = created.json()["id"]
-    bodies = {
-        # 2024 on the trajectory: 6 + (3 - 6) / 3 = 5.0 t, the actual: at it.
-        "on_track": target("6", "3"),
-        # 5.5 - 3 / 3 = 4.5 t; 0.5 t behind, within 10 % of 5.5 t.
-        "at_risk": target("5.5", "2.5"),
-        # 5.2 - 5 / 3 = 3.53 t; 1.47 t behind, more than 0.52 t.
-        "off_track": target("5.2", "0.2"),
-        # 40 + 30 / 3 = 50 %: the actual 50 % (A and B of A, B, C, D).
-        "share": target(
-            "40",
-            "70",
-            objective="O2",
-            unit="%",
-            metric_id="holders_validated_share",
-            direction="increase",
-            target_values=[{"year": 2026, "value": "70"}, {"year": 2030, "value": "100"}],
-        ),
-        "no_data": target("1", "0.5", sector="health"),
-    }
     ids = {}
     for name, body in bodies.items():
         response = await minam.post(f"/plans/{plan_id}/targets", body)
         assert response.status_code == 201, response.text
         ids[name] = response.json()["id"]
     return {"id": plan_id, "targets": ids, **data}
+
+
+@pytest.fixture
+async def plan(minem: Caller, produce: Caller, minam: Caller) -> dict[str, Any]:
+    """The 2024 inventory and a plan whose targets land on each status."""
+    return await make_plan(minem, produce, minam, PLAN_TARGETS)
 
 
 async def test_target_statuses_follow_the_rule(oefa: Caller, plan: dict[str, Any]) -> None:
@@ -269,41 +274,3 @@ async def test_the_demo_plan_tracks_seed_000s_targets(
         ("pcdd_pcdf_releases", "at_risk"),  # 2.144 against 2.133 g TEQ/a
     ]
     assert all(t["actual"]["year"] == 2024 and t["actual"]["submissions"] for t in body["targets"])
-
-
-@pytest.fixture
-def inventory_settings(inventory_settings: InventorySettings) -> InventorySettings:
-    """Quick event deliveries to an allow-listed 127.0.0.1 (the target events' test)."""
-    return inventory_settings.model_copy(update=WEBHOOK_TEST_SETTINGS)
-
-
-async def test_a_validation_that_moves_targets_sends_their_events(
-    gateway: httpx.AsyncClient, tokens: Tokens, minem: Caller, minam: Caller, plan: dict[str, Any]
-) -> None:
-    """Issue 13 item 5: ``target.status_changed``, signed, for each target a validation moved
-    (plans are public: any reader subscribed gets them), and none for a draft."""
-    headers = await tokens.headers("oefa-targets", "OEFA", "inventory:read subscriptions")
-    with Receiver() as hook:
-        body = {"url": hook.url, "event_types": ["target.status_changed"]}
-        created = await gateway.post("/inventory/v1/subscriptions", json=body, headers=headers)
-        assert created.status_code == 201, created.text
-        secret = created.json()["secret"]
-        draft = (await minem.submission(2025, "pcb"))["id"]
-        await gc_item(
-            minem, draft, plan["holder_a"], plan["site_a_cusco"], "300000", total_mass_kg="2000"
-        )
-        await validate(minem, minam, draft)
-
-        async def arrived() -> bool:
-            return len(hook.received) == 3
-
-        await wait_until(arrived, what="the target events")
-    messages = [Webhook(secret).verify(body, headers) for headers, body in hook.received]
-    moves = {m["data"]["target_id"]: (m["data"]["from"], m["data"]["to"]) for m in messages}
-    assert moves == {
-        plan["targets"]["at_risk"]: ("at_risk", "on_track"),
-        plan["targets"]["off_track"]: ("off_track", "at_risk"),
-        plan["targets"]["share"]: ("on_track", "off_track"),
-    }
-    assert {m["type"] for m in messages} == {"target.status_changed"}
-    assert {m["data"]["cause"]["submission_id"] for m in messages} == {draft}

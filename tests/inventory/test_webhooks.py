@@ -13,7 +13,9 @@ from standardwebhooks import Webhook
 from services.inventory import events
 from services.inventory.settings import InventorySettings
 from tests.conftest import Tokens
-from tests.inventory.conftest import Caller, assert_problem
+from tests.inventory.conftest import Caller, assert_problem, validate
+from tests.inventory.inventory_data import gc_item
+from tests.inventory.test_plans import PLAN_TARGETS, make_plan
 from tests.support import WEBHOOK_TEST_SETTINGS, Receiver, wait_until
 
 API = "/inventory/v1"
@@ -136,3 +138,36 @@ async def test_the_inventory_sends_its_own_event_types_only(
     )
     refused = await gateway.get(f"{API}/subscriptions", headers=cooperation_reader)
     assert_problem(refused, 403, "insufficient-scope")
+
+
+async def test_a_validation_that_moves_targets_sends_their_events(
+    gateway: httpx.AsyncClient, tokens: Tokens, minem: Caller, minam: Caller, produce: Caller
+) -> None:
+    """Issue 13 item 5: ``target.status_changed``, signed, for each target a validation moved
+    (plans are public: any reader subscribed gets them), and none for a draft."""
+    plan = await make_plan(minem, produce, minam, PLAN_TARGETS)
+    headers = await tokens.headers("oefa-targets", "OEFA", "inventory:read subscriptions")
+    with Receiver() as hook:
+        body = {"url": hook.url, "event_types": ["target.status_changed"]}
+        created = await gateway.post("/inventory/v1/subscriptions", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        secret = created.json()["secret"]
+        draft = (await minem.submission(2025, "pcb"))["id"]
+        await gc_item(
+            minem, draft, plan["holder_a"], plan["site_a_cusco"], "300000", total_mass_kg="2000"
+        )
+        await validate(minem, minam, draft)
+
+        async def arrived() -> bool:
+            return len(hook.received) == 3
+
+        await wait_until(arrived, what="the target events")
+    messages = [Webhook(secret).verify(body, headers) for headers, body in hook.received]
+    moves = {m["data"]["target_id"]: (m["data"]["from"], m["data"]["to"]) for m in messages}
+    assert moves == {
+        plan["targets"]["at_risk"]: ("at_risk", "on_track"),
+        plan["targets"]["off_track"]: ("off_track", "at_risk"),
+        plan["targets"]["share"]: ("on_track", "off_track"),
+    }
+    assert {m["type"] for m in messages} == {"target.status_changed"}
+    assert {m["data"]["cause"]["submission_id"] for m in messages} == {draft}
