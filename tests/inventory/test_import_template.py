@@ -101,3 +101,27 @@ async def test_a_file_with_the_spanish_headers_imports(minem: Caller) -> None:
     assert answer.status_code == 200, answer.text
     assert answer.json()["rows_imported"] == 1
     assert answer.json()["ignored_columns"] == []
+
+
+async def test_the_items_csv_export_imports_back(minem: Caller) -> None:
+    """Issue 14 item 6: every export is a valid import: the pcb-items CSV names each item's
+    holder by RUC and site by name (the import's keys), booleans as true/false."""
+    holder = await minem.holder()
+    site = await minem.site(holder["id"])
+    sid = (await minem.submission(2042))["id"]
+    await minem.item(sid, holder["id"], site["id"])
+    exported = await minem.get("/pcb-items", params={"submission_id": sid, "format": "csv"})
+    assert exported.status_code == 200, exported.text
+    header = exported.text.splitlines()[0].split(",")
+    assert header[:2] == ["holder_ruc", "site_name"]
+    again = (await minem.submission(2043))["id"]
+    answer = await minem.post(
+        f"/submissions/{again}/imports",
+        content=exported.content,
+        headers={"Content-Type": "text/csv"},
+        params={"dry_run": "true"},
+    )
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["rows_imported"], report["rows_rejected"]) == (1, 0), report["errors"]
+    assert "holder_id" in report["ignored_columns"]  # the ids are the export's, not keys

@@ -54,8 +54,13 @@ EVIDENCE_COLUMNS = {
 STATUS_FIELDS = ("status", "status_since")
 
 
+# First in the CSV: the import's natural keys of the holder and the site, so that an
+# export is a valid import (the ids after them are left out by an import, and listed).
+CSV_KEYS = ("holder_ruc", "site_name")
+
+
 def _csv_columns() -> tuple[str, ...]:
-    columns: list[str] = []
+    columns: list[str] = list(CSV_KEYS)
     for name in PcbItemOut.model_fields:
         if name in _CSV_SPREAD:
             columns.extend(_CSV_SPREAD[name].values())
@@ -77,9 +82,10 @@ ITEM_FIELDS: dict[str, Any] = {
 }
 
 
-def csv_row(out: PcbItemOut) -> list[Any]:
-    """One item as a row of ``CSV_COLUMNS``."""
+def csv_row(out: PcbItemOut, holder_ruc: str | None, site_name: str | None) -> list[Any]:
+    """One item as a row of ``CSV_COLUMNS`` (with its holder's RUC and its site's name)."""
     data = export_values(out)
+    data["holder_ruc"], data["site_name"] = holder_ruc, site_name
     for name, columns in _CSV_SPREAD.items():
         spread = data.pop(name)
         data.update({column: spread[key] for key, column in columns.items()})

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 
 from services.inventory.access import editable_submission
 from services.inventory.pcb import service
@@ -44,6 +44,7 @@ from services.inventory.pcb.schemas import (
     PcbItemOut,
     PcbItemPatch,
 )
+from services.inventory.registry.models import Holder, Site
 from services.inventory.routing import (
     CREATE,
     READ_ONE,
@@ -85,8 +86,12 @@ async def _csv_rows(
         stmt.order_by(PcbItem.id).execution_options(yield_per=1000)
     )
     async for chunk in result.partitions(1000):
+        holders = select(Holder.id, Holder.ruc).where(Holder.id.in_({i.holder_id for i in chunk}))
+        sites = select(Site.id, Site.name).where(Site.id.in_({i.site_id for i in chunk}))
+        rucs = {row[0]: row[1] for row in await session.execute(holders)}
+        names = {row[0]: row[1] for row in await session.execute(sites)}
         for out in await item_outs(request, session, chunk, thresholds, densities, as_of):
-            yield csv_row(out)
+            yield csv_row(out, rucs.get(out.holder_id), names.get(out.site_id))
 
 
 @router.get(
