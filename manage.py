@@ -8,11 +8,9 @@ changes) and re-executes itself inside the environment.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -143,8 +141,10 @@ def _events_secret() -> str:
     """The secret the inventory signs the cooperation service's events with (made once)."""
     path = ROOT / "var" / "inventory-events-secret"
     if not path.exists():
+        from shared.webhooks.signing import new_secret  # run() runs in the venv
+
         path.parent.mkdir(exist_ok=True)
-        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        secret = new_secret()
         path.touch(mode=0o600)
         path.write_text(secret)
     return path.read_text().strip()

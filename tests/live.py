@@ -5,10 +5,8 @@ does (the demo credentials kept in the suite's own folder)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from shared.webhooks.signing import new_secret
 from tests.conftest import ROOT, migrate
 from tests.support import closed_port
 
@@ -27,7 +26,7 @@ NAMES = ("inventory", "cooperation", "gateway")
 
 SERVICE_CLIENT = "cooperation-service"
 # What the inventory signs the cooperation service's events with (this test suite's own).
-EVENTS_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+EVENTS_SECRET = new_secret()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ import httpx
 from pydantic import SecretStr
 
 SCOPE = "inventory:read"
+SUBSCRIBE_SCOPE = "inventory:read subscriptions"
+VALIDATED = "submission.validated"
+SUBSCRIPTIONS = "/inventory/v1/subscriptions"
 # A token is renewed this long before it expires (clock skew, a slow call in between).
 RENEW_BEFORE_S = 60.0
 
@@ -80,19 +83,53 @@ class InventoryClient:
         async with self._lock:
             if self._token is not None and time.monotonic() < self._expires:
                 return self._token
-            response = await self._request(
-                "POST",
-                "/oauth/token",
-                data={"grant_type": "client_credentials", "scope": SCOPE},
-                auth=(self._client_id, self._secret.get_secret_value()),
-            )
-            if response.status_code != 200:
-                raise InventoryUnavailable(f"no token: the gateway answered {response.status_code}")
-            body = response.json()
+            body = await self._new_token(SCOPE)
             lifetime = float(body.get("expires_in", 300))
             self._token = str(body["access_token"])
             self._expires = time.monotonic() + max(lifetime - RENEW_BEFORE_S, lifetime / 2)
             return self._token
+
+    async def _new_token(self, scope: str) -> dict[str, Any]:
+        """The token answer of the gateway for this client and ``scope``."""
+        response = await self._request(
+            "POST",
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "scope": scope},
+            auth=(self._client_id, self._secret.get_secret_value()),
+        )
+        if response.status_code != 200:
+            raise InventoryUnavailable(f"no token: the gateway answered {response.status_code}")
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def subscribe(self, url: str, secret: SecretStr) -> int:
+        """Make this service's subscription to the inventory's ``submission.validated``
+        events, delivered to ``url`` and signed with ``secret`` (its own: the receiver knows
+        it): earlier ones of this client to the same ``url`` are deleted first, so a restart
+        leaves exactly one. The new subscription's id; ``InventoryUnavailable`` when it
+        cannot be made."""
+        token = (await self._new_token(SUBSCRIBE_SCOPE))["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        listed = await self._request("GET", SUBSCRIPTIONS, headers=auth, params={"limit": 100})
+        if listed.status_code != 200:
+            raise InventoryUnavailable(f"the inventory answered {listed.status_code}")
+        for old in listed.json().get("items", []):
+            if old.get("url") == url:
+                one = await self._request("GET", f"{SUBSCRIPTIONS}/{old['id']}", headers=auth)
+                if one.status_code == 200:
+                    match = {"If-Match": one.headers.get("etag", "*")}
+                    path = f"{SUBSCRIPTIONS}/{old['id']}"
+                    await self._request("DELETE", path, headers=auth | match)
+        body = {
+            "url": url,
+            "event_types": [VALIDATED],
+            "description": "Enlace cooperation: indicators fed by the inventory",
+            "secret": secret.get_secret_value(),
+        }
+        created = await self._request("POST", SUBSCRIPTIONS, json=body, headers=auth)
+        if created.status_code != 201:
+            raise InventoryUnavailable(f"the subscription was refused ({created.status_code})")
+        return int(created.json()["id"])
 
     def forget_token(self) -> None:
         self._token = None
@@ -138,45 +175,3 @@ class InventoryClient:
             )
         except (ValueError, KeyError, TypeError):
             raise InventoryUnavailable("the inventory's answer is not a metric") from None
-
-
-SUBSCRIBE_SCOPE = "inventory:read subscriptions"
-VALIDATED = "submission.validated"
-
-
-async def subscribe(client: InventoryClient, url: str, secret: SecretStr) -> int:
-    """Make this service's subscription to the inventory's ``submission.validated`` events,
-    delivered to ``url`` and signed with ``secret`` (its own: the receiver knows it):
-    earlier ones of this client to the same ``url`` are deleted first, so a restart leaves
-    exactly one. The new subscription's id; ``InventoryUnavailable`` when it cannot be made."""
-    response = await client._request(
-        "POST",
-        "/oauth/token",
-        data={"grant_type": "client_credentials", "scope": SUBSCRIBE_SCOPE},
-        auth=(client._client_id, client._secret.get_secret_value()),
-    )
-    if response.status_code != 200:
-        raise InventoryUnavailable(
-            f"no token to subscribe: the gateway answered {response.status_code}"
-        )
-    auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    base = "/inventory/v1/subscriptions"
-    listed = await client._request("GET", base, headers=auth, params={"limit": 100})
-    if listed.status_code != 200:
-        raise InventoryUnavailable(f"the inventory answered {listed.status_code}")
-    for old in listed.json().get("items", []):
-        if old.get("url") == url:
-            one = await client._request("GET", f"{base}/{old['id']}", headers=auth)
-            if one.status_code == 200:
-                match = {"If-Match": one.headers.get("etag", "*")}
-                await client._request("DELETE", f"{base}/{old['id']}", headers=auth | match)
-    body = {
-        "url": url,
-        "event_types": [VALIDATED],
-        "description": "Enlace cooperation: indicators fed by the inventory",
-        "secret": secret.get_secret_value(),
-    }
-    created = await client._request("POST", base, json=body, headers=auth)
-    if created.status_code != 201:
-        raise InventoryUnavailable(f"the subscription was refused ({created.status_code})")
-    return int(created.json()["id"])

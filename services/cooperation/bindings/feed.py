@@ -37,7 +37,6 @@ from services.cooperation.bindings.client import (
     InventoryClient,
     InventoryUnavailable,
     MetricReading,
-    subscribe,
 )
 from services.cooperation.bindings.models import BindingValue, IndicatorBinding
 from services.cooperation.settings import CooperationSettings
@@ -303,7 +302,7 @@ class InventoryFeed:
         retry = RETRY_FIRST_S
         while True:
             try:
-                found = await subscribe(client, s.inventory_events_url, s.inventory_webhook_secret)
+                found = await client.subscribe(s.inventory_events_url, s.inventory_webhook_secret)
             except InventoryUnavailable as exc:
                 log.warning("inventory feed: not subscribed yet: %s", exc)
             else:
